@@ -1,0 +1,515 @@
+//! The trust bundle: everything a checkpoint knows, in one file signed by the root key.
+//!
+//! A COSE_Sign1 (tag 18, EdDSA, `kid` of the root key) whose payload is a CBOR map with small
+//! integer keys: sequence number, issue time, the expected pass issuer, the issuer's public
+//! keys with their validity, the checkpoint registry, the revocation list and the policy.
+//! [`open_bundle`] accepts a bundle only if the pinned root key signed it and its sequence
+//! number is not lower than the last one installed.
+//!
+//! Revoked serials are kept sorted and stored as LEB128-encoded gaps in one byte string, so a
+//! million revocations take about a megabyte and load in milliseconds; lookups are binary
+//! searches.
+
+use ciborium::Value;
+use coset::{
+    iana, CoseSign1, CoseSign1Builder, HeaderBuilder, RegisteredLabelWithPrivate,
+    TaggedCborSerializable,
+};
+
+use crate::cbor::{as_bytes, as_int, as_text, as_uint, int, uint, Fields};
+use crate::keys::{Kid, PublicKey, SigningKey};
+use crate::pass::{Serial, SERIAL_MAX};
+use crate::wire::WireError;
+
+/// The largest bundle accepted, in bytes (a million revocations take about 1–3 MB).
+pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why a bundle was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    #[error("信任包过大 (bundle too large): {0} bytes")]
+    TooLarge(usize),
+    #[error("信任包格式错误 (malformed bundle): {0}")]
+    Malformed(#[from] WireError),
+    #[error("信任包不是由已固定的根密钥签发 (bundle not signed by the pinned root key {expected}; it names {found})")]
+    WrongRoot { expected: Kid, found: String },
+    #[error("信任包签名无效 (bad bundle signature)")]
+    BadSignature,
+    #[error("信任包版本过旧 (bundle sequence {found} is lower than the installed {installed})")]
+    Rollback { found: u64, installed: u64 },
+}
+
+/// A pass-signing key the checkpoints trust, and when it may have signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerKey {
+    pub public_key: PublicKey,
+    /// Passes issued (iat) before this time are refused with this key.
+    pub valid_from: i64,
+    /// Passes issued after this time are refused with this key; passes it signed earlier stay
+    /// valid until they expire, which is what key rotation needs.
+    pub valid_to: i64,
+}
+
+impl IssuerKey {
+    pub fn kid(&self) -> Kid {
+        self.public_key.kid()
+    }
+}
+
+/// One checkpoint of the registry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    pub code: String,
+    pub name: String,
+    pub district: u32,
+    pub road: String,
+}
+
+/// The rules the city sets for every checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Policy {
+    /// Oldest acceptable test sample, measured from the scan (default 48 h).
+    pub max_test_age_secs: i64,
+    /// Tolerated difference between the issuer's and the checkpoint's clocks (default 5 min).
+    pub clock_skew_secs: i64,
+    /// A bundle older than this is stale: its revocations may be out of date (default 72 h).
+    pub max_bundle_age_secs: i64,
+    /// The same pass scanned again at the same checkpoint within this time is a repeat (10 min).
+    pub repeat_window_secs: i64,
+    /// Longest validity window the issuer grants (default 72 h).
+    pub max_validity_secs: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_test_age_secs: 48 * 3600,
+            clock_skew_secs: 300,
+            max_bundle_age_secs: 72 * 3600,
+            repeat_window_secs: 600,
+            max_validity_secs: 72 * 3600,
+        }
+    }
+}
+
+/// Revoked serials, sorted and without duplicates.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevocationList(Vec<u64>);
+
+impl RevocationList {
+    pub fn contains(&self, serial: Serial) -> bool {
+        self.0.binary_search(&serial.0).is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Serial> + '_ {
+        self.0.iter().copied().map(Serial)
+    }
+
+    /// Gap encoding: each serial minus the previous one (the first minus zero), as LEB128.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.len() * 2);
+        let mut prev = 0u64;
+        for &s in &self.0 {
+            let mut gap = s - prev;
+            prev = s;
+            loop {
+                let byte = (gap & 0x7f) as u8;
+                gap >>= 7;
+                if gap == 0 {
+                    out.push(byte);
+                    break;
+                }
+                out.push(byte | 0x80);
+            }
+        }
+        out
+    }
+
+    /// Reads the gap encoding; gaps after the first must be positive and serials in range.
+    pub fn decode(bytes: &[u8]) -> Result<RevocationList, WireError> {
+        let bad = |why: &str| WireError::InvalidValue {
+            field: "revoked",
+            why: why.to_string(),
+        };
+        let mut serials = Vec::with_capacity(bytes.len() / 2);
+        let mut prev = 0u64;
+        let mut gap = 0u64;
+        let mut shift = 0u32;
+        for &b in bytes {
+            if shift > 35 {
+                return Err(bad("gap too long"));
+            }
+            gap |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 != 0 {
+                shift += 7;
+                continue;
+            }
+            if gap == 0 && !serials.is_empty() {
+                return Err(bad("serials not strictly increasing"));
+            }
+            let serial = prev.checked_add(gap).ok_or_else(|| bad("overflow"))?;
+            if serial > SERIAL_MAX {
+                return Err(bad("serial out of range"));
+            }
+            serials.push(serial);
+            prev = serial;
+            gap = 0;
+            shift = 0;
+        }
+        if shift != 0 {
+            return Err(bad("truncated"));
+        }
+        Ok(RevocationList(serials))
+    }
+}
+
+impl FromIterator<Serial> for RevocationList {
+    fn from_iter<I: IntoIterator<Item = Serial>>(iter: I) -> Self {
+        let mut v: Vec<u64> = iter.into_iter().map(|s| s.0).collect();
+        v.sort_unstable();
+        v.dedup();
+        RevocationList(v)
+    }
+}
+
+/// What a checkpoint trusts, once the bundle's signature has been checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustBundle {
+    pub sequence: u64,
+    pub issued_at: i64,
+    /// The `iss` every pass must carry.
+    pub issuer: String,
+    pub keys: Vec<IssuerKey>,
+    pub checkpoints: Vec<Checkpoint>,
+    pub revoked: RevocationList,
+    pub policy: Policy,
+}
+
+impl TrustBundle {
+    pub fn key(&self, kid: Kid) -> Option<&IssuerKey> {
+        self.keys.iter().find(|k| k.kid() == kid)
+    }
+
+    pub fn checkpoint(&self, code: &str) -> Option<&Checkpoint> {
+        self.checkpoints.iter().find(|c| c.code == code)
+    }
+
+    /// How long ago the bundle was issued, in seconds (negative if the clock is behind it).
+    pub fn age_secs(&self, now: i64) -> i64 {
+        now - self.issued_at
+    }
+
+    pub fn is_stale(&self, now: i64) -> bool {
+        self.age_secs(now) > self.policy.max_bundle_age_secs
+    }
+}
+
+mod key {
+    pub const SEQUENCE: i64 = 1;
+    pub const ISSUED_AT: i64 = 2;
+    pub const ISSUER: i64 = 3;
+    pub const KEYS: i64 = 4;
+    pub const CHECKPOINTS: i64 = 5;
+    pub const REVOKED: i64 = 6;
+    pub const POLICY: i64 = 7;
+    pub const MAX: i64 = POLICY;
+}
+
+mod policy_key {
+    pub const MAX_TEST_AGE: i64 = 1;
+    pub const CLOCK_SKEW: i64 = 2;
+    pub const MAX_BUNDLE_AGE: i64 = 3;
+    pub const REPEAT_WINDOW: i64 = 4;
+    pub const MAX_VALIDITY: i64 = 5;
+    pub const MAX: i64 = MAX_VALIDITY;
+}
+
+fn bundle_to_value(b: &TrustBundle) -> Value {
+    let keys = b
+        .keys
+        .iter()
+        .map(|k| {
+            Value::Array(vec![
+                Value::Bytes(k.public_key.to_bytes().to_vec()),
+                int(k.valid_from),
+                int(k.valid_to),
+            ])
+        })
+        .collect();
+    let checkpoints = b
+        .checkpoints
+        .iter()
+        .map(|c| {
+            Value::Array(vec![
+                Value::Text(c.code.clone()),
+                Value::Text(c.name.clone()),
+                uint(u64::from(c.district)),
+                Value::Text(c.road.clone()),
+            ])
+        })
+        .collect();
+    let p = &b.policy;
+    let policy = Value::Map(vec![
+        (int(policy_key::MAX_TEST_AGE), int(p.max_test_age_secs)),
+        (int(policy_key::CLOCK_SKEW), int(p.clock_skew_secs)),
+        (int(policy_key::MAX_BUNDLE_AGE), int(p.max_bundle_age_secs)),
+        (int(policy_key::REPEAT_WINDOW), int(p.repeat_window_secs)),
+        (int(policy_key::MAX_VALIDITY), int(p.max_validity_secs)),
+    ]);
+    Value::Map(vec![
+        (int(key::SEQUENCE), uint(b.sequence)),
+        (int(key::ISSUED_AT), int(b.issued_at)),
+        (int(key::ISSUER), Value::Text(b.issuer.clone())),
+        (int(key::KEYS), Value::Array(keys)),
+        (int(key::CHECKPOINTS), Value::Array(checkpoints)),
+        (int(key::REVOKED), Value::Bytes(b.revoked.encode())),
+        (int(key::POLICY), policy),
+    ])
+}
+
+fn tuple<const N: usize>(v: Value, name: &'static str) -> Result<[Value; N], WireError> {
+    match v {
+        Value::Array(items) => items.try_into().map_err(|_| WireError::WrongType(name)),
+        _ => Err(WireError::WrongType(name)),
+    }
+}
+
+fn bundle_from_value(v: Value) -> Result<TrustBundle, WireError> {
+    let mut f = Fields::from_value(v, "bundle", key::MAX)?;
+    let sequence = f.uint(key::SEQUENCE, "sequence", u64::MAX)?;
+    let issued_at = f.int(key::ISSUED_AT, "issued_at")?;
+    let issuer = f.text(key::ISSUER, "issuer")?;
+    let keys = f
+        .array(key::KEYS, "keys")?
+        .into_iter()
+        .map(|k| {
+            let [pk, from, to] = tuple(k, "keys")?;
+            let pk = as_bytes(pk, "keys")?;
+            let public_key = PublicKey::from_slice(&pk).map_err(|_| WireError::InvalidValue {
+                field: "keys",
+                why: "not an Ed25519 public key".into(),
+            })?;
+            Ok(IssuerKey {
+                public_key,
+                valid_from: as_int(from, "keys")?,
+                valid_to: as_int(to, "keys")?,
+            })
+        })
+        .collect::<Result<Vec<_>, WireError>>()?;
+    let checkpoints = f
+        .array(key::CHECKPOINTS, "checkpoints")?
+        .into_iter()
+        .map(|c| {
+            let [code, name, district, road] = tuple(c, "checkpoints")?;
+            Ok(Checkpoint {
+                code: as_text(code, "checkpoints")?,
+                name: as_text(name, "checkpoints")?,
+                district: as_uint(district, "checkpoints", 999_999)? as u32,
+                road: as_text(road, "checkpoints")?,
+            })
+        })
+        .collect::<Result<Vec<_>, WireError>>()?;
+    let revoked =
+        RevocationList::decode(&as_bytes(f.required(key::REVOKED, "revoked")?, "revoked")?)?;
+    let mut p = Fields::from_value(
+        f.required(key::POLICY, "policy")?,
+        "policy",
+        policy_key::MAX,
+    )?;
+    let policy = Policy {
+        max_test_age_secs: p.int(policy_key::MAX_TEST_AGE, "max_test_age")?,
+        clock_skew_secs: p.int(policy_key::CLOCK_SKEW, "clock_skew")?,
+        max_bundle_age_secs: p.int(policy_key::MAX_BUNDLE_AGE, "max_bundle_age")?,
+        repeat_window_secs: p.int(policy_key::REPEAT_WINDOW, "repeat_window")?,
+        max_validity_secs: p.int(policy_key::MAX_VALIDITY, "max_validity")?,
+    };
+    Ok(TrustBundle {
+        sequence,
+        issued_at,
+        issuer,
+        keys,
+        checkpoints,
+        revoked,
+        policy,
+    })
+}
+
+/// Signs a bundle with the root key.
+pub fn sign_bundle(bundle: &TrustBundle, root: &SigningKey) -> Result<Vec<u8>, WireError> {
+    let mut payload = Vec::new();
+    ciborium::into_writer(&bundle_to_value(bundle), &mut payload)
+        .map_err(|e| WireError::Encode(e.to_string()))?;
+    let protected = HeaderBuilder::new()
+        .algorithm(iana::Algorithm::EdDSA)
+        .key_id(root.kid().0.to_vec())
+        .build();
+    CoseSign1Builder::new()
+        .protected(protected)
+        .payload(payload)
+        .create_signature(&[], |tbs| root.sign(tbs).to_vec())
+        .build()
+        .to_tagged_vec()
+        .map_err(|e| WireError::Encode(e.to_string()))
+}
+
+/// Checks a bundle against the pinned root key and the last installed sequence number, and
+/// reads it.
+pub fn open_bundle(
+    bytes: &[u8],
+    root: &PublicKey,
+    last_sequence: Option<u64>,
+) -> Result<TrustBundle, BundleError> {
+    if bytes.len() > MAX_BUNDLE_BYTES {
+        return Err(BundleError::TooLarge(bytes.len()));
+    }
+    let sign1 = CoseSign1::from_tagged_slice(bytes)
+        .map_err(|e| BundleError::Malformed(WireError::Cose(e.to_string())))?;
+    let h = &sign1.protected.header;
+    if h.alg != Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::EdDSA))
+        && h.alg
+            != Some(RegisteredLabelWithPrivate::Assigned(
+                iana::Algorithm::Ed25519,
+            ))
+    {
+        return Err(WireError::UnsupportedAlgorithm(format!("{:?}", h.alg)).into());
+    }
+    if h.key_id != root.kid().0 {
+        return Err(BundleError::WrongRoot {
+            expected: root.kid(),
+            found: hex::encode(&h.key_id),
+        });
+    }
+    sign1.verify_signature(&[], |sig, tbs| {
+        if root.verify(tbs, sig) {
+            Ok(())
+        } else {
+            Err(BundleError::BadSignature)
+        }
+    })?;
+    let payload = sign1
+        .payload
+        .as_deref()
+        .ok_or(WireError::MissingField("payload"))?;
+    let mut reader = payload;
+    let value: Value =
+        ciborium::from_reader(&mut reader).map_err(|e| WireError::Cose(format!("payload: {e}")))?;
+    if !reader.is_empty() {
+        return Err(WireError::Cose("trailing bytes after the payload".into()).into());
+    }
+    let bundle = bundle_from_value(value)?;
+    if let Some(installed) = last_sequence {
+        if bundle.sequence < installed {
+            return Err(BundleError::Rollback {
+                found: bundle.sequence,
+                installed,
+            });
+        }
+    }
+    Ok(bundle)
+}
+
+/// Reads a bundle's header without checking it, to say which root signed it.
+pub fn bundle_signer(bytes: &[u8]) -> Option<Kid> {
+    let sign1 = CoseSign1::from_tagged_slice(bytes).ok()?;
+    Kid::from_slice(&sign1.protected.header.key_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample;
+
+    #[test]
+    fn round_trip_and_refusals() {
+        let root = SigningKey::from_seed(&[1; 32]);
+        let bundle = sample::bundle(&SigningKey::from_seed(&[2; 32]), 7, sample::NOW);
+        let bytes = sign_bundle(&bundle, &root).unwrap();
+        assert_eq!(
+            open_bundle(&bytes, &root.public_key(), None).unwrap(),
+            bundle
+        );
+        assert_eq!(
+            open_bundle(&bytes, &root.public_key(), Some(7)).unwrap(),
+            bundle
+        );
+        assert_eq!(
+            open_bundle(&bytes, &root.public_key(), Some(8)),
+            Err(BundleError::Rollback {
+                found: 7,
+                installed: 8
+            })
+        );
+        let other = SigningKey::from_seed(&[3; 32]);
+        assert!(matches!(
+            open_bundle(&bytes, &other.public_key(), None),
+            Err(BundleError::WrongRoot { .. })
+        ));
+        let mut tampered = bytes.clone();
+        let n = tampered.len();
+        tampered[n - 70] ^= 1;
+        assert_eq!(
+            open_bundle(&tampered, &root.public_key(), None),
+            Err(BundleError::BadSignature)
+        );
+        assert!(matches!(
+            open_bundle(&bytes[..n - 1], &root.public_key(), None),
+            Err(BundleError::Malformed(_))
+        ));
+        assert_eq!(bundle_signer(&bytes), Some(root.kid()));
+    }
+
+    #[test]
+    fn a_bundle_signed_by_a_signing_key_with_the_root_kid_is_refused() {
+        // An attacker can copy the root's kid but not its signature.
+        let root = SigningKey::from_seed(&[1; 32]);
+        let attacker = SigningKey::from_seed(&[9; 32]);
+        let bundle = sample::bundle(&attacker, 99, sample::NOW);
+        let mut payload = Vec::new();
+        ciborium::into_writer(&bundle_to_value(&bundle), &mut payload).unwrap();
+        let forged = CoseSign1Builder::new()
+            .protected(
+                HeaderBuilder::new()
+                    .algorithm(iana::Algorithm::EdDSA)
+                    .key_id(root.kid().0.to_vec())
+                    .build(),
+            )
+            .payload(payload)
+            .create_signature(&[], |tbs| attacker.sign(tbs).to_vec())
+            .build()
+            .to_tagged_vec()
+            .unwrap();
+        assert_eq!(
+            open_bundle(&forged, &root.public_key(), None),
+            Err(BundleError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn revocation_list_encoding() {
+        let list: RevocationList = [5, 1, 1_000_000, 5, 300, SERIAL_MAX]
+            .into_iter()
+            .map(Serial)
+            .collect();
+        assert_eq!(list.len(), 5);
+        let bytes = list.encode();
+        assert_eq!(RevocationList::decode(&bytes).unwrap(), list);
+        assert!(list.contains(Serial(300)) && !list.contains(Serial(301)));
+        assert!(RevocationList::decode(&[0x80]).is_err(), "truncated");
+        assert!(RevocationList::decode(&[1, 0]).is_err(), "repeat");
+        assert!(RevocationList::decode(&[0xff; 12]).is_err(), "too long");
+        assert_eq!(RevocationList::decode(&[]).unwrap().len(), 0);
+        assert_eq!(
+            RevocationList::decode(&[0]).unwrap().iter().next(),
+            Some(Serial(0))
+        );
+    }
+}

@@ -1,0 +1,32 @@
+//! `checkpass`: signed offline checkpoint passes.
+//!
+//! The library both the issuer and the checkpoint verifier stand on. It is pure: bytes and
+//! values in, values out; the clock is always an argument (unix seconds).
+//!
+//! - [`pass`]: the pass model (serial, category, masked ID, body, envelope).
+//! - [`wire`]: QR text ⇄ base45 ⇄ COSE_Sign1 (Ed25519) ⇄ CWT claims ⇄ [`pass::Pass`].
+//! - [`keys`]: Ed25519 keys, key ids, sealed secret-key files and public-key files.
+//! - [`bundle`]: the root-signed trust bundle (keys, checkpoints, revocations, policy).
+//! - [`rules`]: [`rules::verify`], from (QR text, bundle, checkpoint, now) to a verdict.
+//! - [`verdict`]: verdict levels, reasons with stable codes and Chinese/English messages.
+//!
+//! ```
+//! use checkpass::{rules, sample, verdict::Level, wire};
+//!
+//! let key = sample::vector_signing_key();
+//! let text = wire::issue_qr_text(&sample::pass(), &key).unwrap();
+//! let bundle = sample::bundle(&key, 1, sample::NOW);
+//! let verdict = rules::verify(&text, &bundle, "C101", sample::NOW);
+//! assert_eq!(verdict.level(), Level::Green);
+//! assert_eq!(verdict.view.unwrap().plate, "鲁KP20XL");
+//! ```
+
+pub mod bundle;
+mod cbor;
+pub mod keys;
+pub mod pass;
+pub mod rules;
+pub mod sample;
+pub mod time;
+pub mod verdict;
+pub mod wire;

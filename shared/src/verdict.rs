@@ -1,0 +1,447 @@
+//! Verdicts and their reasons, with the words an officer reads.
+//!
+//! A [`Verdict`] is a list of [`Reason`]s; its [`Level`] is derived from them (the worst one,
+//! green when there is none), so a reason can never be recorded without the colour following.
+//! Every reason has a stable code for logs and scripts and a message in Chinese and English.
+
+use serde::Serialize;
+
+use crate::pass::{Pass, Serial};
+use crate::time::{format_cst, hours};
+
+/// Green: everything holds. Amber: valid, but the officer must look. Red: refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Green,
+    Amber,
+    Red,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Green => "green",
+            Level::Amber => "amber",
+            Level::Red => "red",
+        }
+    }
+
+    /// The one large word on the verdict screen.
+    pub fn word(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Level::Green, Lang::Zh) => "通过",
+            (Level::Amber, Lang::Zh) => "注意",
+            (Level::Red, Lang::Zh) => "拒绝",
+            (Level::Green, Lang::En) => "PASS",
+            (Level::Amber, Lang::En) => "CHECK",
+            (Level::Red, Lang::En) => "REFUSE",
+        }
+    }
+}
+
+/// The language of messages. Chinese first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+/// Stable codes of reasons, as logged and printed by `--json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReasonCode {
+    NotAPass,
+    UnsupportedVersion,
+    Damaged,
+    UnsupportedAlgorithm,
+    UnknownKey,
+    BadSignature,
+    KeyNotValid,
+    WrongIssuer,
+    Revoked,
+    NotYetValid,
+    Expired,
+    NotOnRoute,
+    TestTooOld,
+    RepeatScan,
+    BundleStale,
+    ClockBehind,
+    UnknownCheckpoint,
+}
+
+impl ReasonCode {
+    pub const ALL: [ReasonCode; 17] = [
+        ReasonCode::NotAPass,
+        ReasonCode::UnsupportedVersion,
+        ReasonCode::Damaged,
+        ReasonCode::UnsupportedAlgorithm,
+        ReasonCode::UnknownKey,
+        ReasonCode::BadSignature,
+        ReasonCode::KeyNotValid,
+        ReasonCode::WrongIssuer,
+        ReasonCode::Revoked,
+        ReasonCode::NotYetValid,
+        ReasonCode::Expired,
+        ReasonCode::NotOnRoute,
+        ReasonCode::TestTooOld,
+        ReasonCode::RepeatScan,
+        ReasonCode::BundleStale,
+        ReasonCode::ClockBehind,
+        ReasonCode::UnknownCheckpoint,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::NotAPass => "NOT_A_PASS",
+            ReasonCode::UnsupportedVersion => "UNSUPPORTED_VERSION",
+            ReasonCode::Damaged => "DAMAGED",
+            ReasonCode::UnsupportedAlgorithm => "UNSUPPORTED_ALGORITHM",
+            ReasonCode::UnknownKey => "UNKNOWN_KEY",
+            ReasonCode::BadSignature => "BAD_SIGNATURE",
+            ReasonCode::KeyNotValid => "KEY_NOT_VALID",
+            ReasonCode::WrongIssuer => "WRONG_ISSUER",
+            ReasonCode::Revoked => "REVOKED",
+            ReasonCode::NotYetValid => "NOT_YET_VALID",
+            ReasonCode::Expired => "EXPIRED",
+            ReasonCode::NotOnRoute => "NOT_ON_ROUTE",
+            ReasonCode::TestTooOld => "TEST_TOO_OLD",
+            ReasonCode::RepeatScan => "REPEAT_SCAN",
+            ReasonCode::BundleStale => "BUNDLE_STALE",
+            ReasonCode::ClockBehind => "CLOCK_BEHIND",
+            ReasonCode::UnknownCheckpoint => "UNKNOWN_CHECKPOINT",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ReasonCode> {
+        ReasonCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
+    pub fn level(self) -> Level {
+        use ReasonCode::*;
+        match self {
+            NotAPass | UnsupportedVersion | Damaged | UnsupportedAlgorithm | UnknownKey
+            | BadSignature | KeyNotValid | WrongIssuer | Revoked | NotYetValid | Expired => {
+                Level::Red
+            }
+            NotOnRoute | TestTooOld | RepeatScan | BundleStale | ClockBehind
+            | UnknownCheckpoint => Level::Amber,
+        }
+    }
+}
+
+/// One finding, with the facts its message needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    NotAPass,
+    UnsupportedVersion {
+        version: String,
+    },
+    /// The text looks like a pass but cannot be read; `detail` is technical (English).
+    Damaged {
+        detail: String,
+    },
+    UnsupportedAlgorithm,
+    UnknownKey {
+        kid: String,
+    },
+    BadSignature,
+    KeyNotValid {
+        kid: String,
+    },
+    WrongIssuer {
+        found: String,
+    },
+    Revoked,
+    NotYetValid {
+        not_before: i64,
+    },
+    Expired {
+        expires_at: i64,
+    },
+    NotOnRoute {
+        checkpoint: String,
+    },
+    TestTooOld {
+        age_hours: i64,
+        max_hours: i64,
+    },
+    RepeatScan {
+        seconds_ago: i64,
+    },
+    BundleStale {
+        age_hours: i64,
+    },
+    ClockBehind {
+        reference: i64,
+    },
+    UnknownCheckpoint {
+        checkpoint: String,
+    },
+}
+
+impl Reason {
+    pub fn code(&self) -> ReasonCode {
+        match self {
+            Reason::NotAPass => ReasonCode::NotAPass,
+            Reason::UnsupportedVersion { .. } => ReasonCode::UnsupportedVersion,
+            Reason::Damaged { .. } => ReasonCode::Damaged,
+            Reason::UnsupportedAlgorithm => ReasonCode::UnsupportedAlgorithm,
+            Reason::UnknownKey { .. } => ReasonCode::UnknownKey,
+            Reason::BadSignature => ReasonCode::BadSignature,
+            Reason::KeyNotValid { .. } => ReasonCode::KeyNotValid,
+            Reason::WrongIssuer { .. } => ReasonCode::WrongIssuer,
+            Reason::Revoked => ReasonCode::Revoked,
+            Reason::NotYetValid { .. } => ReasonCode::NotYetValid,
+            Reason::Expired { .. } => ReasonCode::Expired,
+            Reason::NotOnRoute { .. } => ReasonCode::NotOnRoute,
+            Reason::TestTooOld { .. } => ReasonCode::TestTooOld,
+            Reason::RepeatScan { .. } => ReasonCode::RepeatScan,
+            Reason::BundleStale { .. } => ReasonCode::BundleStale,
+            Reason::ClockBehind { .. } => ReasonCode::ClockBehind,
+            Reason::UnknownCheckpoint { .. } => ReasonCode::UnknownCheckpoint,
+        }
+    }
+
+    pub fn level(&self) -> Level {
+        self.code().level()
+    }
+
+    /// The sentence the officer reads.
+    pub fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Zh => self.message_zh(),
+            Lang::En => self.message_en(),
+        }
+    }
+
+    fn message_zh(&self) -> String {
+        match self {
+            Reason::NotAPass => "不是通行证二维码".into(),
+            Reason::UnsupportedVersion { version } => {
+                format!("通行证版本 {version} 不受支持，请更新核验程序")
+            }
+            Reason::Damaged { .. } => "二维码内容损坏或被篡改，无法读取".into(),
+            Reason::UnsupportedAlgorithm => "签名算法不受支持".into(),
+            Reason::UnknownKey { kid } => format!("签发密钥未知（{kid}），可能是伪造或信任包过旧"),
+            Reason::BadSignature => "签名无效：通行证是伪造的或被篡改".into(),
+            Reason::KeyNotValid { kid } => format!("签发密钥 {kid} 在签发时不在有效期内"),
+            Reason::WrongIssuer { found } => format!("签发机关不符（{found}）"),
+            Reason::Revoked => "通行证已被撤销".into(),
+            Reason::NotYetValid { not_before } => {
+                format!("通行证尚未生效（{} 起有效）", format_cst(*not_before))
+            }
+            Reason::Expired { expires_at } => {
+                format!("通行证已过期（有效期至 {}）", format_cst(*expires_at))
+            }
+            Reason::NotOnRoute { checkpoint } => {
+                format!("本检查站（{checkpoint}）不在核定路线上")
+            }
+            Reason::TestTooOld {
+                age_hours,
+                max_hours,
+            } => format!(
+                "核酸采样已 {age_hours} 小时，超过 {max_hours} 小时：请查验新的阴性报告并登记"
+            ),
+            Reason::RepeatScan { seconds_ago } => {
+                format!("同一通行证 {} 分钟前刚在本站查验过", seconds_ago / 60)
+            }
+            Reason::BundleStale { age_hours } => {
+                format!("信任包已 {age_hours} 小时未更新，撤销名单可能过时")
+            }
+            Reason::ClockBehind { reference } => format!(
+                "本机时钟可能被调慢：早于 {}，请核对时间",
+                format_cst(*reference)
+            ),
+            Reason::UnknownCheckpoint { checkpoint } => {
+                format!("本检查站编码 {checkpoint} 不在信任包的检查站名单中")
+            }
+        }
+    }
+
+    fn message_en(&self) -> String {
+        match self {
+            Reason::NotAPass => "Not a pass QR code".into(),
+            Reason::UnsupportedVersion { version } => {
+                format!("Pass version {version} is not supported; update the verifier")
+            }
+            Reason::Damaged { detail } => format!("The QR content is damaged or altered ({detail})"),
+            Reason::UnsupportedAlgorithm => "Unsupported signature algorithm".into(),
+            Reason::UnknownKey { kid } => {
+                format!("Unknown signing key ({kid}): forged, or the trust bundle is out of date")
+            }
+            Reason::BadSignature => "Bad signature: the pass is forged or altered".into(),
+            Reason::KeyNotValid { kid } => {
+                format!("Signing key {kid} was not valid when the pass was issued")
+            }
+            Reason::WrongIssuer { found } => format!("Wrong issuer ({found})"),
+            Reason::Revoked => "The pass has been revoked".into(),
+            Reason::NotYetValid { not_before } => {
+                format!("Not valid yet (valid from {})", format_cst(*not_before))
+            }
+            Reason::Expired { expires_at } => {
+                format!("Expired (valid until {})", format_cst(*expires_at))
+            }
+            Reason::NotOnRoute { checkpoint } => {
+                format!("This checkpoint ({checkpoint}) is not on the approved route")
+            }
+            Reason::TestTooOld {
+                age_hours,
+                max_hours,
+            } => format!(
+                "Test sample is {age_hours} h old, over {max_hours} h: sight a newer negative report and record it"
+            ),
+            Reason::RepeatScan { seconds_ago } => format!(
+                "The same pass was checked here {} min ago",
+                seconds_ago / 60
+            ),
+            Reason::BundleStale { age_hours } => format!(
+                "The trust bundle is {age_hours} h old; revocations may be out of date"
+            ),
+            Reason::ClockBehind { reference } => format!(
+                "This device's clock may be set back: it is before {}",
+                format_cst(*reference)
+            ),
+            Reason::UnknownCheckpoint { checkpoint } => {
+                format!("Checkpoint code {checkpoint} is not in the trust bundle's registry")
+            }
+        }
+    }
+}
+
+/// One stop of the route as the officer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RouteStop {
+    pub code: String,
+    /// The registry's name, or the code again if the registry does not know it.
+    pub name: String,
+    /// This is the checkpoint doing the scan.
+    pub here: bool,
+}
+
+/// The facts the officer compares against the truck and the driver's ID card. Built only from
+/// a pass whose signature verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfficerView {
+    pub serial: String,
+    pub plate: String,
+    pub trailer: Option<String>,
+    pub driver_name: String,
+    pub driver_id_masked: String,
+    pub occupants: u16,
+    pub category_zh: String,
+    pub category_en: String,
+    pub cargo: String,
+    pub origin: String,
+    pub destination: String,
+    pub route: Vec<RouteStop>,
+    pub valid_from: String,
+    pub valid_to: String,
+    pub test_sampled_at: String,
+    /// Whole hours since the test sample was taken.
+    pub test_age_hours: i64,
+}
+
+/// The outcome of checking one QR text at one checkpoint at one time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub reasons: Vec<Reason>,
+    /// The pass, only when its signature verified against a trusted key.
+    pub pass: Option<Pass>,
+    pub view: Option<OfficerView>,
+    pub checkpoint: String,
+    pub checked_at: i64,
+}
+
+impl Verdict {
+    pub fn new(checkpoint: &str, checked_at: i64) -> Verdict {
+        Verdict {
+            reasons: Vec::new(),
+            pass: None,
+            view: None,
+            checkpoint: checkpoint.to_string(),
+            checked_at,
+        }
+    }
+
+    /// The worst level among the reasons; green when there are none.
+    pub fn level(&self) -> Level {
+        self.reasons
+            .iter()
+            .map(Reason::level)
+            .max()
+            .unwrap_or(Level::Green)
+    }
+
+    /// Adds a finding (the engine adds repeat-scan and clock findings this way).
+    pub fn add(&mut self, reason: Reason) {
+        if !self.reasons.contains(&reason) {
+            self.reasons.push(reason);
+        }
+    }
+
+    pub fn has(&self, code: ReasonCode) -> bool {
+        self.reasons.iter().any(|r| r.code() == code)
+    }
+
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.reasons.iter().map(|r| r.code().as_str()).collect()
+    }
+
+    pub fn serial(&self) -> Option<Serial> {
+        self.pass.as_ref().map(|p| p.serial)
+    }
+
+    /// Whole hours, rounded down, for messages.
+    pub fn test_age_hours(&self) -> Option<i64> {
+        self.pass
+            .as_ref()
+            .map(|p| hours(self.checked_at - p.body.test_sampled_at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_is_the_worst_reason() {
+        let mut v = Verdict::new("C101", 0);
+        assert_eq!(v.level(), Level::Green);
+        v.add(Reason::TestTooOld {
+            age_hours: 50,
+            max_hours: 48,
+        });
+        assert_eq!(v.level(), Level::Amber);
+        v.add(Reason::Revoked);
+        assert_eq!(v.level(), Level::Red);
+        v.add(Reason::Revoked);
+        assert_eq!(v.reasons.len(), 2, "a reason is listed once");
+        assert_eq!(v.codes(), vec!["TEST_TOO_OLD", "REVOKED"]);
+    }
+
+    #[test]
+    fn every_code_is_stable_and_parses_back() {
+        for c in ReasonCode::ALL {
+            assert_eq!(ReasonCode::parse(c.as_str()), Some(c));
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{}\"", c.as_str()));
+        }
+    }
+
+    #[test]
+    fn messages_exist_in_both_languages() {
+        let r = Reason::Expired {
+            expires_at: 1_647_259_200,
+        };
+        assert_eq!(
+            r.message(Lang::Zh),
+            "通行证已过期（有效期至 2022-03-14 20:00）"
+        );
+        assert!(r.message(Lang::En).starts_with("Expired"));
+        assert_eq!(Level::Red.word(Lang::Zh), "拒绝");
+    }
+}
