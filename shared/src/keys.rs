@@ -1,6 +1,6 @@
 //! Ed25519 keys, their short ids, and the text files they are kept in.
 //!
-//! A key id ([`Kid`]) is the first 8 bytes of SHA-256 of the 32-byte public key, so it can be
+//! A key id ([`Kid`]) is the first 4 bytes of SHA-256 of the 32-byte public key, so it can be
 //! recomputed from the key and never needs to be trusted on its own. Secret keys are only ever
 //! written sealed: Argon2id turns the passphrase into a key for XChaCha20-Poly1305, and the
 //! file's role and key id are bound to the ciphertext as associated data. This module does no
@@ -41,9 +41,14 @@ pub enum KeyError {
     Kdf(String),
 }
 
-/// Short key id: the first 8 bytes of SHA-256 of the public key.
+/// Short key id: the first 4 bytes of SHA-256 of the public key. Short because it is in every
+/// QR code; a collision could only make a verifier try the wrong key (and refuse), and the
+/// issuer refuses to create a key whose id is already taken.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Kid(pub [u8; 8]);
+pub struct Kid(pub [u8; KID_LEN]);
+
+/// Bytes in a key id.
+pub const KID_LEN: usize = 4;
 
 impl Kid {
     pub fn from_slice(bytes: &[u8]) -> Option<Kid> {
@@ -126,8 +131,8 @@ impl PublicKey {
 
     pub fn kid(&self) -> Kid {
         let digest = Sha256::digest(self.0.as_bytes());
-        let mut kid = [0u8; 8];
-        kid.copy_from_slice(&digest[..8]);
+        let mut kid = [0u8; KID_LEN];
+        kid.copy_from_slice(&digest[..KID_LEN]);
         Kid(kid)
     }
 

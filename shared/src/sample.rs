@@ -10,7 +10,7 @@ pub const NOW: i64 = 1_647_129_600;
 /// 2022-03-12 10:00 UTC+8: when the sample pass was issued.
 pub const ISSUED_AT: i64 = 1_647_050_400;
 /// The sample issuer (CWT `iss`).
-pub const ISSUER: &str = "WHJT";
+pub const ISSUER: &str = "WH";
 
 /// The checkpoint registry of the sample city (samples/weihai/checkpoints.csv, compiled in).
 pub fn checkpoints() -> Vec<Checkpoint> {

@@ -17,7 +17,7 @@ use coset::{
     TaggedCborSerializable,
 };
 
-use crate::cbor::{as_text, as_uint, int, Fields};
+use crate::cbor::{as_int, as_text, as_uint, int, Fields};
 use crate::keys::{Kid, PublicKey, SigningKey};
 use crate::pass::{Category, MaskedId, Pass, PassBody, Serial};
 
@@ -311,16 +311,19 @@ fn body_to_value(b: &PassBody) -> Value {
     if let Some(t) = &b.trailer {
         m.push((int(TRAILER), Value::Text(t.clone())));
     }
+    m.push((int(DRIVER_NAME), Value::Text(b.driver_name.clone())));
+    // One occupant (the driver alone) is the common case and is left out.
+    if b.occupants != 1 {
+        m.push((int(OCCUPANTS), int(i64::from(b.occupants))));
+    }
     m.extend([
-        (int(DRIVER_NAME), Value::Text(b.driver_name.clone())),
         (
             int(DRIVER_ID),
             Value::Array(vec![
                 int(i64::from(b.driver_id.prefix)),
-                Value::Text(b.driver_id.suffix.clone()),
+                int(suffix_to_int(&b.driver_id.suffix)),
             ]),
         ),
-        (int(OCCUPANTS), int(i64::from(b.occupants))),
         (int(CATEGORY), int(i64::from(b.category.code()))),
         (int(CARGO), Value::Text(b.cargo.clone())),
         (int(ORIGIN), Value::Text(b.origin.clone())),
@@ -348,12 +351,29 @@ fn body_from_value(v: Value) -> Result<PassBody, WireError> {
                 .map_err(|_| WireError::WrongType("driver_id"))?;
             MaskedId {
                 prefix: as_uint(prefix, "driver_id", 999_999)? as u32,
-                suffix: as_text(suffix, "driver_id")?,
+                suffix: suffix_from_int(as_int(suffix, "driver_id")?).ok_or(
+                    WireError::InvalidValue {
+                        field: "driver_id",
+                        why: "suffix out of range".into(),
+                    },
+                )?,
             }
         }
         _ => return Err(WireError::WrongType("driver_id")),
     };
-    let occupants = f.uint(OCCUPANTS, "occupants", u64::from(u16::MAX))? as u16;
+    let occupants = match f.take(OCCUPANTS) {
+        None => 1,
+        Some(v) => match as_uint(v, "occupants", u64::from(u16::MAX))? {
+            // 1 is written by leaving the field out; one encoding per pass.
+            1 => {
+                return Err(WireError::InvalidValue {
+                    field: "occupants",
+                    why: "1 must be left out".into(),
+                })
+            }
+            n => n as u16,
+        },
+    };
     let category_code = f.uint(CATEGORY, "category", u64::from(u8::MAX))?;
     let category = Category::from_code(category_code).ok_or(WireError::InvalidValue {
         field: "category",
@@ -382,6 +402,23 @@ fn body_from_value(v: Value) -> Result<PassBody, WireError> {
         route,
         test_sampled_at,
     })
+}
+
+/// The last four characters of an ID number as one integer: `0..=9999` for four digits, and
+/// `-1 - n` for the three digits `n` followed by the check character `X`.
+fn suffix_to_int(suffix: &str) -> i64 {
+    match suffix.strip_suffix('X') {
+        Some(digits) => -1 - digits.parse::<i64>().unwrap_or(0),
+        None => suffix.parse().unwrap_or(0),
+    }
+}
+
+fn suffix_from_int(n: i64) -> Option<String> {
+    match n {
+        0..=9999 => Some(format!("{n:04}")),
+        -1000..=-1 => Some(format!("{:03}X", -1 - n)),
+        _ => None,
+    }
 }
 
 fn check_text(s: &str, field: &'static str, max: usize) -> Result<(), WireError> {

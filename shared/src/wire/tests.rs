@@ -293,7 +293,6 @@ fn every_missing_field_is_named() {
         (body_key::PLATE, "plate"),
         (body_key::DRIVER_NAME, "driver_name"),
         (body_key::DRIVER_ID, "driver_id"),
-        (body_key::OCCUPANTS, "occupants"),
         (body_key::CATEGORY, "category"),
         (body_key::CARGO, "cargo"),
         (body_key::ORIGIN, "origin"),
@@ -335,6 +334,14 @@ fn wrong_types_are_refused() {
         ),
         (body_key::DRIVER_ID, Value::Array(vec![int(320102)])),
         (body_key::OCCUPANTS, int(-1)),
+        (
+            body_key::DRIVER_ID,
+            Value::Array(vec![int(320102), int(10_000)]),
+        ),
+        (
+            body_key::DRIVER_ID,
+            Value::Array(vec![int(320102), Value::Text("6657".into())]),
+        ),
         (body_key::CATEGORY, int(4)),
         (body_key::ROUTE, Value::Text("C201".into())),
         (body_key::ROUTE, Value::Array(vec![int(201)])),
@@ -373,6 +380,35 @@ fn wrong_types_are_refused() {
         read(&sign_raw_payload(vec![0xa0, 0x00])).is_err(),
         "payload with trailing bytes"
     );
+}
+
+#[test]
+fn one_occupant_has_one_encoding() {
+    let mut claims = sample_claims();
+    body_entries(&mut claims).push((int(body_key::OCCUPANTS), int(1)));
+    assert!(matches!(
+        read(&sign_claims(Value::Map(claims))),
+        Err(WireError::InvalidValue {
+            field: "occupants",
+            ..
+        })
+    ));
+    let mut pass = sample::pass();
+    pass.body.occupants = 36;
+    assert_eq!(read(&issue_qr_text(&pass, &key()).unwrap()).unwrap(), pass);
+}
+
+#[test]
+fn id_suffix_integers() {
+    assert_eq!(suffix_to_int("6657"), 6657);
+    assert_eq!(suffix_to_int("0001"), 1);
+    assert_eq!(suffix_to_int("661X"), -662);
+    assert_eq!(suffix_to_int("000X"), -1);
+    for s in ["6657", "0001", "661X", "000X", "999X", "9999"] {
+        assert_eq!(suffix_from_int(suffix_to_int(s)).as_deref(), Some(s));
+    }
+    assert_eq!(suffix_from_int(10_000), None);
+    assert_eq!(suffix_from_int(-1001), None);
 }
 
 #[test]

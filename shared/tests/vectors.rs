@@ -1,0 +1,288 @@
+//! Checks the code against every test vector in tests/vectors/*.json.
+//!
+//! Each vector names a fixed key (by seed), the pass fields, the exact COSE bytes and QR text,
+//! and the verdict expected at a checkpoint and time. Run with `UPDATE_VECTORS=1` to rewrite
+//! the files after a deliberate format change (and review the diff).
+
+use std::path::{Path, PathBuf};
+
+use checkpass::bundle::{IssuerKey, RevocationList};
+use checkpass::keys::SigningKey;
+use checkpass::pass::{Pass, Serial};
+use checkpass::rules::verify;
+use checkpass::sample;
+use checkpass::wire::{self, Alg};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Vector {
+    description: String,
+    /// Seed of the Ed25519 signing key the bundle trusts (hex, 32 bytes).
+    trusted_key_seed: String,
+    trusted_public_key: String,
+    trusted_kid: String,
+    /// Seed of the key that actually signed (differs for "unknown key" vectors).
+    signer_seed: Option<String>,
+    alg: Option<i64>,
+    pass: Option<Pass>,
+    /// How the signed bytes were altered after signing, if at all.
+    tamper: Option<String>,
+    cose_hex: Option<String>,
+    qr_text: String,
+    context: Context,
+    expected: Expected,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Context {
+    checkpoint: String,
+    now: i64,
+    now_cst: String,
+    bundle_issuer: String,
+    bundle_issued_at: i64,
+    key_valid_from: i64,
+    key_valid_to: i64,
+    revoked: Vec<u64>,
+    max_test_age_secs: i64,
+    clock_skew_secs: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Expected {
+    verdict: String,
+    reasons: Vec<String>,
+}
+
+struct Case {
+    name: &'static str,
+    description: &'static str,
+    signer: [u8; 32],
+    alg: Alg,
+    pass: Option<Pass>,
+    raw_text: Option<&'static str>,
+    tamper: Option<&'static str>,
+    checkpoint: &'static str,
+    now: i64,
+    revoked: Vec<u64>,
+}
+
+const TRUSTED: [u8; 32] = [0x01; 32];
+
+fn cases() -> Vec<Case> {
+    let base = || Case {
+        name: "",
+        description: "",
+        signer: TRUSTED,
+        alg: Alg::EdDsa,
+        pass: Some(sample::pass()),
+        raw_text: None,
+        tamper: None,
+        checkpoint: "C201",
+        now: sample::NOW,
+        revoked: vec![],
+    };
+    let p = sample::pass();
+    vec![
+        Case {
+            name: "01-valid-green",
+            description: "A valid pass scanned at a checkpoint on its route, inside its window: green.",
+            ..base()
+        },
+        Case {
+            name: "02-valid-alg-minus-19",
+            description: "The same pass signed with COSE alg -19 (Ed25519, RFC 9864): accepted, green.",
+            alg: Alg::Ed25519,
+            ..base()
+        },
+        Case {
+            name: "03-bad-signature",
+            description: "The last byte of the signature flipped: red, BAD_SIGNATURE, no facts shown.",
+            tamper: Some("xor 0x01 into the last byte of the COSE bytes"),
+            ..base()
+        },
+        Case {
+            name: "04-expired",
+            description: "Scanned one hour after exp (beyond the 300 s skew): red, EXPIRED.",
+            now: p.expires_at + 3600,
+            ..base()
+        },
+        Case {
+            name: "05-revoked",
+            description: "Serial 1 is on the bundle's revocation list: red, REVOKED.",
+            revoked: vec![1, 42],
+            ..base()
+        },
+        Case {
+            name: "06-wrong-route",
+            description: "Scanned at C105, which is not on the route C201→C101: amber, NOT_ON_ROUTE.",
+            checkpoint: "C105",
+            ..base()
+        },
+        Case {
+            name: "07-test-too-old",
+            description: "Scanned 50 h after the test sample (policy 48 h), still inside the window: amber, TEST_TOO_OLD.",
+            now: p.body.test_sampled_at + 50 * 3600,
+            ..base()
+        },
+        Case {
+            name: "08-unknown-key",
+            description: "Signed by a key the bundle does not hold: red, UNKNOWN_KEY.",
+            signer: [0x03; 32],
+            ..base()
+        },
+        Case {
+            name: "09-not-a-pass",
+            description: "A URL, as a payment or web QR holds: red, NOT_A_PASS.",
+            pass: None,
+            raw_text: Some("https://example.cn/pay?order=20220312"),
+            ..base()
+        },
+        Case {
+            name: "10-trailing-bytes",
+            description: "One byte (0x00) appended after the COSE structure: red, DAMAGED.",
+            tamper: Some("append 0x00 after the COSE bytes"),
+            ..base()
+        },
+    ]
+}
+
+fn bundle_for(case: &Case) -> checkpass::bundle::TrustBundle {
+    let trusted = SigningKey::from_seed(&TRUSTED);
+    let mut b = sample::bundle(&trusted, 1, sample::ISSUED_AT);
+    b.revoked = case
+        .revoked
+        .iter()
+        .copied()
+        .map(Serial)
+        .collect::<RevocationList>();
+    b
+}
+
+fn build(case: &Case) -> Vector {
+    let trusted = SigningKey::from_seed(&TRUSTED);
+    let bundle = bundle_for(case);
+    let (cose_hex, qr_text) = match (&case.pass, case.raw_text) {
+        (Some(pass), _) => {
+            let signer = SigningKey::from_seed(&case.signer);
+            let mut cose = wire::sign_pass_with(pass, &signer, case.alg).unwrap();
+            match case.tamper {
+                Some(t) if t.starts_with("xor") => {
+                    let n = cose.len();
+                    cose[n - 1] ^= 0x01;
+                }
+                Some(_) => cose.push(0x00),
+                None => {}
+            }
+            (Some(hex::encode(&cose)), wire::qr_text(&cose))
+        }
+        (None, Some(text)) => (None, text.to_string()),
+        (None, None) => unreachable!(),
+    };
+    let verdict = verify(&qr_text, &bundle, case.checkpoint, case.now);
+    Vector {
+        description: case.description.to_string(),
+        trusted_key_seed: hex::encode(TRUSTED),
+        trusted_public_key: trusted.public_key().to_hex(),
+        trusted_kid: trusted.kid().to_hex(),
+        signer_seed: case.pass.as_ref().map(|_| hex::encode(case.signer)),
+        alg: case.pass.as_ref().map(|_| case.alg.cose_id()),
+        pass: case.pass.clone(),
+        tamper: case.tamper.map(str::to_string),
+        cose_hex,
+        qr_text,
+        context: Context {
+            checkpoint: case.checkpoint.to_string(),
+            now: case.now,
+            now_cst: checkpass::time::format_cst(case.now),
+            bundle_issuer: bundle.issuer.clone(),
+            bundle_issued_at: bundle.issued_at,
+            key_valid_from: bundle.keys[0].valid_from,
+            key_valid_to: bundle.keys[0].valid_to,
+            revoked: case.revoked.clone(),
+            max_test_age_secs: bundle.policy.max_test_age_secs,
+            clock_skew_secs: bundle.policy.clock_skew_secs,
+        },
+        expected: Expected {
+            verdict: verdict.level().as_str().to_string(),
+            reasons: verdict.codes().iter().map(|c| c.to_string()).collect(),
+        },
+    }
+}
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+}
+
+#[test]
+fn every_vector_matches_the_code() {
+    let dir = vectors_dir();
+    let update = std::env::var_os("UPDATE_VECTORS").is_some();
+    let cases = cases();
+    for case in &cases {
+        let built = build(case);
+        let path = dir.join(format!("{}.json", case.name));
+        if update {
+            let text = serde_json::to_string_pretty(&built).unwrap() + "\n";
+            std::fs::write(&path, text).unwrap();
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let stored: Vector = serde_json::from_str(&text).unwrap();
+        assert_eq!(stored, built, "{}", case.name);
+    }
+    let on_disk = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .map(|e| e.path().extension().is_some_and(|x| x == "json"))
+                .unwrap_or(false)
+        })
+        .count();
+    assert_eq!(
+        on_disk,
+        cases.len(),
+        "a vector file without a case, or the reverse"
+    );
+}
+
+/// Reads each stored vector on its own terms, as another implementation would: decode the QR
+/// text, check it against the stated key and context, compare with the expectation.
+#[test]
+fn stored_vectors_verify_independently() {
+    for entry in std::fs::read_dir(vectors_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let v: Vector = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let key = checkpass::keys::PublicKey::from_hex(&v.trusted_public_key).unwrap();
+        assert_eq!(key.kid().to_hex(), v.trusted_kid);
+        let mut bundle = sample::bundle(
+            &SigningKey::from_seed(&TRUSTED),
+            1,
+            v.context.bundle_issued_at,
+        );
+        bundle.keys = vec![IssuerKey {
+            public_key: key,
+            valid_from: v.context.key_valid_from,
+            valid_to: v.context.key_valid_to,
+        }];
+        bundle.revoked = v.context.revoked.iter().copied().map(Serial).collect();
+        if let Some(cose_hex) = &v.cose_hex {
+            let cose = hex::decode(cose_hex).unwrap();
+            assert_eq!(wire::qr_text(&cose), v.qr_text, "{}", path.display());
+        }
+        let verdict = verify(&v.qr_text, &bundle, &v.context.checkpoint, v.context.now);
+        assert_eq!(
+            verdict.level().as_str(),
+            v.expected.verdict,
+            "{}",
+            path.display()
+        );
+        assert_eq!(verdict.codes(), v.expected.reasons, "{}", path.display());
+        if v.expected.verdict != "red" {
+            assert_eq!(verdict.pass.as_ref(), v.pass.as_ref(), "{}", path.display());
+        }
+    }
+}
