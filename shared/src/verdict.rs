@@ -246,6 +246,9 @@ impl Reason {
             } => format!(
                 "核酸采样已 {age_hours} 小时，超过 {max_hours} 小时：请查验新的阴性报告并登记"
             ),
+            Reason::RepeatScan { seconds_ago } if *seconds_ago < 60 => {
+                "同一通行证刚刚在本站查验过".into()
+            }
             Reason::RepeatScan { seconds_ago } => {
                 format!("同一通行证 {} 分钟前刚在本站查验过", seconds_ago / 60)
             }
@@ -294,6 +297,9 @@ impl Reason {
             } => format!(
                 "Test sample is {age_hours} h old, over {max_hours} h: sight a newer negative report and record it"
             ),
+            Reason::RepeatScan { seconds_ago } if *seconds_ago < 60 => {
+                "The same pass was checked here less than a minute ago".into()
+            }
             Reason::RepeatScan { seconds_ago } => format!(
                 "The same pass was checked here {} min ago",
                 seconds_ago / 60

@@ -1,1 +1,5 @@
-fn main() {}
+//! `verifier`: the checkpoint's command line. All the work is in the library (`verifier::cli`).
+
+fn main() -> std::process::ExitCode {
+    verifier::cli::main()
+}

@@ -1,0 +1,130 @@
+//! Loading an image file (PNG, JPEG or WebP) as a grayscale frame, with limits so that a
+//! truncated, hostile or huge file gives a typed error instead of a panic or an exhausted memory.
+
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use image::{GrayImage, ImageError, ImageReader, Limits};
+
+use super::{Decoded, FrameDecoder};
+
+/// Files larger than this are refused before they are decoded.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Images with more pixels than this are refused (a 48-megapixel phone photo still fits).
+pub const MAX_PIXELS: u64 = 50_000_000;
+
+/// Why an image file could not be turned into a frame.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    #[error("无法读取图像文件 {path}（cannot read image file）：{source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("图像文件 {path} 过大：超过 {limit} 字节（image file larger than {limit} bytes）")]
+    FileTooLarge { path: PathBuf, limit: u64 },
+    #[error(
+        "{path} 不是可识别的图像文件，应为 PNG、JPEG 或 WebP（not a PNG, JPEG or WebP image）"
+    )]
+    NotAnImage { path: PathBuf },
+    #[error(
+        "图像 {path} 尺寸过大：{width}×{height} 像素，上限 {limit} 像素（image too large: {width}×{height} pixels, limit {limit}）"
+    )]
+    TooManyPixels {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+        limit: u64,
+    },
+    #[error("图像文件 {path} 已损坏或不完整（corrupt or truncated image）：{source}")]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: ImageError,
+    },
+}
+
+/// Reads QR codes from an image file with the full pipeline ([`FrameDecoder::new`]).
+pub fn decode_image_file(path: impl AsRef<Path>) -> Result<Vec<Decoded>, DecodeError> {
+    FrameDecoder::new().decode_file(path)
+}
+
+impl FrameDecoder {
+    /// Reads QR codes from an image file with this decoder.
+    pub fn decode_file(&self, path: impl AsRef<Path>) -> Result<Vec<Decoded>, DecodeError> {
+        let frame = load_gray_image(path)?;
+        Ok(self.decode(&frame))
+    }
+}
+
+/// Loads a PNG, JPEG or WebP file as an 8-bit grayscale image, within [`MAX_FILE_BYTES`] and
+/// [`MAX_PIXELS`].
+pub fn load_gray_image(path: impl AsRef<Path>) -> Result<GrayImage, DecodeError> {
+    let path = path.as_ref();
+    let bytes = read_capped(path)?;
+    gray_from_bytes(&bytes, path)
+}
+
+fn read_capped(path: &Path) -> Result<Vec<u8>, DecodeError> {
+    let read_err = |source| DecodeError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let mut bytes = Vec::new();
+    // Read one byte past the cap to tell "exactly at the cap" from "over it" without trusting
+    // the file's metadata (it may be a pipe or still growing).
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(DecodeError::FileTooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Decodes image bytes; `path` is only used in error messages.
+pub(crate) fn gray_from_bytes(bytes: &[u8], path: &Path) -> Result<GrayImage, DecodeError> {
+    let corrupt = |source| DecodeError::Corrupt {
+        path: path.to_path_buf(),
+        source,
+    };
+    let reader = || -> Result<ImageReader<Cursor<&[u8]>>, DecodeError> {
+        let reader = ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|source| DecodeError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        match reader.format() {
+            Some(image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::WebP) => {
+                Ok(reader)
+            }
+            _ => Err(DecodeError::NotAnImage {
+                path: path.to_path_buf(),
+            }),
+        }
+    };
+    // The header alone gives the size: refuse huge images before allocating for them.
+    let (width, height) = reader()?.into_dimensions().map_err(corrupt)?;
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(DecodeError::TooManyPixels {
+            path: path.to_path_buf(),
+            width,
+            height,
+            limit: MAX_PIXELS,
+        });
+    }
+    let mut limits = Limits::default();
+    // RGBA at 16 bits per channel is the largest buffer a decoder makes, plus some slack.
+    limits.max_alloc = Some(MAX_PIXELS * 8 + 64 * 1024 * 1024);
+    let mut reader = reader()?;
+    reader.limits(limits);
+    let image = reader.decode().map_err(corrupt)?;
+    Ok(image.into_luma8())
+}

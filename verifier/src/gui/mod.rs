@@ -1,0 +1,75 @@
+//! The checkpoint officer's window (eframe/egui): live camera scanning, handheld scanners,
+//! the verdict screen, today's history, settings and trust-bundle import.
+//!
+//! - [`state`]: the GUI state as plain data, changed by `State::handle(event, now)`; all the
+//!   screen's rules, tested without a window.
+//! - [`app`]: [`app::Gui`], which owns the engine, the scanning worker and the sound, feeds
+//!   events to the state and carries out its commands.
+//! - [`view`]: drawing the state; clicks and keys become events.
+//! - [`source`]: where frames come from ([`source::FrameSource`]: a camera through nokhwa, or
+//!   a recorded folder of frames).
+//! - [`scanner`]: the `qr-scanner` worker thread: frames → [`crate::decode::FrameDecoder`] →
+//!   channel.
+//! - [`sound`], [`fonts`], [`prefs`], [`history`]: verdict sounds, the CJK font, the GUI's own
+//!   preferences file, CSV export.
+//!
+//! The GUI decides nothing about a pass: every text goes to [`crate::engine::Engine`], which
+//! records the scan and returns the verdict shown.
+
+pub mod app;
+pub mod fonts;
+pub mod history;
+pub mod prefs;
+pub mod scanner;
+pub mod sound;
+pub mod source;
+pub mod state;
+pub mod view;
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+
+pub use app::{FrameInput, Gui, GuiConfig};
+pub use state::{Command, Event, State};
+
+/// Environment variable: scan a folder of recorded frames instead of the camera
+/// (demonstrations, screenshots, benchmarks).
+pub const ENV_FRAMES: &str = "VERIFIER_FRAMES";
+/// Environment variable: run with a simulated clock (RFC 3339 or `2022-03-13 08:00` UTC+8);
+/// the window then shows a "模拟时间" banner, so this is never mistaken for real use.
+pub const ENV_AT: &str = "VERIFIER_AT";
+
+/// Opens the window and runs until it is closed. `data_dir`: as `--data` (default: the
+/// platform's data directory).
+pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    let dir = crate::cli::data_dir(data_dir.as_deref())?;
+    let mut config = GuiConfig::default();
+    if let Some(folder) = std::env::var_os(ENV_FRAMES) {
+        config.input = FrameInput::Recorded(PathBuf::from(folder));
+    }
+    if let Ok(at) = std::env::var(ENV_AT) {
+        let t = crate::timefmt::parse(&at).map_err(|e| anyhow!("{ENV_AT}: {e}"))?;
+        config.clock = Box::new(move || t);
+        config.simulated_clock = true;
+    }
+    run_with(dir, config)
+}
+
+/// Opens the window on `dir` with `config` (the input and clock decided by the caller).
+pub fn run_with(dir: PathBuf, config: GuiConfig) -> anyhow::Result<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("通行证核验 · Pass verifier")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([800.0, 560.0])
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "checkpass-verifier",
+        options,
+        Box::new(move |cc| Ok(Box::new(Gui::new(dir, config, &cc.egui_ctx)))),
+    )
+    .map_err(|e| anyhow!("无法打开窗口 (cannot open the window): {e}"))
+}

@@ -1,0 +1,461 @@
+//! The GUI's state as plain data, changed only by [`State::handle`] with the clock passed in.
+//!
+//! No drawing, no engine, no threads here: an [`Event`] (a code seen by the camera, a key typed
+//! by a handheld scanner, a verdict returned by the engine, a tick of the clock) goes in, the
+//! state changes, and the [`Command`]s that the application must carry out (check this text,
+//! play this sound, reload the history) come out. So every rule of the screen — which read is
+//! checked, when a verdict goes away, what the history shows — is tested without a window.
+
+use checkpass::verdict::{Lang, Level};
+use checkpass::wire::{MAX_QR_TEXT, QR_PREFIX};
+
+use crate::decode::Point;
+use crate::engine::{Checked, ClockProblem};
+use crate::store::{LoggedVerdict, ScanRecord};
+
+use super::prefs::GuiPrefs;
+
+/// A pass held still in front of the camera is checked once: later reads of the same text are
+/// ignored while it is seen again within this many seconds.
+pub const HOLD_SECS: i64 = 3;
+/// Characters from a handheld scanner arrive in a burst; a gap longer than this starts a new
+/// code (half-typed text from a dropped scan is discarded).
+pub const WEDGE_GAP_SECS: i64 = 2;
+
+/// The screens of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Scan,
+    History,
+    Settings,
+}
+
+/// Where a QR text came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputSource {
+    Camera,
+    /// A USB barcode scanner typing like a keyboard.
+    Scanner,
+    /// Text pasted or typed into the paste box.
+    Pasted,
+    /// An image file opened or dropped (its name).
+    File(String),
+}
+
+/// What the camera is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CameraStatus {
+    /// Opening the device.
+    Starting,
+    Running {
+        name: String,
+        width: u32,
+        height: u32,
+    },
+    /// No camera on this computer.
+    NotFound,
+    /// A camera exists but could not be opened (used by another program, no permission).
+    Busy(String),
+    /// Scanning from something other than a camera (a recorded folder of frames).
+    Recorded(String),
+    /// The source ended or failed after starting.
+    Stopped(String),
+}
+
+/// A verdict on screen.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub checked: Checked,
+    pub source: InputSource,
+    pub shown_at: i64,
+}
+
+/// A message under the main panel (bundle import result, export, unreadable file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub ok: bool,
+    pub text: String,
+}
+
+/// The installed bundle as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleInfo {
+    pub sequence: u64,
+    pub issued_at: i64,
+    pub max_age_secs: i64,
+    pub keys: usize,
+    pub checkpoints: usize,
+    pub revoked: usize,
+}
+
+impl BundleInfo {
+    pub fn age_secs(&self, now: i64) -> i64 {
+        now - self.issued_at
+    }
+
+    pub fn is_stale(&self, now: i64) -> bool {
+        self.age_secs(now) > self.max_age_secs
+    }
+}
+
+/// One code read from a camera frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    pub text: String,
+    pub corners: [Point; 4],
+}
+
+/// Everything that can happen to the GUI.
+#[derive(Debug, Clone)]
+pub enum Event {
+    CameraStarted {
+        name: String,
+        width: u32,
+        height: u32,
+    },
+    CameraRecorded(String),
+    CameraNotFound,
+    CameraBusy(String),
+    CameraStopped(String),
+    /// A camera frame was decoded; `codes` may be empty.
+    Frame {
+        width: u32,
+        height: u32,
+        codes: Vec<Seen>,
+    },
+    /// Text typed into the window while no text box has focus (a handheld scanner).
+    Typed(String),
+    /// Enter pressed while no text box has focus: a handheld scanner finished a code.
+    Enter,
+    /// The paste box was submitted.
+    Pasted(String),
+    /// An image file was decoded: the texts found, or why it could not be read.
+    FileDecoded {
+        name: String,
+        result: Result<Vec<String>, String>,
+    },
+    /// The engine checked a text.
+    Checked {
+        checked: Box<Checked>,
+        source: InputSource,
+    },
+    /// The engine could not check (no bundle installed, database error).
+    CheckFailed(String),
+    /// The clock moved on (verdict timeout, countdown).
+    Tick,
+    Show(Screen),
+    Dismiss,
+    Filter(Option<LoggedVerdict>),
+    History(Vec<ScanRecord>),
+    Bundle(Option<BundleInfo>),
+    BundleImported(Result<BundleInfo, String>),
+    Clock(Option<ClockProblem>),
+    Lang(Lang),
+    Prefs(GuiPrefs),
+    Notice(Notice),
+}
+
+/// What the application must do after an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Check this text with the engine and send back [`Event::Checked`].
+    Check {
+        text: String,
+        source: InputSource,
+    },
+    PlaySound(Level),
+    /// Reload today's scans into [`Event::History`].
+    LoadHistory,
+    /// Store the GUI preferences (camera, timeout, sound).
+    SavePrefs,
+    /// Store the language in the engine's settings.
+    SaveLang(Lang),
+    /// Reopen the camera with the current preferences.
+    RestartCamera,
+}
+
+/// The current camera focus: where the last code was seen, for the preview overlay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overlay {
+    pub width: u32,
+    pub height: u32,
+    pub codes: Vec<Seen>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Held {
+    text: String,
+    last_seen: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Wedge {
+    text: String,
+    last_at: i64,
+}
+
+/// The whole GUI state.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub screen: Screen,
+    pub lang: Lang,
+    pub prefs: GuiPrefs,
+    pub camera: CameraStatus,
+    pub shown: Option<Shown>,
+    pub overlay: Option<Overlay>,
+    pub history: Vec<ScanRecord>,
+    pub filter: Option<LoggedVerdict>,
+    pub bundle: Option<BundleInfo>,
+    pub clock: Option<ClockProblem>,
+    pub notice: Option<Notice>,
+    /// Frames decoded since start (status line).
+    pub frames: u64,
+    held: Option<Held>,
+    wedge: Wedge,
+}
+
+impl State {
+    pub fn new(lang: Lang, prefs: GuiPrefs) -> State {
+        State {
+            screen: Screen::Scan,
+            lang,
+            prefs,
+            camera: CameraStatus::Starting,
+            shown: None,
+            overlay: None,
+            history: Vec::new(),
+            filter: None,
+            bundle: None,
+            clock: None,
+            notice: None,
+            frames: 0,
+            held: None,
+            wedge: Wedge::default(),
+        }
+    }
+
+    /// Applies one event at time `now` (unix seconds) and returns what must be done.
+    pub fn handle(&mut self, event: Event, now: i64) -> Vec<Command> {
+        let mut out = Vec::new();
+        match event {
+            Event::CameraStarted {
+                name,
+                width,
+                height,
+            } => {
+                self.camera = CameraStatus::Running {
+                    name,
+                    width,
+                    height,
+                }
+            }
+            Event::CameraRecorded(name) => self.camera = CameraStatus::Recorded(name),
+            Event::CameraNotFound => self.camera = CameraStatus::NotFound,
+            Event::CameraBusy(why) => self.camera = CameraStatus::Busy(why),
+            // The overlay stays: it belongs to the last frame, which the preview keeps showing.
+            Event::CameraStopped(why) => self.camera = CameraStatus::Stopped(why),
+            Event::Frame {
+                width,
+                height,
+                codes,
+            } => {
+                self.frames += 1;
+                if let Some(seen) = pick(&codes) {
+                    let same = self
+                        .held
+                        .as_ref()
+                        .is_some_and(|h| h.text == seen.text && now - h.last_seen <= HOLD_SECS);
+                    if !same {
+                        out.push(Command::Check {
+                            text: seen.text.clone(),
+                            source: InputSource::Camera,
+                        });
+                    }
+                    self.held = Some(Held {
+                        text: seen.text.clone(),
+                        last_seen: now,
+                    });
+                }
+                self.overlay = Some(Overlay {
+                    width,
+                    height,
+                    codes,
+                });
+            }
+            Event::Typed(text) => {
+                if now - self.wedge.last_at > WEDGE_GAP_SECS {
+                    self.wedge.text.clear();
+                }
+                self.wedge.last_at = now;
+                // Anything longer than a pass can be is not a pass: keep the buffer bounded.
+                if self.wedge.text.len() + text.len() <= 2 * MAX_QR_TEXT {
+                    self.wedge.text.push_str(&text);
+                }
+            }
+            Event::Enter => {
+                let text = std::mem::take(&mut self.wedge.text);
+                let fresh = now - self.wedge.last_at <= WEDGE_GAP_SECS;
+                if fresh && !text.trim().is_empty() {
+                    out.push(Command::Check {
+                        text: text.trim().to_owned(),
+                        source: InputSource::Scanner,
+                    });
+                }
+            }
+            Event::Pasted(text) => {
+                if !text.trim().is_empty() {
+                    out.push(Command::Check {
+                        text: text.trim().to_owned(),
+                        source: InputSource::Pasted,
+                    });
+                }
+            }
+            Event::FileDecoded { name, result } => match result {
+                Ok(texts) => match pick_text(&texts) {
+                    Some(text) => out.push(Command::Check {
+                        text: text.to_owned(),
+                        source: InputSource::File(name),
+                    }),
+                    None => {
+                        self.notice = Some(Notice {
+                            ok: false,
+                            text: match self.lang {
+                                Lang::Zh => format!("{name}：图像中未找到二维码"),
+                                Lang::En => format!("{name}: no QR code found in the image"),
+                            },
+                        })
+                    }
+                },
+                Err(why) => {
+                    self.notice = Some(Notice {
+                        ok: false,
+                        text: why,
+                    })
+                }
+            },
+            Event::Checked { checked, source } => {
+                let level = checked.verdict.level();
+                self.shown = Some(Shown {
+                    checked: *checked,
+                    source,
+                    shown_at: now,
+                });
+                self.screen = Screen::Scan;
+                if self.prefs.sound {
+                    out.push(Command::PlaySound(level));
+                }
+                out.push(Command::LoadHistory);
+            }
+            Event::CheckFailed(why) => {
+                self.notice = Some(Notice {
+                    ok: false,
+                    text: why,
+                })
+            }
+            Event::Tick => {
+                if self.countdown(now) == Some(0) {
+                    self.shown = None;
+                }
+                if now - self.wedge.last_at > WEDGE_GAP_SECS {
+                    self.wedge.text.clear();
+                }
+            }
+            Event::Show(screen) => {
+                self.screen = screen;
+                if screen == Screen::History {
+                    out.push(Command::LoadHistory);
+                }
+            }
+            Event::Dismiss => self.shown = None,
+            Event::Filter(f) => self.filter = f,
+            Event::History(records) => self.history = records,
+            Event::Bundle(info) => self.bundle = info,
+            Event::BundleImported(result) => {
+                self.notice = Some(match result {
+                    Ok(info) => {
+                        let text = match self.lang {
+                            Lang::Zh => format!(
+                                "已导入信任包：序号 {}，{} 个签发密钥，{} 个检查站，{} 条撤销",
+                                info.sequence, info.keys, info.checkpoints, info.revoked
+                            ),
+                            Lang::En => format!(
+                                "Trust bundle imported: sequence {}, {} keys, {} checkpoints, {} revocations",
+                                info.sequence, info.keys, info.checkpoints, info.revoked
+                            ),
+                        };
+                        self.bundle = Some(info);
+                        Notice { ok: true, text }
+                    }
+                    Err(why) => Notice {
+                        ok: false,
+                        text: match self.lang {
+                            Lang::Zh => format!("信任包被拒绝：{why}"),
+                            Lang::En => format!("Trust bundle refused: {why}"),
+                        },
+                    },
+                })
+            }
+            Event::Clock(problem) => self.clock = problem,
+            Event::Lang(lang) => {
+                if lang != self.lang {
+                    self.lang = lang;
+                    out.push(Command::SaveLang(lang));
+                }
+            }
+            Event::Prefs(prefs) => {
+                let camera_changed =
+                    prefs.camera != self.prefs.camera || prefs.resolution != self.prefs.resolution;
+                self.prefs = prefs.normalised();
+                out.push(Command::SavePrefs);
+                if camera_changed {
+                    out.push(Command::RestartCamera);
+                }
+            }
+            Event::Notice(n) => self.notice = Some(n),
+        }
+        out
+    }
+
+    /// Whole seconds left before the verdict on screen goes away, or `None` when none is shown.
+    pub fn countdown(&self, now: i64) -> Option<i64> {
+        let shown = self.shown.as_ref()?;
+        let timeout = i64::from(self.prefs.verdict_timeout_secs);
+        Some((shown.shown_at + timeout - now).clamp(0, timeout))
+    }
+
+    /// The history as filtered, newest first.
+    pub fn filtered_history(&self) -> Vec<&ScanRecord> {
+        self.history
+            .iter()
+            .rev()
+            .filter(|r| self.filter.is_none_or(|f| r.verdict == f))
+            .collect()
+    }
+
+    /// Characters typed by a handheld scanner not yet ended with Enter.
+    pub fn pending_scanner_text(&self) -> &str {
+        &self.wedge.text
+    }
+}
+
+/// The code of a frame to act on: a pass if there is one, else the first code.
+fn pick(codes: &[Seen]) -> Option<&Seen> {
+    codes
+        .iter()
+        .find(|c| c.text.starts_with(QR_PREFIX))
+        .or_else(|| codes.first())
+}
+
+fn pick_text(texts: &[String]) -> Option<&str> {
+    texts
+        .iter()
+        .find(|t| t.starts_with(QR_PREFIX))
+        .or_else(|| texts.first())
+        .map(String::as_str)
+}
+
+/// Start of the day (UTC+8) that contains `now`: "today's scans" for the history.
+pub fn start_of_day_cst(now: i64) -> i64 {
+    let offset = 8 * 3600;
+    (now + offset).div_euclid(86_400) * 86_400 - offset
+}

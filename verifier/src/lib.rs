@@ -1,0 +1,19 @@
+//! The checkpoint verifier, as a library so that the CLI (`main.rs`) and the GUI drive the same
+//! engine.
+//!
+//! - [`engine`]: settings + installed trust bundle + scan log; QR text in, recorded verdict out.
+//! - [`store`]: the data directory (SQLite scan log and settings, the bundle file); all SQL.
+//! - [`settings`]: the checkpoint's configuration and its validation.
+//! - [`report`]: the verdict as the officer reads it (Chinese or English) and as JSON.
+//! - [`cli`]: the command line.
+//! - [`timefmt`]: times shown and typed in UTC+8.
+//! - [`decode`]: finding and reading QR codes in camera frames and image files.
+
+pub mod cli;
+pub mod decode;
+pub mod engine;
+pub mod gui;
+pub mod report;
+pub mod settings;
+pub mod store;
+pub mod timefmt;

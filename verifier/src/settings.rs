@@ -1,0 +1,244 @@
+//! The checkpoint's configuration: which root key is pinned, which checkpoint this device is,
+//! who is on duty, the repeat-scan window and the display language. Pure: conversion to and
+//! from the key → value rows that [`crate::store`] keeps, with validation.
+
+use std::collections::BTreeMap;
+
+use checkpass::keys::PublicKey;
+use checkpass::verdict::Lang;
+
+/// Everything `verifier init` (and later `verifier settings`) decides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// The root public key pinned at installation; every trust bundle must be signed by it.
+    pub root_key: PublicKey,
+    /// Code of this checkpoint in the bundle's registry (e.g. `C101`).
+    pub checkpoint: String,
+    /// Officer on duty, recorded with each scan.
+    pub officer: Option<String>,
+    /// Overrides the bundle policy's repeat-scan window (seconds) when set.
+    pub repeat_window_secs: Option<i64>,
+    /// Language of messages shown to the officer.
+    pub lang: Lang,
+    /// Highest bundle sequence ever installed here: a bundle file swapped for an older one
+    /// on disk is refused like an older bundle offered to `bundle install`.
+    pub installed_sequence: Option<u64>,
+}
+
+/// Reads a language name as typed (`zh`, `en`, `中文`, `english`).
+pub fn parse_lang(s: &str) -> Result<Lang, SettingsError> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "zh" | "zh-cn" | "cn" | "中文" => Ok(Lang::Zh),
+        "en" | "en-us" | "en-gb" | "english" => Ok(Lang::En),
+        _ => Err(SettingsError::Invalid {
+            key: "lang",
+            value: s.to_owned(),
+            why: "只支持 zh 或 en (only zh or en)",
+        }),
+    }
+}
+
+/// The stored name of a language.
+pub fn lang_str(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => "zh",
+        Lang::En => "en",
+    }
+}
+
+/// A setting that is missing or malformed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SettingsError {
+    #[error("设置缺少 {0} (setting missing); 请先运行 verifier init")]
+    Missing(&'static str),
+    #[error("设置 {key} 的值 {value:?} 无效: {why} (invalid setting)")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        why: &'static str,
+    },
+}
+
+const ROOT_KEY: &str = "root_key";
+const CHECKPOINT: &str = "checkpoint";
+const OFFICER: &str = "officer";
+const REPEAT_WINDOW: &str = "repeat_window_secs";
+const LANG: &str = "lang";
+const INSTALLED_SEQUENCE: &str = "installed_bundle_sequence";
+
+/// Longest repeat window accepted (30 days): longer would flag every regular truck.
+pub const MAX_REPEAT_WINDOW_SECS: i64 = 30 * 86_400;
+
+/// Checks a checkpoint code or officer id: 1–32 printable characters, no spaces.
+pub fn validate_code(key: &'static str, value: &str) -> Result<String, SettingsError> {
+    let v = value.trim();
+    let invalid = |why| SettingsError::Invalid {
+        key,
+        value: value.to_owned(),
+        why,
+    };
+    if v.is_empty() {
+        return Err(invalid("不能为空 (empty)"));
+    }
+    if v.chars().count() > 32 {
+        return Err(invalid("超过 32 个字符 (longer than 32 characters)"));
+    }
+    if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            "不能含空白或控制字符 (no spaces or control characters)",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// Checks a repeat window in seconds.
+pub fn validate_repeat_window(secs: i64) -> Result<i64, SettingsError> {
+    if (0..=MAX_REPEAT_WINDOW_SECS).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(SettingsError::Invalid {
+            key: REPEAT_WINDOW,
+            value: secs.to_string(),
+            why: "须在 0 到 2592000 秒 (30 天) 之间 (must be 0..=30 days)",
+        })
+    }
+}
+
+impl Settings {
+    /// Settings from the stored rows; `Ok(None)` when the device was never initialised.
+    pub fn from_map(map: &BTreeMap<String, String>) -> Result<Option<Settings>, SettingsError> {
+        let Some(root) = map.get(ROOT_KEY) else {
+            return Ok(None);
+        };
+        let root_key = PublicKey::from_hex(root).map_err(|_| SettingsError::Invalid {
+            key: ROOT_KEY,
+            value: root.clone(),
+            why: "不是 Ed25519 公钥 (not an Ed25519 public key)",
+        })?;
+        let checkpoint = validate_code(
+            CHECKPOINT,
+            map.get(CHECKPOINT)
+                .ok_or(SettingsError::Missing(CHECKPOINT))?,
+        )?;
+        let officer = map
+            .get(OFFICER)
+            .map(|o| validate_code(OFFICER, o))
+            .transpose()?;
+        let repeat_window_secs = map
+            .get(REPEAT_WINDOW)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| SettingsError::Invalid {
+                        key: REPEAT_WINDOW,
+                        value: v.clone(),
+                        why: "不是整数秒 (not a whole number of seconds)",
+                    })
+                    .and_then(validate_repeat_window)
+            })
+            .transpose()?;
+        let lang = map
+            .get(LANG)
+            .map(|v| parse_lang(v))
+            .transpose()?
+            .unwrap_or_default();
+        let installed_sequence = map
+            .get(INSTALLED_SEQUENCE)
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| SettingsError::Invalid {
+                    key: INSTALLED_SEQUENCE,
+                    value: v.clone(),
+                    why: "不是序号 (not a sequence number)",
+                })
+            })
+            .transpose()?;
+        Ok(Some(Settings {
+            root_key,
+            checkpoint,
+            officer,
+            repeat_window_secs,
+            lang,
+            installed_sequence,
+        }))
+    }
+
+    /// The rows to store.
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        m.insert(ROOT_KEY.into(), self.root_key.to_hex());
+        m.insert(CHECKPOINT.into(), self.checkpoint.clone());
+        if let Some(o) = &self.officer {
+            m.insert(OFFICER.into(), o.clone());
+        }
+        if let Some(w) = self.repeat_window_secs {
+            m.insert(REPEAT_WINDOW.into(), w.to_string());
+        }
+        m.insert(LANG.into(), lang_str(self.lang).into());
+        if let Some(s) = self.installed_sequence {
+            m.insert(INSTALLED_SEQUENCE.into(), s.to_string());
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use checkpass::keys::SigningKey;
+
+    fn sample() -> Settings {
+        Settings {
+            root_key: SigningKey::from_seed(&[7; 32]).public_key(),
+            checkpoint: "C101".into(),
+            officer: Some("W-007".into()),
+            repeat_window_secs: Some(600),
+            lang: Lang::En,
+            installed_sequence: Some(4),
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let s = sample();
+        assert_eq!(Settings::from_map(&s.to_map()), Ok(Some(s.clone())));
+        let bare = Settings {
+            officer: None,
+            repeat_window_secs: None,
+            lang: Lang::Zh,
+            installed_sequence: None,
+            ..s
+        };
+        assert_eq!(Settings::from_map(&bare.to_map()), Ok(Some(bare)));
+    }
+
+    #[test]
+    fn uninitialised_and_broken() {
+        assert_eq!(Settings::from_map(&BTreeMap::new()), Ok(None));
+        let mut m = sample().to_map();
+        m.remove(CHECKPOINT);
+        assert_eq!(
+            Settings::from_map(&m),
+            Err(SettingsError::Missing(CHECKPOINT))
+        );
+        let mut m = sample().to_map();
+        m.insert(ROOT_KEY.into(), "zz".into());
+        assert!(matches!(
+            Settings::from_map(&m),
+            Err(SettingsError::Invalid { key: ROOT_KEY, .. })
+        ));
+        let mut m = sample().to_map();
+        m.insert(REPEAT_WINDOW.into(), "-5".into());
+        assert!(Settings::from_map(&m).is_err());
+    }
+
+    #[test]
+    fn codes_and_langs() {
+        assert_eq!(validate_code(CHECKPOINT, " C101 "), Ok("C101".into()));
+        assert!(validate_code(CHECKPOINT, "").is_err());
+        assert!(validate_code(CHECKPOINT, "C 101").is_err());
+        assert!(validate_code(CHECKPOINT, &"C".repeat(33)).is_err());
+        assert_eq!(parse_lang("EN"), Ok(Lang::En));
+        assert_eq!(parse_lang("中文"), Ok(Lang::Zh));
+        assert!(parse_lang("fr").is_err());
+    }
+}

@@ -1,0 +1,250 @@
+//! The real UI driven by role and label with egui_kittest (no window, no GPU): verdicts,
+//! no camera, a refused bundle import, a handheld-scanner scan, the language switch.
+//!
+//! kittest fails on any character missing from the fonts, so every screen drawn here also
+//! proves that the Chinese text has glyphs (no boxes).
+
+mod gui_support;
+
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use checkpass::keys::SigningKey;
+use checkpass::verdict::Lang;
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use gui_support::{Fixture, NOW};
+use verifier::engine::Engine;
+use verifier::gui::app::SourceFactory;
+use verifier::gui::scanner::ScanOptions;
+use verifier::gui::source::SourceError;
+use verifier::gui::{view, FrameInput, Gui, GuiConfig};
+
+/// Makes the GUI with the harness's egui context.
+type MakeGui = Box<dyn FnOnce(&egui::Context) -> Gui>;
+
+/// The harness state: the GUI, made on the first frame.
+struct App {
+    gui: Option<Gui>,
+    make: Option<MakeGui>,
+}
+
+fn harness(dir: PathBuf, input: FrameInput, clock: Rc<Cell<i64>>) -> Harness<'static, App> {
+    let make = Box::new(move |ctx: &egui::Context| {
+        let config = GuiConfig {
+            input,
+            scan: ScanOptions {
+                preview_width: None,
+                ..ScanOptions::default()
+            },
+            clock: Box::new(move || clock.get()),
+            simulated_clock: false,
+            sound: false,
+        };
+        Gui::new(dir, config, ctx)
+    });
+    let mut h = Harness::builder()
+        .with_size([1280.0, 860.0])
+        .build_ui_state(
+            |ui, app: &mut App| {
+                if app.gui.is_none() {
+                    if let Some(make) = app.make.take() {
+                        app.gui = Some(make(ui.ctx()));
+                    }
+                }
+                if let Some(gui) = app.gui.as_mut() {
+                    view::show(gui, ui);
+                }
+            },
+            App {
+                gui: None,
+                make: Some(make),
+            },
+        );
+    h.run_steps(2);
+    h
+}
+
+fn gui<'h>(h: &'h mut Harness<'static, App>) -> &'h mut Gui {
+    h.state_mut().gui.as_mut().unwrap()
+}
+
+fn no_camera() -> FrameInput {
+    FrameInput::Custom(SourceFactory(Arc::new(|| Err(SourceError::NoCamera))))
+}
+
+/// Types `text` as a handheld scanner does: characters, then Enter, with no text box focused.
+fn scanner_types(h: &mut Harness<'static, App>, text: &str) {
+    h.event(egui::Event::Text(text.to_owned()));
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+}
+
+#[test]
+fn green_verdict_from_a_handheld_scanner_shows_the_facts() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(fx.path().to_path_buf(), FrameInput::Off, clock);
+    scanner_types(&mut h, &fx.green());
+    h.get_by_label("通过");
+    h.get_by_label("鲁KP20XL");
+    h.get_by_label_contains("邓丽伟");
+    h.get_by_label_contains("320102********6657");
+    h.get_by_label_contains("工业原材料 / 塑料粒子");
+    h.get_by_label_contains("环翠区张村镇工业园 → 环翠区羊亭镇物流中心");
+    h.get_by_label_contains("[本站]");
+    h.get_by_label_contains("来源：扫码枪");
+    h.get_by_label("20 秒后返回扫描");
+    // Recorded in the scan log.
+    let scans = Engine::open(fx.path()).unwrap().scans(None).unwrap();
+    assert_eq!(scans.len(), 1);
+    assert_eq!(scans[0].plate.as_deref(), Some("鲁KP20XL"));
+}
+
+#[test]
+fn amber_verdict_names_the_reason_and_counts_down() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(fx.path().to_path_buf(), FrameInput::Off, clock.clone());
+    let text = fx.amber();
+    gui(&mut h).fields.paste = text;
+    h.run_steps(1); // lay out the box with the pasted text before clicking below it
+    h.get_by_role_and_label(Role::Button, "核验文本").click();
+    h.run_steps(2);
+    h.get_by_label("注意");
+    h.get_by_label_contains("不在核定路线上");
+    clock.set(NOW + 12);
+    h.run_steps(2);
+    h.get_by_label("8 秒后返回扫描");
+    clock.set(NOW + 20);
+    h.run_steps(2);
+    assert!(h.query_by_label("注意").is_none(), "the verdict went away");
+    h.get_by_label("核验文本");
+}
+
+#[test]
+fn red_verdict_shows_what_the_officer_needs_and_no_more() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(fx.path().to_path_buf(), FrameInput::Off, clock);
+    scanner_types(&mut h, &fx.red());
+    h.get_by_label("拒绝");
+    h.get_by_label_contains("通行证已被撤销");
+    h.get_by_label("鲁KR9000");
+    assert!(
+        h.query_by_label_contains("邓丽伟").is_none(),
+        "no driver name on red"
+    );
+    assert!(h.query_by_label_contains("6657").is_none(), "no ID on red");
+    // Not a pass at all: red with the reason, nothing else.
+    h.get_by_role_and_label(Role::Button, "继续扫描").click();
+    h.run_steps(2);
+    scanner_types(&mut h, "https://pay.example.com/qr/123");
+    h.get_by_label("拒绝");
+    h.get_by_label_contains("不是通行证二维码");
+}
+
+#[test]
+fn without_a_camera_the_other_ways_in_are_offered() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(fx.path().to_path_buf(), no_camera(), clock);
+    for _ in 0..50 {
+        h.run_steps(1);
+        if h.query_by_label_contains("请连接摄像头").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.get_by_label_contains("请连接摄像头");
+    h.get_by_role_and_label(Role::Button, "重新打开摄像头");
+    h.get_by_role_and_label(Role::Button, "打开图像");
+    h.get_by_role_and_label(Role::Button, "核验文本");
+    // An image file works instead.
+    let png = fx.path().join("pass.png");
+    gui_support::qr_image(&fx.green()).save(&png).unwrap();
+    gui(&mut h).fields.image_path = png.display().to_string();
+    h.get_by_role_and_label(Role::Button, "打开图像").click();
+    for _ in 0..200 {
+        h.run_steps(1);
+        if h.query_by_label("通过").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.get_by_label("通过");
+    h.get_by_label_contains("来源：pass.png");
+}
+
+#[test]
+fn a_bundle_from_another_root_is_refused_with_the_reason() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(fx.path().to_path_buf(), FrameInput::Off, clock);
+    h.get_by_label("设置").click();
+    h.run_steps(2);
+    let foreign = fx.bundle_file(&SigningKey::from_seed(&[0x99; 32]), 5, "foreign.cose");
+    let field = h.get_by_label("信任包文件");
+    field.focus();
+    field.type_text(&foreign.display().to_string());
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "导入信任包").click();
+    h.run_steps(2);
+    h.get_by_label_contains("信任包被拒绝");
+    h.get_by_label_contains("foreign.cose");
+    // The installed bundle is still the old one.
+    h.get_by_label_contains("序号 1，");
+    // A good, newer bundle is accepted.
+    let good = fx.bundle_file(&fx.root, 2, "good.cose");
+    gui(&mut h).fields.bundle_path = good.display().to_string();
+    h.get_by_role_and_label(Role::Button, "导入信任包").click();
+    h.run_steps(2);
+    h.get_by_label_contains("已导入信任包：序号 2");
+}
+
+#[test]
+fn the_language_switch_changes_the_window_and_is_remembered() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(fx.path().to_path_buf(), FrameInput::Off, clock);
+    h.get_by_label("设置").click();
+    h.run_steps(2);
+    h.get_by_label("English").click();
+    h.run_steps(2);
+    h.get_by_label("Settings");
+    h.get_by_label("Scan").click();
+    h.run_steps(2);
+    scanner_types(&mut h, &fx.green());
+    h.get_by_label("PASS");
+    h.get_by_label_contains("industrial raw materials");
+    assert_eq!(Engine::open(fx.path()).unwrap().settings().lang, Lang::En);
+}
+
+#[test]
+fn history_lists_todays_scans_filters_and_exports() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(fx.path().to_path_buf(), FrameInput::Off, clock.clone());
+    scanner_types(&mut h, &fx.green());
+    clock.set(NOW + 60);
+    scanner_types(&mut h, &fx.red());
+    h.get_by_label("今日记录").click();
+    h.run_steps(2);
+    h.get_by_label("今日共 2 条");
+    h.get_by_label("只看拒绝").click();
+    h.run_steps(2);
+    h.get_by_label("今日共 1 条");
+    h.get_by_label("鲁KR9000");
+    assert!(h.query_by_label("鲁KP20XL").is_none());
+    let out = fx.path().join("today.csv");
+    gui(&mut h).fields.export_path = out.display().to_string();
+    h.get_by_role_and_label(Role::Button, "导出 CSV").click();
+    h.run_steps(2);
+    h.get_by_label_contains("已导出 1 条记录");
+    let csv = std::fs::read_to_string(out).unwrap();
+    assert!(csv.contains("鲁KR9000") && csv.contains("REVOKED") && !csv.contains("鲁KP20XL"));
+}
