@@ -15,10 +15,16 @@
 //!
 //! 1. the frame as it is, with zxing-cpp's local-average binarisation (it also tries inverted,
 //!    rotated, mirrored and downscaled images itself);
-//! 2. the same frame with global-histogram and then fixed-threshold binarisation (uneven light,
-//!    glare);
-//! 3. a lightly blurred copy (sensor noise, moiré from phone screens, halftone printouts);
-//! 4. a half-size copy (big, blurred codes) and a double-size copy (small codes far away).
+//! 2. the frame with global-histogram binarisation (low contrast, glare);
+//! 3. a lightly blurred copy, with both binarisations (sensor noise, moiré from phone screens,
+//!    halftone printouts);
+//! 4. a double-size copy of a small image (small codes with few pixels per module); camera
+//!    frames are not upscaled, that would cost more time than a frame allows.
+//!
+//! Each fallback read images of the corpus that the passes before it did not; other passes that
+//! were measured (fixed-threshold binarisation, a half-size copy, more binarisations of the
+//! double-size copy) read nothing more and are left out, so a frame without a code costs a few
+//! passes only.
 //!
 //! A decoder bug must not take the checkpoint down: every call into the decoder runs behind
 //! [`std::panic::catch_unwind`], and a pass that panics counts as a pass that found nothing.
@@ -163,12 +169,13 @@ impl FrameDecoder {
     pub fn new() -> Self {
         use Binarisation::*;
         use Preprocess::*;
-        let mut passes = Vec::new();
-        for preprocess in [None, Blur, Half, Double] {
-            for binarisation in [LocalAverage, GlobalHistogram, FixedThreshold] {
-                passes.push(Pass::new(preprocess, binarisation));
-            }
-        }
+        let passes = vec![
+            Pass::new(None, LocalAverage),
+            Pass::new(None, GlobalHistogram),
+            Pass::new(Blur, LocalAverage),
+            Pass::new(Blur, GlobalHistogram),
+            Pass::new(Double, LocalAverage),
+        ];
         Self::with_passes(passes)
     }
 
@@ -185,13 +192,13 @@ impl FrameDecoder {
     pub fn with_passes(passes: Vec<Pass>) -> Self {
         FrameDecoder {
             passes,
-            max_upscale_side: 1280,
+            max_upscale_side: 1000,
             backend: Arc::new(ZxingCpp),
         }
     }
 
-    /// Frames whose longer side is above this are not upscaled (the copy would cost more time
-    /// than a camera frame allows, and codes in such frames are rarely too small).
+    /// Images whose longer side is above this (1000 pixels unless set) are not upscaled: the copy
+    /// would cost more time than a camera frame allows.
     pub fn max_upscale_side(mut self, side: u32) -> Self {
         self.max_upscale_side = side;
         self
@@ -219,14 +226,21 @@ impl FrameDecoder {
         if frame.width() == 0 || frame.height() == 0 {
             return report;
         }
+        // The preprocessed copy is kept while consecutive passes share the same preprocessing.
+        let mut prepared: Option<(Preprocess, Option<GrayImage>)> = None;
         for &pass in &self.passes {
             let longer = frame.width().max(frame.height());
             if pass.preprocess == Preprocess::Double && longer > self.max_upscale_side {
                 report.attempts.push(Attempt::Skipped(pass));
                 continue;
             }
-            let prepared = prep::apply(frame, pass.preprocess);
-            let image = prepared.as_ref().unwrap_or(frame);
+            if prepared.as_ref().map(|(p, _)| *p) != Some(pass.preprocess) {
+                prepared = Some((pass.preprocess, prep::apply(frame, pass.preprocess)));
+            }
+            let image = match &prepared {
+                Some((_, Some(copy))) => copy,
+                _ => frame,
+            };
             let backend = &self.backend;
             // The backend is stateless, so nothing is left half-updated if it unwinds.
             let outcome = catch_unwind(AssertUnwindSafe(|| backend.read(image, pass.binarisation)));

@@ -179,6 +179,22 @@ fn empty_frames_give_nothing() {
     let report = decoder.decode_report(&GrayImage::from_pixel(640, 480, Luma([128])));
     assert!(report.codes.is_empty());
     assert_eq!(report.attempts.len(), decoder.passes().len());
+    assert!(report
+        .attempts
+        .iter()
+        .all(|a| matches!(a, Attempt::Nothing(_))));
+
+    // A camera frame is not upscaled.
+    let report = decoder.decode_report(&GrayImage::from_pixel(1280, 720, Luma([128])));
+    let skipped: Vec<_> = report
+        .attempts
+        .iter()
+        .filter_map(|a| match a {
+            Attempt::Skipped(p) => Some(p.preprocess),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(skipped, [Preprocess::Double]);
 }
 
 #[test]
@@ -383,4 +399,10 @@ fn manifest_parsing() {
         2
     );
     assert!(corpus::parse_manifest("nope").is_err());
+}
+
+#[test]
+fn decoder_can_move_to_a_camera_thread() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<FrameDecoder>();
 }
