@@ -38,12 +38,15 @@ pub struct Cli {
     /// 显示语言 zh|en (display language; default: the setting, else zh)
     #[arg(long, global = true, value_name = "zh|en", value_parser = parse_lang_arg)]
     pub lang: Option<Lang>,
+    /// 不带子命令时打开检查站窗口 (without a subcommand: open the checkpoint window)
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// 打开检查站窗口：摄像头扫码、扫码枪输入、核验结论 (open the checkpoint window)
+    Gui,
     /// 初始化：固定根公钥并设定本检查站 (pin the root key and name this checkpoint)
     Init(InitArgs),
     /// 信任包 (trust bundle)
@@ -188,8 +191,16 @@ fn system_now() -> i64 {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    let command = match cli.command {
+        None | Some(Command::Gui) => {
+            crate::gui::run(cli.data)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(command) => command,
+    };
     let dir = data_dir(cli.data.as_deref())?;
-    match cli.command {
+    match command {
+        Command::Gui => Ok(ExitCode::SUCCESS),
         Command::Init(args) => init(&dir, args, cli.lang),
         Command::Bundle(BundleCommand::Install { file }) => bundle_install(&dir, &file, cli.lang),
         Command::Bundle(BundleCommand::Show { at }) => {

@@ -270,3 +270,33 @@ fn bench_start_to_camera_ready_or_no_camera() {
         t.elapsed()
     );
 }
+
+/// Benchmark: what one 1280×720 frame costs the worker: the fast path on every frame, the full
+/// pipeline on an empty frame (run on every `full_every`-th empty frame).
+#[test]
+#[ignore]
+fn bench_decode_cost_per_frame() {
+    let fx = Fixture::new();
+    let green = fx.green();
+    let with_code = gui_support::frame(Some(&green), 3);
+    let empty = gui_support::frame(None, 4);
+    let time = |decoder: &FrameDecoder, frame: &image::GrayImage| {
+        let mut t: Vec<Duration> = (0..5)
+            .map(|_| {
+                let s = Instant::now();
+                let _ = decoder.decode(frame);
+                s.elapsed()
+            })
+            .collect();
+        t.sort();
+        t[2]
+    };
+    let fast = FrameDecoder::fast();
+    let full = FrameDecoder::new();
+    println!(
+        "decode 1280x720, median of 5: fast path with code {:?}, fast path empty {:?}, full pipeline empty {:?}",
+        time(&fast, &with_code),
+        time(&fast, &empty),
+        time(&full, &empty)
+    );
+}

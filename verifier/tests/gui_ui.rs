@@ -79,7 +79,10 @@ fn no_camera() -> FrameInput {
 
 /// Types `text` as a handheld scanner does: characters, then Enter, with no text box focused.
 fn scanner_types(h: &mut Harness<'static, App>, text: &str) {
-    h.event(egui::Event::Text(text.to_owned()));
+    // One character at a time, as a keyboard-wedge scanner sends them.
+    for c in text.chars() {
+        h.event(egui::Event::Text(c.to_string()));
+    }
     h.key_press(egui::Key::Enter);
     h.run_steps(2);
 }
@@ -247,4 +250,38 @@ fn history_lists_todays_scans_filters_and_exports() {
     h.get_by_label_contains("已导出 1 条记录");
     let csv = std::fs::read_to_string(out).unwrap();
     assert!(csv.contains("鲁KR9000") && csv.contains("REVOKED") && !csv.contains("鲁KP20XL"));
+}
+
+#[test]
+fn an_uninitialised_device_is_set_up_from_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = Fixture::new();
+    let key_file = fx.path().join("root.pub.json");
+    std::fs::write(
+        &key_file,
+        checkpass::keys::public_key_file(&fx.root.public_key(), checkpass::keys::KeyRole::Root),
+    )
+    .unwrap();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(dir.path().to_path_buf(), FrameInput::Off, clock);
+    // Checking before set-up says why it cannot.
+    scanner_types(&mut h, &fx.green());
+    h.get_by_label_contains("尚未初始化");
+    h.get_by_label("设置").click();
+    h.run_steps(2);
+    h.get_by_label("根公钥文件").focus();
+    h.run_steps(1);
+    h.get_by_label("根公钥文件")
+        .type_text(&key_file.display().to_string());
+    h.run_steps(1);
+    h.get_by_label("检查站编码").focus();
+    h.run_steps(1);
+    h.get_by_label("检查站编码").type_text("C101");
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "初始化").click();
+    h.run_steps(2);
+    h.get_by_label("已初始化，请导入信任包");
+    let engine = Engine::open(dir.path()).unwrap();
+    assert_eq!(engine.settings().checkpoint, "C101");
+    assert_eq!(engine.settings().root_key, fx.root.public_key());
 }
