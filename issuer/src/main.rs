@@ -1,1 +1,28 @@
-fn main() {}
+//! `issuer`: the city group's pass issuer. `main` only parses the command line, runs it and
+//! turns an error into a message on standard error and a non-zero exit status.
+
+mod cli;
+mod clock;
+mod commands;
+mod import;
+mod issuing;
+mod keyring;
+mod render;
+mod store;
+mod validate;
+mod workflow;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match clock::init().and_then(|()| commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

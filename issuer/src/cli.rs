@@ -1,0 +1,236 @@
+//! The command line, as clap derive types. Nothing here does any work: `main` turns these into
+//! calls of the command functions in [`crate::commands`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::workflow::Status;
+
+const EXIT_CODES: &str = "退出码 (exit status): 0 成功；1 出错（原因见标准错误）；\
+2 导入完成但有被拒绝的行（import only: some rows were refused）。\n\
+口令 (passphrase): 从终端输入，或在脚本中设置环境变量 ISSUER_PASSPHRASE。";
+
+/// 通行证签发系统：导入申请、审核、签发、撤销、导出信任包。
+/// The city group's pass issuer: import applications, review, sign passes, revoke, export the trust bundle.
+#[derive(Debug, Parser)]
+#[command(name = "issuer", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// 数据目录（默认为系统的应用数据目录）/ data directory (default: the platform data dir)
+    #[arg(long, global = true, env = "ISSUER_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// 以 JSON 输出，供脚本使用 / print JSON for scripts
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// 操作人（记入审计日志；默认为环境变量 ISSUER_OPERATOR 或当前系统用户）/ who is acting
+    #[arg(long, global = true, env = "ISSUER_OPERATOR", value_name = "NAME")]
+    pub by: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 创建数据目录、根密钥和第一把签发密钥，并载入区划与检查站表
+    /// (create the data dir, the root key and a first signing key; load districts and checkpoints)
+    Init(InitArgs),
+    /// 从 .xlsx 或 .csv（UTF-8/GBK）导入申请，逐行校验 (import applications, validating every row)
+    Import(ImportArgs),
+    /// 列出申请 (list applications)
+    List(ListArgs),
+    /// 显示一份申请及其通行证 (show one application and its pass)
+    Show(ShowArgs),
+    /// 区市转报：已提交 → 区市已转报 (district forwards: submitted → forwarded)
+    Forward(BulkArgs),
+    /// 市级批准：区市已转报 → 市级已批准 (city approves: forwarded → approved)
+    Approve(BulkArgs),
+    /// 市级驳回：区市已转报 → 已驳回 (city rejects: forwarded → rejected)
+    Reject(RejectArgs),
+    /// 签发通行证并生成二维码、通行证 PDF/PNG 和短信 (sign passes and write their files)
+    Issue(IssueArgs),
+    /// 撤销已签发的通行证 (revoke an issued pass)
+    Revoke(RevokeArgs),
+    /// 显示审计日志 (print the audit trail)
+    Audit(AuditArgs),
+    /// 导出签名的信任包给检查站 (export the signed trust bundle for the checkpoints)
+    Bundle(BundleArgs),
+    /// 密钥管理 (key management)
+    Keys(KeysArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// 区划表 CSV（区划代码,名称,负责人,联系电话,邮箱）/ districts CSV
+    #[arg(long, value_name = "FILE")]
+    pub districts: Option<PathBuf>,
+    /// 检查站表 CSV（编码,名称,所属区市,道路）/ checkpoints CSV
+    #[arg(long, value_name = "FILE")]
+    pub checkpoints: Option<PathBuf>,
+    /// 签发机构标识，写入每张通行证 (the issuer id written into every pass)
+    #[arg(long, default_value = "WH", value_name = "ID")]
+    pub issuer: String,
+    /// 签发机构名称，印在通行证上 (the issuer's name printed on the pass)
+    #[arg(
+        long,
+        default_value = "威海市新冠肺炎疫情防控指挥部",
+        value_name = "NAME"
+    )]
+    pub issuer_name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// 申请表文件 (.xlsx 或 .csv) / application files
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// 按状态筛选 (filter by status)
+    #[arg(long, value_enum)]
+    pub status: Option<Status>,
+    /// 按区划代码筛选 (filter by district code)
+    #[arg(long, value_name = "CODE")]
+    pub district: Option<u32>,
+    /// 按车牌号筛选 (filter by plate)
+    #[arg(long)]
+    pub plate: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// 申请编号或通行证编号 (application number or pass serial)
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BulkArgs {
+    /// 申请编号 (application numbers)
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub ids: Vec<String>,
+    /// 处理所有处于上一状态的申请 (all applications in the previous status)
+    #[arg(long)]
+    pub all: bool,
+    /// 与 --all 一起使用：只处理该区划的申请 (with --all: only this district)
+    #[arg(long, value_name = "CODE", requires = "all")]
+    pub district: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    /// 申请编号 (application numbers)
+    #[arg(required = true, value_name = "ID")]
+    pub ids: Vec<String>,
+    /// 驳回理由 (reason)
+    #[arg(long, required = true)]
+    pub reason: String,
+}
+
+/// Which renderings of a pass to write besides qr.txt and sms.txt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// 全部 (all formats)
+    All,
+    /// 二维码与通行证 PNG (qr.png and pass.png)
+    Png,
+    /// 二维码 SVG (qr.svg)
+    Svg,
+    /// 通行证 PDF (pass.pdf)
+    Pdf,
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// 申请编号 (application number)
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub id: Option<String>,
+    /// 签发所有已批准的申请 (issue every approved application)
+    #[arg(long)]
+    pub all: bool,
+    /// 生成的文件格式，逗号分隔 (formats to write, comma-separated)
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "all")]
+    pub formats: Vec<FormatArg>,
+    /// 每批提交的张数 (passes per committed batch)
+    #[arg(long, default_value_t = 64, hide = true)]
+    pub batch: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// 通行证编号 (pass serial, e.g. 00000-00001-8)
+    pub serial: String,
+    /// 撤销理由 (reason)
+    #[arg(long, required = true)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// 只显示该申请的记录 (only this application)
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// 输出文件 (output file)
+    #[arg(long, required = true, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// 列出密钥 (list keys: id, role, status, public key)
+    List,
+    /// 生成新的签发密钥；旧密钥签发的通行证在到期前仍有效 (new signing key; old passes stay valid)
+    Rotate,
+    /// 导出公钥文件（含根公钥），供 verifier init --root-key 固定 (export public key files)
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// 输出目录 (output directory)
+    #[arg(long, required = true, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn formats_parse() {
+        let cli =
+            Cli::try_parse_from(["issuer", "issue", "--all", "--formats", "png,pdf"]).unwrap();
+        let Command::Issue(a) = cli.command else {
+            panic!()
+        };
+        assert_eq!(a.formats, [FormatArg::Png, FormatArg::Pdf]);
+        assert!(Cli::try_parse_from(["issuer", "issue"]).is_err());
+        assert!(Cli::try_parse_from(["issuer", "issue", "A", "--all"]).is_err());
+    }
+}

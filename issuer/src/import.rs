@@ -1,0 +1,427 @@
+//! Reading application spreadsheets: `.xlsx` (and the other Excel/ODS formats calamine reads)
+//! and `.csv` in UTF-8 or GBK, the encoding Excel on a Chinese Windows saves CSV in. Columns
+//! are found by their header, in any order; columns the issuer does not know are ignored. The
+//! result is a list of [`RawRow`]s for [`crate::validate`]; this module judges no cell.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Cursor;
+use std::path::Path;
+
+use calamine::{Data, Reader};
+
+use crate::store::{Checkpoint, District};
+use crate::validate::{Cell, Column, RawRow};
+
+/// The sheet the sample workbook keeps its applications in; any other workbook uses its first sheet.
+pub const SHEET_NAME: &str = "通行证申请";
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    #[error("无法读取文件 {path}：{source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} 不是可读的 Excel 文件：{message}")]
+    Workbook { path: String, message: String },
+    #[error("{path} 的文件类型不支持：请提供 .xlsx 或 .csv（UTF-8 或 GBK 编码）")]
+    UnsupportedKind { path: String },
+    #[error("{path} 既不是 UTF-8 也不是 GBK 编码的文本文件")]
+    Encoding { path: String },
+    #[error("{path} 第{row}行不是有效的 CSV：{message}")]
+    Csv {
+        path: String,
+        row: u64,
+        message: String,
+    },
+    #[error("{path} 是空文件，没有表头")]
+    Empty { path: String },
+    #[error("{path} 的表头缺少列：{}（表头应与样例申请表一致）", .missing.join("、"))]
+    MissingColumns {
+        path: String,
+        missing: Vec<&'static str>,
+    },
+    #[error("{path} 的表头中“{header}”出现了不止一次")]
+    DuplicateColumn { path: String, header: &'static str },
+}
+
+/// The text encoding a CSV file was read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    Utf8,
+    Gbk,
+}
+
+/// A file read into rows, with what was detected about it.
+#[derive(Debug)]
+pub struct Sheet {
+    pub rows: Vec<RawRow>,
+    /// `None` for a workbook.
+    pub encoding: Option<TextEncoding>,
+}
+
+/// Reads an application file, deciding its kind from its first bytes rather than its name.
+pub fn read_file(path: &Path) -> Result<Sheet, ImportError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    read_bytes(&shown, &bytes)
+}
+
+/// As [`read_file`], for bytes already in memory (`name` is used in messages and for the kind).
+pub fn read_bytes(name: &str, bytes: &[u8]) -> Result<Sheet, ImportError> {
+    const ZIP: &[u8] = b"PK\x03\x04";
+    const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
+    if bytes.starts_with(ZIP) || bytes.starts_with(OLE) {
+        let grid = read_workbook(name, bytes)?;
+        let rows = rows_from_grid(name, grid)?;
+        return Ok(Sheet {
+            rows,
+            encoding: None,
+        });
+    }
+    let lower = name.to_lowercase();
+    let known_text = [".csv", ".txt"].iter().any(|e| lower.ends_with(e));
+    let known_binary = [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"]
+        .iter()
+        .any(|e| lower.ends_with(e));
+    if known_binary || (!known_text && looks_binary(bytes)) {
+        return Err(if known_binary {
+            ImportError::Workbook {
+                path: name.to_string(),
+                message: "文件内容不是 Excel 格式".into(),
+            }
+        } else {
+            ImportError::UnsupportedKind {
+                path: name.to_string(),
+            }
+        });
+    }
+    let (text, encoding) = decode_text(bytes).ok_or_else(|| ImportError::Encoding {
+        path: name.to_string(),
+    })?;
+    let grid = read_csv(name, &text)?;
+    let rows = rows_from_grid(name, grid)?;
+    Ok(Sheet {
+        rows,
+        encoding: Some(encoding),
+    })
+}
+
+/// NUL bytes never occur in UTF-8 or GBK text, but do in images, archives and executables.
+fn looks_binary(bytes: &[u8]) -> bool {
+    bytes.iter().take(4096).any(|b| *b == 0)
+}
+
+/// UTF-8 (with or without a byte-order mark) if the bytes are valid UTF-8, else GBK if they
+/// decode without a single malformed sequence, else `None`.
+pub fn decode_text(bytes: &[u8]) -> Option<(String, TextEncoding)> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(s) = std::str::from_utf8(body) {
+        return Some((s.to_string(), TextEncoding::Utf8));
+    }
+    encoding_rs::GBK
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(|s| (s.into_owned(), TextEncoding::Gbk))
+}
+
+/// A grid of cells with the 1-based spreadsheet row number of each line.
+type Grid = Vec<(usize, Vec<Cell>)>;
+
+fn read_csv(name: &str, text: &str) -> Result<Grid, ImportError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut grid = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| ImportError::Csv {
+            path: name.to_string(),
+            row: e.position().map(|p| p.line()).unwrap_or(i as u64 + 1),
+            message: e.to_string(),
+        })?;
+        let cells = record.iter().map(|f| Cell::Text(f.to_string())).collect();
+        grid.push((i + 1, cells));
+    }
+    Ok(grid)
+}
+
+fn read_workbook(name: &str, bytes: &[u8]) -> Result<Grid, ImportError> {
+    let err = |e: calamine::Error| ImportError::Workbook {
+        path: name.to_string(),
+        message: e.to_string(),
+    };
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(err)?;
+    let names = book.sheet_names();
+    let sheet = names
+        .iter()
+        .find(|n| n.as_str() == SHEET_NAME)
+        .or_else(|| names.first())
+        .cloned()
+        .ok_or_else(|| ImportError::Empty {
+            path: name.to_string(),
+        })?;
+    let range = book.worksheet_range(&sheet).map_err(err)?;
+    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
+    let grid = range
+        .rows()
+        .enumerate()
+        .map(|(i, row)| {
+            // Keep absolute column positions so headers and cells line up.
+            let mut cells = vec![Cell::Empty; first_col];
+            cells.extend(row.iter().map(cell_from_data));
+            (first_row + i + 1, cells)
+        })
+        .collect();
+    Ok(grid)
+}
+
+fn cell_from_data(data: &Data) -> Cell {
+    match data {
+        Data::Empty => Cell::Empty,
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) => Cell::DateTime(t),
+            None => Cell::Text(dt.to_string()),
+        },
+        Data::Error(e) => Cell::Text(format!("#{e}")),
+    }
+}
+
+fn is_blank(cell: &Cell) -> bool {
+    matches!(cell, Cell::Empty) || matches!(cell, Cell::Text(s) if s.trim().is_empty())
+}
+
+/// Maps the header row to columns and the remaining non-empty lines to rows.
+fn rows_from_grid(name: &str, grid: Grid) -> Result<Vec<RawRow>, ImportError> {
+    let mut lines = grid
+        .into_iter()
+        .skip_while(|(_, cells)| cells.iter().all(is_blank));
+    let (_, header) = lines.next().ok_or_else(|| ImportError::Empty {
+        path: name.to_string(),
+    })?;
+    let mut positions: HashMap<Column, usize> = HashMap::new();
+    for (i, cell) in header.iter().enumerate() {
+        if let Some(column) = Column::from_header(&cell.as_text()) {
+            if positions.insert(column, i).is_some() {
+                return Err(ImportError::DuplicateColumn {
+                    path: name.to_string(),
+                    header: column.header(),
+                });
+            }
+        }
+    }
+    let missing: Vec<&'static str> = Column::ALL
+        .into_iter()
+        .filter(|c| c.required() && !positions.contains_key(c))
+        .map(Column::header)
+        .collect();
+    if !missing.is_empty() {
+        return Err(ImportError::MissingColumns {
+            path: name.to_string(),
+            missing,
+        });
+    }
+    let rows = lines
+        .filter(|(_, cells)| !cells.iter().all(is_blank))
+        .map(|(row, cells)| {
+            let mapped: BTreeMap<Column, Cell> = positions
+                .iter()
+                .map(|(column, i)| (*column, cells.get(*i).cloned().unwrap_or(Cell::Empty)))
+                .collect();
+            RawRow { row, cells: mapped }
+        })
+        .collect();
+    Ok(rows)
+}
+
+/// Reads a small registry CSV (UTF-8 or GBK) into records keyed by the wanted headers.
+fn read_registry(
+    path: &Path,
+    headers: &[&'static str],
+) -> Result<Vec<(usize, Vec<String>)>, ImportError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    if looks_binary(&bytes) || bytes.starts_with(b"PK\x03\x04") {
+        return Err(ImportError::UnsupportedKind { path: name });
+    }
+    let (text, _) =
+        decode_text(&bytes).ok_or_else(|| ImportError::Encoding { path: name.clone() })?;
+    let mut lines = read_csv(&name, &text)?
+        .into_iter()
+        .filter(|(_, cells)| !cells.iter().all(is_blank));
+    let (_, header) = lines
+        .next()
+        .ok_or_else(|| ImportError::Empty { path: name.clone() })?;
+    let header: Vec<String> = header
+        .iter()
+        .map(|c| c.as_text().trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let mut positions = Vec::new();
+    let mut missing = Vec::new();
+    for h in headers {
+        match header.iter().position(|x| x == h) {
+            Some(i) => positions.push(i),
+            None => missing.push(*h),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(ImportError::MissingColumns {
+            path: name,
+            missing,
+        });
+    }
+    Ok(lines
+        .map(|(row, cells)| {
+            (
+                row,
+                positions
+                    .iter()
+                    .map(|i| cells.get(*i).map(Cell::as_text).unwrap_or_default())
+                    .collect(),
+            )
+        })
+        .collect())
+}
+
+/// A registry row that cannot be used.
+fn bad_registry_row(path: &Path, row: usize, what: &str) -> ImportError {
+    ImportError::Csv {
+        path: path.display().to_string(),
+        row: row as u64,
+        message: what.to_string(),
+    }
+}
+
+/// Reads the districts file: 区划代码, 名称, 负责人, 联系电话, 邮箱.
+pub fn read_districts(path: &Path) -> Result<Vec<District>, ImportError> {
+    read_registry(path, &["区划代码", "名称", "负责人", "联系电话", "邮箱"])?
+        .into_iter()
+        .map(|(row, f)| {
+            let code = f[0]
+                .parse::<u32>()
+                .ok()
+                .filter(|c| (100_000..=999_999).contains(c))
+                .ok_or_else(|| {
+                    bad_registry_row(path, row, &format!("区划代码“{}”不是6位数字", f[0]))
+                })?;
+            if f[1].is_empty() {
+                return Err(bad_registry_row(path, row, "缺少名称"));
+            }
+            Ok(District {
+                code,
+                name: f[1].clone(),
+                contact: f[2].clone(),
+                phone: f[3].clone(),
+                email: f[4].clone(),
+            })
+        })
+        .collect()
+}
+
+/// Reads the checkpoints file: 编码, 名称, 所属区市, 道路.
+pub fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>, ImportError> {
+    read_registry(path, &["编码", "名称", "所属区市", "道路"])?
+        .into_iter()
+        .map(|(row, f)| {
+            let code = f[0].to_ascii_uppercase();
+            if code.is_empty()
+                || code.len() > checkpass::wire::limits::CHECKPOINT_CODE
+                || !code.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                return Err(bad_registry_row(
+                    path,
+                    row,
+                    &format!("检查站编码“{}”无效", f[0]),
+                ));
+            }
+            let district = f[2]
+                .parse::<u32>()
+                .ok()
+                .filter(|c| (100_000..=999_999).contains(c))
+                .ok_or_else(|| {
+                    bad_registry_row(path, row, &format!("所属区市“{}”不是6位数字", f[2]))
+                })?;
+            if f[1].is_empty() {
+                return Err(bad_registry_row(path, row, "缺少名称"));
+            }
+            Ok(Checkpoint {
+                code,
+                name: f[1].clone(),
+                district,
+                road: f[3].clone(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "申请编号,申请人类型,所属区市,车牌号,挂车号,驾驶人员姓名,身份证号,联系方式,随车人员数,货物类别,货物名称,起运地点,运送地点,拟通行开始时间,拟通行结束时间,拟通行路线,核酸采样时间,核酸检测结果";
+
+    #[test]
+    fn csv_by_header_in_any_order_with_extra_columns() {
+        let text = "备注,核酸检测结果,申请编号,车牌号,申请人类型,所属区市,挂车号,驾驶人员姓名,身份证号,联系方式,随车人员数,货物类别,货物名称,起运地点,运送地点,拟通行开始时间,拟通行结束时间,拟通行路线,核酸采样时间\n\
+                    x,阴性,SQ1,鲁K12345,运输人,371003,,张三,1,2,3,4,5,6,7,8,9,10,11\n,,,,,,,,,,,,,,,,,,\n";
+        let sheet = read_bytes("a.csv", text.as_bytes()).unwrap();
+        assert_eq!(sheet.encoding, Some(TextEncoding::Utf8));
+        assert_eq!(sheet.rows.len(), 1);
+        let row = &sheet.rows[0];
+        assert_eq!(row.row, 2);
+        assert_eq!(row.cells[&Column::AppNo], Cell::Text("SQ1".into()));
+        assert_eq!(row.cells[&Column::TestResult], Cell::Text("阴性".into()));
+        assert_eq!(row.cells[&Column::Plate], Cell::Text("鲁K12345".into()));
+    }
+
+    #[test]
+    fn gbk_is_detected() {
+        let text = format!("{HEADER}\nSQ1,运输人,371003,鲁K12345\n");
+        let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+        let sheet = read_bytes("a.csv", &gbk).unwrap();
+        assert_eq!(sheet.encoding, Some(TextEncoding::Gbk));
+        assert_eq!(
+            sheet.rows[0].cells[&Column::ApplicantType],
+            Cell::Text("运输人".into())
+        );
+        // BOM-prefixed UTF-8 works too.
+        let bom = format!("\u{feff}{text}");
+        assert_eq!(
+            read_bytes("b.csv", bom.as_bytes()).unwrap().encoding,
+            Some(TextEncoding::Utf8)
+        );
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_reasons() {
+        let e = read_bytes("a.csv", "申请编号,车牌号\nSQ1,鲁K1\n".as_bytes()).unwrap_err();
+        assert!(matches!(e, ImportError::MissingColumns { .. }), "{e}");
+        assert!(e.to_string().contains("驾驶人员姓名"), "{e}");
+        let e = read_bytes("a.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap_err();
+        assert!(matches!(e, ImportError::UnsupportedKind { .. }), "{e}");
+        let e = read_bytes("a.xlsx", b"not a workbook").unwrap_err();
+        assert!(matches!(e, ImportError::Workbook { .. }), "{e}");
+        let e = read_bytes("a.xlsx", b"PK\x03\x04garbage").unwrap_err();
+        assert!(matches!(e, ImportError::Workbook { .. }), "{e}");
+        let e = read_bytes("a.csv", b"").unwrap_err();
+        assert!(matches!(e, ImportError::Empty { .. }), "{e}");
+        let e = read_bytes("a.csv", &[0xff, 0xfe, 0xff, 0x81, 0x30]).unwrap_err();
+        assert!(matches!(e, ImportError::Encoding { .. }), "{e}");
+        let dup = format!("{HEADER},车牌号\n");
+        assert!(matches!(
+            read_bytes("a.csv", dup.as_bytes()),
+            Err(ImportError::DuplicateColumn { .. })
+        ));
+    }
+}

@@ -1,0 +1,407 @@
+//! Issuing: building the signed pass of an approved application, checking it with the same
+//! rules a checkpoint runs, and writing its files so that a crash can never leave a pass
+//! recorded as issued without them.
+//!
+//! The order is what makes it safe: (1) the serial is reserved and the QR text signed and
+//! stored as `pending` in one transaction; (2) the files are written into a temporary directory
+//! and renamed to `passes/<serial>/` — a directory that exists is complete; (3) the file system
+//! is synced; (4) only then is the pass recorded as `issued`. A rerun after a crash at any
+//! point finds the same reservation and finishes it, never signing a second pass.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use checkpass::bundle::{Checkpoint, IssuerKey, Policy, RevocationList, TrustBundle};
+use checkpass::keys::SigningKey;
+use checkpass::pass::{MaskedId, Pass, PassBody, Serial};
+use checkpass::verdict::Level;
+
+use crate::render::{self, Formats, PassSheet};
+use crate::store::{Application, PassRecord, Reservation, Signed, Store, ToSign, Which};
+use crate::validate::format_cst;
+
+/// Builds the pass an application is issued as.
+pub fn build_pass(app: &Application, serial: Serial, issuer: &str, issued_at: i64) -> Result<Pass> {
+    let d = &app.data;
+    let driver_id = MaskedId::from_full_id(&d.driver_id)
+        .map_err(|e| anyhow!("申请 {} 的身份证号无法脱敏：{e}", d.app_no))?;
+    Ok(Pass {
+        serial,
+        issuer: issuer.to_string(),
+        issued_at,
+        not_before: d.start_at,
+        expires_at: d.end_at,
+        body: PassBody {
+            district: d.district,
+            plate: d.plate.clone(),
+            trailer: d.trailer.clone(),
+            driver_name: d.driver_name.clone(),
+            driver_id,
+            occupants: d.occupants,
+            category: d.category,
+            cargo: d.cargo.clone(),
+            origin: d.origin.clone(),
+            destination: d.destination.clone(),
+            route: d.route.clone(),
+            test_sampled_at: d.test_sampled_at,
+        },
+    })
+}
+
+/// Checks a freshly signed pass the way a checkpoint will: it must verify under `key`, read
+/// back as exactly `pass`, and get no red finding at its first checkpoint when it starts.
+pub fn self_check(
+    qr_text: &str,
+    pass: &Pass,
+    key: &SigningKey,
+    checkpoints: &[Checkpoint],
+) -> Result<()> {
+    let bundle = TrustBundle {
+        sequence: 0,
+        issued_at: pass.not_before,
+        issuer: pass.issuer.clone(),
+        keys: vec![IssuerKey {
+            public_key: key.public_key(),
+            valid_from: pass.issued_at,
+            valid_to: pass.issued_at,
+        }],
+        checkpoints: checkpoints.to_vec(),
+        revoked: RevocationList::default(),
+        policy: Policy::default(),
+    };
+    let first = pass
+        .body
+        .route
+        .first()
+        .map(String::as_str)
+        .unwrap_or_default();
+    let verdict = checkpass::rules::verify(qr_text, &bundle, first, pass.not_before);
+    let red: Vec<String> = verdict
+        .reasons
+        .iter()
+        .filter(|r| r.level() == Level::Red)
+        .map(|r| r.message(checkpass::verdict::Lang::Zh))
+        .collect();
+    if !red.is_empty() {
+        bail!(
+            "通行证 {} 签名后自检未通过：{}",
+            pass.serial,
+            red.join("；")
+        );
+    }
+    if verdict.pass.as_ref() != Some(pass) {
+        bail!("通行证 {} 签名后读回的内容与原内容不一致", pass.serial);
+    }
+    Ok(())
+}
+
+/// The display strings of a pass sheet.
+pub fn sheet_data(
+    app: &Application,
+    pass: &PassRecord,
+    checkpoints: &[Checkpoint],
+    issuer_name: &str,
+) -> PassSheet {
+    let d = &app.data;
+    let name_of = |code: &str| {
+        checkpoints
+            .iter()
+            .find(|c| c.code == code)
+            .map(|c| c.name.clone())
+            .unwrap_or_default()
+    };
+    let masked = MaskedId::from_full_id(&d.driver_id)
+        .map(|m| m.to_string())
+        .unwrap_or_default();
+    PassSheet {
+        serial: pass.serial.to_string(),
+        plate: d.plate.clone(),
+        trailer: d.trailer.clone(),
+        driver_name: d.driver_name.clone(),
+        driver_id_masked: masked,
+        occupants: d.occupants,
+        category: d.category.label_zh().to_string(),
+        cargo: d.cargo.clone(),
+        origin: d.origin.clone(),
+        destination: d.destination.clone(),
+        route: d.route.iter().map(|c| (c.clone(), name_of(c))).collect(),
+        valid_from: format_cst(d.start_at),
+        valid_to: format_cst(d.end_at),
+        test_sampled_at: format_cst(d.test_sampled_at),
+        issuer_name: issuer_name.to_string(),
+        qr_text: pass.qr_text.clone(),
+    }
+}
+
+/// The directory a pass's files live in.
+pub fn pass_dir(passes: &Path, serial: Serial) -> PathBuf {
+    passes.join(serial.to_string())
+}
+
+/// Writes a pass's files into `passes/<serial>/` through a temporary directory renamed into
+/// place. If the directory already exists (a run killed after the rename, or another process),
+/// it is kept: a directory only ever appears complete.
+pub fn write_pass_dir(
+    passes: &Path,
+    sheet: &PassSheet,
+    serial: Serial,
+    formats: Formats,
+) -> Result<PathBuf> {
+    let target = pass_dir(passes, serial);
+    if target.is_dir() {
+        return Ok(target);
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".tmp-{serial}-"))
+        .tempdir_in(passes)
+        .with_context(|| format!("无法在 {} 中创建临时目录", passes.display()))?;
+    render::render_all(sheet, tmp.path(), &formats)
+        .with_context(|| format!("生成通行证 {serial} 的文件失败"))?;
+    let tmp_path = tmp.keep();
+    if let Err(e) = std::fs::rename(&tmp_path, &target) {
+        // Lost a race with another writer of the same (identical) pass: theirs is complete.
+        let _ = std::fs::remove_dir_all(&tmp_path);
+        if !target.is_dir() {
+            return Err(e).with_context(|| format!("无法写入 {}", target.display()));
+        }
+    }
+    Ok(target)
+}
+
+/// Removes temporary directories left by a killed run (call while holding the issue lock).
+pub fn remove_stale_temps(passes: &Path) -> Result<()> {
+    let entries = match std::fs::read_dir(passes) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("无法读取 {}", passes.display())),
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    Ok(())
+}
+
+/// Flushes everything written so far to stable storage before passes are recorded as issued.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    let file = std::fs::File::open(dir).with_context(|| format!("无法打开 {}", dir.display()))?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: syncfs only reads the descriptor, which `file` keeps open for the call.
+        if unsafe { libc::syncfs(file.as_raw_fd()) } != 0 {
+            return Err(std::io::Error::last_os_error()).context("同步文件系统失败");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    file.sync_all().context("同步目录失败")?;
+    Ok(())
+}
+
+/// Everything an issuing run needs besides the store.
+pub struct Job<'a> {
+    /// The active signing key, unlocked once for the whole run.
+    pub key: &'a SigningKey,
+    pub kid: &'a str,
+    pub issuer: &'a str,
+    pub issuer_name: &'a str,
+    pub checkpoints: &'a [Checkpoint],
+    pub passes_dir: &'a Path,
+    pub formats: Formats,
+    pub actor: &'a str,
+    /// Passes per reservation and per recording transaction.
+    pub batch: usize,
+    /// Rendering threads.
+    pub workers: usize,
+}
+
+/// A pass this run issued.
+#[derive(Debug)]
+pub struct Done {
+    pub app_no: String,
+    pub serial: Serial,
+    pub dir: PathBuf,
+}
+
+/// Where the time of a run went (seconds), for the benchmark.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Timings {
+    /// Reserving serials and signing (database transaction, main thread).
+    pub reserve_secs: f64,
+    /// The main thread waiting for the rendering threads.
+    pub render_wait_secs: f64,
+    /// Flushing the written files to disk.
+    pub sync_secs: f64,
+    /// Recording passes as issued (database transaction).
+    pub record_secs: f64,
+}
+
+fn signer<'a>(
+    job: &'a Job<'a>,
+) -> impl FnMut(ToSign<'_>) -> Result<Signed, Box<dyn std::error::Error + Send + Sync>> + 'a {
+    move |s: ToSign<'_>| {
+        let pass = build_pass(s.app, s.serial, job.issuer, s.issued_at)?;
+        let qr_text = checkpass::wire::issue_qr_text(&pass, job.key)?;
+        self_check(&qr_text, &pass, job.key, job.checkpoints)?;
+        Ok(Signed {
+            qr_text,
+            kid: job.kid.to_string(),
+        })
+    }
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn render_one(job: &Job<'_>, r: &Reservation) -> Result<PathBuf> {
+    let sheet = sheet_data(&r.app, &r.pass, job.checkpoints, job.issuer_name);
+    write_pass_dir(job.passes_dir, &sheet, r.pass.serial, job.formats)
+}
+
+/// Files on disk first, then recorded as issued.
+fn record(store: &mut Store, job: &Job<'_>, batch: &[Reservation], t: &mut Timings) -> Result<()> {
+    let started = Instant::now();
+    sync_dir(job.passes_dir)?;
+    t.sync_secs += secs(started.elapsed());
+    let started = Instant::now();
+    let serials: Vec<Serial> = batch.iter().map(|r| r.pass.serial).collect();
+    store.mark_issued(&serials, job.actor, crate::clock::now())?;
+    t.record_secs += secs(started.elapsed());
+    Ok(())
+}
+
+/// Issues one approved application (or finishes its reservation left by a crash).
+pub fn issue_one(store: &mut Store, job: &Job<'_>, app_no: &str) -> Result<(Vec<Done>, Timings)> {
+    let mut t = Timings::default();
+    let reserved = store.reserve(
+        Which::One(app_no),
+        1,
+        job.actor,
+        crate::clock::now(),
+        signer(job),
+    )?;
+    let mut done = Vec::new();
+    for r in &reserved {
+        let dir = render_one(job, r)?;
+        done.push(Done {
+            app_no: r.app.data.app_no.clone(),
+            serial: r.pass.serial,
+            dir,
+        });
+    }
+    record(store, job, &reserved, &mut t)?;
+    Ok((done, t))
+}
+
+/// Issues every approved application: first the reservations an earlier run left pending,
+/// then new ones. Rendering runs on `workers` threads while the main thread reserves the next
+/// batch and records finished ones, at most two batches in flight.
+pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<(Vec<Done>, Timings)> {
+    let mut t = Timings::default();
+    let mut done = Vec::new();
+    let (job_tx, job_rx) = mpsc::channel::<(u64, usize, Reservation)>();
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(u64, usize, Result<PathBuf>)>();
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..job.workers.max(1) {
+            let done_tx = done_tx.clone();
+            let job_rx = &job_rx;
+            scope.spawn(move || loop {
+                let next = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok((batch, index, r)) = next else { return };
+                if done_tx.send((batch, index, render_one(job, &r))).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+
+        struct InFlight {
+            id: u64,
+            reserved: Vec<Reservation>,
+            dirs: Vec<Option<PathBuf>>,
+            left: usize,
+        }
+        let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+        let mut next_id = 0u64;
+        let mut which = Which::Pending;
+        let mut exhausted = false;
+        loop {
+            while in_flight.len() < 2 && !exhausted {
+                let started = Instant::now();
+                let reserved = store.reserve(
+                    which,
+                    job.batch,
+                    job.actor,
+                    crate::clock::now(),
+                    signer(job),
+                )?;
+                t.reserve_secs += secs(started.elapsed());
+                if reserved.is_empty() {
+                    match which {
+                        Which::Pending => which = Which::New,
+                        _ => exhausted = true,
+                    }
+                    continue;
+                }
+                // Pending reservations are finished one batch at a time: the query would
+                // return them again until they are recorded.
+                for (index, r) in reserved.iter().enumerate() {
+                    job_tx
+                        .send((next_id, index, r.clone()))
+                        .map_err(|_| anyhow!("生成通行证文件的线程已退出"))?;
+                }
+                let n = reserved.len();
+                in_flight.push_back(InFlight {
+                    id: next_id,
+                    reserved,
+                    dirs: vec![None; n],
+                    left: n,
+                });
+                next_id += 1;
+                if which == Which::Pending {
+                    break;
+                }
+            }
+            let Some(front_id) = in_flight.front().map(|b| b.id) else {
+                break;
+            };
+            let started = Instant::now();
+            while in_flight.front().is_some_and(|b| b.left > 0) {
+                let (batch, index, result) = done_rx
+                    .recv()
+                    .map_err(|_| anyhow!("生成通行证文件的线程异常退出"))?;
+                let dir = result?;
+                if let Some(b) = in_flight.iter_mut().find(|b| b.id == batch) {
+                    b.dirs[index] = Some(dir);
+                    b.left -= 1;
+                }
+            }
+            t.render_wait_secs += secs(started.elapsed());
+            let Some(front) = in_flight.pop_front() else {
+                break;
+            };
+            debug_assert_eq!(front.id, front_id);
+            record(store, job, &front.reserved, &mut t)?;
+            for (r, dir) in front.reserved.into_iter().zip(front.dirs) {
+                let dir = dir.ok_or_else(|| anyhow!("通行证 {} 的文件未生成", r.pass.serial))?;
+                done.push(Done {
+                    app_no: r.app.data.app_no,
+                    serial: r.pass.serial,
+                    dir,
+                });
+            }
+        }
+        drop(job_tx);
+        Ok(())
+    })?;
+    Ok((done, t))
+}

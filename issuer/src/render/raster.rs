@@ -1,0 +1,218 @@
+//! Rasterises a laid-out sheet to an 8-bit grayscale image at 150 dpi and encodes PNGs.
+//!
+//! Speed matters (a whole day's passes are rendered in one run): glyph bitmaps are cached
+//! per thread, the page is gray only, and PNGs use the `png` crate's fast deflate. PNGs carry
+//! their resolution (pHYs) so a printed `pass.png` comes out at A5.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use ab_glyph::{point, Font as _, Glyph};
+use image::GrayImage;
+
+use super::font;
+use super::sheet::{Item, Page, TextRun, PAGE_H, PAGE_W, PX_PER_PT};
+use super::RenderError;
+
+/// Size of `pass.png` in pixels (A5 at 150 dpi: 874 × 1240).
+pub fn page_px() -> (u32, u32) {
+    (
+        (PAGE_W * PX_PER_PT).round() as u32,
+        (PAGE_H * PX_PER_PT).round() as u32,
+    )
+}
+
+/// Horizontal sub-pixel positions a glyph is cached at.
+const SUBPIXEL_STEPS: f32 = 4.0;
+/// Bound on cached glyph bitmaps per thread (a few MB at most).
+const CACHE_MAX: usize = 20_000;
+
+struct GlyphBitmap {
+    left: i32,
+    top: i32,
+    width: u32,
+    coverage: Vec<u8>,
+}
+
+thread_local! {
+    /// (glyph id, em size in 1/64 px, sub-pixel step) -> bitmap.
+    static GLYPHS: RefCell<HashMap<(u16, u32, u8), GlyphBitmap>> = RefCell::new(HashMap::new());
+}
+
+/// Draw `page` into a new white image.
+pub fn rasterise(page: &Page) -> Result<GrayImage, RenderError> {
+    let (w, h) = page_px();
+    let mut img = super::qr::white(w, h);
+    for item in &page.items {
+        match item {
+            Item::Fill { x, y, w, h, gray } => fill(&mut img, *x, *y, *w, *h, *gray),
+            Item::Frame { x, y, w, h, line } => {
+                fill(&mut img, *x, *y, *w, *line, 0);
+                fill(&mut img, *x, *y + *h - *line, *w, *line, 0);
+                fill(&mut img, *x, *y, *line, *h, 0);
+                fill(&mut img, *x + *w - *line, *y, *line, *h, 0);
+            }
+            Item::Text(run) => draw_text(&mut img, run)?,
+            Item::Qr { x, y, module } => {
+                // Layout made these whole pixels; round away float noise.
+                let m = (module * PX_PER_PT).round() as u32;
+                let x0 = (x * PX_PER_PT).round() as u32;
+                let y0 = (y * PX_PER_PT).round() as u32;
+                for (row, col, len) in page.qr.runs() {
+                    fill_px(
+                        &mut img,
+                        x0 + col as u32 * m,
+                        y0 + row as u32 * m,
+                        len as u32 * m,
+                        m,
+                        0,
+                    );
+                }
+            }
+        }
+    }
+    Ok(img)
+}
+
+/// Fill a rectangle given in points; edges snap to pixels, at least one pixel thick.
+fn fill(img: &mut GrayImage, x: f32, y: f32, w: f32, h: f32, gray: u8) {
+    let x0 = (x * PX_PER_PT).round().max(0.0) as u32;
+    let y0 = (y * PX_PER_PT).round().max(0.0) as u32;
+    let x1 = ((x + w) * PX_PER_PT).round().max(0.0) as u32;
+    let y1 = ((y + h) * PX_PER_PT).round().max(0.0) as u32;
+    fill_px(
+        img,
+        x0,
+        y0,
+        x1.saturating_sub(x0).max(1),
+        y1.saturating_sub(y0).max(1),
+        gray,
+    );
+}
+
+fn fill_px(img: &mut GrayImage, x: u32, y: u32, w: u32, h: u32, gray: u8) {
+    let (iw, ih) = img.dimensions();
+    let x1 = (x + w).min(iw);
+    let y1 = (y + h).min(ih);
+    if x >= x1 {
+        return;
+    }
+    let stride = iw as usize;
+    let buf: &mut [u8] = &mut *img;
+    for row in y..y1 {
+        let start = row as usize * stride;
+        buf[start + x as usize..start + x1 as usize].fill(gray);
+    }
+}
+
+fn draw_text(img: &mut GrayImage, run: &TextRun) -> Result<(), RenderError> {
+    let font = font::font()?;
+    let em_px = run.size * PX_PER_PT;
+    let scale = font::px_scale(font, em_px);
+    let size_key = (em_px * 64.0).round() as u32;
+    let baseline = (run.y * PX_PER_PT).round() as i32;
+    let mut pen = run.x * PX_PER_PT;
+    GLYPHS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() > CACHE_MAX {
+            cache.clear();
+        }
+        for g in &run.glyphs {
+            let whole = pen.floor();
+            let step = ((pen - whole) * SUBPIXEL_STEPS)
+                .floor()
+                .min(SUBPIXEL_STEPS - 1.0);
+            let bitmap = cache
+                .entry((g.id, size_key, step as u8))
+                .or_insert_with(|| {
+                    let glyph = Glyph {
+                        id: font::glyph_id(g.id),
+                        scale,
+                        position: point(step / SUBPIXEL_STEPS, 0.0),
+                    };
+                    match font.outline_glyph(glyph) {
+                        Some(outlined) => {
+                            let b = outlined.px_bounds();
+                            let width = b.width() as u32;
+                            let height = b.height() as u32;
+                            let mut coverage = vec![0u8; (width * height) as usize];
+                            outlined.draw(|x, y, c| {
+                                if let Some(p) = coverage.get_mut((y * width + x) as usize) {
+                                    *p = (c.clamp(0.0, 1.0) * 255.0).round() as u8;
+                                }
+                            });
+                            GlyphBitmap {
+                                left: b.min.x as i32,
+                                top: b.min.y as i32,
+                                width,
+                                coverage,
+                            }
+                        }
+                        // Spaces and other blank glyphs.
+                        None => GlyphBitmap {
+                            left: 0,
+                            top: 0,
+                            width: 0,
+                            coverage: Vec::new(),
+                        },
+                    }
+                });
+            blit(img, bitmap, whole as i32, baseline);
+            if run.bold {
+                // One pixel to the right: the raster twin of the PDF's outline.
+                blit(img, bitmap, whole as i32 + 1, baseline);
+            }
+            pen += g.advance_em * em_px;
+        }
+    });
+    Ok(())
+}
+
+/// Darken `img` by the glyph's coverage (black text on any background).
+fn blit(img: &mut GrayImage, b: &GlyphBitmap, x: i32, baseline: i32) {
+    if b.width == 0 {
+        return;
+    }
+    let (iw, ih) = (img.width() as i32, img.height() as i32);
+    let stride = iw as usize;
+    let buf: &mut [u8] = &mut *img;
+    // Columns of the bitmap that land inside the image.
+    let left = x + b.left;
+    let skip = (-left).max(0) as usize;
+    let end = (b.width as i32).min(iw - left).max(0) as usize;
+    if skip >= end {
+        return;
+    }
+    for (row, cov_row) in b.coverage.chunks(b.width as usize).enumerate() {
+        let py = baseline + b.top + row as i32;
+        if py < 0 || py >= ih {
+            continue;
+        }
+        let start = py as usize * stride + (left + skip as i32) as usize;
+        let dst = &mut buf[start..start + (end - skip)];
+        for (p, &c) in dst.iter_mut().zip(&cov_row[skip..end]) {
+            if c != 0 {
+                *p = ((u32::from(*p) * (255 - u32::from(c)) + 127) / 255) as u8;
+            }
+        }
+    }
+}
+
+/// Encode a grayscale image as PNG at `dpi`, with fast compression.
+pub fn png_bytes(img: &GrayImage, dpi: f32) -> Result<Vec<u8>, png::EncodingError> {
+    let mut out = Vec::with_capacity(img.as_raw().len() / 8);
+    let mut enc = png::Encoder::new(&mut out, img.width(), img.height());
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Fast);
+    let ppm = (dpi / 0.0254).round() as u32;
+    enc.set_pixel_dims(Some(png::PixelDimensions {
+        xppu: ppm,
+        yppu: ppm,
+        unit: png::Unit::Meter,
+    }));
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(img.as_raw())?;
+    writer.finish()?;
+    Ok(out)
+}

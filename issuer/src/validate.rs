@@ -1,0 +1,760 @@
+//! Row validation: pure functions that turn one spreadsheet row into a checked application, or
+//! into the list of everything wrong with it (each reason in Chinese, worded as the district
+//! liaison would fix it). No I/O here: the registry of checkpoints and districts and the policy
+//! come in as values, so every rule is unit-tested.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::sync::LazyLock;
+
+use checkpass::pass::Category;
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use regex::Regex;
+use serde::Serialize;
+
+/// The columns of the application spreadsheet, by their Chinese header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Column {
+    AppNo,
+    ApplicantType,
+    District,
+    Plate,
+    Trailer,
+    DriverName,
+    DriverId,
+    Mobile,
+    Occupants,
+    Category,
+    Cargo,
+    Origin,
+    Destination,
+    Start,
+    End,
+    Route,
+    TestSampledAt,
+    TestResult,
+}
+
+impl Column {
+    pub const ALL: [Column; 18] = [
+        Column::AppNo,
+        Column::ApplicantType,
+        Column::District,
+        Column::Plate,
+        Column::Trailer,
+        Column::DriverName,
+        Column::DriverId,
+        Column::Mobile,
+        Column::Occupants,
+        Column::Category,
+        Column::Cargo,
+        Column::Origin,
+        Column::Destination,
+        Column::Start,
+        Column::End,
+        Column::Route,
+        Column::TestSampledAt,
+        Column::TestResult,
+    ];
+
+    /// The header text in the sample applications file.
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::AppNo => "申请编号",
+            Column::ApplicantType => "申请人类型",
+            Column::District => "所属区市",
+            Column::Plate => "车牌号",
+            Column::Trailer => "挂车号",
+            Column::DriverName => "驾驶人员姓名",
+            Column::DriverId => "身份证号",
+            Column::Mobile => "联系方式",
+            Column::Occupants => "随车人员数",
+            Column::Category => "货物类别",
+            Column::Cargo => "货物名称",
+            Column::Origin => "起运地点",
+            Column::Destination => "运送地点",
+            Column::Start => "拟通行开始时间",
+            Column::End => "拟通行结束时间",
+            Column::Route => "拟通行路线",
+            Column::TestSampledAt => "核酸采样时间",
+            Column::TestResult => "核酸检测结果",
+        }
+    }
+
+    /// Matches a header cell, ignoring surrounding spaces and a UTF-8 byte-order mark.
+    pub fn from_header(text: &str) -> Option<Column> {
+        let text = text.trim_start_matches('\u{feff}').trim();
+        Column::ALL.into_iter().find(|c| c.header() == text)
+    }
+
+    /// Only the trailer plate may be left empty.
+    pub fn required(self) -> bool {
+        self != Column::Trailer
+    }
+}
+
+/// One cell as read from a file. CSV gives only text; xlsx may give numbers and date-times.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    DateTime(NaiveDateTime),
+}
+
+impl Cell {
+    /// The cell as text; whole numbers lose their ".0" (Excel stores codes and phones as numbers).
+    pub fn as_text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.trim().to_string(),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
+            Cell::Number(n) => n.to_string(),
+            Cell::DateTime(dt) => dt.format("%Y-%m-%d %H:%M").to_string(),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// A row as read from a file: the spreadsheet row number (header = row 1) and its cells by column.
+#[derive(Debug, Clone, Default)]
+pub struct RawRow {
+    pub row: usize,
+    pub cells: BTreeMap<Column, Cell>,
+}
+
+impl RawRow {
+    fn text(&self, column: Column) -> String {
+        self.cells
+            .get(&column)
+            .map(Cell::as_text)
+            .unwrap_or_default()
+    }
+
+    /// The application number, for listing a bad row even when other cells are unreadable.
+    pub fn app_no(&self) -> String {
+        self.text(Column::AppNo)
+    }
+}
+
+/// Applicant roles allowed by the notice.
+pub const APPLICANT_TYPES: [&str; 3] = ["运输人", "发货人", "收货人"];
+
+/// The only acceptable nucleic-acid test result.
+pub const NEGATIVE: &str = "阴性";
+
+/// A row that passed every check. Times are unix seconds (UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewApplication {
+    pub app_no: String,
+    pub applicant_type: String,
+    pub district: u32,
+    pub plate: String,
+    pub trailer: Option<String>,
+    pub driver_name: String,
+    pub driver_id: String,
+    pub mobile: String,
+    pub occupants: u16,
+    #[serde(serialize_with = "serialize_category")]
+    pub category: Category,
+    pub cargo: String,
+    pub origin: String,
+    pub destination: String,
+    pub start_at: i64,
+    pub end_at: i64,
+    pub route: Vec<String>,
+    pub test_sampled_at: i64,
+    pub test_result: String,
+    pub row: usize,
+}
+
+pub fn serialize_category<S: serde::Serializer>(c: &Category, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(c.label_zh())
+}
+
+/// One thing wrong with a row: a fixed reason (what the liaison must fix) and optional detail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Problem {
+    pub fn new(reason: impl Into<String>) -> Problem {
+        Problem {
+            reason: reason.into(),
+            detail: None,
+        }
+    }
+
+    pub fn with_detail(reason: impl Into<String>, detail: impl Into<String>) -> Problem {
+        Problem {
+            reason: reason.into(),
+            detail: Some(detail.into()),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.detail {
+            Some(d) => write!(f, "{}（{}）", self.reason, d),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+/// What the rules depend on besides the row itself.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// Known checkpoint codes (C101, ...).
+    pub checkpoints: HashSet<String>,
+    /// Known district codes; empty means the district table was not loaded and is not checked.
+    pub districts: HashSet<u32>,
+    /// A test sample may be at most this old at the travel start.
+    pub max_test_age_secs: i64,
+    /// The longest travel window one pass may cover.
+    pub max_window_secs: i64,
+}
+
+/// Checks one row against every rule and returns all problems found, not just the first.
+pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<Problem>> {
+    let mut problems = Vec::new();
+
+    for column in Column::ALL {
+        let blank = raw.cells.get(&column).is_none_or(Cell::is_blank);
+        if column.required() && blank {
+            problems.push(Problem::new(format!("缺少{}", column.header())));
+        }
+    }
+    let present = |c: Column| raw.cells.get(&c).is_some_and(|cell| !cell.is_blank());
+
+    let app_no = raw.text(Column::AppNo);
+
+    let applicant_type = raw.text(Column::ApplicantType);
+    if present(Column::ApplicantType) && !APPLICANT_TYPES.contains(&applicant_type.as_str()) {
+        problems.push(Problem::with_detail(
+            "申请人类型不在允许范围",
+            applicant_type.clone(),
+        ));
+    }
+
+    let district_text = raw.text(Column::District);
+    let district = match district_text.parse::<u32>() {
+        Ok(d) if district_text.len() == 6 => {
+            if !rules.districts.is_empty() && !rules.districts.contains(&d) {
+                problems.push(Problem::with_detail(
+                    "所属区市代码未知",
+                    district_text.clone(),
+                ));
+            }
+            d
+        }
+        _ => {
+            if present(Column::District) {
+                problems.push(Problem::with_detail(
+                    "所属区市代码格式错误",
+                    district_text.clone(),
+                ));
+            }
+            0
+        }
+    };
+
+    let plate = normalize_plate(&raw.text(Column::Plate));
+    if present(Column::Plate) && !is_vehicle_plate(&plate) {
+        problems.push(Problem::with_detail("车牌号格式错误", plate.clone()));
+    }
+    let trailer = Some(normalize_plate(&raw.text(Column::Trailer))).filter(|t| !t.is_empty());
+    if let Some(t) = &trailer {
+        if !is_trailer_plate(t) {
+            problems.push(Problem::with_detail("挂车号格式错误", t.clone()));
+        }
+    }
+
+    let driver_name = raw.text(Column::DriverName);
+    let driver_id = raw.text(Column::DriverId).to_ascii_uppercase();
+    if present(Column::DriverId) {
+        if let Err(p) = check_id_number(&driver_id) {
+            problems.push(p);
+        }
+    }
+
+    let mobile = raw.text(Column::Mobile);
+    if present(Column::Mobile) && !is_mobile(&mobile) {
+        problems.push(Problem::with_detail(
+            "联系方式不是11位手机号",
+            mobile.clone(),
+        ));
+    }
+
+    let occupants_text = raw.text(Column::Occupants);
+    let occupants = match occupants_text.parse::<u16>() {
+        Ok(n) if n >= 1 => n,
+        _ => {
+            if present(Column::Occupants) {
+                problems.push(Problem::with_detail(
+                    "随车人员数不是正整数",
+                    occupants_text.clone(),
+                ));
+            }
+            0
+        }
+    };
+
+    let category_text = raw.text(Column::Category);
+    let category = Category::from_label(&category_text);
+    if present(Column::Category) && category.is_none() {
+        problems.push(Problem::with_detail(
+            "货物类别不在允许范围",
+            category_text.clone(),
+        ));
+    }
+
+    let mut time = |column: Column| -> Option<i64> {
+        let cell = raw.cells.get(&column)?;
+        if cell.is_blank() {
+            return None;
+        }
+        match parse_cst(cell) {
+            Some(t) => Some(t),
+            None => {
+                problems.push(Problem::with_detail(
+                    format!("{}格式错误", column.header()),
+                    format!("“{}”，应为 YYYY-MM-DD HH:MM", cell.as_text()),
+                ));
+                None
+            }
+        }
+    };
+    let start_at = time(Column::Start);
+    let end_at = time(Column::End);
+    let test_sampled_at = time(Column::TestSampledAt);
+
+    if let (Some(start), Some(end)) = (start_at, end_at) {
+        if end <= start {
+            problems.push(Problem::new("通行结束时间早于开始时间"));
+        } else if end - start > rules.max_window_secs {
+            problems.push(Problem::new(format!(
+                "通行时间段超过{}小时",
+                rules.max_window_secs / 3600
+            )));
+        }
+    }
+    if let (Some(start), Some(sampled)) = (start_at, test_sampled_at) {
+        if start - sampled > rules.max_test_age_secs {
+            problems.push(Problem::new(format!(
+                "核酸采样时间早于通行开始{}小时以上",
+                rules.max_test_age_secs / 3600
+            )));
+        } else if sampled > start {
+            problems.push(Problem::new("核酸采样时间晚于通行开始时间"));
+        }
+    }
+
+    let test_result = raw.text(Column::TestResult);
+    if present(Column::TestResult) && test_result != NEGATIVE {
+        problems.push(Problem::with_detail(
+            "核酸检测结果不是阴性",
+            test_result.clone(),
+        ));
+    }
+
+    let route = parse_route(&raw.text(Column::Route));
+    let unknown: Vec<&str> = route
+        .iter()
+        .filter(|c| !rules.checkpoints.contains(c.as_str()))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        problems.push(Problem::with_detail(
+            "路线含未知检查站编码",
+            unknown.join("、"),
+        ));
+    }
+
+    match (
+        problems.is_empty(),
+        category,
+        start_at,
+        end_at,
+        test_sampled_at,
+    ) {
+        (true, Some(category), Some(start_at), Some(end_at), Some(test_sampled_at)) => {
+            Ok(NewApplication {
+                app_no,
+                applicant_type,
+                district,
+                plate,
+                trailer,
+                driver_name,
+                driver_id,
+                mobile,
+                occupants,
+                category,
+                cargo: raw.text(Column::Cargo),
+                origin: raw.text(Column::Origin),
+                destination: raw.text(Column::Destination),
+                start_at,
+                end_at,
+                route,
+                test_sampled_at,
+                test_result,
+                row: raw.row,
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+/// Plates are compared in upper case without spaces ("鲁k 12345" is "鲁K12345").
+pub fn normalize_plate(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// Province abbreviations used as the first character of a mainland plate.
+const PROVINCES: &str = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼";
+
+// Letters on plates skip I and O (they read as 1 and 0).
+static ORDINARY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("^[{PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{5}}$")).expect("static regex")
+});
+// New-energy plates: small cars D/F then a letter-or-digit and 4 digits; large vehicles 5 digits then D/F.
+static NEW_ENERGY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        "^[{PROVINCES}][A-HJ-NP-Z](?:[DF][A-HJ-NP-Z0-9][0-9]{{4}}|[0-9]{{5}}[DF])$"
+    ))
+    .expect("static regex")
+});
+static TRAILER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!("^[{PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{4}}挂$")).expect("static regex")
+});
+static MOBILE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("^1[3-9][0-9]{9}$").expect("static regex"));
+
+/// An ordinary (7-character) or new-energy (8-character) plate of a motor vehicle.
+pub fn is_vehicle_plate(plate: &str) -> bool {
+    ORDINARY.is_match(plate) || NEW_ENERGY.is_match(plate)
+}
+
+/// A trailer plate: province, letter, four characters and 挂.
+pub fn is_trailer_plate(plate: &str) -> bool {
+    TRAILER.is_match(plate)
+}
+
+/// An 11-digit mainland mobile number.
+pub fn is_mobile(text: &str) -> bool {
+    MOBILE.is_match(text)
+}
+
+/// GB 11643 check character for the first 17 digits of a citizen ID number.
+pub fn id_check_char(first17: &[u8; 17]) -> char {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
+    let sum: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(*d) * w)
+        .sum();
+    CHECK[(sum % 11) as usize]
+}
+
+/// Checks an 18-character ID number: digits, a real birth date, and the GB 11643 check character.
+pub fn check_id_number(id: &str) -> Result<(), Problem> {
+    let bytes = id.as_bytes();
+    let shape_ok = bytes.len() == 18
+        && bytes[..17].iter().all(u8::is_ascii_digit)
+        && (bytes[17].is_ascii_digit() || bytes[17] == b'X');
+    if !shape_ok {
+        return Err(Problem::with_detail(
+            "身份证号格式错误",
+            "应为18位，末位可为X",
+        ));
+    }
+    let birth = &id[6..14];
+    if NaiveDate::parse_from_str(birth, "%Y%m%d").is_err() {
+        return Err(Problem::with_detail(
+            "身份证号出生日期无效",
+            birth.to_string(),
+        ));
+    }
+    let mut digits = [0u8; 17];
+    for (d, b) in digits.iter_mut().zip(bytes) {
+        *d = b - b'0';
+    }
+    if id_check_char(&digits) != char::from(bytes[17]) {
+        return Err(Problem::new("身份证号校验位错误"));
+    }
+    Ok(())
+}
+
+/// Splits a route "C201→C101" into codes; also accepts "->", "-", "，", "," and spaces.
+pub fn parse_route(text: &str) -> Vec<String> {
+    text.replace("->", "→")
+        .split(['→', ',', '，', '-', ' ', '、'])
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+pub use checkpass::time::format_cst;
+
+/// A CST wall-clock time to unix seconds.
+pub fn cst_to_unix(dt: NaiveDateTime) -> Option<i64> {
+    checkpass::time::cst()
+        .from_local_datetime(&dt)
+        .single()
+        .map(|t| t.timestamp())
+}
+
+/// Parses a time cell written in CST: "YYYY-MM-DD HH:MM" (seconds optional, '/' also accepted),
+/// or an Excel date-time cell.
+pub fn parse_cst(cell: &Cell) -> Option<i64> {
+    match cell {
+        Cell::DateTime(dt) => cst_to_unix(*dt),
+        Cell::Text(text) => checkpass::time::parse_cst(&text.trim().replace('/', "-")),
+        Cell::Empty | Cell::Number(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> Rules {
+        Rules {
+            checkpoints: ["C101", "C201"].iter().map(|s| s.to_string()).collect(),
+            districts: [371003].into_iter().collect(),
+            max_test_age_secs: 48 * 3600,
+            max_window_secs: 72 * 3600,
+        }
+    }
+
+    fn good_row() -> RawRow {
+        let values = [
+            (Column::AppNo, "SQ003-0001"),
+            (Column::ApplicantType, "收货人"),
+            (Column::District, "371003"),
+            (Column::Plate, "鲁KP20XL"),
+            (Column::Trailer, ""),
+            (Column::DriverName, "邓丽伟"),
+            (Column::DriverId, "320102199210156657"),
+            (Column::Mobile, "18635013331"),
+            (Column::Occupants, "1"),
+            (Column::Category, "工业原材料"),
+            (Column::Cargo, "塑料粒子"),
+            (Column::Origin, "环翠区张村镇工业园"),
+            (Column::Destination, "环翠区羊亭镇物流中心"),
+            (Column::Start, "2022-03-12 19:00"),
+            (Column::End, "2022-03-14 19:00"),
+            (Column::Route, "C201→C101"),
+            (Column::TestSampledAt, "2022-03-11 22:00"),
+            (Column::TestResult, "阴性"),
+        ];
+        RawRow {
+            row: 2,
+            cells: values
+                .iter()
+                .map(|(c, v)| (*c, Cell::Text(v.to_string())))
+                .collect(),
+        }
+    }
+
+    fn reasons(row: &RawRow) -> Vec<String> {
+        match validate_row(row, &rules()) {
+            Ok(_) => vec![],
+            Err(p) => p.into_iter().map(|p| p.reason).collect(),
+        }
+    }
+
+    fn with(column: Column, value: &str) -> RawRow {
+        let mut row = good_row();
+        row.cells.insert(column, Cell::Text(value.to_string()));
+        row
+    }
+
+    #[test]
+    fn good_row_passes_with_cst_times() {
+        let app = validate_row(&good_row(), &rules()).unwrap();
+        // 2022-03-12 19:00 CST = 11:00 UTC.
+        assert_eq!(app.start_at, 1_647_082_800);
+        assert_eq!(app.route, vec!["C201", "C101"]);
+        assert_eq!(app.trailer, None);
+        assert_eq!(format_cst(app.start_at), "2022-03-12 19:00");
+    }
+
+    #[test]
+    fn id_checksum() {
+        assert!(check_id_number("320102199210156657").is_ok());
+        assert!(check_id_number("37021119650131929X").is_ok());
+        assert_eq!(
+            check_id_number("320102199210156650").unwrap_err().reason,
+            "身份证号校验位错误"
+        );
+        assert_eq!(
+            check_id_number("3201021992101566").unwrap_err().reason,
+            "身份证号格式错误"
+        );
+        assert_eq!(
+            check_id_number("320102199213316650").unwrap_err().reason,
+            "身份证号出生日期无效"
+        );
+        assert_eq!(
+            reasons(&with(Column::DriverId, "320102199210156650")),
+            ["身份证号校验位错误"]
+        );
+    }
+
+    #[test]
+    fn plates() {
+        for ok in [
+            "鲁KP20XL",
+            "鲁K75385",
+            "鲁KD64755",
+            "鲁KF97998",
+            "冀BD35602",
+            "苏A12345D",
+        ] {
+            assert!(is_vehicle_plate(ok), "{ok}");
+        }
+        for bad in [
+            "鲁K12",
+            "鲁KI2345",
+            "XX12345",
+            "鲁K1234挂",
+            "鲁KD1234567",
+            "粤",
+        ] {
+            assert!(!is_vehicle_plate(bad), "{bad}");
+        }
+        assert!(is_trailer_plate("鲁F1965挂"));
+        assert!(!is_trailer_plate("鲁F19651挂"));
+        assert!(!is_trailer_plate("鲁F1965"));
+        assert_eq!(normalize_plate(" 鲁k p20xl "), "鲁KP20XL");
+        assert_eq!(reasons(&with(Column::Plate, "鲁K12")), ["车牌号格式错误"]);
+        assert_eq!(
+            reasons(&with(Column::Trailer, "鲁F1965")),
+            ["挂车号格式错误"]
+        );
+    }
+
+    #[test]
+    fn mobile() {
+        assert!(is_mobile("13551566498"));
+        assert!(!is_mobile("12551566498"));
+        assert!(!is_mobile("1355156649"));
+        assert!(!is_mobile("0631-7257127"));
+        assert_eq!(
+            reasons(&with(Column::Mobile, "1355156649")),
+            ["联系方式不是11位手机号"]
+        );
+    }
+
+    #[test]
+    fn category_result_and_required() {
+        assert_eq!(
+            reasons(&with(Column::Category, "危险品")),
+            ["货物类别不在允许范围"]
+        );
+        assert_eq!(
+            reasons(&with(Column::TestResult, "阳性")),
+            ["核酸检测结果不是阴性"]
+        );
+        assert_eq!(
+            reasons(&with(Column::DriverName, " ")),
+            ["缺少驾驶人员姓名"]
+        );
+        assert_eq!(
+            reasons(&with(Column::ApplicantType, "司机")),
+            ["申请人类型不在允许范围"]
+        );
+        assert_eq!(
+            reasons(&with(Column::Occupants, "0")),
+            ["随车人员数不是正整数"]
+        );
+        assert_eq!(
+            reasons(&with(Column::District, "371099")),
+            ["所属区市代码未知"]
+        );
+        let mut row = good_row();
+        row.cells.remove(&Column::Trailer);
+        assert!(reasons(&row).is_empty());
+    }
+
+    #[test]
+    fn times_and_windows() {
+        assert_eq!(
+            reasons(&with(Column::End, "2022-03-12 18:00")),
+            ["通行结束时间早于开始时间"]
+        );
+        assert_eq!(
+            reasons(&with(Column::End, "2022-03-12 19:00")),
+            ["通行结束时间早于开始时间"]
+        );
+        assert_eq!(
+            reasons(&with(Column::End, "2022-03-16 19:00")),
+            ["通行时间段超过72小时"]
+        );
+        // Exactly 48 h before the start is allowed; one minute more is not.
+        assert!(reasons(&with(Column::TestSampledAt, "2022-03-10 19:00")).is_empty());
+        assert_eq!(
+            reasons(&with(Column::TestSampledAt, "2022-03-10 18:59")),
+            ["核酸采样时间早于通行开始48小时以上"]
+        );
+        assert_eq!(
+            reasons(&with(Column::TestSampledAt, "2022-03-12 20:00")),
+            ["核酸采样时间晚于通行开始时间"]
+        );
+        assert_eq!(
+            reasons(&with(Column::Start, "明天")),
+            ["拟通行开始时间格式错误"]
+        );
+        assert!(reasons(&with(Column::Start, "2022/03/12 19:00:00")).is_empty());
+    }
+
+    #[test]
+    fn excel_cells() {
+        let mut row = good_row();
+        let dt = NaiveDate::from_ymd_opt(2022, 3, 12)
+            .unwrap()
+            .and_hms_opt(19, 0, 0)
+            .unwrap();
+        row.cells.insert(Column::Start, Cell::DateTime(dt));
+        row.cells.insert(Column::District, Cell::Number(371003.0));
+        row.cells
+            .insert(Column::Mobile, Cell::Number(18635013331.0));
+        let app = validate_row(&row, &rules()).unwrap();
+        assert_eq!(app.start_at, 1_647_082_800);
+        assert_eq!(app.mobile, "18635013331");
+    }
+
+    #[test]
+    fn route_codes() {
+        assert_eq!(
+            parse_route("C108→C107 → c103->C101"),
+            ["C108", "C107", "C103", "C101"]
+        );
+        assert_eq!(
+            reasons(&with(Column::Route, "C201→C999")),
+            ["路线含未知检查站编码"]
+        );
+    }
+
+    #[test]
+    fn many_problems_are_all_listed() {
+        let mut row = with(Column::Mobile, "123");
+        row.cells.insert(Column::Plate, Cell::Text("鲁K12".into()));
+        assert_eq!(reasons(&row), ["车牌号格式错误", "联系方式不是11位手机号"]);
+    }
+}

@@ -1,0 +1,673 @@
+//! End-to-end tests of the `issuer` binary: every subcommand, every bad row of the sample file,
+//! the workflow and its refusals, idempotent issuing, keys, bundle and revocation, and the
+//! failure modes (wrong passphrase, missing data dir, malformed or wrong-kind files).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use checkpass::keys::{parse_public_key_file, KeyRole};
+use checkpass::verdict::{Level, ReasonCode};
+use common::{samples, Env};
+use serde_json::Value;
+
+const ALL_FILES: [&str; 6] = [
+    "qr.png", "qr.svg", "pass.pdf", "pass.png", "sms.txt", "qr.txt",
+];
+
+#[test]
+fn every_subcommand_has_help() {
+    let env = Env::new();
+    for sub in [
+        vec![],
+        vec!["init"],
+        vec!["import"],
+        vec!["list"],
+        vec!["show"],
+        vec!["forward"],
+        vec!["approve"],
+        vec!["reject"],
+        vec!["issue"],
+        vec!["revoke"],
+        vec!["audit"],
+        vec!["bundle"],
+        vec!["keys"],
+        vec!["keys", "list"],
+        vec!["keys", "rotate"],
+        vec!["keys", "export"],
+    ] {
+        let mut args = sub.clone();
+        args.push("--help");
+        let out = env.ok(&args);
+        assert!(out.contains("Usage: issuer"), "{sub:?}: {out}");
+    }
+}
+
+/// The expected refusals: application number → reason, from bad-rows.csv.
+fn expected_bad_rows() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(samples().join("bad-rows.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (no, reason) = l.split_once(',').unwrap();
+            (no.trim().to_string(), reason.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn every_bad_row_of_the_sample_is_caught_with_its_reason() {
+    let expected = expected_bad_rows();
+    assert_eq!(expected.len(), 9);
+    for file in [
+        "applications.xlsx",
+        "applications.csv",
+        "applications-gbk.csv",
+    ] {
+        let env = Env::init();
+        let path = samples().join(file);
+        let out = env.run(&["import", path.to_str().unwrap(), "--json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{file}: bad rows give exit status 2"
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut found = BTreeMap::new();
+        for r in report["refused"].as_array().unwrap() {
+            let problems = r["problems"].as_array().unwrap();
+            assert_eq!(problems.len(), 1, "{file}: {r}");
+            assert!(r["row"].as_u64().unwrap() >= 2);
+            found.insert(
+                r["app_no"].as_str().unwrap().to_string(),
+                problems[0]["reason"].as_str().unwrap().to_string(),
+            );
+        }
+        assert_eq!(found, expected, "{file}");
+        assert_eq!(report["imported"], 40, "{file}");
+        assert_eq!(report["rows"], 49, "{file}");
+        // The human listing names the row and the reason too.
+        let text = env.run(&["import", path.to_str().unwrap()]);
+        let stdout = String::from_utf8(text.stdout).unwrap();
+        assert!(
+            stdout.contains("第5行 SQ003-0041：身份证号校验位错误"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("导入 0 行，已导入过 40 行，拒绝 9 行"),
+            "{stdout}"
+        );
+    }
+}
+
+/// Stored application data without where and when it was imported.
+fn stored_rows(env: &Env) -> Vec<Value> {
+    env.json(&["list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            let o = a.as_object_mut().unwrap();
+            for k in ["source_file", "imported_at"] {
+                o.remove(k);
+            }
+            a
+        })
+        .collect()
+}
+
+#[test]
+fn xlsx_utf8_csv_and_gbk_csv_give_the_same_rows_and_reimport_adds_nothing() {
+    let mut results = Vec::new();
+    for file in [
+        "applications.xlsx",
+        "applications.csv",
+        "applications-gbk.csv",
+    ] {
+        let env = Env::init();
+        let report = env.json(&["import", samples().join(file).to_str().unwrap()]);
+        let expected_encoding = match file {
+            "applications.xlsx" => "workbook",
+            "applications.csv" => "utf-8",
+            _ => "gbk",
+        };
+        assert_eq!(report["encodings"][0], expected_encoding);
+        results.push(stored_rows(&env));
+    }
+    assert_eq!(results[0].len(), 40);
+    assert_eq!(results[0], results[1]);
+    assert_eq!(results[0], results[2]);
+
+    // Importing the same applications again, from any of the three files, stores nothing twice.
+    let env = Env::init();
+    for file in [
+        "applications.xlsx",
+        "applications.xlsx",
+        "applications.csv",
+        "applications-gbk.csv",
+    ] {
+        env.json(&["import", samples().join(file).to_str().unwrap()]);
+    }
+    assert_eq!(env.statuses().len(), 40);
+    let imports = env
+        .json(&["audit"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "import")
+        .count();
+    assert_eq!(imports, 40);
+}
+
+#[test]
+fn workflow_with_who_and_when_and_illegal_transitions_refused() {
+    let env = Env::init();
+    env.run(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+    let err = env.fails(&["approve", "SQ003-0001"]);
+    assert!(err.contains("不能批准") && err.contains("已提交"), "{err}");
+    let err = env.fails(&["issue", "SQ003-0001"]);
+    assert!(err.contains("不能签发"), "{err}");
+    let err = env.fails(&["reject", "SQ003-0001", "--reason", "x"]);
+    assert!(err.contains("不能驳回"), "{err}");
+    env.fails(&["forward", "NO-SUCH"]);
+    // A reject needs a reason (clap refuses with its usage error, exit 2).
+    assert_eq!(env.run(&["reject", "SQ003-0001"]).status.code(), Some(2));
+
+    env.ok(&[
+        "forward",
+        "SQ003-0001",
+        "SQ083-0002",
+        "SQ083-0003",
+        "--by",
+        "文登区联络员",
+    ]);
+    let err = env.fails(&["forward", "SQ003-0001"]);
+    assert!(err.contains("不能转报"), "{err}");
+    // All or nothing: one illegal change in a list changes none.
+    env.fails(&["approve", "SQ083-0002", "SQ072-0004"]);
+    assert_eq!(env.json(&["show", "SQ083-0002"])["status"], "forwarded");
+
+    env.ok(&["approve", "SQ003-0001", "--by", "市专班"]);
+    env.ok(&[
+        "reject",
+        "SQ083-0002",
+        "--reason",
+        "路线与货物不符",
+        "--by",
+        "市专班",
+    ]);
+    let err = env.fails(&["approve", "SQ083-0002"]);
+    assert!(err.contains("已驳回"), "{err}");
+    let err = env.fails(&["revoke", "00000-00001-8", "--reason", "x"]);
+    assert!(err.contains("找不到通行证"), "{err}");
+
+    let shown = env.json(&["show", "SQ003-0001"]);
+    assert_eq!(shown["status"], "approved");
+    assert_eq!(shown["forwarded_by"], "文登区联络员");
+    assert_eq!(shown["decided_by"], "市专班");
+    assert!(shown["decided_at"].as_i64().unwrap() >= shown["forwarded_at"].as_i64().unwrap());
+    let rejected = env.json(&["show", "SQ083-0002"]);
+    assert_eq!(rejected["reject_reason"], "路线与货物不符");
+
+    // Filters.
+    let listed = |args: &[&str]| -> BTreeSet<String> {
+        let mut all = vec!["list"];
+        all.extend_from_slice(args);
+        env.json(&all)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["app_no"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        listed(&["--status", "approved"]),
+        BTreeSet::from(["SQ003-0001".to_string()])
+    );
+    assert_eq!(
+        listed(&["--status", "rejected"]),
+        BTreeSet::from(["SQ083-0002".to_string()])
+    );
+    assert_eq!(
+        listed(&["--plate", "鲁kp20xl"]),
+        BTreeSet::from(["SQ003-0001".to_string()])
+    );
+    let district = listed(&["--district", "371083"]);
+    assert!(district.contains("SQ083-0003") && !district.contains("SQ003-0001"));
+    assert_eq!(listed(&[]).len(), 40);
+    assert!(env.ok(&["list"]).contains("共 40 份申请"));
+
+    // Every change is in the audit trail, with who.
+    let trail = env.json(&["audit", "SQ083-0002"]);
+    let steps: Vec<(String, String)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["actor"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("import".to_string(), "测试员".to_string()),
+            ("forward".to_string(), "文登区联络员".to_string()),
+            ("reject".to_string(), "市专班".to_string())
+        ]
+    );
+    assert!(env.ok(&["audit"]).contains("reject"));
+}
+
+fn issue_json(env: &Env, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["issue"];
+    all.extend_from_slice(args);
+    let v = env.json(&all);
+    v["passes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .clone()
+}
+
+#[test]
+fn issuing_writes_every_file_and_is_idempotent() {
+    let env = Env::init();
+    env.run(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+    env.ok(&["forward", "SQ003-0001", "SQ083-0002"]);
+    env.ok(&["approve", "SQ003-0001", "SQ083-0002"]);
+
+    let first = issue_json(&env, &["SQ003-0001"]);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["new"], true);
+    let serial = first[0]["serial"].as_str().unwrap().to_string();
+    let dir = env.data().join("passes").join(&serial);
+    for f in ALL_FILES {
+        let meta = std::fs::metadata(dir.join(f)).unwrap_or_else(|_| panic!("{f} missing"));
+        assert!(meta.len() > 0, "{f} empty");
+    }
+    let qr = std::fs::read_to_string(dir.join("qr.txt")).unwrap();
+    assert!(qr.starts_with("TP1:"), "{qr}");
+    let sms = std::fs::read_to_string(dir.join("sms.txt")).unwrap();
+    assert!(sms.contains("鲁KP20XL") && sms.contains(&serial), "{sms}");
+    assert!(std::fs::read(dir.join("pass.pdf"))
+        .unwrap()
+        .starts_with(b"%PDF"));
+    assert!(std::fs::read(dir.join("pass.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+
+    // Again, by application number and by serial: the same pass, nothing new.
+    for id in ["SQ003-0001", serial.as_str()] {
+        let again = issue_json(&env, &[id]);
+        assert_eq!(again[0]["serial"], serial.as_str());
+        assert_eq!(again[0]["new"], false);
+    }
+    assert_eq!(std::fs::read_to_string(dir.join("qr.txt")).unwrap(), qr);
+    // --all issues only the other approved application.
+    let rest = issue_json(&env, &["--all", "--formats", "svg"]);
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0]["app_no"], "SQ083-0002");
+    assert!(issue_json(&env, &["--all"]).is_empty());
+    let issued: Vec<_> = env
+        .json(&["audit"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "issue")
+        .cloned()
+        .collect();
+    assert_eq!(issued.len(), 2);
+    let shown = env.json(&["show", &serial]);
+    assert_eq!(shown["app_no"], "SQ003-0001");
+    assert_eq!(shown["pass"]["qr_text"].as_str().unwrap(), qr.trim_end());
+    assert_eq!(shown["pass"]["state"], "issued");
+}
+
+fn read_root(env: &Env) -> checkpass::keys::PublicKey {
+    let out = env.path("pub");
+    env.ok(&["keys", "export", "--out", out.to_str().unwrap()]);
+    let (key, role) =
+        parse_public_key_file(&std::fs::read_to_string(out.join("root.pub")).unwrap()).unwrap();
+    assert_eq!(role, KeyRole::Root);
+    key
+}
+
+#[test]
+fn keys_rotation_bundle_and_revocation() {
+    let env = Env::init();
+    env.run(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+    env.ok(&["forward", "--all"]);
+    env.ok(&["approve", "SQ003-0001", "SQ083-0002"]);
+    let a = issue_json(&env, &["SQ003-0001", "--formats", "svg"]);
+    let keys = env.json(&["keys", "list"]);
+    assert_eq!(keys.as_array().unwrap().len(), 2);
+    assert_eq!(keys[0]["role"], "root");
+    assert_eq!(keys[1]["role"], "signing");
+    assert_eq!(keys[1]["public_key"].as_str().unwrap().len(), 64);
+    let old_kid = keys[1]["kid"].as_str().unwrap().to_string();
+
+    env.ok(&["keys", "rotate"]);
+    let b = issue_json(&env, &["SQ083-0002", "--formats", "svg"]);
+    let keys = env.json(&["keys", "list"]);
+    let by_kid: BTreeMap<String, (String, String)> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["kid"].as_str().unwrap().to_string(),
+                (
+                    k["role"].as_str().unwrap().to_string(),
+                    k["status"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(by_kid.len(), 3);
+    assert_eq!(
+        by_kid[&old_kid],
+        ("signing".to_string(), "retired".to_string())
+    );
+    let pass_a = env.json(&["show", "SQ003-0001"])["pass"].clone();
+    let pass_b = env.json(&["show", "SQ083-0002"])["pass"].clone();
+    assert_eq!(pass_a["kid"], old_kid.as_str());
+    assert_ne!(pass_b["kid"], old_kid.as_str());
+
+    let root = read_root(&env);
+    let exported: Vec<_> = std::fs::read_dir(env.path("pub"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        exported.len(),
+        4,
+        "root.pub, root-<kid>.pub and two signing keys: {exported:?}"
+    );
+
+    let bundle_path = env.path("bundle.cose");
+    let info = env.json(&["bundle", "--out", bundle_path.to_str().unwrap()]);
+    assert_eq!(info["sequence"], 1);
+    let bundle =
+        checkpass::bundle::open_bundle(&std::fs::read(&bundle_path).unwrap(), &root, None).unwrap();
+    assert_eq!(
+        bundle.keys.len(),
+        2,
+        "the bundle carries the old and the new signing key"
+    );
+    assert_eq!(bundle.checkpoints.len(), 12);
+    assert!(bundle.revoked.is_empty());
+
+    // Both passes verify at their first checkpoint when their window starts.
+    let check = |qr: &str, app: &str, b: &checkpass::bundle::TrustBundle| {
+        let shown = env.json(&["show", app]);
+        let start = shown["start_at"].as_i64().unwrap();
+        let first = shown["route"][0].as_str().unwrap().to_string();
+        checkpass::rules::verify(qr, b, &first, start + 60)
+    };
+    for (p, app) in [(&pass_a, "SQ003-0001"), (&pass_b, "SQ083-0002")] {
+        let v = check(p["qr_text"].as_str().unwrap(), app, &bundle);
+        assert!(v.pass.is_some());
+        assert_ne!(v.level(), Level::Red, "{app}: {:?}", v.codes());
+    }
+
+    // Revoke A; the next bundle has a higher sequence number and lists it.
+    let serial_a = a[0]["serial"].as_str().unwrap();
+    assert_eq!(
+        env.run(&["revoke", serial_a]).status.code(),
+        Some(2),
+        "--reason is required"
+    );
+    env.ok(&["revoke", serial_a, "--reason", "车辆信息有误"]);
+    env.fails(&["revoke", serial_a, "--reason", "again"]);
+    assert_eq!(env.json(&["show", "SQ003-0001"])["status"], "revoked");
+    let info = env.json(&["bundle", "--out", bundle_path.to_str().unwrap()]);
+    assert_eq!(info["sequence"], 2);
+    let bundle =
+        checkpass::bundle::open_bundle(&std::fs::read(&bundle_path).unwrap(), &root, Some(1))
+            .unwrap();
+    assert_eq!(bundle.sequence, 2);
+    let v = check(pass_a["qr_text"].as_str().unwrap(), "SQ003-0001", &bundle);
+    assert!(v.has(ReasonCode::Revoked), "{:?}", v.codes());
+    let v = check(pass_b["qr_text"].as_str().unwrap(), "SQ083-0002", &bundle);
+    assert!(!v.has(ReasonCode::Revoked));
+    // Issuing a revoked application gives back the same (revoked) pass, never a new one.
+    let again = issue_json(&env, &["SQ003-0001"]);
+    assert_eq!(again[0]["serial"], serial_a);
+    assert_eq!(again[0]["new"], false);
+    let actions: BTreeSet<String> = env
+        .json(&["audit"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_string())
+        .collect();
+    for a in [
+        "keys.add",
+        "bundle.export",
+        "revoke",
+        "issue",
+        "registry.load",
+    ] {
+        assert!(actions.contains(a), "{a} missing from {actions:?}");
+    }
+    let _ = b;
+}
+
+#[test]
+fn wrong_passphrase_changes_nothing() {
+    let env = Env::init();
+    env.approve_all_from(&samples().join("applications.csv"));
+    let out = env
+        .command(&["issue", "--all"])
+        .env("ISSUER_PASSPHRASE", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("口令错误"), "{stderr}");
+    assert!(env.statuses().iter().all(|(_, s)| s == "approved"));
+    assert!(env.pass_dirs().is_empty());
+    for args in [
+        &["keys", "rotate"][..],
+        &["bundle", "--out", env.path("b").to_str().unwrap()],
+    ] {
+        let out = env
+            .command(args)
+            .env("ISSUER_PASSPHRASE", "wrong")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("口令错误"));
+    }
+    assert_eq!(env.json(&["keys", "list"]).as_array().unwrap().len(), 2);
+    assert!(!env.path("b").exists());
+}
+
+#[test]
+fn bad_input_gives_a_clear_message_and_writes_nothing() {
+    let env = Env::new();
+    let err = env.fails(&["list"]);
+    assert!(err.contains("尚未初始化"), "{err}");
+    let err = env.fails(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+    assert!(err.contains("尚未初始化"), "{err}");
+    // A bad registry file leaves no data directory behind.
+    let png = env.path("picture.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0").unwrap();
+    let err = env.fails(&["init", "--checkpoints", png.to_str().unwrap()]);
+    assert!(err.contains("文件类型不支持"), "{err}");
+    assert!(!env.data().exists());
+    let err = env.fails(&[
+        "init",
+        "--districts",
+        samples().join("checkpoints.csv").to_str().unwrap(),
+    ]);
+    assert!(err.contains("缺少列"), "{err}");
+    assert!(!env.data().exists());
+    assert!(std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .flatten()
+        .all(|e| !e.file_name().to_string_lossy().starts_with(".issuer-init")));
+
+    let env = Env::init();
+    let err = env.fails(&["init"]);
+    assert!(err.contains("已经初始化"), "{err}");
+    let err = env.fails(&["import", png.to_str().unwrap()]);
+    assert!(err.contains("文件类型不支持"), "{err}");
+    let fake = env.path("fake.xlsx");
+    std::fs::write(&fake, "申请编号,车牌号\n").unwrap();
+    let err = env.fails(&["import", fake.to_str().unwrap()]);
+    assert!(err.contains("不是可读的 Excel 文件"), "{err}");
+    let partial = env.path("partial.csv");
+    std::fs::write(&partial, "申请编号,车牌号\nSQ1,鲁K12345\n").unwrap();
+    let err = env.fails(&["import", partial.to_str().unwrap()]);
+    assert!(
+        err.contains("缺少列") && err.contains("驾驶人员姓名"),
+        "{err}"
+    );
+    let err = env.fails(&["import", env.path("nope.csv").to_str().unwrap()]);
+    assert!(err.contains("无法读取文件"), "{err}");
+    // A good file listed after a bad one: nothing is imported.
+    let err = env.fails(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+        png.to_str().unwrap(),
+    ]);
+    assert!(err.contains("picture.png"), "{err}");
+    assert!(env.statuses().is_empty());
+    let err = env.fails(&["revoke", "123", "--reason", "x"]);
+    assert!(err.contains("通行证编号"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::init();
+    env.approve_all_from(&samples().join("applications.csv"));
+    let keys_dir = env.data().join("keys");
+    let mut files = Vec::new();
+    for e in std::fs::read_dir(&keys_dir).unwrap().flatten() {
+        assert_eq!(
+            e.metadata().unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{:?}",
+            e.path()
+        );
+        files.push(e.path());
+    }
+    assert_eq!(files.len(), 2);
+    for f in &files {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let err = env.fails(&["issue", "--all"]);
+    assert!(err.contains("权限"), "{err}");
+    assert!(env.pass_dirs().is_empty());
+}
+
+#[test]
+fn xlsx_with_date_cells_reordered_and_extra_columns() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let env = Env::init();
+    let path = env.path("reordered.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    // Columns in another order, with a 备注 column of the district's own; no 挂车号 column.
+    let headers = [
+        "备注",
+        "拟通行开始时间",
+        "申请编号",
+        "车牌号",
+        "申请人类型",
+        "所属区市",
+        "驾驶人员姓名",
+        "身份证号",
+        "联系方式",
+        "随车人员数",
+        "货物类别",
+        "货物名称",
+        "起运地点",
+        "运送地点",
+        "拟通行结束时间",
+        "拟通行路线",
+        "核酸采样时间",
+        "核酸检测结果",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let fmt = Format::new().set_num_format("yyyy-mm-dd hh:mm");
+    let start = ExcelDateTime::from_ymd(2022, 3, 12)
+        .unwrap()
+        .and_hms(19, 0, 0)
+        .unwrap();
+    let end = ExcelDateTime::from_ymd(2022, 3, 14)
+        .unwrap()
+        .and_hms(19, 0, 0)
+        .unwrap();
+    let sampled = ExcelDateTime::from_ymd(2022, 3, 11)
+        .unwrap()
+        .and_hms(22, 0, 0)
+        .unwrap();
+    sheet.write_string(1, 0, "加急").unwrap();
+    sheet
+        .write_datetime_with_format(1, 1, &start, &fmt)
+        .unwrap();
+    for (c, v) in [
+        (2, "SQ003-0001"),
+        (3, "鲁KP20XL"),
+        (4, "收货人"),
+        (6, "邓丽伟"),
+        (7, "320102199210156657"),
+    ] {
+        sheet.write_string(1, c, v).unwrap();
+    }
+    // Codes and phone numbers typed as numbers, as Excel does unless told otherwise.
+    sheet.write_number(1, 5, 371003).unwrap();
+    sheet.write_number(1, 8, 18635013331.0).unwrap();
+    sheet.write_number(1, 9, 1).unwrap();
+    for (c, v) in [
+        (10, "工业原材料"),
+        (11, "塑料粒子"),
+        (12, "环翠区张村镇工业园"),
+        (13, "环翠区羊亭镇物流中心"),
+        (15, "C201→C101"),
+        (17, "阴性"),
+    ] {
+        sheet.write_string(1, c, v).unwrap();
+    }
+    sheet.write_datetime_with_format(1, 14, &end, &fmt).unwrap();
+    sheet
+        .write_datetime_with_format(1, 16, &sampled, &fmt)
+        .unwrap();
+    book.save(&path).unwrap();
+
+    let report = env.json(&["import", path.to_str().unwrap()]);
+    assert_eq!(report["imported"], 1, "{report}");
+    let from_xlsx = stored_rows(&env);
+    // The same application from the sample CSV is recognised as already imported.
+    let again = env.json(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(again["already_imported"], 1, "{again}");
+    assert_eq!(from_xlsx[0]["start_at"], 1_647_082_800);
+    assert_eq!(from_xlsx[0]["mobile"], "18635013331");
+    assert_eq!(from_xlsx[0]["district"], 371003);
+}

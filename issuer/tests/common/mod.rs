@@ -1,0 +1,178 @@
+//! Helpers for the end-to-end tests: a data directory in a temporary folder, the built
+//! `issuer` binary run with a passphrase and an operator in its environment, and generated
+//! application files.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub const PASSPHRASE: &str = "正确的口令 correct horse";
+
+pub fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/weihai")
+}
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    /// A fresh, uninitialised environment.
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// An environment initialised with the sample districts and checkpoints.
+    pub fn init() -> Env {
+        let env = Env::new();
+        let s = samples();
+        env.ok(&[
+            "init",
+            "--districts",
+            s.join("districts.csv").to_str().unwrap(),
+            "--checkpoints",
+            s.join("checkpoints.csv").to_str().unwrap(),
+        ]);
+        env
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_issuer"));
+        cmd.arg("--data")
+            .arg(self.data())
+            .args(args)
+            .env("ISSUER_PASSPHRASE", PASSPHRASE)
+            .env("ISSUER_OPERATOR", "测试员")
+            .env_remove("ISSUER_DATA");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "issuer {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs and expects failure with exit status 1 and no panic; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "issuer {args:?} should fail: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(stderr.starts_with("错误："), "{stderr}");
+        stderr
+    }
+
+    /// Runs with `--json` (any exit status) and parses stdout.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.run(&all);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "issuer {args:?}: {e}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+
+    /// Imports, forwards and approves everything in `file`.
+    pub fn approve_all_from(&self, file: &Path) {
+        let out = self.run(&["import", file.to_str().unwrap()]);
+        assert!(out.status.code() == Some(0) || out.status.code() == Some(2));
+        self.ok(&["forward", "--all"]);
+        self.ok(&["approve", "--all"]);
+    }
+
+    /// Statuses by application number.
+    pub fn statuses(&self) -> Vec<(String, String)> {
+        self.json(&["list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["app_no"].as_str().unwrap().to_string(),
+                    a["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// Pass directories (not temporary ones) under the data directory.
+    pub fn pass_dirs(&self) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.data().join("passes")) else {
+            return vec![];
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        dirs.sort();
+        dirs
+    }
+}
+
+/// GB 11643 check character.
+fn id_check(first17: &str) -> char {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]
+}
+
+pub const HEADER: &str = "申请编号,申请人类型,所属区市,车牌号,挂车号,驾驶人员姓名,身份证号,联系方式,随车人员数,货物类别,货物名称,起运地点,运送地点,拟通行开始时间,拟通行结束时间,拟通行路线,核酸采样时间,核酸检测结果";
+
+/// One valid application row, distinct for each `i` (plate, ID number, phone).
+pub fn valid_row(i: usize) -> String {
+    let first17 = format!("37100219800101{:03}", i % 1000);
+    let id = format!("{first17}{}", id_check(&first17));
+    format!(
+        "GEN-{i:05},运输人,371002,鲁K{:05},,驾驶员{i},{id},139{:08},1,工业原材料,钢材,环翠区张村镇工业园,文登区米山镇仓储中心,\
+         2022-03-12 08:00,2022-03-13 08:00,C201→C101→C103,2022-03-11 20:00,阴性",
+        i % 100_000,
+        i
+    )
+}
+
+/// A UTF-8 CSV of `n` valid applications.
+pub fn write_valid_csv(path: &Path, n: usize) {
+    let mut text = String::from(HEADER);
+    text.push('\n');
+    for i in 0..n {
+        text.push_str(&valid_row(i));
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
