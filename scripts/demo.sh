@@ -46,25 +46,38 @@ echo "== 导出信任包与公钥 (bundle, public keys) =="
 
 echo "== 检查站 C101 (checkpoint setup) =="
 cp=(--data "$out/checkpoint-C101")
-"$verifier" "${cp[@]}" init --root-key "$out/public-keys/root.pub.json" --checkpoint C101 --officer 0001
+"$verifier" "${cp[@]}" init --root-key "$out/public-keys/root.pub" --checkpoint C101 --officer 0001
 "$verifier" "${cp[@]}" bundle install "$out/bundle.cose"
 "$verifier" "${cp[@]}" bundle show --at "$at"
 
-echo "== 核验通行证图片 (checking pass images at C101 as of $at) =="
+echo "== 核验一张通行证图片 (one pass image, in full) =="
 shopt -s nullglob
 images=("$ISSUER_DATA"/passes/*/qr.png)
+[ "${#images[@]}" -gt 0 ] || { echo "no pass images were written" >&2; exit 1; }
+"$verifier" "${cp[@]}" check --at "$at" "${images[0]}" || true
+
+echo "== 核验其余通行证 (the other passes, as of $at) =="
 green=0 amber=0 red=0
-for img in "${images[@]}"; do
+for img in "${images[@]:1}"; do
   s=0
   "$verifier" "${cp[@]}" check --at "$at" --json "$img" >/dev/null || s=$?
   case $s in 0) green=$((green+1)) ;; 10) amber=$((amber+1)) ;; 20) red=$((red+1)) ;; *) exit "$s" ;; esac
 done
-echo "checked ${#images[@]} passes: ${green} green, ${amber} amber, ${red} red"
-echo "one verdict in full:"
-"$verifier" "${cp[@]}" check --at "$at" "${images[0]}" || true
+echo "checked $(( ${#images[@]} - 1 )) more passes: ${green} green (通过), ${amber} amber (注意), ${red} red (拒绝)"
+
+echo "== 撤销一张通行证并下发新信任包 (revoke a pass, new bundle, check it again) =="
+serial=$(basename "$(dirname "${images[1]}")")
+"$issuer" revoke "$serial" --reason "演示：车辆已改派"
+"$issuer" bundle --out "$out/bundle-2.cose"
+"$verifier" "${cp[@]}" bundle install "$out/bundle-2.cose"
+later="2022-03-13T09:00:00+08:00"
+"$verifier" "${cp[@]}" check --at "$later" "${images[1]}" || true
+
+echo "== 查验记录 (the checkpoint's scan log) =="
+"$verifier" "${cp[@]}" log
 
 echo
 echo "passes:        $ISSUER_DATA/passes/<serial>/ (qr.png qr.svg pass.pdf pass.png sms.txt qr.txt)"
-echo "trust bundle:  $out/bundle.cose"
-echo "root key:      $out/public-keys/root.pub.json"
+echo "trust bundles: $out/bundle.cose, $out/bundle-2.cose (after the revocation)"
+echo "root key:      $out/public-keys/root.pub"
 echo "scan log:      $out/checkpoint-C101"

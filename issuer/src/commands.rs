@@ -832,13 +832,13 @@ fn bundle(data: &DataDir, ctx: &Ctx, args: BundleArgs) -> Result<ExitCode> {
     let t = crate::clock::now();
     let mut b = trust_bundle(&store, t)?;
     let detail = format!(
-        "{}：密钥 {} 把，检查站 {} 个，撤销 {} 张",
-        args.out.display(),
+        "密钥 {} 把，检查站 {} 个，撤销 {} 张",
         b.keys.len(),
         b.checkpoints.len(),
         b.revoked.len()
     );
-    b.sequence = store.next_bundle_sequence(&actor, t, &detail)?;
+    let audit_detail = format!("{}：{detail}", args.out.display());
+    b.sequence = store.next_bundle_sequence(&actor, t, &audit_detail)?;
     let bytes = checkpass::bundle::sign_bundle(&b, &root).context("信任包签名失败")?;
     // Check it the way a checkpoint will before anyone receives it.
     checkpass::bundle::open_bundle(&bytes, &root.public_key(), None)
