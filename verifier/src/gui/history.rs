@@ -4,42 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use crate::store::ScanRecord;
-use crate::timefmt;
 
-/// Writes `rows` as CSV (UTF-8 with a byte-order mark, so spreadsheet programs in Chinese
-/// locales read the plates and names correctly).
+/// Writes `rows` as CSV in the same format as `verifier log --csv` (UTF-8 with a byte-order
+/// mark, so spreadsheet programs in Chinese locales read the plates and names correctly).
 pub fn write_csv(path: &Path, rows: &[ScanRecord]) -> Result<(), String> {
     let err =
         |e: &dyn std::fmt::Display| format!("无法写入 {} (cannot write CSV): {e}", path.display());
-    let mut out: Vec<u8> = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record([
-            "time",
-            "checkpoint",
-            "officer",
-            "serial",
-            "plate",
-            "verdict",
-            "reasons",
-            "bundle_sequence",
-        ])
-        .map_err(|e| err(&e))?;
-        for r in rows {
-            w.write_record([
-                timefmt::rfc3339(r.scanned_at),
-                r.checkpoint.clone(),
-                r.officer.clone().unwrap_or_default(),
-                r.serial.clone().unwrap_or_default(),
-                r.plate.clone().unwrap_or_default(),
-                r.verdict.as_str().to_owned(),
-                r.reasons.join(" "),
-                r.bundle_sequence.map(|s| s.to_string()).unwrap_or_default(),
-            ])
-            .map_err(|e| err(&e))?;
-        }
-        w.flush().map_err(|e| err(&e))?;
-    }
+    let mut out: Vec<u8> = Vec::new();
+    crate::cli::write_csv(&mut out, rows).map_err(|e| err(&e))?;
     std::fs::write(path, out).map_err(|e| err(&e))
 }
 
@@ -100,11 +72,11 @@ mod tests {
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
         assert_eq!(
             lines[0],
-            "time,checkpoint,officer,serial,plate,verdict,reasons,bundle_sequence"
+            "id,scanned_at,scanned_at_unix,checkpoint,officer,serial,plate,verdict,reasons,bundle_sequence"
         );
         assert_eq!(
             lines[1],
-            "2022-03-13T08:00:00+08:00,C101,W-007,00000-00000-1,鲁KP20XL,amber,REPEAT_SCAN TEST_TOO_OLD,3"
+            "1,2022-03-13T08:00:00+08:00,1647129600,C101,W-007,00000-00000-1,鲁KP20XL,amber,REPEAT_SCAN TEST_TOO_OLD,3"
         );
         assert!(write_csv(&dir.path().join("no/such/dir.csv"), &[]).is_err());
     }
