@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     match clock::init().and_then(|()| commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("错误：{e:#}");
+            eprintln!("错误：{}", checkpass::describe_error(e.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -30,3 +30,39 @@ pub mod sample;
 pub mod time;
 pub mod verdict;
 pub mod wire;
+
+/// An error and its causes in one line, for the binaries' edges.
+///
+/// Error types here and in the binaries name their cause in their own message (so a GUI that
+/// shows `to_string()` shows everything) and also expose it as `source()`; printing the chain
+/// naively would repeat it. A cause is printed only when the text before it does not already
+/// contain it.
+pub fn describe_error(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cause = err.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_error_names_each_cause_once() {
+        let inner = wire::WireError::Cose("extraneous data".into());
+        let outer = bundle::BundleError::from(inner);
+        let text = describe_error(&outer);
+        assert_eq!(text.matches("extraneous data").count(), 1, "{text}");
+        assert!(text.starts_with("信任包格式错误"), "{text}");
+        let io = std::io::Error::other("disk full");
+        assert_eq!(describe_error(&io), "disk full");
+    }
+}

@@ -170,7 +170,11 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            let _ = writeln!(io::stderr(), "错误 (error): {e:#}");
+            let _ = writeln!(
+                io::stderr(),
+                "错误 (error): {}",
+                checkpass::describe_error(e.as_ref())
+            );
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -494,7 +498,11 @@ fn check(dir: &Path, args: CheckArgs, lang: Option<Lang>) -> Result<ExitCode> {
             Err(e) => {
                 failed = true;
                 out.flush()?;
-                writeln!(io::stderr(), "错误 (error): {e:#}")?;
+                writeln!(
+                    io::stderr(),
+                    "错误 (error): {}",
+                    checkpass::describe_error(e.as_ref())
+                )?;
                 continue;
             }
         };
