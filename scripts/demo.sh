@@ -13,6 +13,7 @@ out=${DEMO_OUT:-out/demo}
 rm -rf "$out"
 mkdir -p "$out"
 
+scripts/install-deps.sh
 echo "== 构建 (building issuer and verifier, release) =="
 cargo build --release -q -p issuer -p verifier
 issuer=target/release/issuer
