@@ -188,17 +188,8 @@ fn bench_corpus(runs: usize, external: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-/// A pass-like text: prefix and base45 (alphanumeric QR mode), about the size of a signed pass.
 fn pass_text(len: usize) -> String {
-    const BASE45: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-    let mut state: u32 = 2026;
-    let body: String = (0..len)
-        .map(|_| {
-            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            BASE45[(state >> 16) as usize % BASE45.len()] as char
-        })
-        .collect();
-    format!("CP1:{body}")
+    verifier::decode::synth::pass_text(len, 2026)
 }
 
 fn bench_frames(runs: usize) -> Result<()> {

@@ -31,15 +31,8 @@ pub fn parse(input: &str) -> Result<i64, TimeParseError> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Ok(dt.timestamp());
     }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
-            return local(naive).ok_or_else(err);
-        }
+    if let Some(t) = checkpass::time::parse_cst(s) {
+        return Ok(t);
     }
     if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return date.and_hms_opt(0, 0, 0).and_then(local).ok_or_else(err);

@@ -125,3 +125,17 @@ pub fn inverted(img: &GrayImage) -> GrayImage {
 pub fn mirrored(img: &GrayImage) -> GrayImage {
     imageops::flip_horizontal(img)
 }
+
+/// A pass-like text: a short prefix then `len` pseudo-random base45 characters (alphanumeric QR
+/// mode), about the shape of a signed pass; the same `seed` gives the same text.
+pub fn pass_text(len: usize, seed: u32) -> String {
+    const BASE45: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+    let mut state = seed;
+    let body: String = (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            BASE45[(state >> 16) as usize % BASE45.len()] as char
+        })
+        .collect();
+    format!("CP1:{body}")
+}

@@ -16,17 +16,8 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus")
 }
 
-/// A pass-like text: a short prefix then base45 characters (alphanumeric QR mode).
 fn pass_text(len: usize) -> String {
-    const BASE45: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-    let mut state: u32 = 12345;
-    let body: String = (0..len)
-        .map(|_| {
-            state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            BASE45[(state >> 16) as usize % BASE45.len()] as char
-        })
-        .collect();
-    format!("CP1:{body}")
+    super::synth::pass_text(len, 12345)
 }
 
 fn render(data: &[u8], ec: EcLevel, module_px: u32) -> GrayImage {
