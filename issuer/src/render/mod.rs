@@ -215,7 +215,7 @@ pub fn render_all(sheet: &PassSheet, dir: &Path, formats: &Formats) -> Result<()
     write(dir, "sms.txt", format!("{}\n", sms_text(sheet)).as_bytes())?;
     if formats.qr_png {
         // 300 dpi: 8 px modules print at 0.68 mm.
-        let png = raster::png_bytes(&qr::image(&code), 300.0).map_err(|e| RenderError::Encode {
+        let png = qr::png(&code, 300.0).map_err(|e| RenderError::Encode {
             file: "qr.png",
             message: e.to_string(),
         })?;

@@ -372,7 +372,7 @@ fn bench_render() {
         qr::encode(&sheet.qr_text).unwrap();
     });
     time("qr.png (image + encode)", &mut || {
-        raster::png_bytes(&qr::image(&code), 300.0).unwrap();
+        qr::png(&code, 300.0).unwrap();
     });
     time("qr.svg", &mut || {
         qr::svg(&code);
@@ -461,4 +461,110 @@ fn bench_pdf_only() {
     }
     // 1000 runs: seconds in total = milliseconds per PDF.
     println!("pass.pdf {:.3} ms/pass", t.elapsed().as_secs_f64());
+}
+
+/// Runs a poppler tool on `pdf`, or says why it cannot. Poppler is an independent PDF reader
+/// (the one behind most Linux viewers); CI installs it (scripts/install-deps.sh), so there a
+/// missing tool is a failure, not a skip.
+fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Option<std::process::Output> {
+    match std::process::Command::new(tool)
+        .args(args)
+        .arg(pdf)
+        .output()
+    {
+        Ok(out) => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{tool} failed: {stderr}");
+            // Poppler reports every syntax problem it recovers from on stderr.
+            assert!(stderr.trim().is_empty(), "{tool} complained: {stderr}");
+            Some(out)
+        }
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipping the poppler check: {tool}: {e} (install poppler-utils)");
+            None
+        }
+        Err(e) => panic!("{tool}: {e}; CI must have poppler-utils"),
+    }
+}
+
+/// pass.pdf as another program sees it: poppler finds the subset font embedded with a
+/// Unicode map, extracts the Chinese text, and renders a page that matches pass.png pixel for
+/// pixel except for anti-aliasing, with a QR that scans to the pass.
+#[test]
+fn pdf_reads_back_in_poppler_as_the_same_sheet() {
+    let sheet = sample_sheet();
+    let dir = tempfile::tempdir().unwrap();
+    render_all(&sheet, dir.path(), &Formats::all()).unwrap();
+    let pdf = dir.path().join("pass.pdf");
+
+    let Some(fonts) = poppler("pdffonts", &[], &pdf) else {
+        return;
+    };
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    let row = fonts
+        .lines()
+        .find(|l| l.contains("NotoSansCJKsc"))
+        .unwrap_or_else(|| panic!("no font row in\n{fonts}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert!(
+        cols[0].len() > 7 && cols[0].as_bytes()[6] == b'+',
+        "subset tag: {row}"
+    );
+    assert!(row.contains("CID Type 0C"), "{row}");
+    assert!(
+        row.contains("yes yes yes"),
+        "embedded, subset, unicode: {row}"
+    );
+
+    let Some(text) = poppler("pdftotext", &["-layout"], &pdf)
+        .map(|_| std::fs::read_to_string(dir.path().join("pass.txt")).unwrap())
+    else {
+        return;
+    };
+    for want in [
+        "威海市重点物资运输车辆通行证",
+        &sheet.serial,
+        &sheet.plate,
+        &sheet.driver_name,
+        &sheet.driver_id_masked,
+        "荣成收费站",
+        "2022-03-13 15:00",
+        "驾乘人员全程不得下车",
+        "货物送达后不得停留",
+        "仅用于应急运输",
+    ] {
+        assert!(text.contains(want), "{want} not in the PDF text:\n{text}");
+    }
+
+    let prefix = dir.path().join("page");
+    let Some(_) = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-gray", "-png", "-singlefile"])
+        .arg(&pdf)
+        .arg(&prefix)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+    else {
+        panic!("pdftoppm could not render pass.pdf");
+    };
+    let rendered = image::open(dir.path().join("page.png")).unwrap().to_luma8();
+    let png = image::load_from_memory(&read(dir.path(), "pass.png"))
+        .unwrap()
+        .to_luma8();
+    // poppler rounds the A5 page up to 875 × 1241.
+    assert!(rendered.width().abs_diff(png.width()) <= 1);
+    assert!(rendered.height().abs_diff(png.height()) <= 1);
+    let (w, h) = (
+        png.width().min(rendered.width()),
+        png.height().min(rendered.height()),
+    );
+    let far = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .filter(|&(x, y)| rendered.get_pixel(x, y).0[0].abs_diff(png.get_pixel(x, y).0[0]) > 128)
+        .count();
+    let share = far as f64 / f64::from(w * h);
+    assert!(share < 0.02, "{:.2} % of pixels differ", share * 100.0);
+    let found = scan(&rendered);
+    assert_eq!(found.len(), 1, "the QR of the rendered PDF");
+    assert_eq!(found[0].1, sheet.qr_text);
 }
