@@ -59,6 +59,10 @@ pub enum Command {
     Bundle(BundleArgs),
     /// 密钥管理 (key management)
     Keys(KeysArgs),
+    /// 区划与检查站表：查看或重新载入 (districts and checkpoints: show or reload)
+    Registry(RegistryArgs),
+    /// 核验策略：查看或修改，随下一个信任包下发 (verification policy: show or change)
+    Policy(PolicyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +214,66 @@ pub struct ExportArgs {
     /// 输出目录 (output directory)
     #[arg(long, required = true, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    #[command(subcommand)]
+    pub command: RegistryCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// 列出区划与检查站 (list districts and checkpoints)
+    Show,
+    /// 用新文件替换区划表和/或检查站表；仍有有效申请使用的编码不能删除
+    /// (replace the districts and/or checkpoints; codes live applications use cannot go)
+    Load(RegistryLoadArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("files").required(true).multiple(true)))]
+pub struct RegistryLoadArgs {
+    /// 区划表 CSV（区划代码,名称,负责人,联系电话,邮箱）/ districts CSV
+    #[arg(long, value_name = "FILE", group = "files")]
+    pub districts: Option<PathBuf>,
+    /// 检查站表 CSV（编码,名称,所属区市,道路）/ checkpoints CSV
+    #[arg(long, value_name = "FILE", group = "files")]
+    pub checkpoints: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// 显示当前策略 (show the current policy)
+    Show,
+    /// 修改策略中给出的项，其余不变 (change the given items, keep the rest)
+    Set(PolicySetArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("items").required(true).multiple(true)))]
+pub struct PolicySetArgs {
+    /// 核酸采样距核验时最长小时数 (oldest acceptable test sample, hours before the scan)
+    #[arg(long, value_name = "HOURS", group = "items")]
+    pub max_test_age_hours: Option<u32>,
+    /// 允许的时钟误差（分钟）(tolerated clock difference, minutes)
+    #[arg(long, value_name = "MINUTES", group = "items")]
+    pub clock_skew_minutes: Option<u32>,
+    /// 信任包超过该小时数即视为过期 (a bundle older than this is stale, hours)
+    #[arg(long, value_name = "HOURS", group = "items")]
+    pub max_bundle_age_hours: Option<u32>,
+    /// 同一检查站重复扫码的判定时长（分钟）(repeat-scan window at one checkpoint, minutes)
+    #[arg(long, value_name = "MINUTES", group = "items")]
+    pub repeat_window_minutes: Option<u32>,
+    /// 通行证最长有效时长（小时）(longest validity window granted, hours)
+    #[arg(long, value_name = "HOURS", group = "items")]
+    pub max_validity_hours: Option<u32>,
 }
 
 #[cfg(test)]

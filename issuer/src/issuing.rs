@@ -142,8 +142,9 @@ pub fn pass_dir(passes: &Path, serial: Serial) -> PathBuf {
 }
 
 /// Writes a pass's files into `passes/<serial>/` through a temporary directory renamed into
-/// place. If the directory already exists (a run killed after the rename, or another process),
-/// it is kept: a directory only ever appears complete.
+/// place. If the directory already exists (a run killed after the rename, another process, or
+/// an earlier run with fewer formats), only the requested files it lacks are rendered, each
+/// renamed in on its own: a file, like the directory, only ever appears complete.
 pub fn write_pass_dir(
     passes: &Path,
     sheet: &PassSheet,
@@ -152,6 +153,16 @@ pub fn write_pass_dir(
 ) -> Result<PathBuf> {
     let target = pass_dir(passes, serial);
     if target.is_dir() {
+        let missing = formats.missing_in(&target);
+        let mut names = missing.file_names();
+        names.extend(
+            render::ALWAYS_WRITTEN
+                .into_iter()
+                .filter(|n| !target.join(n).is_file()),
+        );
+        if !names.is_empty() {
+            add_files(passes, &target, sheet, serial, missing, &names)?;
+        }
         return Ok(target);
     }
     let tmp = tempfile::Builder::new()
@@ -169,6 +180,29 @@ pub fn write_pass_dir(
         }
     }
     Ok(target)
+}
+
+/// Renders `formats` of an existing pass folder beside it and moves the files `names` in.
+fn add_files(
+    passes: &Path,
+    target: &Path,
+    sheet: &PassSheet,
+    serial: Serial,
+    formats: Formats,
+    names: &[&str],
+) -> Result<()> {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".tmp-{serial}-"))
+        .tempdir_in(passes)
+        .with_context(|| format!("无法在 {} 中创建临时目录", passes.display()))?;
+    render::render_all(sheet, tmp.path(), &formats)
+        .with_context(|| format!("生成通行证 {serial} 的文件失败"))?;
+    for name in names {
+        let to = target.join(name);
+        std::fs::rename(tmp.path().join(name), &to)
+            .with_context(|| format!("无法写入 {}", to.display()))?;
+    }
+    Ok(())
 }
 
 /// Removes temporary directories left by a killed run (call while holding the issue lock).

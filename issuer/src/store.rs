@@ -7,6 +7,7 @@
 //! power cut; writers use `BEGIN IMMEDIATE` and a busy timeout, so two `issuer` processes on one
 //! data directory queue instead of failing. The schema is versioned with `PRAGMA user_version`.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -475,6 +476,52 @@ impl Store {
             now,
             actor,
             "registry.load",
+            None,
+            None,
+            None,
+            None,
+            Some(&detail),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// District codes and checkpoint codes that applications still in play refer to: not
+    /// rejected or revoked, and not yet past the end of their window at `now`. A registry
+    /// reload may not take these away.
+    pub fn codes_in_use(&self, now: i64) -> Result<(BTreeSet<u32>, BTreeSet<String>)> {
+        let mut stmt = self.conn.prepare(
+            "SELECT district, route FROM applications \
+             WHERE status NOT IN ('rejected', 'revoked') AND end_at > ?1",
+        )?;
+        let mut districts = BTreeSet::new();
+        let mut checkpoints = BTreeSet::new();
+        let rows = stmt.query_map([now], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (district, route) = row?;
+            districts.insert(district);
+            checkpoints.extend(
+                route
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string),
+            );
+        }
+        Ok((districts, checkpoints))
+    }
+
+    /// Stores a new policy and records the change (old and new values) in the audit trail.
+    pub fn set_policy(&mut self, old: &str, new: &str, actor: &str, now: i64) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        meta_set(&tx, "policy", new)?;
+        let detail = format!("{old} → {new}");
+        audit(
+            &tx,
+            now,
+            actor,
+            "policy.set",
             None,
             None,
             None,

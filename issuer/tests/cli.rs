@@ -35,6 +35,12 @@ fn every_subcommand_has_help() {
         vec!["keys", "list"],
         vec!["keys", "rotate"],
         vec!["keys", "export"],
+        vec!["registry"],
+        vec!["registry", "show"],
+        vec!["registry", "load"],
+        vec!["policy"],
+        vec!["policy", "show"],
+        vec!["policy", "set"],
     ] {
         let mut args = sub.clone();
         args.push("--help");
@@ -318,6 +324,36 @@ fn issuing_writes_every_file_and_is_idempotent() {
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0]["app_no"], "SQ083-0002");
     assert!(issue_json(&env, &["--all"]).is_empty());
+    // That pass was written as SVG only; asking for it again with every format fills in the
+    // missing files around the same signed text and leaves the existing ones alone.
+    let svg_only = env
+        .data()
+        .join("passes")
+        .join(rest[0]["serial"].as_str().unwrap());
+    assert!(!svg_only.join("pass.pdf").exists());
+    let svg_before = std::fs::read(svg_only.join("qr.svg")).unwrap();
+    let qr_before = std::fs::read_to_string(svg_only.join("qr.txt")).unwrap();
+    std::fs::remove_file(svg_only.join("sms.txt")).unwrap();
+    let again = issue_json(&env, &["SQ083-0002"]);
+    assert_eq!(again[0]["new"], false);
+    assert_eq!(again[0]["serial"], rest[0]["serial"]);
+    for f in ALL_FILES {
+        assert!(svg_only.join(f).is_file(), "{f} not filled in");
+    }
+    assert_eq!(std::fs::read(svg_only.join("qr.svg")).unwrap(), svg_before);
+    assert_eq!(
+        std::fs::read_to_string(svg_only.join("qr.txt")).unwrap(),
+        qr_before
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(env.data().join("passes"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temporary folders left: {leftovers:?}"
+    );
     let issued: Vec<_> = env
         .json(&["audit"])
         .as_array()
@@ -670,4 +706,131 @@ fn xlsx_with_date_cells_reordered_and_extra_columns() {
     assert_eq!(from_xlsx[0]["start_at"], 1_647_082_800);
     assert_eq!(from_xlsx[0]["mobile"], "18635013331");
     assert_eq!(from_xlsx[0]["district"], 371003);
+}
+
+/// The registry and the policy change after init, through the audit trail, and reach the
+/// checkpoints in the next bundle; a reload that would strand live applications is refused.
+#[test]
+fn registry_and_policy_change_after_init() {
+    let env = Env::init();
+    let at_sample_time = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("ISSUER_NOW", "2022-03-12T09:00:00+08:00");
+        cmd.output().unwrap()
+    };
+    let shown = env.json(&["registry", "show"]);
+    assert_eq!(shown["checkpoints"].as_array().unwrap().len(), 12);
+    let districts = shown["districts"].as_array().unwrap().len();
+    assert!(districts > 0);
+    env.run(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+
+    // Without C101, which live applications use: refused, nothing changed.
+    let original = std::fs::read_to_string(samples().join("checkpoints.csv")).unwrap();
+    let without_c101: String = original
+        .lines()
+        .filter(|l| !l.starts_with("C101,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let file = env.path("checkpoints-new.csv");
+    std::fs::write(&file, &without_c101).unwrap();
+    let out = at_sample_time(&["registry", "load", "--checkpoints", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("C101") && stderr.contains("未做任何修改"),
+        "{stderr}"
+    );
+    assert_eq!(
+        env.json(&["registry", "show"])["checkpoints"]
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+
+    // A new checkpoint added to the full list: loaded, audited, in the next bundle.
+    std::fs::write(
+        &file,
+        format!("{original}C113,测试新增收费站,371002,G18荣乌高速\n"),
+    )
+    .unwrap();
+    let out = at_sample_time(&["registry", "load", "--checkpoints", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = env.json(&["registry", "show"]);
+    assert_eq!(shown["checkpoints"].as_array().unwrap().len(), 13);
+    assert_eq!(
+        shown["districts"].as_array().unwrap().len(),
+        districts,
+        "districts kept"
+    );
+    assert!(env.ok(&["registry", "show"]).contains("测试新增收费站"));
+
+    // Policy: defaults, a change, refusals.
+    let policy = env.json(&["policy", "show"]);
+    assert_eq!(policy["max_test_age_secs"], 48 * 3600);
+    let changed = env.json(&[
+        "policy",
+        "set",
+        "--max-test-age-hours",
+        "24",
+        "--repeat-window-minutes",
+        "5",
+    ]);
+    assert_eq!(changed["max_test_age_secs"], 24 * 3600);
+    assert_eq!(changed["repeat_window_secs"], 300);
+    assert_eq!(
+        changed["clock_skew_secs"], policy["clock_skew_secs"],
+        "others kept"
+    );
+    let err = env.fails(&["policy", "set", "--max-test-age-hours", "0"]);
+    assert!(err.contains("--max-test-age-hours"), "{err}");
+    assert_eq!(
+        env.run(&["policy", "set"]).status.code(),
+        Some(2),
+        "no item given"
+    );
+    assert_eq!(env.json(&["policy", "show"]), changed);
+
+    let audit = env.json(&["audit"]);
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"policy.set"), "{actions:?}");
+    assert_eq!(actions.iter().filter(|a| **a == "registry.load").count(), 2);
+
+    let bundle_path = env.path("bundle.cose");
+    env.ok(&["bundle", "--out", bundle_path.to_str().unwrap()]);
+    let bundle = checkpass::bundle::open_bundle(
+        &std::fs::read(&bundle_path).unwrap(),
+        &read_root(&env),
+        None,
+    )
+    .unwrap();
+    assert_eq!(bundle.checkpoints.len(), 13);
+    assert!(bundle.checkpoints.iter().any(|c| c.code == "C113"));
+    assert_eq!(bundle.policy.max_test_age_secs, 24 * 3600);
+    assert_eq!(bundle.policy.repeat_window_secs, 300);
+
+    // A malformed file: a clear error naming it, nothing changed.
+    let bad = env.path("bad.csv");
+    std::fs::write(&bad, "编码,名称\nC1,x\n").unwrap();
+    let err = env.fails(&["registry", "load", "--checkpoints", bad.to_str().unwrap()]);
+    assert!(err.contains("bad.csv"), "{err}");
+    assert_eq!(
+        env.json(&["registry", "show"])["checkpoints"]
+            .as_array()
+            .unwrap()
+            .len(),
+        13
+    );
 }

@@ -57,6 +57,9 @@ pub struct PassSheet {
     pub qr_text: String,
 }
 
+/// The files every pass folder has whatever the formats.
+pub const ALWAYS_WRITTEN: [&str; 2] = ["qr.txt", "sms.txt"];
+
 /// Which optional files to write (`sms.txt` and `qr.txt` are always written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Formats {
@@ -87,6 +90,30 @@ impl Formats {
             sheet_pdf: false,
             sheet_png: true,
         }
+    }
+
+    /// The requested formats whose file is not in `dir` yet.
+    pub fn missing_in(&self, dir: &Path) -> Formats {
+        let lacks = |on: bool, name: &str| on && !dir.join(name).is_file();
+        Formats {
+            qr_png: lacks(self.qr_png, "qr.png"),
+            qr_svg: lacks(self.qr_svg, "qr.svg"),
+            sheet_pdf: lacks(self.sheet_pdf, "pass.pdf"),
+            sheet_png: lacks(self.sheet_png, "pass.png"),
+        }
+    }
+
+    /// The files these formats write (besides qr.txt and sms.txt, which are always written).
+    pub fn file_names(&self) -> Vec<&'static str> {
+        [
+            (self.qr_png, "qr.png"),
+            (self.qr_svg, "qr.svg"),
+            (self.sheet_pdf, "pass.pdf"),
+            (self.sheet_png, "pass.png"),
+        ]
+        .into_iter()
+        .filter_map(|(on, n)| on.then_some(n))
+        .collect()
     }
 
     fn none() -> Formats {
