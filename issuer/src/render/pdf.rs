@@ -177,7 +177,7 @@ fn content(page: &Page, used: &mut UsedGlyphs) -> Vec<u8> {
                 c.save_state();
                 c.transform([*module, 0.0, 0.0, -module, *x, PAGE_H - y]);
                 c.set_fill_gray(0.0);
-                for (row, col, len) in page.qr.runs() {
+                for &(row, col, len) in page.qr.runs() {
                     c.rect(col as f32, row as f32, len as f32, 1.0);
                 }
                 c.fill_nonzero();

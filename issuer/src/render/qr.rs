@@ -54,45 +54,53 @@ pub fn encode(text: &str) -> Result<Modules, RenderError> {
 pub struct Modules {
     pub width: usize,
     pub dark: Vec<bool>,
+    /// [`Modules::runs`], found once for the three drawings.
+    runs: Vec<(usize, usize, usize)>,
 }
 
 impl Modules {
     fn of(code: &QRCode) -> Modules {
-        let dark = code.data[..code.size * code.size]
+        let dark: Vec<bool> = code.data[..code.size * code.size]
             .iter()
             .map(|m| m.value())
             .collect();
+        let runs = dark_runs(&dark, code.size);
         Modules {
             width: code.size,
             dark,
+            runs,
         }
     }
 
     /// Horizontal runs of dark modules as (row, first column, length): one rectangle each,
     /// which keeps the PDF, PNG and SVG drawing short.
-    pub fn runs(&self) -> Vec<(usize, usize, usize)> {
-        let mut runs = Vec::new();
-        for (y, row) in self.dark.chunks(self.width.max(1)).enumerate() {
-            let mut x = 0;
-            while x < row.len() {
-                if row[x] {
-                    let start = x;
-                    while x < row.len() && row[x] {
-                        x += 1;
-                    }
-                    runs.push((y, start, x - start));
-                } else {
-                    x += 1;
-                }
-            }
-        }
-        runs
+    pub fn runs(&self) -> &[(usize, usize, usize)] {
+        &self.runs
     }
 
     /// Side of the code with its quiet zone, in modules.
     pub fn side_with_quiet_zone(&self) -> u32 {
         self.width as u32 + 2 * QUIET_ZONE
     }
+}
+
+fn dark_runs(dark: &[bool], width: usize) -> Vec<(usize, usize, usize)> {
+    let mut runs = Vec::new();
+    for (y, row) in dark.chunks(width.max(1)).enumerate() {
+        let mut x = 0;
+        while x < row.len() {
+            if row[x] {
+                let start = x;
+                while x < row.len() && row[x] {
+                    x += 1;
+                }
+                runs.push((y, start, x - start));
+            } else {
+                x += 1;
+            }
+        }
+    }
+    runs
 }
 
 /// A white image (one memset, unlike a per-pixel fill, which crawls in debug builds).
@@ -136,7 +144,7 @@ pub fn svg(m: &Modules) -> String {
     let side = m.side_with_quiet_zone();
     let q = QUIET_ZONE as usize;
     let mut d = String::with_capacity(m.width * m.width * 4);
-    for (row, col, len) in m.runs() {
+    for &(row, col, len) in m.runs() {
         // Writing to a String cannot fail.
         let _ = write!(d, "M{} {}h{len}v1h-{len}z", col + q, row + q);
     }
@@ -264,7 +272,7 @@ mod tests {
     fn runs_cover_exactly_the_dark_modules() {
         let m = encode("TP1:RUNS 123").unwrap();
         let mut dark = vec![false; m.width * m.width];
-        for (y, x, len) in m.runs() {
+        for &(y, x, len) in m.runs() {
             for i in x..x + len {
                 assert!(!dark[y * m.width + i]);
                 dark[y * m.width + i] = true;

@@ -58,7 +58,7 @@ pub fn rasterise(page: &Page) -> Result<GrayImage, RenderError> {
                 let m = (module * PX_PER_PT).round() as u32;
                 let x0 = (x * PX_PER_PT).round() as u32;
                 let y0 = (y * PX_PER_PT).round() as u32;
-                for (row, col, len) in page.qr.runs() {
+                for &(row, col, len) in page.qr.runs() {
                     fill_px(
                         &mut img,
                         x0 + col as u32 * m,
