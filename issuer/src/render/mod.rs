@@ -2,10 +2,10 @@
 //!
 //! | file | what |
 //! | --- | --- |
-//! | `qr.png` | the QR alone, 8 px modules, 4-module quiet zone, level Q, alphanumeric mode |
+//! | `qr.png` | the QR alone (1-bit PNG), 8 px modules, 4-module quiet zone, level Q, alphanumeric mode |
 //! | `qr.svg` | the same QR as a scalable vector |
 //! | `pass.pdf` | the printable A5 pass sheet in Chinese, vector, font embedded (subset) |
-//! | `pass.png` | the same sheet as an image (150 dpi) for phones |
+//! | `pass.png` | the same sheet as an image (150 dpi, 16 gray levels) for phones |
 //! | `sms.txt` | the SMS for the driver |
 //! | `qr.txt` | the QR text itself (`TP1:` + base45) |
 //!
