@@ -23,7 +23,9 @@ use crate::import::{self, ImportError};
 use crate::issuing;
 use crate::keyring;
 use crate::render::Formats;
-use crate::store::{Application, ImportOutcome, KeyRecord, ListFilter, Store};
+use crate::store::{
+    Application, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter, Store,
+};
 use crate::validate::{self, format_cst, NewApplication, Problem, RawRow, Rules};
 use crate::workflow::{self, Action, Status};
 
@@ -163,14 +165,8 @@ fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode> {
         );
     }
     // Read every input before creating anything, so a bad file leaves nothing behind.
-    let districts = match &args.districts {
-        Some(p) => import::read_districts(p)?,
-        None => Vec::new(),
-    };
-    let checkpoints = match &args.checkpoints {
-        Some(p) => import::read_checkpoints(p)?,
-        None => Vec::new(),
-    };
+    let (districts, checkpoints) =
+        read_registry_files(args.districts.as_deref(), args.checkpoints.as_deref())?;
     let passphrase = keyring::passphrase(true)?;
 
     // Build the directory under a temporary name beside it and rename it into place at the end.
@@ -1028,6 +1024,23 @@ fn report_issued(ctx: &Ctx, out: &[IssuedPass], started: Instant) -> Result<Exit
 
 // ---------------------------------------------------------------- registry and policy
 
+/// The district and checkpoint tables from the given files (empty for a file not given).
+fn read_registry_files(
+    districts: Option<&Path>,
+    checkpoints: Option<&Path>,
+) -> Result<(Vec<District>, Vec<Checkpoint>)> {
+    Ok((
+        districts
+            .map(import::read_districts)
+            .transpose()?
+            .unwrap_or_default(),
+        checkpoints
+            .map(import::read_checkpoints)
+            .transpose()?
+            .unwrap_or_default(),
+    ))
+}
+
 fn registry_show(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
     let store = data.open()?;
     let districts = store.districts()?;
@@ -1050,14 +1063,8 @@ fn registry_show(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
 fn registry_load(data: &DataDir, ctx: &Ctx, args: RegistryLoadArgs) -> Result<ExitCode> {
     let actor = ctx.actor()?;
     let mut store = data.open()?;
-    let districts = match &args.districts {
-        Some(p) => import::read_districts(p)?,
-        None => Vec::new(),
-    };
-    let checkpoints = match &args.checkpoints {
-        Some(p) => import::read_checkpoints(p)?,
-        None => Vec::new(),
-    };
+    let (districts, checkpoints) =
+        read_registry_files(args.districts.as_deref(), args.checkpoints.as_deref())?;
     let now = crate::clock::now();
     let (districts_used, checkpoints_used) = store.codes_in_use(now)?;
     let mut lost = Vec::new();

@@ -165,12 +165,7 @@ pub fn write_pass_dir(
         }
         return Ok(target);
     }
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".tmp-{serial}-"))
-        .tempdir_in(passes)
-        .with_context(|| format!("无法在 {} 中创建临时目录", passes.display()))?;
-    render::render_all(sheet, tmp.path(), &formats)
-        .with_context(|| format!("生成通行证 {serial} 的文件失败"))?;
+    let tmp = render_beside(passes, sheet, serial, formats)?;
     let tmp_path = tmp.keep();
     if let Err(e) = std::fs::rename(&tmp_path, &target) {
         // Lost a race with another writer of the same (identical) pass: theirs is complete.
@@ -182,6 +177,22 @@ pub fn write_pass_dir(
     Ok(target)
 }
 
+/// Renders a pass's files into a new temporary folder in `passes` (removed when dropped).
+fn render_beside(
+    passes: &Path,
+    sheet: &PassSheet,
+    serial: Serial,
+    formats: Formats,
+) -> Result<tempfile::TempDir> {
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".tmp-{serial}-"))
+        .tempdir_in(passes)
+        .with_context(|| format!("无法在 {} 中创建临时目录", passes.display()))?;
+    render::render_all(sheet, tmp.path(), &formats)
+        .with_context(|| format!("生成通行证 {serial} 的文件失败"))?;
+    Ok(tmp)
+}
+
 /// Renders `formats` of an existing pass folder beside it and moves the files `names` in.
 fn add_files(
     passes: &Path,
@@ -191,12 +202,7 @@ fn add_files(
     formats: Formats,
     names: &[&str],
 ) -> Result<()> {
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".tmp-{serial}-"))
-        .tempdir_in(passes)
-        .with_context(|| format!("无法在 {} 中创建临时目录", passes.display()))?;
-    render::render_all(sheet, tmp.path(), &formats)
-        .with_context(|| format!("生成通行证 {serial} 的文件失败"))?;
+    let tmp = render_beside(passes, sheet, serial, formats)?;
     for name in names {
         let to = target.join(name);
         std::fs::rename(tmp.path().join(name), &to)

@@ -328,6 +328,17 @@ fn same_content(a: &NewApplication, b: &NewApplication) -> bool {
     }
 }
 
+/// An audit entry about the whole store (no application, pass or status), with a detail.
+fn audit_detail(
+    tx: &Connection,
+    at: i64,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    audit(tx, at, actor, action, None, None, None, None, Some(detail))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn audit(
     tx: &Connection,
@@ -471,17 +482,7 @@ impl Store {
             districts.len(),
             checkpoints.len()
         );
-        audit(
-            &tx,
-            now,
-            actor,
-            "registry.load",
-            None,
-            None,
-            None,
-            None,
-            Some(&detail),
-        )?;
+        audit_detail(&tx, now, actor, "registry.load", &detail)?;
         tx.commit()?;
         Ok(())
     }
@@ -517,17 +518,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         meta_set(&tx, "policy", new)?;
         let detail = format!("{old} → {new}");
-        audit(
-            &tx,
-            now,
-            actor,
-            "policy.set",
-            None,
-            None,
-            None,
-            None,
-            Some(&detail),
-        )?;
+        audit_detail(&tx, now, actor, "policy.set", &detail)?;
         tx.commit()?;
         Ok(())
     }
@@ -801,17 +792,7 @@ impl Store {
             ],
         )?;
         let detail = format!("{} {}", key.role, key.kid);
-        audit(
-            &tx,
-            now,
-            actor,
-            "keys.add",
-            None,
-            None,
-            None,
-            None,
-            Some(&detail),
-        )?;
+        audit_detail(&tx, now, actor, "keys.add", &detail)?;
         tx.commit()?;
         Ok(())
     }
@@ -1015,17 +996,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let seq = next_counter(&tx, "bundle_sequence", 1)?;
         let detail = format!("序号 {seq}：{detail}");
-        audit(
-            &tx,
-            now,
-            actor,
-            "bundle.export",
-            None,
-            None,
-            None,
-            None,
-            Some(&detail),
-        )?;
+        audit_detail(&tx, now, actor, "bundle.export", &detail)?;
         tx.commit()?;
         Ok(seq)
     }
