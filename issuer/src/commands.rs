@@ -898,6 +898,8 @@ struct IssuedPass {
     dir: PathBuf,
     /// False when the application already had its pass (issuing is idempotent).
     new: bool,
+    /// The pass was revoked: it is reported, but no file of it is written again.
+    revoked: bool,
 }
 
 fn formats(args: &[FormatArg]) -> Formats {
@@ -942,16 +944,24 @@ fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCode> {
     if let Some(id) = &args.id {
         let app = find_app(&store, id)?;
         if let (Some(pass), Status::Issued | Status::Revoked) = (&app.pass, app.status) {
-            // Rewrite whatever of the requested files is missing (a deleted folder, or an
-            // earlier run with fewer formats); the pass itself is never signed again.
-            let sheet = issuing::sheet_data(&app, pass, &checkpoints, &issuer_name);
-            let dir = issuing::write_pass_dir(&passes_dir, &sheet, pass.serial, formats)?;
-            issuing::sync_dir(&passes_dir)?;
+            let revoked = app.status == Status::Revoked;
+            let dir = if revoked {
+                // A revoked pass is never printed again.
+                issuing::pass_dir(&passes_dir, pass.serial)
+            } else {
+                // Rewrite whatever of the requested files is missing (a deleted folder, or an
+                // earlier run with fewer formats); the pass itself is never signed again.
+                let sheet = issuing::sheet_data(&app, pass, &checkpoints, &issuer_name);
+                let dir = issuing::write_pass_dir(&passes_dir, &sheet, pass.serial, formats)?;
+                issuing::sync_dir(&passes_dir)?;
+                dir
+            };
             out.push(IssuedPass {
                 app_no: app.data.app_no.clone(),
                 serial: pass.serial.to_string(),
                 dir,
                 new: false,
+                revoked,
             });
             return report_issued(ctx, &out, started);
         }
@@ -990,6 +1000,7 @@ fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCode> {
         serial: d.serial.to_string(),
         dir: d.dir,
         new: true,
+        revoked: false,
     }));
     if ctx.json {
         ctx.print_json(&json!({
@@ -1010,6 +1021,8 @@ fn report_issued(ctx: &Ctx, out: &[IssuedPass], started: Instant) -> Result<Exit
         for p in out {
             let what = if p.new {
                 "已签发"
+            } else if p.revoked {
+                "已撤销（不再生成文件）"
             } else {
                 "已签发过（同一张通行证）"
             };

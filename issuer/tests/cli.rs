@@ -480,10 +480,15 @@ fn keys_rotation_bundle_and_revocation() {
     assert!(v.has(ReasonCode::Revoked), "{:?}", v.codes());
     let v = check(pass_b["qr_text"].as_str().unwrap(), "SQ083-0002", &bundle);
     assert!(!v.has(ReasonCode::Revoked));
-    // Issuing a revoked application gives back the same (revoked) pass, never a new one.
+    // Issuing a revoked application gives back the same (revoked) pass, never a new one, and
+    // writes none of its files again.
+    let dir_a = env.data().join("passes").join(serial_a);
+    std::fs::remove_dir_all(&dir_a).unwrap();
     let again = issue_json(&env, &["SQ003-0001"]);
     assert_eq!(again[0]["serial"], serial_a);
     assert_eq!(again[0]["new"], false);
+    assert_eq!(again[0]["revoked"], true);
+    assert!(!dir_a.exists(), "a revoked pass was written again");
     let actions: BTreeSet<String> = env
         .json(&["audit"])
         .as_array()
