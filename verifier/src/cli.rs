@@ -241,6 +241,26 @@ fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
     }
 }
 
+/// Writes "label：value" lines; in English the labels are padded to one column.
+fn write_fields(
+    out: &mut impl Write,
+    lang: Lang,
+    fields: &[(&str, &str, String)],
+) -> io::Result<()> {
+    let width = fields
+        .iter()
+        .map(|(_, en, _)| en.len() + 1)
+        .max()
+        .unwrap_or(0);
+    for (zh, en, value) in fields {
+        match lang {
+            Lang::Zh => writeln!(out, "{zh}：{value}")?,
+            Lang::En => writeln!(out, "{:<width$} {value}", format!("{en}:"))?,
+        }
+    }
+    Ok(())
+}
+
 /// Reads a whole file of at most `limit` bytes, naming the file in any error.
 fn read_file(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
     let file =
@@ -281,21 +301,14 @@ fn init(dir: &Path, args: InitArgs, lang: Option<Lang>) -> Result<ExitCode> {
         t(lang, "已初始化数据目录", "Initialised data directory"),
         engine.dir().display()
     )?;
-    writeln!(
-        out,
-        "{}{}",
-        t(lang, "根公钥：", "Root key:   "),
-        s.root_key.kid()
-    )?;
-    writeln!(
-        out,
-        "{}{}",
-        t(lang, "检查站：", "Checkpoint: "),
-        s.checkpoint
-    )?;
+    let mut fields = vec![
+        ("根公钥", "Root key", s.root_key.kid().to_string()),
+        ("检查站", "Checkpoint", s.checkpoint.clone()),
+    ];
     if let Some(o) = &s.officer {
-        writeln!(out, "{}{}", t(lang, "执勤人员：", "Officer:    "), o)?;
+        fields.push(("执勤人员", "Officer", o.clone()));
     }
+    write_fields(&mut out, lang, &fields)?;
     if engine.bundle().is_err() {
         writeln!(
             out,
@@ -710,46 +723,26 @@ fn settings_cmd(dir: &Path, args: SettingsArgs, lang: Option<Lang>) -> Result<Ex
     let lang = lang.unwrap_or(engine.settings().lang);
     let s = engine.settings();
     let mut out = io::stdout().lock();
-    writeln!(
-        out,
-        "{}{}",
-        t(lang, "数据目录：", "Data dir:      "),
-        engine.dir().display()
-    )?;
-    writeln!(
-        out,
-        "{}{}",
-        t(lang, "根公钥：", "Root key:      "),
-        s.root_key.kid()
-    )?;
-    writeln!(
-        out,
-        "{}{}",
-        t(lang, "检查站：", "Checkpoint:    "),
-        s.checkpoint
-    )?;
-    writeln!(
-        out,
-        "{}{}",
-        t(lang, "执勤人员：", "Officer:       "),
-        s.officer.as_deref().unwrap_or("-")
-    )?;
     let window = match (s.repeat_window_secs, engine.repeat_window_secs()) {
         (Some(w), _) => format!("{w} s"),
         (None, Some(w)) => format!("{w} s ({})", t(lang, "信任包规定", "bundle policy")),
         (None, None) => t(lang, "未安装信任包", "no bundle installed").to_owned(),
     };
-    writeln!(
-        out,
-        "{}{}",
-        t(lang, "重复查验窗口：", "Repeat window: "),
-        window
-    )?;
-    writeln!(
-        out,
-        "{}{}",
-        t(lang, "语言：", "Language:      "),
-        lang_str(s.lang)
+    write_fields(
+        &mut out,
+        lang,
+        &[
+            ("数据目录", "Data dir", engine.dir().display().to_string()),
+            ("根公钥", "Root key", s.root_key.kid().to_string()),
+            ("检查站", "Checkpoint", s.checkpoint.clone()),
+            (
+                "执勤人员",
+                "Officer",
+                s.officer.as_deref().unwrap_or("-").to_string(),
+            ),
+            ("重复查验窗口", "Repeat window", window),
+            ("语言", "Language", lang_str(s.lang).to_string()),
+        ],
     )?;
     Ok(ExitCode::SUCCESS)
 }
