@@ -645,18 +645,16 @@ fn settings_screen(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool) {
         }
         ui.heading(tr(lang, "检查站与执勤人员", "Checkpoint and officer"));
         egui::Grid::new("identity").num_columns(2).show(ui, |ui| {
-            let l = ui.label(tr(lang, "检查站编码", "Checkpoint code"));
-            let r = ui
-                .text_edit_singleline(&mut gui.fields.checkpoint)
-                .labelled_by(l.id);
-            *text_focus |= r.has_focus();
-            ui.end_row();
-            let l = ui.label(tr(lang, "执勤人员编号", "Officer ID"));
-            let r = ui
-                .text_edit_singleline(&mut gui.fields.officer)
-                .labelled_by(l.id);
-            *text_focus |= r.has_focus();
-            ui.end_row();
+            *text_focus |= labelled_field(
+                ui,
+                tr(lang, "检查站编码", "Checkpoint code"),
+                &mut gui.fields.checkpoint,
+            );
+            *text_focus |= labelled_field(
+                ui,
+                tr(lang, "执勤人员编号", "Officer ID"),
+                &mut gui.fields.officer,
+            );
         });
         if ui.button(tr(lang, "保存", "Save")).clicked() {
             gui.save_identity();
@@ -778,30 +776,36 @@ fn bundle_section(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool, lang:
     }
 }
 
+/// One row of a two-column form grid: a label and the text field it names (for screen
+/// readers and the UI tests). Returns whether the field has the keyboard focus.
+fn labelled_field(ui: &mut egui::Ui, label: &str, value: &mut String) -> bool {
+    let l = ui.label(label);
+    let r = ui.text_edit_singleline(value).labelled_by(l.id);
+    ui.end_row();
+    r.has_focus()
+}
+
 fn setup_form(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool, lang: Lang) {
     ui.heading(tr(lang, "初始化本机", "Set up this device"));
     if let Err(why) = gui.engine() {
         ui.label(RichText::new(why.to_owned()).color(RED));
     }
     egui::Grid::new("setup").num_columns(2).show(ui, |ui| {
-        let l = ui.label(tr(lang, "根公钥文件", "Root public key file"));
-        let r = ui
-            .text_edit_singleline(&mut gui.fields.root_key_path)
-            .labelled_by(l.id);
-        *text_focus |= r.has_focus();
-        ui.end_row();
-        let l = ui.label(tr(lang, "检查站编码", "Checkpoint code"));
-        let r = ui
-            .text_edit_singleline(&mut gui.fields.checkpoint)
-            .labelled_by(l.id);
-        *text_focus |= r.has_focus();
-        ui.end_row();
-        let l = ui.label(tr(lang, "执勤人员编号", "Officer ID"));
-        let r = ui
-            .text_edit_singleline(&mut gui.fields.officer)
-            .labelled_by(l.id);
-        *text_focus |= r.has_focus();
-        ui.end_row();
+        *text_focus |= labelled_field(
+            ui,
+            tr(lang, "根公钥文件", "Root public key file"),
+            &mut gui.fields.root_key_path,
+        );
+        *text_focus |= labelled_field(
+            ui,
+            tr(lang, "检查站编码", "Checkpoint code"),
+            &mut gui.fields.checkpoint,
+        );
+        *text_focus |= labelled_field(
+            ui,
+            tr(lang, "执勤人员编号", "Officer ID"),
+            &mut gui.fields.officer,
+        );
     });
     if ui.button(tr(lang, "初始化", "Initialise")).clicked() {
         gui.init_device();
