@@ -351,6 +351,16 @@ pub struct OfficerView {
     pub test_age_hours: i64,
 }
 
+impl OfficerView {
+    /// The category label in `lang`.
+    pub fn category(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.category_zh,
+            Lang::En => &self.category_en,
+        }
+    }
+}
+
 /// The outcome of checking one QR text at one checkpoint at one time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {

@@ -115,10 +115,7 @@ fn facts(view: &OfficerView, lang: Lang, line: &mut impl FnMut(String)) {
         t(lang, "随车人数：", "occupants: "),
         view.occupants
     ));
-    let category = match lang {
-        Lang::Zh => &view.category_zh,
-        Lang::En => &view.category_en,
-    };
+    let category = view.category(lang);
     line(format!(
         "{}{}  {}{}",
         t(lang, "类别：", "Category:    "),

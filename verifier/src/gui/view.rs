@@ -505,10 +505,7 @@ fn facts(ui: &mut egui::Ui, view: &OfficerView, lang: Lang) {
             view.occupants
         ),
     );
-    let category = match lang {
-        Lang::Zh => &view.category_zh,
-        Lang::En => &view.category_en,
-    };
+    let category = view.category(lang);
     fact(
         ui,
         tr(lang, "类别 / 货物", "Category / cargo"),
