@@ -463,15 +463,11 @@ fn bench_pdf_only() {
     println!("pass.pdf {:.3} ms/pass", t.elapsed().as_secs_f64());
 }
 
-/// Runs a poppler tool on `pdf`, or says why it cannot. Poppler is an independent PDF reader
-/// (the one behind most Linux viewers); CI installs it (scripts/install-deps.sh), so there a
-/// missing tool is a failure, not a skip.
-fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Option<std::process::Output> {
-    match std::process::Command::new(tool)
-        .args(args)
-        .arg(pdf)
-        .output()
-    {
+/// Runs a poppler tool, or says why it cannot. Poppler is an independent PDF reader (the one
+/// behind most Linux viewers); CI installs it (scripts/install-deps.sh), so there a missing
+/// tool is a failure, not a skip.
+fn poppler(tool: &str, args: &[&std::ffi::OsStr]) -> Option<std::process::Output> {
+    match std::process::Command::new(tool).args(args).output() {
         Ok(out) => {
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(out.status.success(), "{tool} failed: {stderr}");
@@ -489,16 +485,31 @@ fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Option<std::process::Output
 
 /// pass.pdf as another program sees it: poppler finds the subset font embedded with a
 /// Unicode map, extracts the Chinese text, and renders a page that matches pass.png pixel for
-/// pixel except for anti-aliasing, with a QR that scans to the pass.
+/// pixel except for anti-aliasing, with a QR that scans to the pass. Two sheets: the sample,
+/// and one with no trailer, three stops and places long enough to wrap.
 #[test]
 fn pdf_reads_back_in_poppler_as_the_same_sheet() {
-    let sheet = sample_sheet();
+    let mut long = sample_sheet();
+    long.trailer = None;
+    long.occupants = 1;
+    long.origin = "文登区米山镇工业园区东侧物流中心三号仓库装卸区南门".into();
+    long.destination = "荣成市石岛管理区王连街道海洋食品产业园冷链物流基地".into();
+    long.route.push(("C101".into(), "威海收费站".into()));
+    for sheet in [sample_sheet(), long] {
+        if !poppler_reads(&sheet) {
+            return;
+        }
+    }
+}
+
+/// Checks one sheet's PDF with poppler; false when poppler is missing outside CI.
+fn poppler_reads(sheet: &PassSheet) -> bool {
     let dir = tempfile::tempdir().unwrap();
-    render_all(&sheet, dir.path(), &Formats::all()).unwrap();
+    render_all(sheet, dir.path(), &Formats::all()).unwrap();
     let pdf = dir.path().join("pass.pdf");
 
-    let Some(fonts) = poppler("pdffonts", &[], &pdf) else {
-        return;
+    let Some(fonts) = poppler("pdffonts", &[pdf.as_os_str()]) else {
+        return false;
     };
     let fonts = String::from_utf8_lossy(&fonts.stdout);
     let row = fonts
@@ -516,37 +527,36 @@ fn pdf_reads_back_in_poppler_as_the_same_sheet() {
         "embedded, subset, unicode: {row}"
     );
 
-    let Some(text) = poppler("pdftotext", &["-layout"], &pdf)
-        .map(|_| std::fs::read_to_string(dir.path().join("pass.txt")).unwrap())
-    else {
-        return;
-    };
-    for want in [
+    poppler("pdftotext", &["-layout".as_ref(), pdf.as_os_str()]);
+    let text = std::fs::read_to_string(dir.path().join("pass.txt")).unwrap();
+    // Wrapped lines break words across lines in the extracted text: compare without spaces.
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut wanted = vec![
         "威海市重点物资运输车辆通行证",
         &sheet.serial,
         &sheet.plate,
         &sheet.driver_name,
         &sheet.driver_id_masked,
-        "荣成收费站",
-        "2022-03-13 15:00",
+        &sheet.origin,
+        &sheet.destination,
+        &sheet.valid_to,
         "驾乘人员全程不得下车",
         "货物送达后不得停留",
         "仅用于应急运输",
-    ] {
-        assert!(text.contains(want), "{want} not in the PDF text:\n{text}");
+    ];
+    wanted.extend(sheet.route.iter().map(|(_, name)| name.as_str()));
+    for want in wanted {
+        let want: String = want.chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(flat.contains(&want), "{want} not in the PDF text:\n{text}");
     }
 
-    let prefix = dir.path().join("page");
-    let Some(_) = std::process::Command::new("pdftoppm")
-        .args(["-r", "150", "-gray", "-png", "-singlefile"])
-        .arg(&pdf)
-        .arg(&prefix)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-    else {
-        panic!("pdftoppm could not render pass.pdf");
-    };
+    let page = dir.path().join("page");
+    let mut args: Vec<&std::ffi::OsStr> = ["-r", "150", "-gray", "-png", "-singlefile"]
+        .iter()
+        .map(|a| a.as_ref())
+        .collect();
+    args.extend([pdf.as_os_str(), page.as_os_str()]);
+    poppler("pdftoppm", &args);
     let rendered = image::open(dir.path().join("page.png")).unwrap().to_luma8();
     let png = image::load_from_memory(&read(dir.path(), "pass.png"))
         .unwrap()
@@ -567,4 +577,5 @@ fn pdf_reads_back_in_poppler_as_the_same_sheet() {
     let found = scan(&rendered);
     assert_eq!(found.len(), 1, "the QR of the rendered PDF");
     assert_eq!(found[0].1, sheet.qr_text);
+    true
 }
