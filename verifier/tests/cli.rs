@@ -37,6 +37,15 @@ fn not_initialised_or_no_bundle_is_a_clear_error() {
 #[test]
 fn init_refuses_bad_key_files() {
     let f = Fixture::new();
+    let init = |key: &std::path::Path, checkpoint: &str| {
+        f.run(&[
+            "init",
+            "--root-key",
+            key.to_str().unwrap(),
+            "--checkpoint",
+            checkpoint,
+        ])
+    };
     // A signing key's public file is not a root key.
     let signing_pub = f.path("signing.pub.json");
     std::fs::write(
@@ -44,48 +53,19 @@ fn init_refuses_bad_key_files() {
         public_key_file(&f.signing.public_key(), KeyRole::Signing),
     )
     .unwrap();
-    let out = f.run(&[
-        "init",
-        "--root-key",
-        signing_pub.to_str().unwrap(),
-        "--checkpoint",
-        "C101",
-    ]);
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("不是根公钥"), "{}", stderr(&out));
-
     let garbage = f.path("garbage");
     std::fs::write(&garbage, [0xff, 0x00, 0x12]).unwrap();
-    let out = f.run(&[
-        "init",
-        "--root-key",
-        garbage.to_str().unwrap(),
-        "--checkpoint",
-        "C101",
-    ]);
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("garbage"), "{}", stderr(&out));
-
     let missing = f.path("missing.json");
-    let out = f.run(&[
-        "init",
-        "--root-key",
-        missing.to_str().unwrap(),
-        "--checkpoint",
-        "C101",
-    ]);
-    assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("missing.json"), "{}", stderr(&out));
-
-    let key = f.root_key_file();
-    let out = f.run(&[
-        "init",
-        "--root-key",
-        key.to_str().unwrap(),
-        "--checkpoint",
-        "C 101",
-    ]);
-    assert_eq!(code(&out), 2);
+    for (key, says) in [
+        (&signing_pub, "不是根公钥"),
+        (&garbage, "garbage"),
+        (&missing, "missing.json"),
+    ] {
+        let out = init(key, "C101");
+        assert_eq!(code(&out), 2);
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+    }
+    assert_eq!(code(&init(&f.root_key_file(), "C 101")), 2);
 
     // Usage errors exit 2 as well.
     assert_eq!(code(&f.run(&["init", "--checkpoint", "C101"])), 2);
