@@ -642,16 +642,7 @@ fn settings_screen(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool) {
         }
         ui.heading(tr(lang, "检查站与执勤人员", "Checkpoint and officer"));
         egui::Grid::new("identity").num_columns(2).show(ui, |ui| {
-            *text_focus |= labelled_field(
-                ui,
-                tr(lang, "检查站编码", "Checkpoint code"),
-                &mut gui.fields.checkpoint,
-            );
-            *text_focus |= labelled_field(
-                ui,
-                tr(lang, "执勤人员编号", "Officer ID"),
-                &mut gui.fields.officer,
-            );
+            *text_focus |= identity_rows(ui, gui, lang);
         });
         if ui.button(tr(lang, "保存", "Save")).clicked() {
             gui.save_identity();
@@ -782,6 +773,22 @@ fn labelled_field(ui: &mut egui::Ui, label: &str, value: &mut String) -> bool {
     r.has_focus()
 }
 
+/// The checkpoint code and officer rows, shared by setup and settings. Returns whether one of
+/// them has the keyboard focus.
+fn identity_rows(ui: &mut egui::Ui, gui: &mut Gui, lang: Lang) -> bool {
+    let checkpoint = labelled_field(
+        ui,
+        tr(lang, "检查站编码", "Checkpoint code"),
+        &mut gui.fields.checkpoint,
+    );
+    let officer = labelled_field(
+        ui,
+        tr(lang, "执勤人员编号", "Officer ID"),
+        &mut gui.fields.officer,
+    );
+    checkpoint || officer
+}
+
 fn setup_form(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool, lang: Lang) {
     ui.heading(tr(lang, "初始化本机", "Set up this device"));
     if let Err(why) = gui.engine() {
@@ -793,16 +800,7 @@ fn setup_form(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool, lang: Lan
             tr(lang, "根公钥文件", "Root public key file"),
             &mut gui.fields.root_key_path,
         );
-        *text_focus |= labelled_field(
-            ui,
-            tr(lang, "检查站编码", "Checkpoint code"),
-            &mut gui.fields.checkpoint,
-        );
-        *text_focus |= labelled_field(
-            ui,
-            tr(lang, "执勤人员编号", "Officer ID"),
-            &mut gui.fields.officer,
-        );
+        *text_focus |= identity_rows(ui, gui, lang);
     });
     if ui.button(tr(lang, "初始化", "Initialise")).clicked() {
         gui.init_device();
