@@ -51,6 +51,8 @@ pub enum Command {
     Reject(RejectArgs),
     /// 签发通行证并生成二维码、通行证 PDF/PNG 和短信 (sign passes and write their files)
     Issue(IssueArgs),
+    /// 把多张已签发的通行证合成一个 PDF，便于批量打印 (one PDF of many issued passes, for printing)
+    Print(PrintArgs),
     /// 撤销已签发的通行证 (revoke an issued pass)
     Revoke(RevokeArgs),
     /// 显示审计日志 (print the audit trail)
@@ -213,6 +215,22 @@ pub enum KeysCommand {
 pub struct ExportArgs {
     /// 输出目录 (output directory)
     #[arg(long, required = true, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["ids", "all"])))]
+pub struct PrintArgs {
+    /// 申请编号或通行证编号 (application numbers or pass serials)
+    pub ids: Vec<String>,
+    /// 所有已签发且未撤销的通行证 (every issued, unrevoked pass)
+    #[arg(long, conflicts_with = "ids")]
+    pub all: bool,
+    /// 与 --all 一起使用：只打印该区划的通行证 (with --all: only this district)
+    #[arg(long, requires = "all", value_name = "CODE")]
+    pub district: Option<u32>,
+    /// 输出的 PDF 文件 (the PDF to write)
+    #[arg(long, required = true, value_name = "FILE")]
     pub out: PathBuf,
 }
 

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::cli::{
     AuditArgs, BulkArgs, BundleArgs, Cli, Command, ExportArgs, FormatArg, ImportArgs, InitArgs,
-    IssueArgs, KeysCommand, ListArgs, PolicyCommand, PolicySetArgs, RegistryCommand,
+    IssueArgs, KeysCommand, ListArgs, PolicyCommand, PolicySetArgs, PrintArgs, RegistryCommand,
     RegistryLoadArgs, RejectArgs, RevokeArgs, ShowArgs,
 };
 use crate::import::{self, ImportError};
@@ -89,6 +89,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Approve(a) => bulk(&data, &ctx, Action::Approve, a),
         Command::Reject(a) => reject(&data, &ctx, a),
         Command::Issue(a) => issue(&data, &ctx, a),
+        Command::Print(a) => print(&data, &ctx, a),
         Command::Revoke(a) => revoke(&data, &ctx, a),
         Command::Audit(a) => audit(&data, &ctx, a),
         Command::Bundle(a) => bundle(&data, &ctx, a),
@@ -865,6 +866,65 @@ fn bundle(data: &DataDir, ctx: &Ctx, args: BundleArgs) -> Result<ExitCode> {
             args.out.display(),
             b.sequence,
             detail
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- print
+
+fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCode> {
+    let store = data.open()?;
+    let mut apps = if args.all {
+        store.list(&ListFilter {
+            status: Some(Status::Issued),
+            district: args.district,
+            plate: None,
+        })?
+    } else {
+        let mut apps = Vec::new();
+        for id in &args.ids {
+            let app = find_app(&store, id)?;
+            match app.status {
+                Status::Issued => apps.push(app),
+                Status::Revoked => bail!("申请 {} 的通行证已撤销，不能打印", app.data.app_no),
+                other => bail!(
+                    "申请 {} 尚未签发通行证（当前状态：{}），不能打印",
+                    app.data.app_no,
+                    other.label_zh()
+                ),
+            }
+        }
+        apps
+    };
+    apps.sort_by_key(|a| a.pass.as_ref().map(|p| p.serial));
+    apps.dedup_by_key(|a| a.pass.as_ref().map(|p| p.serial));
+    if apps.is_empty() {
+        bail!("没有可打印的通行证（已签发且未撤销）");
+    }
+    let checkpoints = store.checkpoints()?;
+    let issuer = issuer_id(&store)?;
+    let issuer_name = store.meta("issuer_name")?.unwrap_or(issuer);
+    let sheets: Vec<_> = apps
+        .iter()
+        .filter_map(|app| {
+            let pass = app.pass.as_ref()?;
+            Some(issuing::sheet_data(app, pass, &checkpoints, &issuer_name))
+        })
+        .collect();
+    let pdf = crate::render::print_pdf(&sheets).context("生成打印文件失败")?;
+    write_bytes_atomic(&args.out, &pdf)?;
+    if ctx.json {
+        ctx.print_json(&json!({
+            "out": args.out,
+            "pages": sheets.len(),
+            "serials": sheets.iter().map(|s| &s.serial).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        println!(
+            "已将 {} 张通行证写入 {}（每页一张，A5）",
+            sheets.len(),
+            args.out.display()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -28,6 +28,7 @@ fn every_subcommand_has_help() {
         vec!["approve"],
         vec!["reject"],
         vec!["issue"],
+        vec!["print"],
         vec!["revoke"],
         vec!["audit"],
         vec!["bundle"],
@@ -838,4 +839,76 @@ fn registry_and_policy_change_after_init() {
             .len(),
         13
     );
+}
+
+/// `print` puts issued passes into one PDF, a page each, in serial order; revoked and unissued
+/// ones are refused by name and left out of `--all`.
+#[test]
+fn print_writes_one_pdf_of_the_issued_passes() {
+    let env = Env::init();
+    env.run(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+    let apps = ["SQ003-0001", "SQ083-0002", "SQ072-0004"];
+    env.ok(&["forward", "--all"]);
+    env.ok(&["approve", apps[0], apps[1], apps[2]]);
+    let issued = issue_json(&env, &[apps[0], "--formats", "png"]);
+    let a = issued[0]["serial"].as_str().unwrap().to_string();
+    let b = issue_json(&env, &[apps[1], "--formats", "png"])[0]["serial"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = issue_json(&env, &[apps[2], "--formats", "png"])[0]["serial"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.ok(&["revoke", &b, "--reason", "测试撤销"]);
+
+    let out = env.path("batch.pdf");
+    let printed = env.json(&["print", "--all", "--out", out.to_str().unwrap()]);
+    assert_eq!(printed["pages"], 2, "{printed}");
+    assert_eq!(printed["serials"], serde_json::json!([a, c]));
+    let pdf = std::fs::read(&out).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    match std::process::Command::new("pdftotext")
+        .arg(&out)
+        .arg("-")
+        .output()
+    {
+        Ok(o) => {
+            assert!(o.status.success());
+            let text = String::from_utf8_lossy(&o.stdout);
+            let pages: Vec<&str> = text
+                .split('\u{c}')
+                .filter(|p| !p.trim().is_empty())
+                .collect();
+            assert_eq!(pages.len(), 2, "{text}");
+            assert!(pages[0].contains(&a) && pages[1].contains(&c), "{text}");
+            assert!(!text.contains(&b), "a revoked pass was printed");
+        }
+        Err(e) if std::env::var_os("CI").is_none() => eprintln!("skipping pdftotext: {e}"),
+        Err(e) => panic!("pdftotext: {e}; CI must have poppler-utils"),
+    }
+
+    // By id, in serial order whatever the order given.
+    let two = env.path("two.pdf");
+    let printed = env.json(&["print", &c, apps[0], "--out", two.to_str().unwrap()]);
+    assert_eq!(printed["serials"], serde_json::json!([a, c]));
+
+    let err = env.fails(&["print", &b, "--out", two.to_str().unwrap()]);
+    assert!(err.contains("已撤销"), "{err}");
+    env.ok(&["approve", "SQ083-0003"]);
+    let err = env.fails(&["print", "SQ083-0003", "--out", two.to_str().unwrap()]);
+    assert!(err.contains("尚未签发"), "{err}");
+    let err = env.fails(&[
+        "print",
+        "--all",
+        "--district",
+        "999999",
+        "--out",
+        two.to_str().unwrap(),
+    ]);
+    assert!(err.contains("没有可打印"), "{err}");
+    assert_eq!(env.run(&["print", "--out", "x.pdf"]).status.code(), Some(2));
 }

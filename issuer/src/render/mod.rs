@@ -252,17 +252,7 @@ pub fn render_all(sheet: &PassSheet, dir: &Path, formats: &Formats) -> Result<()
         write(dir, "qr.svg", qr::svg(&code).as_bytes())?;
     }
     if formats.sheet_pdf || formats.sheet_png {
-        // Refuse tofu: a name the officer compares with an ID card must print as written.
-        let missing = unsupported_chars(sheet)?;
-        if let Some(&(field, _)) = missing.first() {
-            let chars = missing
-                .iter()
-                .filter(|(f, _)| *f == field)
-                .map(|(_, c)| *c)
-                .collect();
-            return Err(RenderError::MissingGlyphs { field, chars });
-        }
-        let page = sheet::layout(sheet, code)?;
+        let page = page_of(sheet, code)?;
         if formats.sheet_pdf {
             let title = format!("通行证 {}", sheet.serial);
             write(dir, "pass.pdf", &pdf::pdf_bytes(&page, &title)?)?;
@@ -277,6 +267,31 @@ pub fn render_all(sheet: &PassSheet, dir: &Path, formats: &Formats) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The laid-out sheet, after refusing tofu: a name the officer compares with an ID card must
+/// print as written.
+fn page_of(sheet: &PassSheet, code: qr::Modules) -> Result<sheet::Page, RenderError> {
+    let missing = unsupported_chars(sheet)?;
+    if let Some(&(field, _)) = missing.first() {
+        let chars = missing
+            .iter()
+            .filter(|(f, _)| *f == field)
+            .map(|(_, c)| *c)
+            .collect();
+        return Err(RenderError::MissingGlyphs { field, chars });
+    }
+    sheet::layout(sheet, code)
+}
+
+/// One PDF with a page for each sheet, in order, for printing a batch at once (the font is
+/// embedded once for all of them).
+pub fn print_pdf(sheets: &[PassSheet]) -> Result<Vec<u8>, RenderError> {
+    let pages = sheets
+        .iter()
+        .map(|s| page_of(s, qr::encode(&s.qr_text)?))
+        .collect::<Result<Vec<_>, _>>()?;
+    pdf::pdf_document(&pages, &format!("通行证 {} 张", sheets.len()))
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), RenderError> {

@@ -190,9 +190,17 @@ fn content(page: &Page, used: &mut UsedGlyphs) -> Vec<u8> {
 
 /// The PDF bytes of `page`; `title` goes into the document information.
 pub fn pdf_bytes(page: &Page, title: &str) -> Result<Vec<u8>, RenderError> {
+    pdf_document(std::slice::from_ref(page), title)
+}
+
+/// One PDF of `pages` in order, sharing one font subset (for printing many passes at once).
+pub fn pdf_document(pages: &[Page], title: &str) -> Result<Vec<u8>, RenderError> {
     let info = font_info()?;
     let mut used = UsedGlyphs::new();
-    let content = deflate(&content(page, &mut used))?;
+    let contents = pages
+        .iter()
+        .map(|page| deflate(&content(page, &mut used)))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let subset = subsetter::subset(FONT_BYTES, 0, &used.remapper)
         .map_err(|e| RenderError::Font(format!("subsetting failed: {e}")))?;
@@ -205,24 +213,32 @@ pub fn pdf_bytes(page: &Page, title: &str) -> Result<Vec<u8>, RenderError> {
         supplement: 0,
     };
 
-    let mut ids = (1..).map(Ref::new);
-    let mut next = || ids.next().unwrap_or(Ref::new(1));
-    let (catalog_id, pages_id, page_id, content_id) = (next(), next(), next(), next());
+    let mut next = 0;
+    let mut alloc = || {
+        next += 1;
+        Ref::new(next)
+    };
+    let (catalog_id, pages_id) = (alloc(), alloc());
     let (type0_id, cid_id, descriptor_id, file_id, cmap_id, info_id) =
-        (next(), next(), next(), next(), next(), next());
+        (alloc(), alloc(), alloc(), alloc(), alloc(), alloc());
+    let page_ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (alloc(), alloc())).collect();
 
     let mut pdf = Pdf::new();
     pdf.catalog(catalog_id)
         .pages(pages_id)
         .lang(TextStr("zh-CN"));
-    pdf.pages(pages_id).kids([page_id]).count(1);
-    let mut p = pdf.page(page_id);
-    p.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H))
-        .parent(pages_id)
-        .contents(content_id);
-    p.resources().fonts().pair(FONT_NAME, type0_id);
-    p.finish();
-    pdf.stream(content_id, &content).filter(Filter::FlateDecode);
+    pdf.pages(pages_id)
+        .kids(page_ids.iter().map(|(page, _)| *page))
+        .count(i32::try_from(pages.len()).map_err(|_| RenderError::Pdf("too many pages".into()))?);
+    for ((page_id, content_id), content) in page_ids.iter().zip(&contents) {
+        let mut p = pdf.page(*page_id);
+        p.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H))
+            .parent(pages_id)
+            .contents(*content_id);
+        p.resources().fonts().pair(FONT_NAME, type0_id);
+        p.finish();
+        pdf.stream(*content_id, content).filter(Filter::FlateDecode);
+    }
 
     pdf.type0_font(type0_id)
         .base_font(Name(format!("{base_font}-Identity-H").as_bytes()))
