@@ -771,7 +771,7 @@ fn keys_export(data: &DataDir, ctx: &Ctx, args: ExportArgs) -> Result<ExitCode> 
         }
         for name in names {
             let path = args.out.join(name);
-            keyring::write_atomic(&path, &text, 0o644, true)?;
+            keyring::write_atomic(&path, text.as_bytes(), 0o644, true)?;
             written.push(path);
         }
     }
@@ -849,7 +849,8 @@ fn bundle(data: &DataDir, ctx: &Ctx, args: BundleArgs) -> Result<ExitCode> {
     // Check it the way a checkpoint will before anyone receives it.
     checkpass::bundle::open_bundle(&bytes, &root.public_key(), None)
         .context("导出的信任包自检失败")?;
-    write_bytes_atomic(&args.out, &bytes)?;
+    // Owner-only, like every file the issuer writes outside the pass folders.
+    keyring::write_atomic(&args.out, &bytes, 0o600, true)?;
     if ctx.json {
         ctx.print_json(&json!({
             "out": args.out,
@@ -913,7 +914,8 @@ fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCode> {
         })
         .collect();
     let pdf = crate::render::print_pdf(&sheets).context("生成打印文件失败")?;
-    write_bytes_atomic(&args.out, &pdf)?;
+    // Readable by the operator only: the sheets carry names and masked ID numbers.
+    keyring::write_atomic(&args.out, &pdf, 0o600, true)?;
     if ctx.json {
         ctx.print_json(&json!({
             "out": args.out,
@@ -928,25 +930,6 @@ fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .with_context(|| format!("无法在 {} 中创建文件", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("写入 {} 失败", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("无法写入 {}", path.display()))?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------- issue

@@ -40,9 +40,9 @@ pub fn secret_file_name(role: KeyRole, kid: &str) -> String {
     format!("{}-{kid}.key", role.as_str())
 }
 
-/// Writes text to `path` atomically: a temporary file in the same directory with `mode`, synced,
-/// then moved into place. With `overwrite = false` an existing file is never replaced.
-pub fn write_atomic(path: &Path, text: &str, mode: u32, overwrite: bool) -> Result<()> {
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory with `mode`,
+/// synced, then moved into place. With `overwrite = false` an existing file is never replaced.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32, overwrite: bool) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -59,7 +59,7 @@ pub fn write_atomic(path: &Path, text: &str, mode: u32, overwrite: bool) -> Resu
     let mut tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("无法在 {} 中创建文件", dir.display()))?;
-    tmp.write_all(text.as_bytes())
+    tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("写入 {} 失败", path.display()))?;
     if overwrite {
@@ -83,7 +83,7 @@ pub fn store_secret(
 ) -> Result<String> {
     let text = keys::seal(key, role, passphrase).context("无法加密私钥")?;
     let name = secret_file_name(role, &key.kid().to_hex());
-    write_atomic(&dir.join(&name), &text, 0o600, false)?;
+    write_atomic(&dir.join(&name), text.as_bytes(), 0o600, false)?;
     Ok(name)
 }
 
