@@ -849,7 +849,7 @@ fn bundle(data: &DataDir, ctx: &Ctx, args: BundleArgs) -> Result<ExitCode> {
     // Check it the way a checkpoint will before anyone receives it.
     checkpass::bundle::open_bundle(&bytes, &root.public_key(), None)
         .context("导出的信任包自检失败")?;
-    // Owner-only, like every file the issuer writes outside the pass folders.
+    // Owner-only; the operator copies it onto the checkpoints' USB stick.
     keyring::write_atomic(&args.out, &bytes, 0o600, true)?;
     if ctx.json {
         ctx.print_json(&json!({
