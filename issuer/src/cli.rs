@@ -53,6 +53,8 @@ pub enum Command {
     Issue(IssueArgs),
     /// 把多张已签发的通行证合成一个 PDF，便于批量打印 (one PDF of many issued passes, for printing)
     Print(PrintArgs),
+    /// 导出短信发送清单（手机号码,短信内容）供短信平台批量发送 (SMS outbox CSV for the SMS gateway)
+    Sms(SmsArgs),
     /// 撤销已签发的通行证 (revoke an issued pass)
     Revoke(RevokeArgs),
     /// 显示审计日志 (print the audit trail)
@@ -218,18 +220,37 @@ pub struct ExportArgs {
     pub out: PathBuf,
 }
 
+/// Which issued passes a command works on: by id, or every issued and unrevoked one.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["ids", "all"])))]
-pub struct PrintArgs {
+pub struct IssuedSelection {
     /// 申请编号或通行证编号 (application numbers or pass serials)
     pub ids: Vec<String>,
     /// 所有已签发且未撤销的通行证 (every issued, unrevoked pass)
     #[arg(long, conflicts_with = "ids")]
     pub all: bool,
-    /// 与 --all 一起使用：只打印该区划的通行证 (with --all: only this district)
+    /// 与 --all 一起使用：只取该区划的通行证 (with --all: only this district)
     #[arg(long, requires = "all", value_name = "CODE")]
     pub district: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct PrintArgs {
+    #[command(flatten)]
+    pub which: IssuedSelection,
     /// 输出的 PDF 文件 (the PDF to write)
+    #[arg(long, required = true, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SmsArgs {
+    #[command(flatten)]
+    pub which: IssuedSelection,
+    /// 只取该时间之后签发的通行证，如 “2022-03-12 08:00” (only passes issued since this time)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// 输出的 CSV 文件（UTF-8 带 BOM，Excel 可直接打开）(the CSV to write)
     #[arg(long, required = true, value_name = "FILE")]
     pub out: PathBuf,
 }

@@ -16,8 +16,8 @@ use serde_json::json;
 
 use crate::cli::{
     AuditArgs, BulkArgs, BundleArgs, Cli, Command, ExportArgs, FormatArg, ImportArgs, InitArgs,
-    IssueArgs, KeysCommand, ListArgs, PolicyCommand, PolicySetArgs, PrintArgs, RegistryCommand,
-    RegistryLoadArgs, RejectArgs, RevokeArgs, ShowArgs,
+    IssueArgs, IssuedSelection, KeysCommand, ListArgs, PolicyCommand, PolicySetArgs, PrintArgs,
+    RegistryCommand, RegistryLoadArgs, RejectArgs, RevokeArgs, ShowArgs, SmsArgs,
 };
 use crate::import::{self, ImportError};
 use crate::issuing;
@@ -90,6 +90,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Reject(a) => reject(&data, &ctx, a),
         Command::Issue(a) => issue(&data, &ctx, a),
         Command::Print(a) => print(&data, &ctx, a),
+        Command::Sms(a) => sms_outbox(&data, &ctx, a),
         Command::Revoke(a) => revoke(&data, &ctx, a),
         Command::Audit(a) => audit(&data, &ctx, a),
         Command::Bundle(a) => bundle(&data, &ctx, a),
@@ -874,23 +875,24 @@ fn bundle(data: &DataDir, ctx: &Ctx, args: BundleArgs) -> Result<ExitCode> {
 
 // ---------------------------------------------------------------- print
 
-fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCode> {
-    let store = data.open()?;
-    let mut apps = if args.all {
+/// The issued, unrevoked passes `which` names, in serial order; a revoked or unissued one
+/// named by id is an error.
+fn issued_apps(store: &Store, which: &IssuedSelection) -> Result<Vec<Application>> {
+    let mut apps = if which.all {
         store.list(&ListFilter {
             status: Some(Status::Issued),
-            district: args.district,
+            district: which.district,
             plate: None,
         })?
     } else {
         let mut apps = Vec::new();
-        for id in &args.ids {
-            let app = find_app(&store, id)?;
+        for id in &which.ids {
+            let app = find_app(store, id)?;
             match app.status {
                 Status::Issued => apps.push(app),
-                Status::Revoked => bail!("申请 {} 的通行证已撤销，不能打印", app.data.app_no),
+                Status::Revoked => bail!("申请 {} 的通行证已撤销", app.data.app_no),
                 other => bail!(
-                    "申请 {} 尚未签发通行证（当前状态：{}），不能打印",
+                    "申请 {} 尚未签发通行证（当前状态：{}）",
                     app.data.app_no,
                     other.label_zh()
                 ),
@@ -900,19 +902,30 @@ fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCode> {
     };
     apps.sort_by_key(|a| a.pass.as_ref().map(|p| p.serial));
     apps.dedup_by_key(|a| a.pass.as_ref().map(|p| p.serial));
-    if apps.is_empty() {
-        bail!("没有可打印的通行证（已签发且未撤销）");
-    }
+    Ok(apps)
+}
+
+/// The pass sheets of `apps` (those with a pass).
+fn sheets_of(store: &Store, apps: &[Application]) -> Result<Vec<crate::render::PassSheet>> {
     let checkpoints = store.checkpoints()?;
-    let issuer = issuer_id(&store)?;
+    let issuer = issuer_id(store)?;
     let issuer_name = store.meta("issuer_name")?.unwrap_or(issuer);
-    let sheets: Vec<_> = apps
+    Ok(apps
         .iter()
         .filter_map(|app| {
             let pass = app.pass.as_ref()?;
             Some(issuing::sheet_data(app, pass, &checkpoints, &issuer_name))
         })
-        .collect();
+        .collect())
+}
+
+fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCode> {
+    let store = data.open()?;
+    let apps = issued_apps(&store, &args.which)?;
+    if apps.is_empty() {
+        bail!("没有可打印的通行证（已签发且未撤销）");
+    }
+    let sheets = sheets_of(&store, &apps)?;
     let pdf = crate::render::print_pdf(&sheets).context("生成打印文件失败")?;
     // Readable by the operator only: the sheets carry names and masked ID numbers.
     keyring::write_atomic(&args.out, &pdf, 0o600, true)?;
@@ -928,6 +941,51 @@ fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCode> {
             sheets.len(),
             args.out.display()
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Header of the SMS outbox: the two columns SMS gateways' batch upload takes first, then
+/// what the operator needs to trace a message back.
+const SMS_HEADER: [&str; 4] = ["手机号码", "短信内容", "申请编号", "通行证编号"];
+
+fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<ExitCode> {
+    let store = data.open()?;
+    let since = match &args.since {
+        Some(t) => Some(checkpass::time::parse_cst(t).ok_or_else(|| {
+            anyhow!("--since 的时间 “{t}” 无法识别，应为 “2022-03-12 08:00” 的形式")
+        })?),
+        None => None,
+    };
+    let apps: Vec<Application> = issued_apps(&store, &args.which)?
+        .into_iter()
+        .filter(|a| match (since, &a.pass) {
+            (Some(t), Some(p)) => p.issued_at >= t,
+            _ => true,
+        })
+        .collect();
+    if apps.is_empty() {
+        bail!("没有需要发送短信的通行证（已签发且未撤销）");
+    }
+    let sheets = sheets_of(&store, &apps)?;
+    // UTF-8 with a byte-order mark: Excel (and the gateways' Excel templates) read it right.
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record(SMS_HEADER)?;
+    for (app, sheet) in apps.iter().zip(&sheets) {
+        w.write_record([
+            app.data.mobile.as_str(),
+            &crate::render::sms_text(sheet),
+            &app.data.app_no,
+            &sheet.serial,
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow!("{e}"))?;
+    // Owner-only: the outbox holds the drivers' phone numbers.
+    keyring::write_atomic(&args.out, &bytes, 0o600, true)?;
+    if ctx.json {
+        ctx.print_json(&json!({ "out": args.out, "messages": sheets.len() }))?;
+    } else {
+        println!("已导出 {} 条短信到 {}", sheets.len(), args.out.display());
     }
     Ok(ExitCode::SUCCESS)
 }

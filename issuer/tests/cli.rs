@@ -29,6 +29,7 @@ fn every_subcommand_has_help() {
         vec!["reject"],
         vec!["issue"],
         vec!["print"],
+        vec!["sms"],
         vec!["revoke"],
         vec!["audit"],
         vec!["bundle"],
@@ -841,10 +842,11 @@ fn registry_and_policy_change_after_init() {
     );
 }
 
-/// `print` puts issued passes into one PDF, a page each, in serial order; revoked and unissued
-/// ones are refused by name and left out of `--all`.
+/// `print` puts issued passes into one PDF, a page each, in serial order, and `sms` lists their
+/// messages for the SMS gateway; revoked and unissued passes are refused by name and left out
+/// of `--all`.
 #[test]
-fn print_writes_one_pdf_of_the_issued_passes() {
+fn print_and_sms_outbox_take_the_issued_passes() {
     let env = Env::init();
     env.run(&[
         "import",
@@ -911,4 +913,40 @@ fn print_writes_one_pdf_of_the_issued_passes() {
     ]);
     assert!(err.contains("没有可打印"), "{err}");
     assert_eq!(env.run(&["print", "--out", "x.pdf"]).status.code(), Some(2));
+
+    // The SMS outbox: one row per issued, unrevoked pass, with the driver's phone number and
+    // the same text as the pass folder's sms.txt.
+    let outbox = env.path("outbox.csv");
+    let sent = env.json(&["sms", "--all", "--out", outbox.to_str().unwrap()]);
+    assert_eq!(sent["messages"], 2, "{sent}");
+    let bytes = std::fs::read(&outbox).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM for Excel");
+    let mut rows = csv::Reader::from_reader(&bytes[3..]);
+    assert_eq!(
+        rows.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["手机号码", "短信内容", "申请编号", "通行证编号"]
+    );
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    let shown = env.json(&["show", apps[0]]);
+    assert_eq!(&rows[0][0], shown["mobile"].as_str().unwrap());
+    assert_eq!(rows[0][0].len(), 11);
+    let sms_txt =
+        std::fs::read_to_string(env.data().join("passes").join(&a).join("sms.txt")).unwrap();
+    assert_eq!(&rows[0][1], sms_txt.trim_end());
+    assert_eq!((&rows[0][2], &rows[0][3]), (apps[0], a.as_str()));
+    assert_eq!(&rows[1][3], c.as_str());
+    let err = env.fails(&[
+        "sms",
+        "--all",
+        "--since",
+        "2099-01-01 00:00",
+        "--out",
+        "o.csv",
+    ]);
+    assert!(err.contains("没有需要发送短信"), "{err}");
+    let err = env.fails(&["sms", "--all", "--since", "yesterday", "--out", "o.csv"]);
+    assert!(err.contains("yesterday"), "{err}");
+    let err = env.fails(&["sms", &b, "--out", "o.csv"]);
+    assert!(err.contains("已撤销"), "{err}");
 }
