@@ -40,6 +40,9 @@ echo "== 区市转报、市级批准 (forward, approve) =="
 
 echo "== 签发 (issue) =="
 "$issuer" issue --all
+echo "== 批量打印与短信清单 (one PDF to print, the SMS outbox) =="
+"$issuer" print --all --out "$out/print-all.pdf"
+"$issuer" sms --all --out "$out/sms-outbox.csv"
 
 echo "== 导出信任包与公钥 (bundle, public keys) =="
 "$issuer" bundle --out "$out/bundle.cose"
@@ -79,6 +82,7 @@ echo "== 查验记录 (the checkpoint's scan log) =="
 
 echo
 echo "passes:        $ISSUER_DATA/passes/<serial>/ (qr.png qr.svg pass.pdf pass.png sms.txt qr.txt)"
+echo "to print:      $out/print-all.pdf (every pass, a page each); SMS outbox: $out/sms-outbox.csv"
 echo "trust bundles: $out/bundle.cose, $out/bundle-2.cose (after the revocation)"
 echo "root key:      $out/public-keys/root.pub"
 echo "scan log:      $out/checkpoint-C101"
