@@ -15,13 +15,7 @@ fn not_initialised_or_no_bundle_is_a_clear_error() {
     assert!(stderr(&out).contains("verifier init"), "{}", stderr(&out));
 
     let key = f.root_key_file();
-    assert_ok(&f.run(&[
-        "init",
-        "--root-key",
-        key.to_str().unwrap(),
-        "--checkpoint",
-        "C101",
-    ]));
+    assert_ok(&f.init(&key, "C101", &[]));
     let out = f.check_text(&f.pass_text(), 0, &[]);
     assert_eq!(code(&out), 2);
     assert!(
@@ -37,15 +31,6 @@ fn not_initialised_or_no_bundle_is_a_clear_error() {
 #[test]
 fn init_refuses_bad_key_files() {
     let f = Fixture::new();
-    let init = |key: &std::path::Path, checkpoint: &str| {
-        f.run(&[
-            "init",
-            "--root-key",
-            key.to_str().unwrap(),
-            "--checkpoint",
-            checkpoint,
-        ])
-    };
     // A signing key's public file is not a root key.
     let signing_pub = f.path("signing.pub.json");
     std::fs::write(
@@ -61,11 +46,11 @@ fn init_refuses_bad_key_files() {
         (&garbage, "garbage"),
         (&missing, "missing.json"),
     ] {
-        let out = init(key, "C101");
+        let out = f.init(key, "C101", &[]);
         assert_eq!(code(&out), 2);
         assert!(stderr(&out).contains(says), "{}", stderr(&out));
     }
-    assert_eq!(code(&init(&f.root_key_file(), "C 101")), 2);
+    assert_eq!(code(&f.init(&f.root_key_file(), "C 101", &[])), 2);
 
     // Usage errors exit 2 as well.
     assert_eq!(code(&f.run(&["init", "--checkpoint", "C101"])), 2);
@@ -77,13 +62,7 @@ fn init_keeps_the_pinned_root() {
     let f = Fixture::ready();
     let key = f.root_key_file();
     // Same root: the checkpoint may be renamed.
-    assert_ok(&f.run(&[
-        "init",
-        "--root-key",
-        key.to_str().unwrap(),
-        "--checkpoint",
-        "C102",
-    ]));
+    assert_ok(&f.init(&key, "C102", &[]));
     let out = f.run(&["settings"]);
     assert!(stdout(&out).contains("C102"));
     assert!(
@@ -98,13 +77,7 @@ fn init_keeps_the_pinned_root() {
         public_key_file(&SigningKey::generate().public_key(), KeyRole::Root),
     )
     .unwrap();
-    let out = f.run(&[
-        "init",
-        "--root-key",
-        other.to_str().unwrap(),
-        "--checkpoint",
-        "C101",
-    ]);
+    let out = f.init(&other, "C101", &[]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("另一根密钥"), "{}", stderr(&out));
     // The installed bundle still verifies and still works.
@@ -185,13 +158,7 @@ fn installed_bundle_swapped_on_disk_is_refused() {
 fn bundle_show_lists_the_facts() {
     let f = Fixture::new();
     let key = f.root_key_file();
-    assert_ok(&f.run(&[
-        "init",
-        "--root-key",
-        key.to_str().unwrap(),
-        "--checkpoint",
-        "C101",
-    ]));
+    assert_ok(&f.init(&key, "C101", &[]));
     let b = f.bundle_file("b7.cose", &f.bundle_with_revoked(7, &[11, 12, 13]), &f.root);
     assert_ok(&f.run(&["bundle", "install", b.to_str().unwrap()]));
     // 22 h after issue.

@@ -41,16 +41,7 @@ impl Fixture {
     /// Initialised at C101 with officer W001 and bundle sequence 1 installed.
     pub fn ready() -> Fixture {
         let f = Fixture::new();
-        let out = f.run(&[
-            "init",
-            "--root-key",
-            f.root_key_file().to_str().unwrap(),
-            "--checkpoint",
-            "C101",
-            "--officer",
-            "W001",
-        ]);
-        assert_ok(&out);
+        assert_ok(&f.init(&f.root_key_file(), "C101", &["--officer", "W001"]));
         let bundle = f.bundle_file("b1.cose", &f.bundle(1), &f.root);
         assert_ok(&f.run(&["bundle", "install", bundle.to_str().unwrap()]));
         f
@@ -104,6 +95,14 @@ impl Fixture {
     /// Runs `verifier --data <data> args…`.
     pub fn run(&self, args: &[&str]) -> Output {
         run_in(&self.data(), args)
+    }
+
+    /// `verifier init --root-key <key> --checkpoint <checkpoint> [extra…]`.
+    pub fn init(&self, key: &Path, checkpoint: &str, extra: &[&str]) -> Output {
+        let key = key.to_string_lossy();
+        let mut args = vec!["init", "--root-key", &key, "--checkpoint", checkpoint];
+        args.extend_from_slice(extra);
+        self.run(&args)
     }
 
     /// `verifier check --at <NOW+secs> --text <text> [extra…]`.
