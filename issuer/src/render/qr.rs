@@ -140,13 +140,21 @@ pub fn png(m: &Modules, dpi: f32) -> Result<Vec<u8>, png::EncodingError> {
 /// The code as a standalone SVG document: one unit per module, quiet zone included, one
 /// `<path>` of dark runs; scales to any print size.
 pub fn svg(m: &Modules) -> String {
-    use std::fmt::Write as _;
     let side = m.side_with_quiet_zone();
     let q = QUIET_ZONE as usize;
-    let mut d = String::with_capacity(m.width * m.width * 4);
+    let mut d = String::with_capacity(m.runs().len() * 16);
+    // itoa rather than write!: the formatting machinery was most of the time of this loop.
+    let mut num = itoa::Buffer::new();
     for &(row, col, len) in m.runs() {
-        // Writing to a String cannot fail.
-        let _ = write!(d, "M{} {}h{len}v1h-{len}z", col + q, row + q);
+        d.push('M');
+        d.push_str(num.format(col + q));
+        d.push(' ');
+        d.push_str(num.format(row + q));
+        d.push('h');
+        d.push_str(num.format(len));
+        d.push_str("v1h-");
+        d.push_str(num.format(len));
+        d.push('z');
     }
     format!(
         concat!(
