@@ -93,6 +93,40 @@ pub enum Item {
 pub struct Page {
     pub items: Vec<Item>,
     pub qr: Modules,
+    /// What every sheet of this issuer draws whatever the application ([`common_text`]).
+    pub common_text: String,
+}
+
+/// Characters of the variable fields that nearly every sheet has: the digits and marks of
+/// serials, times, masked IDs and routes, and the words a trailer adds.
+const COMMON_MARKS: &str = "0123456789-:*.()C→①②③④⑤挂车";
+
+/// The text every sheet of the issuer `issuer_name` draws, whatever the application: title,
+/// labels, conditions, footer, the words around the values, and [`COMMON_MARKS`]. The PDF
+/// embeds these glyphs as one font subset made once per run (`pdf`).
+pub fn common_text(issuer_name: &str) -> String {
+    // A sheet with every application field empty draws exactly the fixed text.
+    let blank = PassSheet {
+        serial: String::new(),
+        plate: String::new(),
+        trailer: None,
+        driver_name: String::new(),
+        driver_id_masked: String::new(),
+        occupants: 0,
+        category: String::new(),
+        cargo: String::new(),
+        origin: String::new(),
+        destination: String::new(),
+        route: Vec::new(),
+        valid_from: String::new(),
+        valid_to: String::new(),
+        test_sampled_at: String::new(),
+        issuer_name: issuer_name.to_string(),
+        qr_text: String::new(),
+    };
+    let mut text: String = drawn_texts(&blank).into_iter().map(|(_, t)| t).collect();
+    text.push_str(COMMON_MARKS);
+    text
 }
 
 /// The city part of the issuer's name ("威海市…指挥部" → "威海市"), for the title.
@@ -347,7 +381,11 @@ pub fn layout(sheet: &PassSheet, qr: Modules) -> Result<Page, RenderError> {
     let footer = footer(sheet);
     let footer_size = fit_size(font, &footer, size.min(9.0), X1 - X0);
     items.push(text(font, &footer, footer_size, X0, PAGE_H - 36.0));
-    Ok(Page { items, qr })
+    Ok(Page {
+        items,
+        qr,
+        common_text: common_text(&sheet.issuer_name),
+    })
 }
 
 /// The table rows at text `size` from `top`; returns the items and the bottom edge.
