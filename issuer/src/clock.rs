@@ -26,6 +26,11 @@ pub fn init() -> Result<()> {
     Ok(())
 }
 
+/// The fixed time `ISSUER_NOW` set, if it set one (after [`init`]).
+pub fn simulated() -> Option<i64> {
+    FIXED.get().copied().flatten()
+}
+
 /// Now, in unix seconds.
 pub fn now() -> i64 {
     FIXED

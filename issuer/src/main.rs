@@ -18,7 +18,16 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    match clock::init().and_then(|()| commands::run(cli)) {
+    let started = clock::init().inspect(|()| {
+        // Passes and audit records carry this time: nobody should use it without knowing.
+        if let Some(t) = clock::simulated() {
+            eprintln!(
+                "注意：使用模拟时间 ISSUER_NOW={}（仅用于演示和测试）/ note: simulated clock from ISSUER_NOW",
+                checkpass::time::format_cst(t)
+            );
+        }
+    });
+    match started.and_then(|()| commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("错误：{}", checkpass::describe_error(e.as_ref()));

@@ -750,6 +750,11 @@ fn registry_and_policy_change_after_init() {
         stderr.contains("C101") && stderr.contains("未做任何修改"),
         "{stderr}"
     );
+    // The simulated clock never goes unannounced.
+    assert!(
+        stderr.contains("模拟时间 ISSUER_NOW=2022-03-12 09:00"),
+        "{stderr}"
+    );
     assert_eq!(
         env.json(&["registry", "show"])["checkpoints"]
             .as_array()
