@@ -71,7 +71,8 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// 区划表 CSV（区划代码,名称,负责人,联系电话,邮箱）/ districts CSV
+    /// 区划表 CSV（区划代码,名称,负责人,联系电话,邮箱）；两个表都不给出时载入内置的威海示例表
+    /// (districts CSV; with neither file, the built-in sample registry is loaded)
     #[arg(long, value_name = "FILE")]
     pub districts: Option<PathBuf>,
     /// 检查站表 CSV（编码,名称,所属区市,道路）/ checkpoints CSV

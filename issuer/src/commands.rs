@@ -167,8 +167,12 @@ fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode> {
         );
     }
     // Read every input before creating anything, so a bad file leaves nothing behind.
-    let (districts, checkpoints) =
-        read_registry_files(args.districts.as_deref(), args.checkpoints.as_deref())?;
+    let built_in = args.districts.is_none() && args.checkpoints.is_none();
+    let (districts, checkpoints) = if built_in {
+        sample_registry()?
+    } else {
+        read_registry_files(args.districts.as_deref(), args.checkpoints.as_deref())?
+    };
     let passphrase = keyring::passphrase(true)?;
 
     // Build the directory under a temporary name beside it and rename it into place at the end.
@@ -224,6 +228,7 @@ fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode> {
             "signing_kid": signing.kid().to_hex(),
             "districts": districts.len(),
             "checkpoints": checkpoints.len(),
+            "sample_registry": built_in,
         }))?;
     } else {
         println!("已初始化数据目录 {}", data.root.display());
@@ -234,8 +239,25 @@ fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode> {
             districts.len(),
             checkpoints.len()
         );
+        if built_in {
+            println!(
+                "  未指定 --districts/--checkpoints：已载入内置的威海示例表（虚构数据），\
+                 可用 issuer registry load 替换 / the built-in sample registry was loaded"
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sample registry in `samples/weihai/` (fictional), compiled in: what `init` loads when
+/// given neither file, so that a first try works with the sample applications.
+fn sample_registry() -> Result<(Vec<District>, Vec<Checkpoint>)> {
+    const DISTRICTS: &[u8] = include_bytes!("../../samples/weihai/districts.csv");
+    const CHECKPOINTS: &[u8] = include_bytes!("../../samples/weihai/checkpoints.csv");
+    Ok((
+        import::parse_districts("内置示例 districts.csv", DISTRICTS)?,
+        import::parse_checkpoints("内置示例 checkpoints.csv", CHECKPOINTS)?,
+    ))
 }
 
 fn key_record(key: &SigningKey, role: KeyRole, file: String, t: i64) -> KeyRecord {
@@ -278,7 +300,10 @@ fn import_files(data: &DataDir, ctx: &Ctx, args: ImportArgs) -> Result<ExitCode>
     let mut store = data.open()?;
     let checkpoints = store.checkpoints()?;
     if checkpoints.is_empty() {
-        bail!("尚未载入检查站表，无法校验路线：请在 issuer init 时用 --checkpoints 指定");
+        bail!(
+            "尚未载入检查站表，无法校验路线：请先运行 issuer registry load --checkpoints FILE / \
+             no checkpoints loaded yet: run issuer registry load --checkpoints FILE first"
+        );
     }
     let policy = policy(&store)?;
     let rules = Rules {

@@ -242,21 +242,19 @@ fn rows_from_grid(name: &str, grid: Grid) -> Result<Vec<RawRow>, ImportError> {
     Ok(rows)
 }
 
-/// Reads a small registry CSV (UTF-8 or GBK) into records keyed by the wanted headers.
+/// Reads a small registry CSV (UTF-8 or GBK), `name` being what messages call it, into
+/// records keyed by the wanted headers.
 fn read_registry(
-    path: &Path,
+    name: &str,
+    bytes: &[u8],
     headers: &[&'static str],
 ) -> Result<Vec<(usize, Vec<String>)>, ImportError> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-        path: name.clone(),
-        source,
-    })?;
+    let name = name.to_string();
     if looks_binary(&bytes) || bytes.starts_with(b"PK\x03\x04") {
         return Err(ImportError::UnsupportedKind { path: name });
     }
     let (text, _) =
-        decode_text(&bytes).ok_or_else(|| ImportError::Encoding { path: name.clone() })?;
+        decode_text(bytes).ok_or_else(|| ImportError::Encoding { path: name.clone() })?;
     let mut lines = read_csv(&name, &text)?
         .into_iter()
         .filter(|(_, cells)| !cells.iter().all(is_blank));
@@ -295,43 +293,69 @@ fn read_registry(
 }
 
 /// A registry row that cannot be used.
-fn bad_registry_row(path: &Path, row: usize, what: &str) -> ImportError {
+fn bad_registry_row(path: &str, row: usize, what: &str) -> ImportError {
     ImportError::Csv {
-        path: path.display().to_string(),
+        path: path.to_string(),
         row: row as u64,
         message: what.to_string(),
     }
 }
 
+/// A registry file's name for messages, and its bytes.
+fn read_whole(path: &Path) -> Result<(String, Vec<u8>), ImportError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: name.clone(),
+        source,
+    })?;
+    Ok((name, bytes))
+}
+
 /// Reads the districts file: 区划代码, 名称, 负责人, 联系电话, 邮箱.
 pub fn read_districts(path: &Path) -> Result<Vec<District>, ImportError> {
-    read_registry(path, &["区划代码", "名称", "负责人", "联系电话", "邮箱"])?
-        .into_iter()
-        .map(|(row, f)| {
-            let code = f[0]
-                .parse::<u32>()
-                .ok()
-                .filter(|c| (100_000..=999_999).contains(c))
-                .ok_or_else(|| {
-                    bad_registry_row(path, row, &format!("区划代码“{}”不是6位数字", f[0]))
-                })?;
-            if f[1].is_empty() {
-                return Err(bad_registry_row(path, row, "缺少名称"));
-            }
-            Ok(District {
-                code,
-                name: f[1].clone(),
-                contact: f[2].clone(),
-                phone: f[3].clone(),
-                email: f[4].clone(),
-            })
+    let (name, bytes) = read_whole(path)?;
+    parse_districts(&name, &bytes)
+}
+
+/// As [`read_districts`], for a file already in memory.
+pub fn parse_districts(path: &str, bytes: &[u8]) -> Result<Vec<District>, ImportError> {
+    read_registry(
+        path,
+        bytes,
+        &["区划代码", "名称", "负责人", "联系电话", "邮箱"],
+    )?
+    .into_iter()
+    .map(|(row, f)| {
+        let code = f[0]
+            .parse::<u32>()
+            .ok()
+            .filter(|c| (100_000..=999_999).contains(c))
+            .ok_or_else(|| {
+                bad_registry_row(path, row, &format!("区划代码“{}”不是6位数字", f[0]))
+            })?;
+        if f[1].is_empty() {
+            return Err(bad_registry_row(path, row, "缺少名称"));
+        }
+        Ok(District {
+            code,
+            name: f[1].clone(),
+            contact: f[2].clone(),
+            phone: f[3].clone(),
+            email: f[4].clone(),
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// Reads the checkpoints file: 编码, 名称, 所属区市, 道路.
 pub fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>, ImportError> {
-    read_registry(path, &["编码", "名称", "所属区市", "道路"])?
+    let (name, bytes) = read_whole(path)?;
+    parse_checkpoints(&name, &bytes)
+}
+
+/// As [`read_checkpoints`], for a file already in memory.
+pub fn parse_checkpoints(path: &str, bytes: &[u8]) -> Result<Vec<Checkpoint>, ImportError> {
+    read_registry(path, bytes, &["编码", "名称", "所属区市", "道路"])?
         .into_iter()
         .map(|(row, f)| {
             let code = f[0].to_ascii_uppercase();

@@ -715,6 +715,48 @@ fn xlsx_with_date_cells_reordered_and_extra_columns() {
     assert_eq!(from_xlsx[0]["district"], 371003);
 }
 
+/// `init` with neither registry file loads the built-in sample (and says so), the same as the
+/// files in samples/weihai; with only one file, the other table stays empty and an import
+/// says how to load it.
+#[test]
+fn init_without_registry_files_loads_the_built_in_sample() {
+    let built_in = Env::new();
+    let out = built_in.ok(&["init"]);
+    assert!(out.contains("内置的威海示例表"), "{out}");
+    let from_files = Env::init();
+    assert_eq!(
+        built_in.json(&["registry", "show"]),
+        from_files.json(&["registry", "show"])
+    );
+    // The sample applications import against it.
+    let imported = built_in.run(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        imported.status.code(),
+        Some(2),
+        "imported, with the bad rows refused"
+    );
+
+    let partial = Env::new();
+    let out = partial.ok(&[
+        "init",
+        "--districts",
+        samples().join("districts.csv").to_str().unwrap(),
+    ]);
+    assert!(!out.contains("内置"), "{out}");
+    assert_eq!(
+        partial.json(&["registry", "show"])["checkpoints"],
+        serde_json::json!([])
+    );
+    let err = partial.fails(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+    assert!(err.contains("issuer registry load --checkpoints"), "{err}");
+}
+
 /// The registry and the policy change after init, through the audit trail, and reach the
 /// checkpoints in the next bundle; a reload that would strand live applications is refused.
 #[test]
