@@ -250,7 +250,7 @@ fn read_registry(
     headers: &[&'static str],
 ) -> Result<Vec<(usize, Vec<String>)>, ImportError> {
     let name = name.to_string();
-    if looks_binary(&bytes) || bytes.starts_with(b"PK\x03\x04") {
+    if looks_binary(bytes) || bytes.starts_with(b"PK\x03\x04") {
         return Err(ImportError::UnsupportedKind { path: name });
     }
     let (text, _) =
