@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    default_sigpipe();
     let cli = cli::Cli::parse();
     let started = clock::init().inspect(|()| {
         // Passes and audit records carry this time: nobody should use it without knowing.
@@ -33,5 +34,16 @@ fn main() -> ExitCode {
             eprintln!("错误：{}", checkpass::describe_error(e.as_ref()));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A closed pipe (`issuer list | head`) ends the process quietly, as it ends other Unix tools,
+/// instead of a panic in `println!`. Nothing is lost: every write of the issuer survives being
+/// killed at any point (the tests use SIGKILL), and a SIGPIPE is no different.
+fn default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in main, before any other thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -997,3 +997,22 @@ fn print_and_sms_outbox_take_the_issued_passes() {
     let err = env.fails(&["sms", &b, "--out", "o.csv"]);
     assert!(err.contains("已撤销"), "{err}");
 }
+
+/// A reader that stops early (`issuer list | head`) ends the issuer the way it ends other Unix
+/// tools, by SIGPIPE, silently: never a panic message about printing.
+#[cfg(unix)]
+#[test]
+fn a_closed_output_pipe_ends_the_issuer_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let env = Env::init();
+    env.run(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = env.command(&["list"]).stdout(writer).output().unwrap();
+    // 13 is SIGPIPE on Linux and the BSDs.
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -167,6 +167,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_ERROR } else { 0 });
         }
     };
+    if !matches!(cli.command, None | Some(Command::Gui)) {
+        default_sigpipe();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -177,6 +180,17 @@ pub fn main() -> ExitCode {
             );
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+/// In the terminal commands (not the GUI), a closed pipe (`verifier log | head`) ends the
+/// process quietly, as it ends other Unix tools, instead of an error about the pipe. The scan
+/// log's writes are transactions, which a signal cannot leave half done.
+fn default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called from main before the command starts any thread; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

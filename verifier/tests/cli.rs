@@ -437,3 +437,22 @@ fn settings_are_validated_and_persist() {
     let rows = f.log_rows();
     assert_eq!(rows[0].get(4), Some("W002"));
 }
+
+/// A reader that stops early (`verifier log | head`) ends the verifier the way it ends other
+/// Unix tools, by SIGPIPE, silently: no error message about the pipe.
+#[cfg(unix)]
+#[test]
+fn a_closed_output_pipe_ends_the_verifier_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let f = Fixture::ready();
+    assert_eq!(f.check_json(&f.pass_text(), 0, &[]).0, 0);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = command_in(&f.data(), &["log"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    // 13 is SIGPIPE on Linux and the BSDs.
+    assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

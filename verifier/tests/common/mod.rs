@@ -137,14 +137,18 @@ impl Fixture {
     }
 }
 
-pub fn run_in(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_verifier"))
-        .arg("--data")
+/// `verifier --data <data> args…`, ready to run.
+pub fn command_in(data: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_verifier"));
+    cmd.arg("--data")
         .arg(data)
         .args(args)
-        .env_remove("VERIFIER_DATA")
-        .output()
-        .unwrap()
+        .env_remove("VERIFIER_DATA");
+    cmd
+}
+
+pub fn run_in(data: &Path, args: &[&str]) -> Output {
+    command_in(data, args).output().unwrap()
 }
 
 /// Exit status; a panic (101) or a signal fails the test at once.
