@@ -251,11 +251,6 @@ impl Subset {
             to_unicode,
         })
     }
-
-    /// Whether only .notdef is in it (then it need not be embedded).
-    fn is_empty(&self) -> bool {
-        self.used.widths.len() <= 1
-    }
 }
 
 /// The subset of [`Page::common_text`], with the text it was made for: made again only when
@@ -329,7 +324,12 @@ pub fn pdf_document(pages: &[Page], title: &str) -> Result<Vec<u8>, RenderError>
         .iter()
         .map(|page| deflate(&content(page, &common, &mut own)))
         .collect::<Result<Vec<_>, _>>()?;
-    let own = Subset::of(own, info)?;
+    // Only .notdef: every glyph was a common one, and no second font is needed.
+    let own = if own.widths.len() > 1 {
+        Some(Subset::of(own, info)?)
+    } else {
+        None
+    };
 
     let mut next = 0;
     let mut alloc = || {
@@ -356,7 +356,7 @@ pub fn pdf_document(pages: &[Page], title: &str) -> Result<Vec<u8>, RenderError>
         let mut resources = p.resources();
         let mut fonts = resources.fonts();
         fonts.pair(COMMON_FONT, common_refs[0]);
-        if !own.is_empty() {
+        if own.is_some() {
             fonts.pair(OWN_FONT, own_refs[0]);
         }
         fonts.finish();
@@ -365,8 +365,8 @@ pub fn pdf_document(pages: &[Page], title: &str) -> Result<Vec<u8>, RenderError>
         pdf.stream(*content_id, content).filter(Filter::FlateDecode);
     }
     write_font(&mut pdf, common_refs, info, &common);
-    if !own.is_empty() {
-        write_font(&mut pdf, own_refs, info, &own);
+    if let Some(own) = &own {
+        write_font(&mut pdf, own_refs, info, own);
     }
 
     pdf.document_info(info_id)
