@@ -1,0 +1,97 @@
+//! The trust bundle the checkpoints install: keys, checkpoints, revocations and policy, signed by
+//! the root key.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use checkpass::bundle::{IssuerKey, TrustBundle};
+use checkpass::keys::KeyRole;
+use serde_json::json;
+
+use crate::cli::BundleArgs;
+use crate::keyring;
+use crate::store::Store;
+
+use super::keys::{active_key, unlock};
+use super::{issuer_id, policy, Ctx, DataDir, KEY_LIFETIME_SECS};
+
+/// The trust bundle as of `at` (sequence filled in by the caller).
+fn trust_bundle(store: &Store, at: i64) -> Result<TrustBundle> {
+    let policy = policy(store)?;
+    let mut keys = Vec::new();
+    for k in store.keys()?.into_iter().filter(|k| k.role == "signing") {
+        let public_key = checkpass::keys::PublicKey::from_hex(&k.public_key)
+            .with_context(|| format!("数据库中密钥 {} 的公钥无效", k.kid))?;
+        let valid_to = k.retired_at.unwrap_or(k.created_at + KEY_LIFETIME_SECS);
+        // A retired key stays while any pass it may have signed can still be shown.
+        let last_expiry = store
+            .last_expiry_signed_by(&k.kid)?
+            .unwrap_or(0)
+            .max(valid_to + policy.max_validity_secs);
+        if k.status == "retired" && last_expiry + policy.clock_skew_secs < at {
+            continue;
+        }
+        keys.push(IssuerKey {
+            public_key,
+            valid_from: k.created_at,
+            valid_to,
+        });
+    }
+    let checkpoints = store.checkpoints()?;
+    Ok(TrustBundle {
+        sequence: 0,
+        issued_at: at,
+        issuer: issuer_id(store)?,
+        keys,
+        checkpoints,
+        revoked: store.revoked_serials()?.into_iter().collect(),
+        policy,
+    })
+}
+
+pub(super) fn bundle(data: &DataDir, ctx: &Ctx, args: BundleArgs) -> Result<ExitCode> {
+    let actor = ctx.actor()?;
+    let mut store = data.open()?;
+    let passphrase = keyring::passphrase(false)?;
+    let root = unlock(
+        data,
+        &active_key(&store, KeyRole::Root)?,
+        KeyRole::Root,
+        &passphrase,
+    )?;
+    let t = crate::clock::now();
+    let mut b = trust_bundle(&store, t)?;
+    let detail = format!(
+        "密钥 {} 把，检查站 {} 个，撤销 {} 张",
+        b.keys.len(),
+        b.checkpoints.len(),
+        b.revoked.len()
+    );
+    let audit_detail = format!("{}：{detail}", args.out.display());
+    b.sequence = store.next_bundle_sequence(&actor, t, &audit_detail)?;
+    let bytes = checkpass::bundle::sign_bundle(&b, &root).context("信任包签名失败")?;
+    // Check it the way a checkpoint will before anyone receives it.
+    checkpass::bundle::open_bundle(&bytes, &root.public_key(), None)
+        .context("导出的信任包自检失败")?;
+    // Owner-only; the operator copies it onto the checkpoints' USB stick.
+    keyring::write_atomic(&args.out, &bytes, 0o600, true)?;
+    if ctx.json {
+        ctx.print_json(&json!({
+            "out": args.out,
+            "sequence": b.sequence,
+            "issued_at": b.issued_at,
+            "keys": b.keys.iter().map(|k| k.kid().to_hex()).collect::<Vec<_>>(),
+            "checkpoints": b.checkpoints.len(),
+            "revoked": b.revoked.len(),
+            "bytes": bytes.len(),
+        }))?;
+    } else {
+        println!(
+            "已导出信任包 {}：序号 {}，{}",
+            args.out.display(),
+            b.sequence,
+            detail
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,141 @@
+//! One function per subcommand: each opens what it needs, calls the store and the pure modules,
+//! and prints a Chinese summary or, with `--json`, JSON for scripts. Errors go back to `main`.
+//!
+//! This module owns the data directory's layout and the dispatch; the commands live by what
+//! they work on: `init`, `intake` (import), `review` (list, show, audit, forward, approve,
+//! reject), `passes` (issue, revoke, print, sms), `keys`, `bundle`, `registry` (and policy).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use checkpass::bundle::Policy;
+use serde::Serialize;
+
+use crate::cli::{Cli, Command, KeysCommand, PolicyCommand, RegistryCommand};
+use crate::store::Store;
+use crate::workflow::Action;
+
+mod bundle;
+mod init;
+mod intake;
+mod keys;
+mod passes;
+mod registry;
+mod review;
+
+/// Exit status of an import that stored the good rows but refused some.
+pub const EXIT_ROWS_REFUSED: u8 = 2;
+
+const DB_FILE: &str = "issuer.db";
+/// A signing key stays in the bundle this long after its last pass could have been issued.
+const KEY_LIFETIME_SECS: i64 = 10 * 365 * 24 * 3600;
+
+/// The data directory's layout.
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn db(&self) -> PathBuf {
+        self.root.join(DB_FILE)
+    }
+    pub fn keys(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+    pub fn passes(&self) -> PathBuf {
+        self.root.join("passes")
+    }
+    fn issue_lock(&self) -> PathBuf {
+        self.root.join("issue.lock")
+    }
+
+    /// Opens an initialised data directory.
+    fn open(&self) -> Result<Store> {
+        if !self.db().is_file() {
+            bail!(
+                "数据目录 {} 不存在或尚未初始化：请先运行 issuer init（或用 --data 指定数据目录）",
+                self.root.display()
+            );
+        }
+        Store::open(&self.db()).with_context(|| format!("无法打开数据库 {}", self.db().display()))
+    }
+}
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let root = match &cli.data {
+        Some(d) => d.clone(),
+        None => directories::ProjectDirs::from("cn", "checkpass", "issuer")
+            .map(|p| p.data_dir().to_path_buf())
+            .ok_or_else(|| anyhow!("找不到系统的应用数据目录，请用 --data 指定"))?,
+    };
+    let data = DataDir { root };
+    let ctx = Ctx {
+        json: cli.json,
+        by: cli.by.clone(),
+    };
+    match cli.command {
+        Command::Init(a) => init::init(&data, &ctx, a),
+        Command::Import(a) => intake::import_files(&data, &ctx, a),
+        Command::List(a) => review::list(&data, &ctx, a),
+        Command::Show(a) => review::show(&data, &ctx, a),
+        Command::Forward(a) => review::bulk(&data, &ctx, Action::Forward, a),
+        Command::Approve(a) => review::bulk(&data, &ctx, Action::Approve, a),
+        Command::Reject(a) => review::reject(&data, &ctx, a),
+        Command::Issue(a) => passes::issue(&data, &ctx, a),
+        Command::Print(a) => passes::print(&data, &ctx, a),
+        Command::Sms(a) => passes::sms_outbox(&data, &ctx, a),
+        Command::Revoke(a) => passes::revoke(&data, &ctx, a),
+        Command::Audit(a) => review::audit(&data, &ctx, a),
+        Command::Bundle(a) => bundle::bundle(&data, &ctx, a),
+        Command::Keys(k) => match k.command {
+            KeysCommand::List => keys::keys_list(&data, &ctx),
+            KeysCommand::Rotate => keys::keys_rotate(&data, &ctx),
+            KeysCommand::Export(a) => keys::keys_export(&data, &ctx, a),
+        },
+        Command::Registry(r) => match r.command {
+            RegistryCommand::Show => registry::registry_show(&data, &ctx),
+            RegistryCommand::Load(a) => registry::registry_load(&data, &ctx, a),
+        },
+        Command::Policy(p) => match p.command {
+            PolicyCommand::Show => registry::policy_show(&data, &ctx),
+            PolicyCommand::Set(a) => registry::policy_set(&data, &ctx, a),
+        },
+    }
+}
+
+struct Ctx {
+    json: bool,
+    by: Option<String>,
+}
+
+impl Ctx {
+    /// Who is acting, for the audit trail.
+    fn actor(&self) -> Result<String> {
+        self.by
+            .clone()
+            .or_else(|| whoami::username().ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| anyhow!("无法确定操作人：请用 --by 指定（或设置 ISSUER_OPERATOR）"))
+    }
+
+    fn print_json(&self, value: &impl Serialize) -> Result<()> {
+        println!("{}", serde_json::to_string_pretty(value)?);
+        Ok(())
+    }
+}
+
+fn policy(store: &Store) -> Result<Policy> {
+    match store.meta("policy")? {
+        Some(text) => serde_json::from_str(&text).context("数据库中的策略 (policy) 无法读取"),
+        None => Ok(Policy::default()),
+    }
+}
+
+fn issuer_id(store: &Store) -> Result<String> {
+    store
+        .meta("issuer")?
+        .ok_or_else(|| anyhow!("数据库中缺少签发机构标识：数据目录未完整初始化"))
+}

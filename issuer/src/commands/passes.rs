@@ -1,0 +1,304 @@
+//! Issued passes: issuing (signing and writing the files), revoking, printing a batch and the SMS
+//! outbox.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use checkpass::keys::KeyRole;
+use checkpass::pass::Serial;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cli::{FormatArg, IssueArgs, IssuedSelection, PrintArgs, RevokeArgs, SmsArgs};
+use crate::issuing;
+use crate::keyring;
+use crate::render::Formats;
+use crate::store::{Application, ListFilter, Store};
+use crate::workflow::{self, Action, Status};
+
+use super::keys::{active_key, unlock};
+use super::review::{find_app, listed};
+use super::{issuer_id, Ctx, DataDir};
+
+/// The issued, unrevoked passes `which` names, in serial order; a revoked or unissued one
+/// named by id is an error.
+fn issued_apps(store: &Store, which: &IssuedSelection) -> Result<Vec<Application>> {
+    let mut apps = if which.all {
+        store.list(&ListFilter {
+            status: Some(Status::Issued),
+            district: which.district,
+            plate: None,
+        })?
+    } else {
+        let mut apps = Vec::new();
+        for id in &which.ids {
+            let app = find_app(store, id)?;
+            match app.status {
+                Status::Issued => apps.push(app),
+                Status::Revoked => bail!("申请 {} 的通行证已撤销", app.data.app_no),
+                other => bail!(
+                    "申请 {} 尚未签发通行证（当前状态：{}）",
+                    app.data.app_no,
+                    other.label_zh()
+                ),
+            }
+        }
+        apps
+    };
+    apps.sort_by_key(|a| a.pass.as_ref().map(|p| p.serial));
+    apps.dedup_by_key(|a| a.pass.as_ref().map(|p| p.serial));
+    Ok(apps)
+}
+
+/// The pass sheets of `apps` (those with a pass).
+fn sheets_of(store: &Store, apps: &[Application]) -> Result<Vec<crate::render::PassSheet>> {
+    let checkpoints = store.checkpoints()?;
+    let issuer = issuer_id(store)?;
+    let issuer_name = store.meta("issuer_name")?.unwrap_or(issuer);
+    Ok(apps
+        .iter()
+        .filter_map(|app| {
+            let pass = app.pass.as_ref()?;
+            Some(issuing::sheet_data(app, pass, &checkpoints, &issuer_name))
+        })
+        .collect())
+}
+
+pub(super) fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCode> {
+    let store = data.open()?;
+    let apps = issued_apps(&store, &args.which)?;
+    if apps.is_empty() {
+        bail!("没有可打印的通行证（已签发且未撤销）");
+    }
+    let sheets = sheets_of(&store, &apps)?;
+    let pdf = crate::render::print_pdf(&sheets).context("生成打印文件失败")?;
+    // Readable by the operator only: the sheets carry names and masked ID numbers.
+    keyring::write_atomic(&args.out, &pdf, 0o600, true)?;
+    if ctx.json {
+        ctx.print_json(&json!({
+            "out": args.out,
+            "pages": sheets.len(),
+            "serials": sheets.iter().map(|s| &s.serial).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        println!(
+            "已将 {} 张通行证写入 {}（每页一张，A5）",
+            sheets.len(),
+            args.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Header of the SMS outbox: the two columns SMS gateways' batch upload takes first, then
+/// what the operator needs to trace a message back.
+const SMS_HEADER: [&str; 4] = ["手机号码", "短信内容", "申请编号", "通行证编号"];
+
+pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<ExitCode> {
+    let store = data.open()?;
+    let since = match &args.since {
+        Some(t) => Some(checkpass::time::parse_cst(t).ok_or_else(|| {
+            anyhow!("--since 的时间 “{t}” 无法识别，应为 “2022-03-12 08:00” 的形式")
+        })?),
+        None => None,
+    };
+    let apps: Vec<Application> = issued_apps(&store, &args.which)?
+        .into_iter()
+        .filter(|a| match (since, &a.pass) {
+            (Some(t), Some(p)) => p.issued_at >= t,
+            _ => true,
+        })
+        .collect();
+    if apps.is_empty() {
+        bail!("没有需要发送短信的通行证（已签发且未撤销）");
+    }
+    let sheets = sheets_of(&store, &apps)?;
+    // UTF-8 with a byte-order mark: Excel (and the gateways' Excel templates) read it right.
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record(SMS_HEADER)?;
+    for (app, sheet) in apps.iter().zip(&sheets) {
+        w.write_record([
+            app.data.mobile.as_str(),
+            &crate::render::sms_text(sheet),
+            &app.data.app_no,
+            &sheet.serial,
+        ])?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow!("{e}"))?;
+    // Owner-only: the outbox holds the drivers' phone numbers.
+    keyring::write_atomic(&args.out, &bytes, 0o600, true)?;
+    if ctx.json {
+        ctx.print_json(&json!({ "out": args.out, "messages": sheets.len() }))?;
+    } else {
+        println!("已导出 {} 条短信到 {}", sheets.len(), args.out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- issue
+
+#[derive(Serialize)]
+struct IssuedPass {
+    app_no: String,
+    serial: String,
+    dir: PathBuf,
+    /// False when the application already had its pass (issuing is idempotent).
+    new: bool,
+    /// The pass was revoked: it is reported, but no file of it is written again.
+    revoked: bool,
+}
+
+fn formats(args: &[FormatArg]) -> Formats {
+    if args.contains(&FormatArg::All) {
+        return Formats::all();
+    }
+    let png = args.contains(&FormatArg::Png);
+    Formats {
+        qr_png: png,
+        qr_svg: args.contains(&FormatArg::Svg),
+        sheet_pdf: args.contains(&FormatArg::Pdf),
+        sheet_png: png,
+    }
+}
+
+pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCode> {
+    let actor = ctx.actor()?;
+    let mut store = data.open()?;
+    let formats = formats(&args.formats);
+    let passes_dir = data.passes();
+    std::fs::create_dir_all(&passes_dir)
+        .with_context(|| format!("无法创建 {}", passes_dir.display()))?;
+
+    // One issuing process at a time per data directory; a second one waits, then finds the
+    // work done. (Correctness does not depend on it: reservations and the final update are
+    // transactional. It only avoids rendering the same passes twice.)
+    let lock = File::create(data.issue_lock())
+        .with_context(|| format!("无法创建 {}", data.issue_lock().display()))?;
+    if lock.try_lock().is_err() {
+        eprintln!("另一个 issuer 进程正在签发，等待其完成…");
+        lock.lock().context("无法获得签发锁")?;
+    }
+    issuing::remove_stale_temps(&passes_dir)?;
+
+    let checkpoints = store.checkpoints()?;
+    let issuer = issuer_id(&store)?;
+    let issuer_name = store.meta("issuer_name")?.unwrap_or_else(|| issuer.clone());
+    let started = Instant::now();
+    let mut out = Vec::new();
+
+    // A single application that already has its pass: give the same pass back.
+    if let Some(id) = &args.id {
+        let app = find_app(&store, id)?;
+        if let (Some(pass), Status::Issued | Status::Revoked) = (&app.pass, app.status) {
+            let revoked = app.status == Status::Revoked;
+            let dir = if revoked {
+                // A revoked pass is never printed again.
+                issuing::pass_dir(&passes_dir, pass.serial)
+            } else {
+                // Rewrite whatever of the requested files is missing (a deleted folder, or an
+                // earlier run with fewer formats); the pass itself is never signed again.
+                let sheet = issuing::sheet_data(&app, pass, &checkpoints, &issuer_name);
+                let dir = issuing::write_pass_dir(&passes_dir, &sheet, pass.serial, formats)?;
+                issuing::sync_dir(&passes_dir)?;
+                dir
+            };
+            out.push(IssuedPass {
+                app_no: app.data.app_no.clone(),
+                serial: pass.serial.to_string(),
+                dir,
+                new: false,
+                revoked,
+            });
+            return report_issued(ctx, &out, started);
+        }
+        if app.status != Status::Approved {
+            workflow::transition(&app.data.app_no, app.status, Action::Issue)?;
+        }
+    }
+
+    // Argon2 once per process.
+    let passphrase = keyring::passphrase(false)?;
+    let record = active_key(&store, KeyRole::Signing)?;
+    let key = unlock(data, &record, KeyRole::Signing, &passphrase)?;
+    let job = issuing::Job {
+        key: &key,
+        kid: &record.kid,
+        issuer: &issuer,
+        issuer_name: &issuer_name,
+        checkpoints: &checkpoints,
+        passes_dir: &passes_dir,
+        formats,
+        actor: &actor,
+        batch: args.batch.max(1),
+        workers: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+    };
+    let (done, timings) = match &args.id {
+        Some(id) => {
+            let app_no = find_app(&store, id)?.data.app_no;
+            issuing::issue_one(&mut store, &job, &app_no)?
+        }
+        None => issuing::issue_all(&mut store, &job)?,
+    };
+    out.extend(done.into_iter().map(|d| IssuedPass {
+        app_no: d.app_no,
+        serial: d.serial.to_string(),
+        dir: d.dir,
+        new: true,
+        revoked: false,
+    }));
+    if ctx.json {
+        ctx.print_json(&json!({
+            "passes": out,
+            "elapsed_secs": started.elapsed().as_secs_f64(),
+            "timings": timings,
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    report_issued(ctx, &out, started)
+}
+
+fn report_issued(ctx: &Ctx, out: &[IssuedPass], started: Instant) -> Result<ExitCode> {
+    let secs = started.elapsed().as_secs_f64();
+    if ctx.json {
+        ctx.print_json(&json!({ "passes": out, "elapsed_secs": secs }))?;
+    } else {
+        for p in out {
+            let what = if p.new {
+                "已签发"
+            } else if p.revoked {
+                "已撤销（不再生成文件）"
+            } else {
+                "已签发过（同一张通行证）"
+            };
+            println!("{what} {} → {}  {}", p.app_no, p.serial, p.dir.display());
+        }
+        let new = out.iter().filter(|p| p.new).count();
+        let rate = if secs > 0.0 { new as f64 / secs } else { 0.0 };
+        println!("新签发 {new} 张，用时 {secs:.2} 秒（{rate:.0} 张/秒）");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn revoke(data: &DataDir, ctx: &Ctx, args: RevokeArgs) -> Result<ExitCode> {
+    let actor = ctx.actor()?;
+    if args.reason.trim().is_empty() {
+        bail!("撤销理由不能为空");
+    }
+    let serial: Serial = args
+        .serial
+        .parse()
+        .map_err(|e| anyhow!("通行证编号 {} 无效：{e}", args.serial))?;
+    let mut store = data.open()?;
+    let app = store.revoke(serial, args.reason.trim(), &actor, crate::clock::now())?;
+    if ctx.json {
+        ctx.print_json(&listed(&app))?;
+    } else {
+        println!("已撤销通行证 {serial}（申请 {}）。请导出新的信任包分发给检查站：issuer bundle --out FILE", app.data.app_no);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,167 @@
+//! The districts and checkpoints, and the verification policy, after init.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use checkpass::bundle::Policy;
+use serde_json::json;
+
+use crate::cli::{PolicySetArgs, RegistryLoadArgs};
+use crate::import;
+use crate::store::{Checkpoint, District};
+
+use super::{policy, Ctx, DataDir};
+
+/// The district and checkpoint tables from the given files (empty for a file not given).
+pub(super) fn read_registry_files(
+    districts: Option<&Path>,
+    checkpoints: Option<&Path>,
+) -> Result<(Vec<District>, Vec<Checkpoint>)> {
+    Ok((
+        districts
+            .map(import::read_districts)
+            .transpose()?
+            .unwrap_or_default(),
+        checkpoints
+            .map(import::read_checkpoints)
+            .transpose()?
+            .unwrap_or_default(),
+    ))
+}
+
+pub(super) fn registry_show(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
+    let store = data.open()?;
+    let districts = store.districts()?;
+    let checkpoints = store.checkpoints()?;
+    if ctx.json {
+        ctx.print_json(&json!({ "districts": districts, "checkpoints": checkpoints }))?;
+    } else {
+        println!("区划 {} 个：", districts.len());
+        for d in &districts {
+            println!("  {}  {}  {}", d.code, d.name, d.contact);
+        }
+        println!("检查站 {} 个：", checkpoints.len());
+        for c in &checkpoints {
+            println!("  {}  {}  区划 {}  {}", c.code, c.name, c.district, c.road);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn registry_load(data: &DataDir, ctx: &Ctx, args: RegistryLoadArgs) -> Result<ExitCode> {
+    let actor = ctx.actor()?;
+    let mut store = data.open()?;
+    let (districts, checkpoints) =
+        read_registry_files(args.districts.as_deref(), args.checkpoints.as_deref())?;
+    let now = crate::clock::now();
+    let (districts_used, checkpoints_used) = store.codes_in_use(now)?;
+    let mut lost = Vec::new();
+    if args.districts.is_some() {
+        let kept: HashSet<u32> = districts.iter().map(|d| d.code).collect();
+        lost.extend(
+            districts_used
+                .iter()
+                .filter(|c| !kept.contains(c))
+                .map(|c| format!("区划 {c}")),
+        );
+    }
+    if args.checkpoints.is_some() {
+        let kept: HashSet<&str> = checkpoints.iter().map(|c| c.code.as_str()).collect();
+        lost.extend(
+            checkpoints_used
+                .iter()
+                .filter(|c| !kept.contains(c.as_str()))
+                .map(|c| format!("检查站 {c}")),
+        );
+    }
+    if !lost.is_empty() {
+        bail!(
+            "新表缺少仍在使用的编码：{}（尚未到期的申请或通行证引用了它们）；未做任何修改 / \
+             the new files drop codes that live applications or passes still use; nothing changed",
+            lost.join("、")
+        );
+    }
+    store.load_registry(&districts, &checkpoints, &actor, now)?;
+    if ctx.json {
+        ctx.print_json(&json!({
+            "districts": args.districts.as_ref().map(|_| districts.len()),
+            "checkpoints": args.checkpoints.as_ref().map(|_| checkpoints.len()),
+        }))?;
+    } else {
+        if args.districts.is_some() {
+            println!("已载入区划 {} 个", districts.len());
+        }
+        if args.checkpoints.is_some() {
+            println!("已载入检查站 {} 个", checkpoints.len());
+        }
+        println!("新表随下一个信任包下发（issuer bundle --out FILE）");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_policy(ctx: &Ctx, p: &Policy) -> Result<()> {
+    if ctx.json {
+        return ctx.print_json(p);
+    }
+    println!("核酸采样最长 {} 小时", p.max_test_age_secs / 3600);
+    println!("允许时钟误差 {} 分钟", p.clock_skew_secs / 60);
+    println!("信任包过期 {} 小时", p.max_bundle_age_secs / 3600);
+    println!("重复扫码判定 {} 分钟", p.repeat_window_secs / 60);
+    println!("通行证最长有效 {} 小时", p.max_validity_secs / 3600);
+    Ok(())
+}
+
+pub(super) fn policy_show(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
+    let store = data.open()?;
+    print_policy(ctx, &policy(&store)?)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Bounds of each policy item: (name, least, most). Outside them a checkpoint would turn
+/// away everyone (zero) or stop protecting anything (weeks).
+const POLICY_BOUNDS: [(&str, u32, u32); 5] = [
+    ("--max-test-age-hours", 1, 14 * 24),
+    ("--clock-skew-minutes", 0, 60),
+    ("--max-bundle-age-hours", 1, 14 * 24),
+    ("--repeat-window-minutes", 0, 24 * 60),
+    ("--max-validity-hours", 1, 31 * 24),
+];
+
+pub(super) fn policy_set(data: &DataDir, ctx: &Ctx, args: PolicySetArgs) -> Result<ExitCode> {
+    let actor = ctx.actor()?;
+    let mut store = data.open()?;
+    let old = policy(&store)?;
+    let mut new = old;
+    let items = [
+        (args.max_test_age_hours, &mut new.max_test_age_secs, 3600),
+        (args.clock_skew_minutes, &mut new.clock_skew_secs, 60),
+        (
+            args.max_bundle_age_hours,
+            &mut new.max_bundle_age_secs,
+            3600,
+        ),
+        (args.repeat_window_minutes, &mut new.repeat_window_secs, 60),
+        (args.max_validity_hours, &mut new.max_validity_secs, 3600),
+    ];
+    for ((value, slot, unit), (name, least, most)) in items.into_iter().zip(POLICY_BOUNDS) {
+        if let Some(v) = value {
+            if !(least..=most).contains(&v) {
+                bail!("{name} 应在 {least} 到 {most} 之间，收到 {v} / {name} must be {least}..={most}, got {v}");
+            }
+            *slot = i64::from(v) * unit;
+        }
+    }
+    store.set_policy(
+        &serde_json::to_string(&old)?,
+        &serde_json::to_string(&new)?,
+        &actor,
+        crate::clock::now(),
+    )?;
+    if !ctx.json {
+        println!("策略已更新，随下一个信任包下发（issuer bundle --out FILE）：");
+    }
+    print_policy(ctx, &new)?;
+    Ok(ExitCode::SUCCESS)
+}
