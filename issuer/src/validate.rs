@@ -36,6 +36,22 @@ pub enum Column {
 }
 
 impl Column {
+    /// Columns of codes and numbers, where full-width characters typed with a Chinese input
+    /// method ("鲁Ｋ１２３４５", "C201，C101") mean their ASCII twins.
+    fn holds_codes(self) -> bool {
+        matches!(
+            self,
+            Column::AppNo
+                | Column::District
+                | Column::Plate
+                | Column::Trailer
+                | Column::DriverId
+                | Column::Mobile
+                | Column::Occupants
+                | Column::Route
+        )
+    }
+
     pub const ALL: [Column; 18] = [
         Column::AppNo,
         Column::ApplicantType,
@@ -132,10 +148,16 @@ pub struct RawRow {
 
 impl RawRow {
     fn text(&self, column: Column) -> String {
-        self.cells
+        let text = self
+            .cells
             .get(&column)
             .map(Cell::as_text)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if column.holds_codes() {
+            half_width(&text)
+        } else {
+            text
+        }
     }
 
     /// The application number, for listing a bad row even when other cells are unreadable.
@@ -415,6 +437,17 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
     }
 }
 
+/// Full-width ASCII forms (U+FF01..U+FF5E) and the ideographic space as their ASCII twins.
+fn half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect()
+}
+
 /// Plates are compared in upper case without spaces ("鲁k 12345" is "鲁K12345").
 pub fn normalize_plate(text: &str) -> String {
     text.chars()
@@ -592,6 +625,33 @@ mod tests {
         assert_eq!(app.route, vec!["C201", "C101"]);
         assert_eq!(app.trailer, None);
         assert_eq!(format_cst(app.start_at), "2022-03-12 19:00");
+    }
+
+    #[test]
+    fn full_width_codes_read_as_ascii() {
+        let mut row = good_row();
+        for (column, value) in [
+            (Column::Plate, "鲁ＫＰ２０ＸＬ"),
+            (Column::Trailer, "鲁Ｆ１９６５挂"),
+            (Column::DriverId, "３２０１０２１９９２１０１５６６５７"),
+            (Column::Mobile, "１８６３５０１３３３１"),
+            (Column::Occupants, "２"),
+            (Column::Route, "Ｃ２０１，Ｃ１０１"),
+            (Column::District, "３７１００３"),
+        ] {
+            row.cells.insert(column, Cell::Text(value.to_string()));
+        }
+        let app = validate_row(&row, &rules()).unwrap();
+        assert_eq!(app.plate, "鲁KP20XL");
+        assert_eq!(app.trailer.as_deref(), Some("鲁F1965挂"));
+        assert_eq!(app.driver_id, "320102199210156657");
+        assert_eq!(app.mobile, "18635013331");
+        assert_eq!(app.occupants, 2);
+        assert_eq!(app.route, vec!["C201", "C101"]);
+        assert_eq!(app.district, 371003);
+        // Free text keeps what was typed.
+        let app = validate_row(&with(Column::Cargo, "钢材（Ｑ２３５）"), &rules()).unwrap();
+        assert_eq!(app.cargo, "钢材（Ｑ２３５）");
     }
 
     #[test]
