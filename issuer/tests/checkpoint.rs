@@ -1,0 +1,157 @@
+//! End to end across the two programs: the issuer binary imports, approves and issues the
+//! sample applications and exports its public keys and trust bundle; a checkpoint set up the
+//! way `verifier init` sets one up (the exported root key pinned, the bundle installed) reads
+//! the printed pass sheet — as rendered, and as a dim, soft, tilted phone photo of it — with
+//! the verifier's decoder and gets the verdicts an officer should see. A revocation reaches
+//! the checkpoint through the next bundle.
+
+mod common;
+
+use checkpass::keys::{parse_public_key_file, KeyRole};
+use checkpass::verdict::Level;
+use common::*;
+use image::GrayImage;
+use verifier::decode::FrameDecoder;
+use verifier::engine::Engine;
+
+/// The sample applications travel in March 2022: the issuer runs on 2022-03-12 09:00 and the
+/// checkpoint checks on 2022-03-13 08:00 (UTC+8).
+const ISSUER_NOW: &str = "2022-03-12T09:00:00+08:00";
+const CHECKED_AT: i64 = 1_647_129_600;
+
+fn at_sample_time(env: &Env, args: &[&str]) -> String {
+    let out = env
+        .command(args)
+        .env("ISSUER_NOW", ISSUER_NOW)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "issuer {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// What a phone camera makes of a printed sheet: smaller, tilted, soft and dim.
+fn phone_photo(sheet: &GrayImage) -> GrayImage {
+    let small = image::imageops::resize(
+        sheet,
+        sheet.width() * 7 / 10,
+        sheet.height() * 7 / 10,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut photo =
+        GrayImage::from_pixel(small.width() + 80, small.height() + 80, image::Luma([90]));
+    // A slight tilt: each row shifted a little more to the right.
+    for (x, y, p) in small.enumerate_pixels() {
+        let shift = y / 40;
+        // Dim: white paper reads as light gray in a cab.
+        let v = 60 + u32::from(p.0[0]) * 150 / 255;
+        photo.put_pixel(x + 40 + shift.min(39), y + 40, image::Luma([v as u8]));
+    }
+    image::imageops::blur(&photo, 1.2)
+}
+
+fn the_one_text(decoder: &FrameDecoder, frame: &GrayImage) -> String {
+    let codes = decoder.decode(frame);
+    assert_eq!(codes.len(), 1, "QR codes found");
+    codes[0].text.clone()
+}
+
+#[test]
+fn issued_sheets_scan_at_a_checkpoint_and_a_revocation_reaches_it() {
+    // Every step on the sample's clock, init too: a key made today would not be valid for a
+    // pass issued in 2022.
+    let env = Env::new();
+    at_sample_time(&env, &["init"]);
+    let applications = samples().join("applications.xlsx");
+    let out = env
+        .command(&["import", applications.to_str().unwrap()])
+        .env("ISSUER_NOW", ISSUER_NOW)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "imported with the bad rows refused"
+    );
+    at_sample_time(&env, &["forward", "--all"]);
+    at_sample_time(&env, &["approve", "--all"]);
+    at_sample_time(&env, &["issue", "--all", "--formats", "png"]);
+
+    // The checkpoint pins the exported root key, as `verifier init --root-key` does.
+    let keys = env.path("public-keys");
+    at_sample_time(&env, &["keys", "export", "--out", keys.to_str().unwrap()]);
+    let (root, role) =
+        parse_public_key_file(&std::fs::read_to_string(keys.join("root.pub")).unwrap()).unwrap();
+    assert_eq!(role, KeyRole::Root);
+    let bundle = env.path("bundle-1.cose");
+    at_sample_time(&env, &["bundle", "--out", bundle.to_str().unwrap()]);
+    let checkpoint_dir = env.path("checkpoint");
+    let mut engine = Engine::init(&checkpoint_dir, root, "C101", Some("E2E")).unwrap();
+    engine
+        .install_bundle(&std::fs::read(&bundle).unwrap())
+        .unwrap();
+
+    // SQ003-0001: C201 → C101, valid 2022-03-12 19:00 to 2022-03-14 19:00.
+    let shown = env.json(&["show", "SQ003-0001"]);
+    let serial = shown["pass"]["serial"].as_str().unwrap().to_string();
+    let sheet = image::open(env.data().join("passes").join(&serial).join("pass.png"))
+        .unwrap()
+        .to_luma8();
+    let decoder = FrameDecoder::new();
+    let text = the_one_text(&decoder, &sheet);
+    assert_eq!(text, shown["pass"]["qr_text"].as_str().unwrap());
+    assert_eq!(the_one_text(&decoder, &phone_photo(&sheet)), text);
+
+    let checked = engine.check_text_at(&text, CHECKED_AT, "C101").unwrap();
+    assert_eq!(
+        checked.verdict.level(),
+        Level::Green,
+        "{:?}",
+        checked.verdict.reasons
+    );
+    let view = checked.verdict.view.expect("the officer's facts");
+    assert_eq!(view.plate, "鲁KP20XL");
+    assert_eq!(view.driver_name, "邓丽伟");
+    // The full ID number never reaches the checkpoint.
+    assert!(!format!("{view:?}").contains("320102199210156657"));
+
+    // The same sheet at a checkpoint off its route: amber, not green.
+    let off_route = engine
+        .check_text_at(&text, CHECKED_AT + 600, "C105")
+        .unwrap();
+    assert_eq!(off_route.verdict.level(), Level::Amber);
+
+    // One changed character of the QR text is never green.
+    let mut forged = text.clone().into_bytes();
+    let i = forged.len() / 2;
+    forged[i] = if forged[i] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let checked = engine
+        .check_text_at(&forged, CHECKED_AT + 1200, "C101")
+        .unwrap();
+    assert_eq!(checked.verdict.level(), Level::Red);
+
+    // Revoked at the city; the next bundle makes the checkpoint refuse the same sheet.
+    at_sample_time(&env, &["revoke", &serial, "--reason", "驾驶员变更"]);
+    let bundle2 = env.path("bundle-2.cose");
+    at_sample_time(&env, &["bundle", "--out", bundle2.to_str().unwrap()]);
+    engine
+        .install_bundle(&std::fs::read(&bundle2).unwrap())
+        .unwrap();
+    let checked = engine
+        .check_text_at(&text, CHECKED_AT + 1800, "C101")
+        .unwrap();
+    assert_eq!(checked.verdict.level(), Level::Red);
+    assert!(
+        checked.verdict.codes().contains(&"REVOKED"),
+        "{:?}",
+        checked.verdict.codes()
+    );
+    // An older bundle is refused now that a newer one is installed.
+    assert!(engine
+        .install_bundle(&std::fs::read(&bundle).unwrap())
+        .is_err());
+}
