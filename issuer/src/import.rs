@@ -301,6 +301,14 @@ fn bad_registry_row(path: &str, row: usize, what: &str) -> ImportError {
     }
 }
 
+/// A six-digit district code in the column `column` of a registry row.
+fn district_code(path: &str, row: usize, column: &str, text: &str) -> Result<u32, ImportError> {
+    text.parse::<u32>()
+        .ok()
+        .filter(|c| (100_000..=999_999).contains(c))
+        .ok_or_else(|| bad_registry_row(path, row, &format!("{column}“{text}”不是6位数字")))
+}
+
 /// A registry file's name for messages, and its bytes.
 fn read_whole(path: &Path) -> Result<(String, Vec<u8>), ImportError> {
     let name = path.display().to_string();
@@ -326,13 +334,7 @@ pub fn parse_districts(path: &str, bytes: &[u8]) -> Result<Vec<District>, Import
     )?
     .into_iter()
     .map(|(row, f)| {
-        let code = f[0]
-            .parse::<u32>()
-            .ok()
-            .filter(|c| (100_000..=999_999).contains(c))
-            .ok_or_else(|| {
-                bad_registry_row(path, row, &format!("区划代码“{}”不是6位数字", f[0]))
-            })?;
+        let code = district_code(path, row, "区划代码", &f[0])?;
         if f[1].is_empty() {
             return Err(bad_registry_row(path, row, "缺少名称"));
         }
@@ -369,13 +371,7 @@ pub fn parse_checkpoints(path: &str, bytes: &[u8]) -> Result<Vec<Checkpoint>, Im
                     &format!("检查站编码“{}”无效", f[0]),
                 ));
             }
-            let district = f[2]
-                .parse::<u32>()
-                .ok()
-                .filter(|c| (100_000..=999_999).contains(c))
-                .ok_or_else(|| {
-                    bad_registry_row(path, row, &format!("所属区市“{}”不是6位数字", f[2]))
-                })?;
+            let district = district_code(path, row, "所属区市", &f[2])?;
             if f[1].is_empty() {
                 return Err(bad_registry_row(path, row, "缺少名称"));
             }
