@@ -35,6 +35,12 @@ pub enum ImportError {
         row: u64,
         message: String,
     },
+    #[error("{path} 第{row}行：{message}")]
+    BadRegistryRow {
+        path: String,
+        row: usize,
+        message: String,
+    },
     #[error("{path} 是空文件，没有表头")]
     Empty { path: String },
     #[error("{path} 的表头缺少列：{}（表头应与样例申请表一致）", .missing.join("、"))]
@@ -294,9 +300,9 @@ fn read_registry(
 
 /// A registry row that cannot be used.
 fn bad_registry_row(path: &str, row: usize, what: &str) -> ImportError {
-    ImportError::Csv {
+    ImportError::BadRegistryRow {
         path: path.to_string(),
-        row: row as u64,
+        row,
         message: what.to_string(),
     }
 }
@@ -388,6 +394,21 @@ pub fn parse_checkpoints(path: &str, bytes: &[u8]) -> Result<Vec<Checkpoint>, Im
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_registry_row_is_named_by_file_row_and_value() {
+        let districts = "区划代码,名称,负责人,联系电话,邮箱\n371002,环翠区,,,\n37100,文登区,,,\n";
+        let err = parse_districts("d.csv", districts.as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), "d.csv 第3行：区划代码“37100”不是6位数字");
+        let checkpoints =
+            "编码,名称,所属区市,道路\nC101,威海收费站,371002,G1813\nC1-2,桥头,371002,\n\
+                           C103,文登收费站,3710O3,\n";
+        let err = parse_checkpoints("c.csv", checkpoints.as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), "c.csv 第3行：检查站编码“C1-2”无效");
+        let fixed = checkpoints.replace("C1-2", "C102");
+        let err = parse_checkpoints("c.csv", fixed.as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), "c.csv 第4行：所属区市“3710O3”不是6位数字");
+    }
 
     const HEADER: &str = "申请编号,申请人类型,所属区市,车牌号,挂车号,驾驶人员姓名,身份证号,联系方式,随车人员数,货物类别,货物名称,起运地点,运送地点,拟通行开始时间,拟通行结束时间,拟通行路线,核酸采样时间,核酸检测结果";
 
