@@ -5,6 +5,14 @@
 //! they work on: `init`, `intake` (import), `review` (list, show, audit, forward, approve,
 //! reject), `passes` (issue, revoke, print, sms), `keys`, `bundle`, `registry` (and policy).
 
+mod bundle;
+mod init;
+mod intake;
+mod keys;
+mod passes;
+mod registry;
+mod review;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,14 +23,6 @@ use serde::Serialize;
 use crate::cli::{Cli, Command, KeysCommand, PolicyCommand, RegistryCommand};
 use crate::store::Store;
 use crate::workflow::Action;
-
-mod bundle;
-mod init;
-mod intake;
-mod keys;
-mod passes;
-mod registry;
-mod review;
 
 /// Exit status of an import that stored the good rows but refused some.
 pub const EXIT_ROWS_REFUSED: u8 = 2;
