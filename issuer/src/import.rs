@@ -155,7 +155,24 @@ fn read_csv(name: &str, text: &str) -> Result<Grid, ImportError> {
     Ok(grid)
 }
 
+/// The most rows and columns an application sheet may use: far more than any day's
+/// applications, and small enough that a file naming a cell at XFD1048576 cannot make the
+/// import allocate a dense grid of billions of cells.
+const MAX_ROWS: u32 = 200_000;
+const MAX_COLUMNS: u32 = 256;
+
 fn read_workbook(name: &str, bytes: &[u8]) -> Result<Grid, ImportError> {
+    let broken = |message: String| ImportError::Workbook {
+        path: name.to_string(),
+        message,
+    };
+    // The parser is a third party's and the file anyone's: a panic in it (debug builds check
+    // arithmetic overflow on damaged cell references) is a damaged file, not a crash.
+    std::panic::catch_unwind(|| read_workbook_unguarded(name, bytes))
+        .unwrap_or_else(|_| Err(broken("文件已损坏，无法解析".into())))
+}
+
+fn read_workbook_unguarded(name: &str, bytes: &[u8]) -> Result<Grid, ImportError> {
     let err = |e: calamine::Error| ImportError::Workbook {
         path: name.to_string(),
         message: e.to_string(),
@@ -170,6 +187,9 @@ fn read_workbook(name: &str, bytes: &[u8]) -> Result<Grid, ImportError> {
         .ok_or_else(|| ImportError::Empty {
             path: name.to_string(),
         })?;
+    if let calamine::Sheets::Xlsx(xlsx) = &mut book {
+        return xlsx_grid(name, xlsx, &sheet);
+    }
     let range = book.worksheet_range(&sheet).map_err(err)?;
     let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
@@ -184,6 +204,44 @@ fn read_workbook(name: &str, bytes: &[u8]) -> Result<Grid, ImportError> {
         })
         .collect();
     Ok(grid)
+}
+
+/// The rows of an xlsx sheet that hold cells, read cell by cell (calamine's range would be
+/// dense over the cells' bounding box, whatever positions the file claims).
+fn xlsx_grid<RS: std::io::Read + std::io::Seek>(
+    name: &str,
+    xlsx: &mut calamine::Xlsx<RS>,
+    sheet: &str,
+) -> Result<Grid, ImportError> {
+    let err = |e: calamine::XlsxError| ImportError::Workbook {
+        path: name.to_string(),
+        message: e.to_string(),
+    };
+    let mut reader = xlsx.worksheet_cells_reader(sheet).map_err(err)?;
+    let mut rows: BTreeMap<u32, Vec<Cell>> = BTreeMap::new();
+    while let Some(cell) = reader.next_cell().map_err(err)? {
+        let (row, col) = cell.get_position();
+        if row >= MAX_ROWS || col >= MAX_COLUMNS {
+            return Err(ImportError::Workbook {
+                path: name.to_string(),
+                message: format!(
+                    "第{}行第{}列有内容，超出申请表的范围（最多 {MAX_ROWS} 行、{MAX_COLUMNS} 列）",
+                    u64::from(row) + 1,
+                    u64::from(col) + 1
+                ),
+            });
+        }
+        let cells = rows.entry(row).or_default();
+        let col = col as usize;
+        if cells.len() <= col {
+            cells.resize(col + 1, Cell::Empty);
+        }
+        cells[col] = cell_from_data(&Data::from(cell.get_value().clone()));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(row, cells)| (row as usize + 1, cells))
+        .collect())
 }
 
 fn cell_from_data(data: &Data) -> Cell {
@@ -394,6 +452,54 @@ pub fn parse_checkpoints(path: &str, bytes: &[u8]) -> Result<Vec<Checkpoint>, Im
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sheet with one cell far out (here the last cell Excel allows) is refused by its
+    /// position, without building a grid over the whole sheet.
+    #[test]
+    fn an_xlsx_cell_beyond_the_application_sheet_is_refused() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "申请编号").unwrap();
+        sheet.write_string(1_048_575, 16_383, "x").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let err = read_bytes("far.xlsx", &bytes).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "far.xlsx 不是可读的 Excel 文件：第1048576行第16384列有内容，超出申请表的范围（最多 200000 行、256 列）"
+        );
+    }
+
+    /// Damaged files of every kind give an error or rows, never a panic: every truncation of
+    /// the sample xlsx and CSVs (in steps), and single flipped bytes through them.
+    #[test]
+    fn damaged_application_files_never_panic() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples/weihai");
+        for name in [
+            "applications.xlsx",
+            "applications.csv",
+            "applications-gbk.csv",
+        ] {
+            let whole = std::fs::read(dir.join(name)).unwrap();
+            let step = (whole.len() / 300).max(1);
+            let mut cases: Vec<Vec<u8>> = (0..whole.len())
+                .step_by(step)
+                .map(|n| whole[..n].to_vec())
+                .collect();
+            for at in (0..whole.len()).step_by(step) {
+                let mut flipped = whole.clone();
+                flipped[at] ^= 0x5A;
+                cases.push(flipped);
+            }
+            for bytes in cases {
+                let len = bytes.len();
+                let outcome = std::panic::catch_unwind(|| read_bytes(name, &bytes).map(|_| ()));
+                assert!(
+                    outcome.is_ok(),
+                    "{name}: panicked on a damaged file of {len} bytes"
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_bad_registry_row_is_named_by_file_row_and_value() {
