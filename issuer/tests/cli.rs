@@ -172,10 +172,7 @@ fn xlsx_utf8_csv_and_gbk_csv_give_the_same_rows_and_reimport_adds_nothing() {
 #[test]
 fn workflow_with_who_and_when_and_illegal_transitions_refused() {
     let env = Env::init();
-    env.run(&[
-        "import",
-        samples().join("applications.csv").to_str().unwrap(),
-    ]);
+    env.import_sample();
     let err = env.fails(&["approve", "SQ003-0001"]);
     assert!(err.contains("不能批准") && err.contains("已提交"), "{err}");
     let err = env.fails(&["issue", "SQ003-0001"]);
@@ -287,10 +284,7 @@ fn issue_json(env: &Env, args: &[&str]) -> Vec<Value> {
 #[test]
 fn issuing_writes_every_file_and_is_idempotent() {
     let env = Env::init();
-    env.run(&[
-        "import",
-        samples().join("applications.csv").to_str().unwrap(),
-    ]);
+    env.import_sample();
     env.ok(&["forward", "SQ003-0001", "SQ083-0002"]);
     env.ok(&["approve", "SQ003-0001", "SQ083-0002"]);
 
@@ -383,10 +377,7 @@ fn read_root(env: &Env) -> checkpass::keys::PublicKey {
 #[test]
 fn keys_rotation_bundle_and_revocation() {
     let env = Env::init();
-    env.run(&[
-        "import",
-        samples().join("applications.csv").to_str().unwrap(),
-    ]);
+    env.import_sample();
     env.ok(&["forward", "--all"]);
     env.ok(&["approve", "SQ003-0001", "SQ083-0002"]);
     let a = issue_json(&env, &["SQ003-0001", "--formats", "svg"]);
@@ -771,10 +762,7 @@ fn registry_and_policy_change_after_init() {
     assert_eq!(shown["checkpoints"].as_array().unwrap().len(), 12);
     let districts = shown["districts"].as_array().unwrap().len();
     assert!(districts > 0);
-    env.run(&[
-        "import",
-        samples().join("applications.csv").to_str().unwrap(),
-    ]);
+    env.import_sample();
 
     // Without C101, which live applications use: refused, nothing changed.
     let original = std::fs::read_to_string(samples().join("checkpoints.csv")).unwrap();
@@ -895,10 +883,7 @@ fn registry_and_policy_change_after_init() {
 #[test]
 fn print_and_sms_outbox_take_the_issued_passes() {
     let env = Env::init();
-    env.run(&[
-        "import",
-        samples().join("applications.csv").to_str().unwrap(),
-    ]);
+    env.import_sample();
     let apps = ["SQ003-0001", "SQ083-0002", "SQ072-0004"];
     env.ok(&["forward", "--all"]);
     env.ok(&["approve", apps[0], apps[1], apps[2]]);
@@ -1005,10 +990,7 @@ fn print_and_sms_outbox_take_the_issued_passes() {
 fn a_closed_output_pipe_ends_the_issuer_quietly() {
     use std::os::unix::process::ExitStatusExt;
     let env = Env::init();
-    env.run(&[
-        "import",
-        samples().join("applications.csv").to_str().unwrap(),
-    ]);
+    env.import_sample();
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
     let out = env.command(&["list"]).stdout(writer).output().unwrap();

@@ -103,6 +103,20 @@ impl Env {
         })
     }
 
+    /// Imports the sample applications CSV: 40 rows stored, the 9 bad ones refused (exit 2).
+    pub fn import_sample(&self) {
+        let out = self.run(&[
+            "import",
+            samples().join("applications.csv").to_str().unwrap(),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Imports, forwards and approves everything in `file`.
     pub fn approve_all_from(&self, file: &Path) {
         let out = self.run(&["import", file.to_str().unwrap()]);
