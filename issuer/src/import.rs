@@ -69,11 +69,7 @@ pub struct Sheet {
 
 /// Reads an application file, deciding its kind from its first bytes rather than its name.
 pub fn read_file(path: &Path) -> Result<Sheet, ImportError> {
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
-        path: shown.clone(),
-        source,
-    })?;
+    let (shown, bytes) = read_whole(path)?;
     read_bytes(&shown, &bytes)
 }
 
@@ -373,7 +369,7 @@ fn district_code(path: &str, row: usize, column: &str, text: &str) -> Result<u32
         .ok_or_else(|| bad_registry_row(path, row, &format!("{column}“{text}”不是6位数字")))
 }
 
-/// A registry file's name for messages, and its bytes.
+/// A file's name for messages, and its bytes.
 fn read_whole(path: &Path) -> Result<(String, Vec<u8>), ImportError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
