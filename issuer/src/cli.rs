@@ -212,6 +212,20 @@ pub enum KeysCommand {
     Rotate,
     /// 导出公钥文件（含根公钥），供 verifier init --root-key 固定 (export public key files)
     Export(ExportArgs),
+    /// 宣告签发密钥泄露：下一个信任包起，检查站拒绝其签发的通行证 (declare a signing key stolen)
+    Revoke(KeyRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyRevokeArgs {
+    /// 密钥编号 (key id, as issuer keys list shows it)
+    pub kid: String,
+    /// 理由 (reason)
+    #[arg(long, required = true)]
+    pub reason: String,
+    /// 只作废此时间以后签发的通行证，如 "2022-03-12 08:00"；缺省为全部 (only passes signed from this time on; default: all)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Args)]

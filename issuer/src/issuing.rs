@@ -23,6 +23,12 @@ use crate::render::{self, Formats, PassSheet};
 use crate::store::{Application, PassRecord, Reservation, Signed, Store, ToSign, Which};
 use crate::validate::format_cst;
 
+/// When a pass issued at `issued_at` starts: the planned start, or its issue if that is later
+/// (a pass is never valid before it exists; checkpoints refuse one that claims so).
+pub fn valid_from(app: &Application, issued_at: i64) -> i64 {
+    app.data.start_at.max(issued_at)
+}
+
 /// Builds the pass an application is issued as.
 pub fn build_pass(app: &Application, serial: Serial, issuer: &str, issued_at: i64) -> Result<Pass> {
     let d = &app.data;
@@ -32,7 +38,7 @@ pub fn build_pass(app: &Application, serial: Serial, issuer: &str, issued_at: i6
         serial,
         issuer: issuer.to_string(),
         issued_at,
-        not_before: d.start_at,
+        not_before: valid_from(app, issued_at),
         expires_at: d.end_at,
         body: PassBody {
             district: d.district,
@@ -58,6 +64,7 @@ pub fn self_check(
     pass: &Pass,
     key: &SigningKey,
     checkpoints: &[Checkpoint],
+    policy: &Policy,
 ) -> Result<()> {
     let bundle = TrustBundle {
         sequence: 0,
@@ -65,12 +72,14 @@ pub fn self_check(
         issuer: pass.issuer.clone(),
         keys: vec![IssuerKey {
             public_key: key.public_key(),
+            // The key as the bundle will show it while this pass lasts (see `commands::bundle`).
             valid_from: pass.issued_at,
-            valid_to: pass.issued_at,
+            valid_to: pass.expires_at,
+            compromised_since: None,
         }],
         checkpoints: checkpoints.to_vec(),
         revoked: RevocationList::default(),
-        policy: Policy::default(),
+        policy: *policy,
     };
     let first = pass
         .body
@@ -128,7 +137,7 @@ pub fn sheet_data(
         origin: d.origin.clone(),
         destination: d.destination.clone(),
         route: d.route.iter().map(|c| (c.clone(), name_of(c))).collect(),
-        valid_from: format_cst(d.start_at),
+        valid_from: format_cst(valid_from(app, pass.issued_at)),
         valid_to: format_cst(d.end_at),
         test_sampled_at: format_cst(d.test_sampled_at),
         issuer_name: issuer_name.to_string(),
@@ -250,6 +259,8 @@ pub struct Job<'a> {
     pub issuer: &'a str,
     pub issuer_name: &'a str,
     pub checkpoints: &'a [Checkpoint],
+    /// The policy the checkpoints will judge the passes by (the self-check uses it).
+    pub policy: &'a Policy,
     pub passes_dir: &'a Path,
     pub formats: Formats,
     pub actor: &'a str,
@@ -286,7 +297,7 @@ fn signer<'a>(
     move |s: ToSign<'_>| {
         let pass = build_pass(s.app, s.serial, job.issuer, s.issued_at)?;
         let qr_text = checkpass::wire::issue_qr_text(&pass, job.key)?;
-        self_check(&qr_text, &pass, job.key, job.checkpoints)?;
+        self_check(&qr_text, &pass, job.key, job.checkpoints, job.policy)?;
         Ok(Signed {
             qr_text,
             kid: job.kid.to_string(),

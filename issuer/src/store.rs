@@ -19,7 +19,8 @@ use crate::validate::NewApplication;
 use crate::workflow::{self, Action, IllegalTransition, Status};
 
 /// Schema migrations, applied in order; `user_version` is the number applied so far.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE districts (
     code INTEGER PRIMARY KEY, name TEXT NOT NULL, contact TEXT NOT NULL,
@@ -87,7 +88,18 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-"#];
+"#,
+    r#"
+ALTER TABLE keys ADD COLUMN compromised_at INTEGER;
+ALTER TABLE keys ADD COLUMN compromised_since INTEGER;
+ALTER TABLE keys ADD COLUMN compromise_reason TEXT;
+CREATE TABLE foreign_revocations (
+    serial INTEGER PRIMARY KEY,
+    revoked_at INTEGER NOT NULL,
+    revoked_by TEXT NOT NULL,
+    reason TEXT NOT NULL);
+"#,
+];
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +113,10 @@ pub enum StoreError {
     NoSuchApplication(String),
     #[error("找不到通行证 {0}")]
     NoSuchPass(Serial),
+    #[error("找不到密钥 {0}（issuer keys list 列出全部密钥）")]
+    NoSuchKey(String),
+    #[error("{0} 是根密钥：根密钥泄露无法用信任包撤销，须生成新根密钥并在每个检查站重新固定（新的数据目录）")]
+    RootKeyCompromise(String),
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
     #[error("数据库中的数据损坏：{0}")]
@@ -184,6 +200,22 @@ pub struct KeyRecord {
     pub status: String,
     pub created_at: i64,
     pub retired_at: Option<i64>,
+    /// When the key was declared stolen (`issuer keys revoke`).
+    pub compromised_at: Option<i64>,
+    /// Passes it signed from this time on are refused ([`checkpass::bundle::COMPROMISED_ALWAYS`]:
+    /// all of them).
+    pub compromised_since: Option<i64>,
+    pub compromise_reason: Option<String>,
+}
+
+/// What `revoke` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoked {
+    /// A pass this store issued, now revoked.
+    Issued(Box<Application>),
+    /// A serial this store never issued (a forgery seen in the field), now on the list so the
+    /// checkpoints refuse it; the store will never issue it.
+    Foreign,
 }
 
 /// What happened to one good row on import.
@@ -401,6 +433,35 @@ fn next_counter(conn: &Connection, key: &str, first: u64) -> Result<u64> {
     };
     meta_set(conn, key, &(current + 1).to_string())?;
     Ok(current)
+}
+
+/// When an approved application can get its pass, as SQL over `a` (applications) with the time
+/// as parameter ?1 or ?4: not before the test it vouches for was taken (checkpoints refuse a
+/// pass that says so), and not once its window is over.
+const ISSUABLE_AT_1: &str = "a.test_sampled_at <= ?1 AND a.end_at > ?1";
+const ISSUABLE_AT_4: &str = "a.test_sampled_at <= ?4 AND a.end_at > ?4";
+
+/// Why an approved application gets no pass now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotIssuable {
+    /// Its test sample time is still to come: a later run issues it.
+    TestLater,
+    /// Its planned window has ended.
+    WindowOver,
+}
+
+/// The next serial to issue, skipping any that was revoked as a forgery before it was issued.
+fn next_serial(conn: &Connection) -> Result<Serial> {
+    loop {
+        let serial = next_counter(conn, "next_serial", 1)?;
+        let foreign: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM foreign_revocations WHERE serial = ?1)")?
+            .query_row([serial], |r| r.get(0))?;
+        if !foreign {
+            return Ok(Serial(serial));
+        }
+    }
 }
 
 impl Store {
@@ -799,7 +860,8 @@ impl Store {
 
     pub fn keys(&self) -> Result<Vec<KeyRecord>> {
         let mut stmt = self.conn.prepare(
-            "SELECT kid, role, public_key, file, status, created_at, retired_at FROM keys \
+            "SELECT kid, role, public_key, file, status, created_at, retired_at, \
+             compromised_at, compromised_since, compromise_reason FROM keys \
              ORDER BY role = 'signing', created_at, kid",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -811,9 +873,56 @@ impl Store {
                 status: r.get(4)?,
                 created_at: r.get(5)?,
                 retired_at: r.get(6)?,
+                compromised_at: r.get(7)?,
+                compromised_since: r.get(8)?,
+                compromise_reason: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Declares a signing key stolen: it is retired at once (if it was the active key, nothing is
+    /// signed until `keys rotate`), and the next bundle tells the checkpoints to refuse what it
+    /// signed from `since` on. Declaring it again can only move `since` earlier.
+    pub fn compromise_key(
+        &mut self,
+        kid: &str,
+        since: i64,
+        reason: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<KeyRecord> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let role: String = tx
+            .query_row("SELECT role FROM keys WHERE kid = ?1", [kid], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::NoSuchKey(kid.to_string()))?;
+        if role != "signing" {
+            return Err(StoreError::RootKeyCompromise(kid.to_string()));
+        }
+        tx.execute(
+            "UPDATE keys SET status = 'retired', retired_at = COALESCE(retired_at, ?2), \
+             compromised_at = COALESCE(compromised_at, ?2), \
+             compromised_since = MIN(COALESCE(compromised_since, ?3), ?3), \
+             compromise_reason = ?4 WHERE kid = ?1",
+            params![kid, now, since, reason],
+        )?;
+        let detail = if since == checkpass::bundle::COMPROMISED_ALWAYS {
+            format!("{kid}：全部通行证作废；{reason}")
+        } else {
+            format!(
+                "{kid}：{} 起签发的通行证作废；{reason}",
+                crate::validate::format_cst(since)
+            )
+        };
+        audit_detail(&tx, now, actor, "keys.revoke", &detail)?;
+        tx.commit()?;
+        self.keys()?
+            .into_iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| StoreError::NoSuchKey(kid.to_string()))
     }
 
     /// The latest expiry of any pass signed with `kid` (a retired key must stay in the bundle
@@ -851,9 +960,10 @@ impl Store {
                 "SELECT {APP_COLUMNS} FROM {APP_FROM} WHERE a.status = 'approved' \
                  AND (?1 IS NULL OR a.app_no = ?1) \
                  AND (?2 = 0 OR (?2 = 1 AND p.serial IS NOT NULL) OR (?2 = 2 AND p.serial IS NULL)) \
+                 AND (p.serial IS NOT NULL OR ({ISSUABLE_AT_4})) \
                  ORDER BY a.id LIMIT ?3"
             ))?
-            .query_map(params![only, kind, limit as i64], app_from_row)?
+            .query_map(params![only, kind, limit as i64, now], app_from_row)?
             .collect::<rusqlite::Result<_>>()?;
         let mut out = Vec::with_capacity(apps.len());
         for mut app in apps {
@@ -861,7 +971,7 @@ impl Store {
                 out.push(Reservation { app, pass });
                 continue;
             }
-            let serial = Serial(next_counter(&tx, "next_serial", 1)?);
+            let serial = next_serial(&tx)?;
             let signed = sign(ToSign {
                 app: &app,
                 serial,
@@ -889,6 +999,28 @@ impl Store {
         }
         tx.commit()?;
         Ok(out)
+    }
+
+    /// Approved applications without a pass that cannot be issued at `now`, and why.
+    pub fn not_issuable(&self, now: i64) -> Result<Vec<(String, NotIssuable)>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT a.app_no, a.test_sampled_at > ?1 FROM applications a \
+             LEFT JOIN passes p ON p.application_id = a.id \
+             WHERE a.status = 'approved' AND p.serial IS NULL AND NOT ({ISSUABLE_AT_1}) \
+             ORDER BY a.id"
+        ))?;
+        let rows = stmt.query_map([now], |r| {
+            let test_later: bool = r.get(1)?;
+            Ok((
+                r.get(0)?,
+                if test_later {
+                    NotIssuable::TestLater
+                } else {
+                    NotIssuable::WindowOver
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Records reserved passes as issued — only after their files are on disk. A pass another
@@ -935,25 +1067,45 @@ impl Store {
         Ok(done)
     }
 
-    /// Revokes an issued pass.
+    /// Revokes a pass: one this store issued, or a serial it never issued (a forgery seen in
+    /// the field), which goes on the list all the same.
     pub fn revoke(
         &mut self,
         serial: Serial,
         reason: &str,
         actor: &str,
         now: i64,
-    ) -> Result<Application> {
+    ) -> Result<Revoked> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let app_no: String = tx
+        let app_no: Option<String> = tx
             .query_row(
                 "SELECT a.app_no FROM passes p JOIN applications a ON a.id = p.application_id WHERE p.serial = ?1",
                 [serial.0],
                 |r| r.get(0),
             )
-            .optional()?
-            .ok_or(StoreError::NoSuchPass(serial))?;
+            .optional()?;
+        let Some(app_no) = app_no else {
+            tx.execute(
+                "INSERT INTO foreign_revocations (serial, revoked_at, revoked_by, reason) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (serial) DO NOTHING",
+                params![serial.0, now, actor, reason],
+            )?;
+            audit(
+                &tx,
+                now,
+                actor,
+                "revoke.foreign",
+                None,
+                Some(serial),
+                None,
+                None,
+                Some(reason),
+            )?;
+            tx.commit()?;
+            return Ok(Revoked::Foreign);
+        };
         let app = get_app(&tx, &app_no)?;
         let to = workflow::transition(&app_no, app.status, Action::Revoke)?;
         tx.execute(
@@ -977,13 +1129,14 @@ impl Store {
         )?;
         let app = get_app(&tx, &app_no)?;
         tx.commit()?;
-        Ok(app)
+        Ok(Revoked::Issued(Box::new(app)))
     }
 
     pub fn revoked_serials(&self) -> Result<Vec<Serial>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT serial FROM passes WHERE revoked_at IS NOT NULL ORDER BY serial")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT serial FROM passes WHERE revoked_at IS NOT NULL \
+                 UNION SELECT serial FROM foreign_revocations ORDER BY serial",
+        )?;
         let rows = stmt.query_map([], |r| r.get::<_, u64>(0).map(Serial))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -1142,13 +1295,55 @@ mod tests {
         let a = s.get("A1").unwrap();
         assert_eq!(a.status, Status::Issued);
         assert_eq!(a.pass.unwrap().state, "issued");
-        let r = s.revoke(serial, "丢失", "c", 9).unwrap();
+        let Revoked::Issued(r) = s.revoke(serial, "丢失", "c", 9).unwrap() else {
+            panic!("an issued pass is revoked as issued");
+        };
         assert_eq!(r.status, Status::Revoked);
         assert_eq!(s.revoked_serials().unwrap(), [serial]);
         assert!(matches!(
             s.revoke(serial, "again", "c", 10),
             Err(StoreError::Illegal(_))
         ));
+    }
+
+    #[test]
+    fn a_serial_never_issued_is_revoked_and_never_issued_later() {
+        let (_dir, mut s) = store();
+        // A forged pass seen in the field carries serial 2, which this store has not reached.
+        assert_eq!(
+            s.revoke(Serial(2), "伪造", "c", 1).unwrap(),
+            Revoked::Foreign
+        );
+        assert_eq!(
+            s.revoke(Serial(2), "伪造", "c", 2).unwrap(),
+            Revoked::Foreign
+        );
+        assert_eq!(s.revoked_serials().unwrap(), [Serial(2)]);
+        for (i, no) in ["A1", "A2"].iter().enumerate() {
+            let start = 100 + 1000 * i as i64;
+            s.import(
+                &[app(no, &format!("鲁K1111{i}"), start, start + 100)],
+                "f",
+                "t",
+                1,
+            )
+            .unwrap();
+            s.transition(&[no.to_string()], Action::Forward, "d", 2, None)
+                .unwrap();
+            s.transition(&[no.to_string()], Action::Approve, "c", 3, None)
+                .unwrap();
+        }
+        let sign = |t: ToSign<'_>| -> Result<Signed, SignError> {
+            Ok(Signed {
+                qr_text: format!("TP1:{}", t.serial),
+                kid: "k".into(),
+            })
+        };
+        let got = s.reserve(Which::New, 10, "c", 5, sign).unwrap();
+        let serials: Vec<Serial> = got.iter().map(|r| r.pass.serial).collect();
+        assert_eq!(serials, [Serial(1), Serial(3)], "serial 2 is skipped");
+        let audit = s.audit(None).unwrap();
+        assert!(audit.iter().any(|e| e.action == "revoke.foreign"));
     }
 
     #[test]

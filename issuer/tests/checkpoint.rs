@@ -155,3 +155,135 @@ fn issued_sheets_scan_at_a_checkpoint_and_a_revocation_reaches_it() {
         .install_bundle(&std::fs::read(&bundle).unwrap())
         .is_err());
 }
+
+/// Sets up the sample at the city (init, import, forward, approve, issue) and a checkpoint
+/// pinning its root with the first bundle installed; gives SQ003-0001's QR text.
+fn issued_sample_and_checkpoint(env: &Env) -> (Engine, String) {
+    at_sample_time(env, &["init"]);
+    let applications = samples().join("applications.csv");
+    let out = env
+        .command(&["import", applications.to_str().unwrap()])
+        .env("ISSUER_NOW", ISSUER_NOW)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    at_sample_time(env, &["forward", "--all"]);
+    at_sample_time(env, &["approve", "--all"]);
+    at_sample_time(env, &["issue", "--all", "--formats", "svg"]);
+    let keys = env.path("public-keys");
+    at_sample_time(env, &["keys", "export", "--out", keys.to_str().unwrap()]);
+    let (root, _) =
+        parse_public_key_file(&std::fs::read_to_string(keys.join("root.pub")).unwrap()).unwrap();
+    let bundle = env.path("bundle-1.cose");
+    at_sample_time(env, &["bundle", "--out", bundle.to_str().unwrap()]);
+    let mut engine = Engine::init(&env.path("checkpoint"), root, "C101", Some("E2E")).unwrap();
+    engine
+        .install_bundle(&std::fs::read(&bundle).unwrap())
+        .unwrap();
+    let shown = env.json(&["show", "SQ003-0001"]);
+    (
+        engine,
+        shown["pass"]["qr_text"].as_str().unwrap().to_string(),
+    )
+}
+
+fn install_next_bundle(env: &Env, engine: &mut Engine, name: &str) {
+    let bundle = env.path(name);
+    at_sample_time(env, &["bundle", "--out", bundle.to_str().unwrap()]);
+    engine
+        .install_bundle(&std::fs::read(&bundle).unwrap())
+        .unwrap();
+}
+
+#[test]
+fn a_signing_key_declared_stolen_turns_its_passes_red_with_the_next_bundle() {
+    let env = Env::new();
+    let (mut engine, text) = issued_sample_and_checkpoint(&env);
+    let checked = engine.check_text_at(&text, CHECKED_AT, "C101").unwrap();
+    assert_eq!(checked.verdict.level(), Level::Green);
+
+    let keys = env.json(&["keys", "list"]);
+    let kid = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == "signing")
+        .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let said = at_sample_time(&env, &["keys", "revoke", &kid, "--reason", "签发电脑被盗"]);
+    assert!(said.contains("已宣告泄露"), "{said}");
+    // Nothing more is signed with it: issuing asks for a new key first.
+    let out = env
+        .command(&["issue", "--all"])
+        .env("ISSUER_NOW", ISSUER_NOW)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("keys rotate"),
+        "{stderr}"
+    );
+    at_sample_time(&env, &["keys", "rotate"]);
+    install_next_bundle(&env, &mut engine, "bundle-2.cose");
+    let checked = engine
+        .check_text_at(&text, CHECKED_AT + 3600, "C101")
+        .unwrap();
+    assert_eq!(checked.verdict.level(), Level::Red);
+    assert_eq!(checked.verdict.codes(), vec!["KEY_COMPROMISED"]);
+
+    // The root key cannot be revoked this way: it signs the bundles themselves.
+    let root_kid = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == "root")
+        .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = env
+        .command(&["keys", "revoke", &root_kid, "--reason", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("根密钥"));
+}
+
+#[test]
+fn a_key_declared_stolen_since_a_time_spares_the_passes_signed_before() {
+    let env = Env::new();
+    let (mut engine, text) = issued_sample_and_checkpoint(&env);
+    let kid = env
+        .json(&["keys", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == "signing")
+        .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Issued at 09:00; the theft happened at 12:00.
+    at_sample_time(
+        &env,
+        &[
+            "keys",
+            "revoke",
+            &kid,
+            "--reason",
+            "被盗",
+            "--since",
+            "2022-03-12 12:00",
+        ],
+    );
+    install_next_bundle(&env, &mut engine, "bundle-2.cose");
+    let checked = engine.check_text_at(&text, CHECKED_AT, "C101").unwrap();
+    assert_eq!(
+        checked.verdict.level(),
+        Level::Green,
+        "{:?}",
+        checked.verdict.reasons
+    );
+}

@@ -21,8 +21,14 @@ use crate::keys::{Kid, PublicKey, SigningKey};
 use crate::pass::{Serial, SERIAL_MAX};
 use crate::wire::WireError;
 
-/// The largest bundle accepted, in bytes (a million revocations take about 1–3 MB).
-pub const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
+/// The largest bundle accepted, in bytes. A million revocations take at most about 2 MB in the
+/// gap encoding (serials below 10^10 leave an average gap under 10^4, two LEB128 bytes; only a
+/// few dozen gaps can need five), a registry of ten thousand checkpoints about 1 MB; 4 MiB
+/// leaves room for both. Anything larger is refused before it is parsed.
+pub const MAX_BUNDLE_BYTES: usize = 4 * 1024 * 1024;
+
+/// `compromised_since` value meaning "every pass the key ever signed".
+pub const COMPROMISED_ALWAYS: i64 = i64::MIN;
 
 /// Why a bundle was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,11 +55,22 @@ pub struct IssuerKey {
     /// Passes issued after this time are refused with this key; passes it signed earlier stay
     /// valid until they expire, which is what key rotation needs.
     pub valid_to: i64,
+    /// Set when the root declared the key stolen: passes it signed at or after this time (by
+    /// their `iat`) are refused; [`COMPROMISED_ALWAYS`] refuses all of them. A thief can
+    /// backdate `iat`, but the window rules bound such a pass to end within the longest
+    /// validity after this time.
+    pub compromised_since: Option<i64>,
 }
 
 impl IssuerKey {
     pub fn kid(&self) -> Kid {
         self.public_key.kid()
+    }
+
+    /// Whether a pass this key signed at `issued_at` falls under a declared compromise.
+    pub fn compromised_at(&self, issued_at: i64) -> bool {
+        self.compromised_since
+            .is_some_and(|since| issued_at >= since)
     }
 }
 
@@ -205,7 +222,7 @@ impl TrustBundle {
 
     /// How long ago the bundle was issued, in seconds (negative if the clock is behind it).
     pub fn age_secs(&self, now: i64) -> i64 {
-        now - self.issued_at
+        now.saturating_sub(self.issued_at)
     }
 
     pub fn is_stale(&self, now: i64) -> bool {
@@ -238,11 +255,13 @@ fn bundle_to_value(b: &TrustBundle) -> Value {
         .keys
         .iter()
         .map(|k| {
-            Value::Array(vec![
+            let mut fields = vec![
                 Value::Bytes(k.public_key.to_bytes().to_vec()),
                 int(k.valid_from),
                 int(k.valid_to),
-            ])
+            ];
+            fields.extend(k.compromised_since.map(int));
+            Value::Array(fields)
         })
         .collect();
     let checkpoints = b
@@ -292,16 +311,25 @@ fn bundle_from_value(v: Value) -> Result<TrustBundle, WireError> {
         .array(key::KEYS, "keys")?
         .into_iter()
         .map(|k| {
-            let [pk, from, to] = tuple(k, "keys")?;
-            let pk = as_bytes(pk, "keys")?;
+            // [key, from, to] or [key, from, to, compromised_since].
+            let mut fields = match k {
+                Value::Array(items) if (3..=4).contains(&items.len()) => items.into_iter(),
+                _ => return Err(WireError::WrongType("keys")),
+            };
+            let mut next = || fields.next().ok_or(WireError::WrongType("keys"));
+            let pk = as_bytes(next()?, "keys")?;
             let public_key = PublicKey::from_slice(&pk).map_err(|_| WireError::InvalidValue {
                 field: "keys",
                 why: "not an Ed25519 public key".into(),
             })?;
+            let valid_from = as_int(next()?, "keys")?;
+            let valid_to = as_int(next()?, "keys")?;
+            let compromised_since = next().ok().map(|v| as_int(v, "keys")).transpose()?;
             Ok(IssuerKey {
                 public_key,
-                valid_from: as_int(from, "keys")?,
-                valid_to: as_int(to, "keys")?,
+                valid_from,
+                valid_to,
+                compromised_since,
             })
         })
         .collect::<Result<Vec<_>, WireError>>()?;
@@ -373,6 +401,11 @@ pub fn open_bundle(
     }
     let sign1 = CoseSign1::from_tagged_slice(bytes)
         .map_err(|e| BundleError::Malformed(WireError::Cose(e.to_string())))?;
+    // Nothing unsigned may ride along: an unprotected header could carry megabytes that every
+    // later start would parse again.
+    if !sign1.unprotected.is_empty() {
+        return Err(WireError::UnexpectedHeader("unprotected").into());
+    }
     let h = &sign1.protected.header;
     if h.alg != Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::EdDSA))
         && h.alg
@@ -491,6 +524,67 @@ mod tests {
             open_bundle(&forged, &root.public_key(), None),
             Err(BundleError::BadSignature)
         );
+    }
+
+    #[test]
+    fn a_genuine_bundle_padded_in_its_unprotected_header_is_refused() {
+        let root = SigningKey::from_seed(&[1; 32]);
+        let bundle = sample::bundle(&SigningKey::from_seed(&[2; 32]), 7, sample::NOW);
+        let bytes = sign_bundle(&bundle, &root).unwrap();
+        let mut sign1 = CoseSign1::from_tagged_slice(&bytes).unwrap();
+        // The unprotected header is outside the signature: anyone can stuff it.
+        sign1
+            .unprotected
+            .rest
+            .push((coset::Label::Int(99), Value::Bytes(vec![0; 1 << 20])));
+        let padded = sign1.to_tagged_vec().unwrap();
+        assert!(padded.len() > bytes.len() + (1 << 20));
+        assert_eq!(
+            open_bundle(&padded, &root.public_key(), None),
+            Err(BundleError::Malformed(WireError::UnexpectedHeader(
+                "unprotected"
+            )))
+        );
+    }
+
+    #[test]
+    fn a_million_revocations_fit_under_the_size_cap_and_more_is_refused() {
+        let root = SigningKey::from_seed(&[1; 32]);
+        let mut bundle = sample::bundle(&SigningKey::from_seed(&[2; 32]), 7, sample::NOW);
+        // Spread evenly over the whole serial range: the largest gaps a million can have.
+        let step = SERIAL_MAX / 1_000_000;
+        bundle.revoked = (0..1_000_000u64).map(|i| Serial(i * step)).collect();
+        let bytes = sign_bundle(&bundle, &root).unwrap();
+        assert!(
+            bytes.len() < MAX_BUNDLE_BYTES / 2,
+            "{} bytes for a million revocations",
+            bytes.len()
+        );
+        let opened = open_bundle(&bytes, &root.public_key(), None).unwrap();
+        assert_eq!(opened.revoked.len(), 1_000_000);
+        let mut oversized = bytes;
+        oversized.resize(MAX_BUNDLE_BYTES + 1, 0);
+        assert_eq!(
+            open_bundle(&oversized, &root.public_key(), None),
+            Err(BundleError::TooLarge(MAX_BUNDLE_BYTES + 1))
+        );
+    }
+
+    #[test]
+    fn a_compromised_key_round_trips() {
+        let root = SigningKey::from_seed(&[1; 32]);
+        let mut bundle = sample::bundle(&SigningKey::from_seed(&[2; 32]), 7, sample::NOW);
+        let mut second = bundle.keys[0].clone();
+        second.public_key = SigningKey::from_seed(&[3; 32]).public_key();
+        second.compromised_since = Some(COMPROMISED_ALWAYS);
+        bundle.keys[0].compromised_since = Some(sample::ISSUED_AT);
+        bundle.keys.push(second);
+        let bytes = sign_bundle(&bundle, &root).unwrap();
+        let opened = open_bundle(&bytes, &root.public_key(), None).unwrap();
+        assert_eq!(opened, bundle);
+        assert!(opened.keys[0].compromised_at(sample::ISSUED_AT));
+        assert!(!opened.keys[0].compromised_at(sample::ISSUED_AT - 1));
+        assert!(opened.keys[1].compromised_at(i64::MIN));
     }
 
     #[test]

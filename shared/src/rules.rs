@@ -4,18 +4,60 @@
 //! Order matters only for what can be known: nothing of the payload is read before the
 //! signature verified against a key of the bundle, so a forged pass shows no facts. Once the
 //! signature holds, every rule runs and every failure is listed.
+//!
+//! A genuine signature is not enough: a thief of a signing key can sign anything. The shape
+//! rules bound what such a pass can claim (no window longer than the policy grants, no start
+//! before issue, no end past the key's life plus one window, a test sample time that fits), so
+//! a compromise declared in the next bundle ends every pass the thief made within one window.
 
-use crate::bundle::TrustBundle;
+use crate::bundle::{IssuerKey, Policy, TrustBundle, COMPROMISED_ALWAYS};
 use crate::pass::Pass;
 use crate::time::{format_cst, hours};
 use crate::verdict::{OfficerView, Reason, RouteStop, Verdict};
 use crate::wire::{decode_qr_text, WireError};
 
-/// Checks a QR text at `checkpoint` at time `now` (unix seconds).
+/// The time a verdict is judged at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    /// The device's clock, or the simulated time.
+    pub now: i64,
+    /// The latest time this device has seen for real (its newest scan not made under a
+    /// simulated clock, since the last clock correction), if any. A clock set back cannot make
+    /// an expired pass valid again: windows are judged against the later of the two.
+    pub floor: Option<i64>,
+}
+
+impl Clock {
+    /// Only the device's clock, with no history (a fresh device, a script, the issuer).
+    pub fn at(now: i64) -> Clock {
+        Clock { now, floor: None }
+    }
+
+    /// The time windows are judged at: `now`, or the floor when it is later and trusted.
+    pub fn judged_at(&self, bundle: &TrustBundle) -> i64 {
+        trusted_floor(self.floor, bundle).map_or(self.now, |f| f.max(self.now))
+    }
+}
+
+/// The floor, unless it lies beyond the bundle's issue time plus its longest age: a clock that
+/// jumped forward once (or a poisoned log) must not make every later pass expired.
+pub fn trusted_floor(floor: Option<i64>, bundle: &TrustBundle) -> Option<i64> {
+    let limit = bundle
+        .issued_at
+        .checked_add(bundle.policy.max_bundle_age_secs)?;
+    floor.filter(|f| *f <= limit)
+}
+
+/// Checks a QR text at `checkpoint` at time `now` (unix seconds), with no clock floor.
 pub fn verify(qr_text: &str, bundle: &TrustBundle, checkpoint: &str, now: i64) -> Verdict {
-    let mut verdict = Verdict::new(checkpoint, now);
-    check_pass(qr_text, bundle, checkpoint, now, &mut verdict);
-    check_environment(bundle, checkpoint, now, &mut verdict);
+    verify_at(qr_text, bundle, checkpoint, Clock::at(now))
+}
+
+/// Checks a QR text at `checkpoint` at the time `clock` gives.
+pub fn verify_at(qr_text: &str, bundle: &TrustBundle, checkpoint: &str, clock: Clock) -> Verdict {
+    let mut verdict = Verdict::new(checkpoint, clock.now);
+    check_pass(qr_text, bundle, checkpoint, clock, &mut verdict);
+    check_environment(bundle, checkpoint, clock.now, &mut verdict);
     verdict
 }
 
@@ -31,7 +73,7 @@ fn wire_reason(e: WireError) -> Reason {
     }
 }
 
-fn check_pass(text: &str, bundle: &TrustBundle, checkpoint: &str, now: i64, v: &mut Verdict) {
+fn check_pass(text: &str, bundle: &TrustBundle, checkpoint: &str, clock: Clock, v: &mut Verdict) {
     let signed = match decode_qr_text(text) {
         Ok(s) => s,
         Err(e) => return v.add(wire_reason(e)),
@@ -48,7 +90,6 @@ fn check_pass(text: &str, bundle: &TrustBundle, checkpoint: &str, now: i64, v: &
         Ok(p) => p,
         Err(e) => return v.add(wire_reason(e)),
     };
-    let skew = bundle.policy.clock_skew_secs;
     if pass.issuer != bundle.issuer {
         v.add(Reason::WrongIssuer {
             found: pass.issuer.clone(),
@@ -59,38 +100,100 @@ fn check_pass(text: &str, bundle: &TrustBundle, checkpoint: &str, now: i64, v: &
             kid: signed.kid.to_hex(),
         });
     }
+    if key.compromised_at(pass.issued_at) {
+        v.add(Reason::KeyCompromised {
+            kid: signed.kid.to_hex(),
+            since: key.compromised_since.filter(|s| *s != COMPROMISED_ALWAYS),
+        });
+    }
     if bundle.revoked.contains(pass.serial) {
         v.add(Reason::Revoked);
     }
-    if now + skew < pass.not_before {
-        v.add(Reason::NotYetValid {
-            not_before: pass.not_before,
-        });
-    }
-    if now - skew >= pass.expires_at {
-        v.add(Reason::Expired {
-            expires_at: pass.expires_at,
-        });
-    }
+    let judged = clock.judged_at(bundle);
+    check_shape(&pass, key, &bundle.policy, v);
+    check_window(&pass, &bundle.policy, clock.now, judged, v);
     if !pass.body.route.iter().any(|c| c == checkpoint) {
         v.add(Reason::NotOnRoute {
             checkpoint: checkpoint.to_string(),
         });
     }
-    let test_age = now - pass.body.test_sampled_at;
-    if test_age > bundle.policy.max_test_age_secs {
-        v.add(Reason::TestTooOld {
-            age_hours: hours(test_age),
-            max_hours: hours(bundle.policy.max_test_age_secs),
+    v.view = Some(officer_view(&pass, bundle, checkpoint, judged));
+    v.pass = Some(pass);
+}
+
+/// The times of the pass among themselves and against its key: what bounds a pass minted with
+/// a stolen key. Every subtraction is checked; a time that overflows is red, never wrapped.
+fn check_shape(pass: &Pass, key: &IssuerKey, policy: &Policy, v: &mut Verdict) {
+    let max = policy.max_validity_secs;
+    let sampled = pass.body.test_sampled_at;
+    let (Some(length), Some(earliest_start), Some(key_end), Some(earliest_sample)) = (
+        pass.expires_at.checked_sub(pass.not_before),
+        pass.issued_at.checked_sub(policy.clock_skew_secs),
+        key.valid_to.checked_add(max),
+        pass.not_before
+            .checked_sub(policy.max_test_age_secs)
+            .and_then(|t| t.checked_sub(max)),
+    ) else {
+        return v.add(Reason::TimeOutOfRange);
+    };
+    if length > max {
+        v.add(Reason::ValidityTooLong {
+            hours: hours(length),
+            max_hours: hours(max),
         });
     }
-    v.view = Some(officer_view(&pass, bundle, checkpoint, now));
-    v.pass = Some(pass);
+    if pass.not_before < earliest_start {
+        v.add(Reason::StartsBeforeIssue {
+            not_before: pass.not_before,
+            issued_at: pass.issued_at,
+        });
+    }
+    if pass.expires_at > key_end {
+        v.add(Reason::OutlivesKey {
+            kid: key.kid().to_hex(),
+            expires_at: pass.expires_at,
+        });
+    }
+    if sampled > pass.issued_at || sampled < earliest_sample {
+        v.add(Reason::TestTimeImplausible {
+            sampled_at: sampled,
+        });
+    }
+}
+
+/// The validity window and the test's age at `judged` (the later of `now` and a trusted
+/// floor).
+fn check_window(pass: &Pass, policy: &Policy, now: i64, judged: i64, v: &mut Verdict) {
+    let skew = policy.clock_skew_secs;
+    let (Some(latest), Some(earliest), Some(test_age)) = (
+        judged.checked_add(skew),
+        judged.checked_sub(skew),
+        judged.checked_sub(pass.body.test_sampled_at),
+    ) else {
+        return v.add(Reason::TimeOutOfRange);
+    };
+    if latest < pass.not_before {
+        v.add(Reason::NotYetValid {
+            not_before: pass.not_before,
+        });
+    }
+    if earliest >= pass.expires_at {
+        v.add(Reason::Expired {
+            expires_at: pass.expires_at,
+            judged_at: (judged != now).then_some(judged),
+        });
+    }
+    if test_age > policy.max_test_age_secs {
+        v.add(Reason::TestTooOld {
+            age_hours: hours(test_age),
+            max_hours: hours(policy.max_test_age_secs),
+        });
+    }
 }
 
 /// Findings about the checkpoint itself, whatever was scanned.
 fn check_environment(bundle: &TrustBundle, checkpoint: &str, now: i64, v: &mut Verdict) {
-    if now + bundle.policy.clock_skew_secs < bundle.issued_at {
+    if now.saturating_add(bundle.policy.clock_skew_secs) < bundle.issued_at {
         v.add(Reason::ClockBehind {
             reference: bundle.issued_at,
         });
@@ -135,7 +238,7 @@ pub fn officer_view(pass: &Pass, bundle: &TrustBundle, checkpoint: &str, now: i6
         valid_from: format_cst(pass.not_before),
         valid_to: format_cst(pass.expires_at),
         test_sampled_at: format_cst(b.test_sampled_at),
-        test_age_hours: hours(now - b.test_sampled_at),
+        test_age_hours: hours(now.saturating_sub(b.test_sampled_at)),
     }
 }
 

@@ -67,6 +67,7 @@ pub fn bundle(signing: &SigningKey, sequence: u64, issued_at: i64) -> TrustBundl
             public_key: signing.public_key(),
             valid_from: 1_646_064_000,
             valid_to: 1_672_416_000,
+            compromised_since: None,
         }],
         checkpoints: checkpoints(),
         revoked: RevocationList::default(),

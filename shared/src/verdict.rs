@@ -60,10 +60,16 @@ pub enum ReasonCode {
     UnknownKey,
     BadSignature,
     KeyNotValid,
+    KeyCompromised,
     WrongIssuer,
     Revoked,
     NotYetValid,
     Expired,
+    ValidityTooLong,
+    StartsBeforeIssue,
+    OutlivesKey,
+    TestTimeImplausible,
+    TimeOutOfRange,
     NotOnRoute,
     TestTooOld,
     RepeatScan,
@@ -73,7 +79,7 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 17] = [
+    pub const ALL: [ReasonCode; 23] = [
         ReasonCode::NotAPass,
         ReasonCode::UnsupportedVersion,
         ReasonCode::Damaged,
@@ -81,10 +87,16 @@ impl ReasonCode {
         ReasonCode::UnknownKey,
         ReasonCode::BadSignature,
         ReasonCode::KeyNotValid,
+        ReasonCode::KeyCompromised,
         ReasonCode::WrongIssuer,
         ReasonCode::Revoked,
         ReasonCode::NotYetValid,
         ReasonCode::Expired,
+        ReasonCode::ValidityTooLong,
+        ReasonCode::StartsBeforeIssue,
+        ReasonCode::OutlivesKey,
+        ReasonCode::TestTimeImplausible,
+        ReasonCode::TimeOutOfRange,
         ReasonCode::NotOnRoute,
         ReasonCode::TestTooOld,
         ReasonCode::RepeatScan,
@@ -102,10 +114,16 @@ impl ReasonCode {
             ReasonCode::UnknownKey => "UNKNOWN_KEY",
             ReasonCode::BadSignature => "BAD_SIGNATURE",
             ReasonCode::KeyNotValid => "KEY_NOT_VALID",
+            ReasonCode::KeyCompromised => "KEY_COMPROMISED",
             ReasonCode::WrongIssuer => "WRONG_ISSUER",
             ReasonCode::Revoked => "REVOKED",
             ReasonCode::NotYetValid => "NOT_YET_VALID",
             ReasonCode::Expired => "EXPIRED",
+            ReasonCode::ValidityTooLong => "VALIDITY_TOO_LONG",
+            ReasonCode::StartsBeforeIssue => "STARTS_BEFORE_ISSUE",
+            ReasonCode::OutlivesKey => "OUTLIVES_KEY",
+            ReasonCode::TestTimeImplausible => "TEST_TIME_IMPLAUSIBLE",
+            ReasonCode::TimeOutOfRange => "TIME_OUT_OF_RANGE",
             ReasonCode::NotOnRoute => "NOT_ON_ROUTE",
             ReasonCode::TestTooOld => "TEST_TOO_OLD",
             ReasonCode::RepeatScan => "REPEAT_SCAN",
@@ -123,9 +141,9 @@ impl ReasonCode {
         use ReasonCode::*;
         match self {
             NotAPass | UnsupportedVersion | Damaged | UnsupportedAlgorithm | UnknownKey
-            | BadSignature | KeyNotValid | WrongIssuer | Revoked | NotYetValid | Expired => {
-                Level::Red
-            }
+            | BadSignature | KeyNotValid | KeyCompromised | WrongIssuer | Revoked | NotYetValid
+            | Expired | ValidityTooLong | StartsBeforeIssue | OutlivesKey | TestTimeImplausible
+            | TimeOutOfRange => Level::Red,
             NotOnRoute | TestTooOld | RepeatScan | BundleStale | ClockBehind
             | UnknownCheckpoint => Level::Amber,
         }
@@ -152,6 +170,11 @@ pub enum Reason {
     KeyNotValid {
         kid: String,
     },
+    /// The root declared the key stolen; `since` is when (None: every pass it ever signed).
+    KeyCompromised {
+        kid: String,
+        since: Option<i64>,
+    },
     WrongIssuer {
         found: String,
     },
@@ -159,9 +182,33 @@ pub enum Reason {
     NotYetValid {
         not_before: i64,
     },
+    /// `judged_at` is set when the window was judged against the clock floor (the latest time
+    /// this device trusts it has seen) rather than its clock, which is behind it.
     Expired {
         expires_at: i64,
+        judged_at: Option<i64>,
     },
+    /// `exp − nbf` longer than the policy grants: what a stolen key would mint.
+    ValidityTooLong {
+        hours: i64,
+        max_hours: i64,
+    },
+    /// `nbf` earlier than `iat` (beyond the skew): a pass cannot be valid before it existed.
+    StartsBeforeIssue {
+        not_before: i64,
+        issued_at: i64,
+    },
+    /// `exp` after the key's last signing time plus the longest validity.
+    OutlivesKey {
+        kid: String,
+        expires_at: i64,
+    },
+    /// The test sample was taken after the pass was issued, or long before it starts.
+    TestTimeImplausible {
+        sampled_at: i64,
+    },
+    /// A time of the pass is so far out that arithmetic on it overflows.
+    TimeOutOfRange,
     NotOnRoute {
         checkpoint: String,
     },
@@ -193,10 +240,16 @@ impl Reason {
             Reason::UnknownKey { .. } => ReasonCode::UnknownKey,
             Reason::BadSignature => ReasonCode::BadSignature,
             Reason::KeyNotValid { .. } => ReasonCode::KeyNotValid,
+            Reason::KeyCompromised { .. } => ReasonCode::KeyCompromised,
             Reason::WrongIssuer { .. } => ReasonCode::WrongIssuer,
             Reason::Revoked => ReasonCode::Revoked,
             Reason::NotYetValid { .. } => ReasonCode::NotYetValid,
             Reason::Expired { .. } => ReasonCode::Expired,
+            Reason::ValidityTooLong { .. } => ReasonCode::ValidityTooLong,
+            Reason::StartsBeforeIssue { .. } => ReasonCode::StartsBeforeIssue,
+            Reason::OutlivesKey { .. } => ReasonCode::OutlivesKey,
+            Reason::TestTimeImplausible { .. } => ReasonCode::TestTimeImplausible,
+            Reason::TimeOutOfRange => ReasonCode::TimeOutOfRange,
             Reason::NotOnRoute { .. } => ReasonCode::NotOnRoute,
             Reason::TestTooOld { .. } => ReasonCode::TestTooOld,
             Reason::RepeatScan { .. } => ReasonCode::RepeatScan,
@@ -229,14 +282,53 @@ impl Reason {
             Reason::UnknownKey { kid } => format!("签发密钥未知（{kid}），可能是伪造或信任包过旧"),
             Reason::BadSignature => "签名无效：通行证是伪造的或被篡改".into(),
             Reason::KeyNotValid { kid } => format!("签发密钥 {kid} 在签发时不在有效期内"),
+            Reason::KeyCompromised { kid, since: None } => {
+                format!("签发密钥 {kid} 已被宣告泄露：其签发的通行证一律无效")
+            }
+            Reason::KeyCompromised {
+                kid,
+                since: Some(since),
+            } => format!(
+                "签发密钥 {kid} 已被宣告泄露：{} 以后签发的通行证一律无效",
+                format_cst(*since)
+            ),
             Reason::WrongIssuer { found } => format!("签发机关不符（{found}）"),
             Reason::Revoked => "通行证已被撤销".into(),
             Reason::NotYetValid { not_before } => {
                 format!("通行证尚未生效（{} 起有效）", format_cst(*not_before))
             }
-            Reason::Expired { expires_at } => {
-                format!("通行证已过期（有效期至 {}）", format_cst(*expires_at))
+            Reason::Expired {
+                expires_at,
+                judged_at: None,
+            } => format!("通行证已过期（有效期至 {}）", format_cst(*expires_at)),
+            Reason::Expired {
+                expires_at,
+                judged_at: Some(at),
+            } => format!(
+                "通行证已过期（有效期至 {}）：按本机记录的最晚时间 {} 判断，本机时钟落后",
+                format_cst(*expires_at),
+                format_cst(*at)
+            ),
+            Reason::ValidityTooLong { hours, max_hours } => {
+                format!("有效期长达 {hours} 小时，超过允许的 {max_hours} 小时：疑为被盗密钥签发")
             }
+            Reason::StartsBeforeIssue {
+                not_before,
+                issued_at,
+            } => format!(
+                "生效时间 {} 早于签发时间 {}：疑为伪造",
+                format_cst(*not_before),
+                format_cst(*issued_at)
+            ),
+            Reason::OutlivesKey { kid, expires_at } => format!(
+                "有效期至 {}，超出签发密钥 {kid} 的使用期限：疑为伪造",
+                format_cst(*expires_at)
+            ),
+            Reason::TestTimeImplausible { sampled_at } => format!(
+                "核酸采样时间 {} 不合理（晚于签发或远早于生效）：疑为伪造",
+                format_cst(*sampled_at)
+            ),
+            Reason::TimeOutOfRange => "通行证中的时间超出范围：疑为伪造".into(),
             Reason::NotOnRoute { checkpoint } => {
                 format!("本检查站（{checkpoint}）不在核定路线上")
             }
@@ -280,14 +372,53 @@ impl Reason {
             Reason::KeyNotValid { kid } => {
                 format!("Signing key {kid} was not valid when the pass was issued")
             }
+            Reason::KeyCompromised { kid, since: None } => {
+                format!("Signing key {kid} was declared compromised: no pass it signed is valid")
+            }
+            Reason::KeyCompromised {
+                kid,
+                since: Some(since),
+            } => format!(
+                "Signing key {kid} was declared compromised: no pass it signed after {} is valid",
+                format_cst(*since)
+            ),
             Reason::WrongIssuer { found } => format!("Wrong issuer ({found})"),
             Reason::Revoked => "The pass has been revoked".into(),
             Reason::NotYetValid { not_before } => {
                 format!("Not valid yet (valid from {})", format_cst(*not_before))
             }
-            Reason::Expired { expires_at } => {
-                format!("Expired (valid until {})", format_cst(*expires_at))
-            }
+            Reason::Expired {
+                expires_at,
+                judged_at: None,
+            } => format!("Expired (valid until {})", format_cst(*expires_at)),
+            Reason::Expired {
+                expires_at,
+                judged_at: Some(at),
+            } => format!(
+                "Expired (valid until {}), judged at {}, the latest time this device has seen: its clock is behind",
+                format_cst(*expires_at),
+                format_cst(*at)
+            ),
+            Reason::ValidityTooLong { hours, max_hours } => format!(
+                "Valid for {hours} h, longer than the {max_hours} h allowed: probably minted with a stolen key"
+            ),
+            Reason::StartsBeforeIssue {
+                not_before,
+                issued_at,
+            } => format!(
+                "Valid from {}, before it was issued at {}: probably forged",
+                format_cst(*not_before),
+                format_cst(*issued_at)
+            ),
+            Reason::OutlivesKey { kid, expires_at } => format!(
+                "Valid until {}, beyond the life of signing key {kid}: probably forged",
+                format_cst(*expires_at)
+            ),
+            Reason::TestTimeImplausible { sampled_at } => format!(
+                "Implausible test sample time {} (after issue, or long before the start): probably forged",
+                format_cst(*sampled_at)
+            ),
+            Reason::TimeOutOfRange => "A time in the pass is out of range: probably forged".into(),
             Reason::NotOnRoute { checkpoint } => {
                 format!("This checkpoint ({checkpoint}) is not on the approved route")
             }
@@ -415,7 +546,7 @@ impl Verdict {
     pub fn test_age_hours(&self) -> Option<i64> {
         self.pass
             .as_ref()
-            .map(|p| hours(self.checked_at - p.body.test_sampled_at))
+            .map(|p| hours(self.checked_at.saturating_sub(p.body.test_sampled_at)))
     }
 }
 
@@ -452,6 +583,7 @@ mod tests {
     fn messages_exist_in_both_languages() {
         let r = Reason::Expired {
             expires_at: 1_647_259_200,
+            judged_at: None,
         };
         assert_eq!(
             r.message(Lang::Zh),

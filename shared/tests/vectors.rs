@@ -267,6 +267,7 @@ fn stored_vectors_verify_independently() {
             public_key: key,
             valid_from: v.context.key_valid_from,
             valid_to: v.context.key_valid_to,
+            compromised_since: None,
         }];
         bundle.revoked = v.context.revoked.iter().copied().map(Serial).collect();
         if let Some(cose_hex) = &v.cose_hex {

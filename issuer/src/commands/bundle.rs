@@ -22,19 +22,27 @@ fn trust_bundle(store: &Store, at: i64) -> Result<TrustBundle> {
     for k in store.keys()?.into_iter().filter(|k| k.role == "signing") {
         let public_key = checkpass::keys::PublicKey::from_hex(&k.public_key)
             .with_context(|| format!("数据库中密钥 {} 的公钥无效", k.kid))?;
-        let valid_to = k.retired_at.unwrap_or(k.created_at + KEY_LIFETIME_SECS);
+        let signed_until = k.retired_at.unwrap_or(k.created_at + KEY_LIFETIME_SECS);
+        let last_signed_expiry = store.last_expiry_signed_by(&k.kid)?.unwrap_or(i64::MIN);
+        // Checkpoints refuse a pass that ends later than one window after its key's `valid_to`
+        // (what bounds a stolen key). A pass issued days ahead of its trip may end later than
+        // that after a rotation, so a retired key's `valid_to` reaches back from its last pass.
+        let valid_to =
+            signed_until.max(last_signed_expiry.saturating_sub(policy.max_validity_secs));
         // A retired key stays while any pass it may have signed can still be shown.
-        let last_expiry = store
-            .last_expiry_signed_by(&k.kid)?
-            .unwrap_or(0)
-            .max(valid_to + policy.max_validity_secs);
-        if k.status == "retired" && last_expiry + policy.clock_skew_secs < at {
+        let last_expiry = last_signed_expiry.max(valid_to.saturating_add(policy.max_validity_secs));
+        // A compromised key stays for good, so its passes are refused by name, not as unknown.
+        if k.status == "retired"
+            && k.compromised_since.is_none()
+            && last_expiry.saturating_add(policy.clock_skew_secs) < at
+        {
             continue;
         }
         keys.push(IssuerKey {
             public_key,
             valid_from: k.created_at,
             valid_to,
+            compromised_since: k.compromised_since,
         });
     }
     let checkpoints = store.checkpoints()?;

@@ -138,5 +138,8 @@ pub(super) fn key_record(key: &SigningKey, role: KeyRole, file: String, t: i64) 
         status: "active".into(),
         created_at: t,
         retired_at: None,
+        compromised_at: None,
+        compromised_since: None,
+        compromise_reason: None,
     }
 }

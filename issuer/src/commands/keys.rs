@@ -4,10 +4,11 @@
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
+use checkpass::bundle::COMPROMISED_ALWAYS;
 use checkpass::keys::{KeyRole, SigningKey};
 use serde_json::json;
 
-use crate::cli::ExportArgs;
+use crate::cli::{ExportArgs, KeyRevokeArgs};
 use crate::keyring;
 use crate::store::{KeyRecord, Store};
 use crate::validate::format_cst;
@@ -20,7 +21,9 @@ pub(super) fn active_key(store: &Store, role: KeyRole) -> Result<KeyRecord> {
         .keys()?
         .into_iter()
         .find(|k| k.role == role.as_str() && k.status == "active")
-        .ok_or_else(|| anyhow!("数据库中没有可用的{}密钥", role))
+        .ok_or_else(|| {
+            anyhow!("数据库中没有可用的{role}密钥（签发密钥被宣告泄露后，请运行 issuer keys rotate 生成新密钥）")
+        })
 }
 
 pub(super) fn unlock(
@@ -52,10 +55,10 @@ pub(super) fn keys_list(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
             } else {
                 "签发密钥"
             };
-            let status = if k.status == "active" {
-                "使用中"
-            } else {
-                "已停用"
+            let status = match (k.status.as_str(), k.compromised_at) {
+                (_, Some(_)) => "已宣告泄露",
+                ("active", None) => "使用中",
+                _ => "已停用",
             };
             println!(
                 "{}  {}({})  {}({})  {}  {}",
@@ -76,8 +79,17 @@ pub(super) fn keys_rotate(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
     let actor = ctx.actor()?;
     let mut store = data.open()?;
     let passphrase = keyring::passphrase(false)?;
-    // Prove the passphrase on the current signing key, so the new key is sealed under the same one.
-    let old = active_key(&store, KeyRole::Signing)?;
+    // Prove the passphrase on the current signing key, so the new key is sealed under the same
+    // one; after `keys revoke` there is none active, and the newest one proves it as well.
+    let old = match active_key(&store, KeyRole::Signing) {
+        Ok(k) => k,
+        Err(e) => store
+            .keys()?
+            .into_iter()
+            .filter(|k| k.role == KeyRole::Signing.as_str())
+            .max_by_key(|k| k.created_at)
+            .ok_or(e)?,
+    };
     unlock(data, &old, KeyRole::Signing, &passphrase)?;
     let key = SigningKey::generate();
     let file = keyring::store_secret(&data.keys(), &key, KeyRole::Signing, &passphrase)?;
@@ -130,6 +142,36 @@ pub(super) fn keys_export(data: &DataDir, ctx: &Ctx, args: ExportArgs) -> Result
             "检查站安装时固定根公钥：verifier init --root-key {}",
             args.out.join("root.pub").display()
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn keys_revoke(data: &DataDir, ctx: &Ctx, args: KeyRevokeArgs) -> Result<ExitCode> {
+    let actor = ctx.actor()?;
+    let reason = args.reason.trim();
+    if reason.is_empty() {
+        bail!("理由不能为空");
+    }
+    let since = super::parse_since(args.since.as_deref())?.unwrap_or(COMPROMISED_ALWAYS);
+    let mut store = data.open()?;
+    let key = store.compromise_key(&args.kid, since, reason, &actor, crate::clock::now())?;
+    if ctx.json {
+        ctx.print_json(&key)?;
+    } else {
+        match key.compromised_since {
+            Some(t) if t != COMPROMISED_ALWAYS => println!(
+                "签发密钥 {} 已宣告泄露：{} 起用它签发的通行证，在检查站安装下一个信任包后一律拒绝。",
+                key.kid,
+                format_cst(t)
+            ),
+            _ => println!(
+                "签发密钥 {} 已宣告泄露：用它签发的全部通行证，在检查站安装下一个信任包后一律拒绝。",
+                key.kid
+            ),
+        }
+        println!("1. 生成新签发密钥：issuer keys rotate");
+        println!("2. 立即导出信任包并分发到各检查站：issuer bundle --out FILE");
+        println!("3. 受影响的合法通行证须重新签发");
     }
     Ok(ExitCode::SUCCESS)
 }

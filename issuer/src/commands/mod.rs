@@ -93,6 +93,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             KeysCommand::List => keys::keys_list(&data, &ctx),
             KeysCommand::Rotate => keys::keys_rotate(&data, &ctx),
             KeysCommand::Export(a) => keys::keys_export(&data, &ctx, a),
+            KeysCommand::Revoke(a) => keys::keys_revoke(&data, &ctx, a),
         },
         Command::Registry(r) => match r.command {
             RegistryCommand::Show => registry::registry_show(&data, &ctx),
@@ -132,6 +133,16 @@ fn policy(store: &Store) -> Result<Policy> {
         Some(text) => serde_json::from_str(&text).context("数据库中的策略 (policy) 无法读取"),
         None => Ok(Policy::default()),
     }
+}
+
+/// A `--since` time as typed (`2022-03-12 08:00`, UTC+8).
+fn parse_since(text: Option<&str>) -> Result<Option<i64>> {
+    text.map(|t| {
+        checkpass::time::parse_cst(t).ok_or_else(|| {
+            anyhow::anyhow!("--since 的时间 “{t}” 无法识别，应为 “2022-03-12 08:00” 的形式")
+        })
+    })
+    .transpose()
 }
 
 fn issuer_id(store: &Store) -> Result<String> {

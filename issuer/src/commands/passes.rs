@@ -16,7 +16,7 @@ use crate::cli::{FormatArg, IssueArgs, IssuedSelection, PrintArgs, RevokeArgs, S
 use crate::issuing;
 use crate::keyring;
 use crate::render::Formats;
-use crate::store::{Application, ListFilter, Store};
+use crate::store::{Application, ListFilter, NotIssuable, Revoked, Store};
 use crate::workflow::{self, Action, Status};
 
 use super::keys::{active_key, unlock};
@@ -99,12 +99,7 @@ const SMS_HEADER: [&str; 4] = ["手机号码", "短信内容", "申请编号", "
 
 pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<ExitCode> {
     let store = data.open()?;
-    let since = match &args.since {
-        Some(t) => Some(checkpass::time::parse_cst(t).ok_or_else(|| {
-            anyhow!("--since 的时间 “{t}” 无法识别，应为 “2022-03-12 08:00” 的形式")
-        })?),
-        None => None,
-    };
+    let since = super::parse_since(args.since.as_deref())?;
     let apps: Vec<Application> = issued_apps(&store, &args.which)?
         .into_iter()
         .filter(|a| match (since, &a.pass) {
@@ -217,18 +212,30 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
         if app.status != Status::Approved {
             workflow::transition(&app.data.app_no, app.status, Action::Issue)?;
         }
+        if app.pass.is_none() {
+            let now = crate::clock::now();
+            if let Some((_, why)) = store
+                .not_issuable(now)?
+                .into_iter()
+                .find(|(no, _)| *no == app.data.app_no)
+            {
+                bail!("申请 {}：{}", app.data.app_no, not_issuable_text(why));
+            }
+        }
     }
 
     // Argon2 once per process.
     let passphrase = keyring::passphrase(false)?;
     let record = active_key(&store, KeyRole::Signing)?;
     let key = unlock(data, &record, KeyRole::Signing, &passphrase)?;
+    let policy = super::policy(&store)?;
     let job = issuing::Job {
         key: &key,
         kid: &record.kid,
         issuer: &issuer,
         issuer_name: &issuer_name,
         checkpoints: &checkpoints,
+        policy: &policy,
         passes_dir: &passes_dir,
         formats,
         actor: &actor,
@@ -251,15 +258,30 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
         new: true,
         revoked: false,
     }));
+    let not_issued = store.not_issuable(crate::clock::now())?;
     if ctx.json {
         ctx.print_json(&json!({
             "passes": out,
+            "not_issued": not_issued.iter().map(|(no, why)| json!({"app_no": no, "why": why})).collect::<Vec<_>>(),
             "elapsed_secs": started.elapsed().as_secs_f64(),
             "timings": timings,
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    report_issued(ctx, &out, started)
+    let code = report_issued(ctx, &out, started)?;
+    for (app_no, why) in &not_issued {
+        println!("未签发 {app_no}：{}", not_issuable_text(*why));
+    }
+    Ok(code)
+}
+
+fn not_issuable_text(why: NotIssuable) -> &'static str {
+    match why {
+        NotIssuable::TestLater => {
+            "核酸采样时间晚于当前时间，采样之后才能签发（届时再运行 issuer issue）"
+        }
+        NotIssuable::WindowOver => "拟通行时间已结束，不再签发",
+    }
 }
 
 fn report_issued(ctx: &Ctx, out: &[IssuedPass], started: Instant) -> Result<ExitCode> {
@@ -294,11 +316,20 @@ pub(super) fn revoke(data: &DataDir, ctx: &Ctx, args: RevokeArgs) -> Result<Exit
         .parse()
         .map_err(|e| anyhow!("通行证编号 {} 无效：{e}", args.serial))?;
     let mut store = data.open()?;
-    let app = store.revoke(serial, args.reason.trim(), &actor, crate::clock::now())?;
-    if ctx.json {
-        ctx.print_json(&listed(&app))?;
-    } else {
-        println!("已撤销通行证 {serial}（申请 {}）。请导出新的信任包分发给检查站：issuer bundle --out FILE", app.data.app_no);
+    match store.revoke(serial, args.reason.trim(), &actor, crate::clock::now())? {
+        Revoked::Issued(app) if ctx.json => ctx.print_json(&listed(&app))?,
+        Revoked::Issued(app) => println!(
+            "已撤销通行证 {serial}（申请 {}）。请导出新的信任包分发给检查站：issuer bundle --out FILE",
+            app.data.app_no
+        ),
+        Revoked::Foreign if ctx.json => ctx.print_json(&serde_json::json!({
+            "serial": serial.to_string(),
+            "issued_here": false,
+            "revoked": true,
+        }))?,
+        Revoked::Foreign => println!(
+            "本系统从未签发通行证 {serial}（可能是伪造的）；已列入撤销名单，此编号今后不会签发。请导出新的信任包：issuer bundle --out FILE"
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

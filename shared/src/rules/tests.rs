@@ -1,5 +1,5 @@
 use super::*;
-use crate::bundle::{IssuerKey, RevocationList};
+use crate::bundle::{IssuerKey, RevocationList, COMPROMISED_ALWAYS};
 use crate::keys::SigningKey;
 use crate::pass::Serial;
 use crate::sample::{self, NOW};
@@ -129,6 +129,7 @@ fn key_outside_its_validity_is_red() {
         public_key: key().public_key(),
         valid_from: sample::ISSUED_AT + HOUR,
         valid_to: sample::ISSUED_AT + 100 * HOUR,
+        compromised_since: None,
     }];
     let v = verify(&text_of(&sample::pass()), &b, "C201", NOW);
     assert_eq!(codes(&v), vec![ReasonCode::KeyNotValid]);
@@ -151,6 +152,7 @@ fn rotated_keys_both_verify() {
         public_key: new.public_key(),
         valid_from: sample::ISSUED_AT,
         valid_to: sample::ISSUED_AT + 1000 * HOUR,
+        compromised_since: None,
     });
     let old_text = issue_qr_text(&sample::pass(), &old).unwrap();
     let new_text = issue_qr_text(&sample::pass(), &new).unwrap();
@@ -177,8 +179,8 @@ fn every_failure_is_listed() {
         vec![
             ReasonCode::Revoked,
             ReasonCode::Expired,
-            ReasonCode::NotOnRoute,
-            ReasonCode::TestTooOld
+            ReasonCode::TestTooOld,
+            ReasonCode::NotOnRoute
         ]
     );
     assert_eq!(v.level(), Level::Red);
@@ -235,6 +237,198 @@ fn foreign_content_is_red() {
     );
 }
 
+/// The sample pass with its times replaced.
+fn with_times(iat: i64, nbf: i64, exp: i64, sampled: i64) -> crate::pass::Pass {
+    let mut p = sample::pass();
+    p.issued_at = iat;
+    p.not_before = nbf;
+    p.expires_at = exp;
+    p.body.test_sampled_at = sampled;
+    p
+}
+
+#[test]
+fn a_stolen_key_cannot_mint_a_pass_valid_for_years() {
+    let p = sample::pass();
+    let years = with_times(
+        p.issued_at,
+        p.not_before,
+        p.not_before + 3 * 365 * 24 * HOUR,
+        p.body.test_sampled_at,
+    );
+    let v = verify(&text_of(&years), &bundle(), "C201", NOW);
+    assert_eq!(v.level(), Level::Red, "{:?}", v.reasons);
+    assert!(v.has(ReasonCode::ValidityTooLong), "{:?}", v.reasons);
+    // Exactly the longest window the policy grants is still fine.
+    let max = bundle().policy.max_validity_secs;
+    let longest = with_times(
+        p.issued_at,
+        p.not_before,
+        p.not_before + max,
+        p.body.test_sampled_at,
+    );
+    assert_eq!(
+        verify(&text_of(&longest), &bundle(), "C201", NOW).level(),
+        Level::Green
+    );
+}
+
+#[test]
+fn a_pass_that_starts_before_it_was_issued_is_red() {
+    let p = sample::pass();
+    let skew = bundle().policy.clock_skew_secs;
+    let early = with_times(
+        NOW - HOUR,
+        NOW - HOUR - skew - 1,
+        p.expires_at,
+        p.body.test_sampled_at,
+    );
+    let v = verify(&text_of(&early), &bundle(), "C201", NOW);
+    assert_eq!(codes(&v), vec![ReasonCode::StartsBeforeIssue]);
+    assert_eq!(v.level(), Level::Red);
+    let within_skew = with_times(
+        NOW - HOUR,
+        NOW - HOUR - skew,
+        p.expires_at,
+        p.body.test_sampled_at,
+    );
+    assert_eq!(
+        verify(&text_of(&within_skew), &bundle(), "C201", NOW).level(),
+        Level::Green
+    );
+}
+
+#[test]
+fn a_pass_that_outlives_its_key_is_red() {
+    let p = sample::pass();
+    let mut b = sample::bundle(&key(), 1, p.issued_at);
+    b.policy.max_validity_secs = 24 * HOUR;
+    // The key may sign until an hour after issue; a pass signed then may last one window.
+    b.keys[0].valid_to = p.issued_at + HOUR;
+    let end = b.keys[0].valid_to + b.policy.max_validity_secs;
+    let now = end - 5 * HOUR;
+    let ok = with_times(p.issued_at + HOUR, end - 10 * HOUR, end, p.issued_at);
+    let v = verify(&text_of(&ok), &b, "C201", now);
+    assert_eq!(v.level(), Level::Green, "{:?}", v.reasons);
+    let beyond = with_times(p.issued_at + HOUR, end - 10 * HOUR, end + 1, p.issued_at);
+    let v = verify(&text_of(&beyond), &b, "C201", now);
+    assert_eq!(codes(&v), vec![ReasonCode::OutlivesKey]);
+}
+
+#[test]
+fn an_implausible_test_sample_time_is_red() {
+    let p = sample::pass();
+    let b = bundle();
+    let after_issue = with_times(p.issued_at, p.not_before, p.expires_at, p.issued_at + 1);
+    let v = verify(&text_of(&after_issue), &b, "C201", NOW);
+    assert_eq!(codes(&v), vec![ReasonCode::TestTimeImplausible]);
+    let limit = p.not_before - b.policy.max_test_age_secs - b.policy.max_validity_secs;
+    let ancient = with_times(p.issued_at, p.not_before, p.expires_at, limit - 1);
+    let v = verify(&text_of(&ancient), &b, "C201", NOW);
+    assert!(v.has(ReasonCode::TestTimeImplausible), "{:?}", v.reasons);
+    assert_eq!(v.level(), Level::Red);
+    // At the limit it is only old (amber), not implausible.
+    let oldest = with_times(p.issued_at, p.not_before, p.expires_at, limit);
+    let v = verify(&text_of(&oldest), &b, "C201", NOW);
+    assert_eq!(codes(&v), vec![ReasonCode::TestTooOld]);
+}
+
+#[test]
+fn extreme_times_are_red_not_wrapped() {
+    let p = sample::pass();
+    let t = p.body.test_sampled_at;
+    let cases = [
+        with_times(i64::MIN, p.not_before, p.expires_at, t),
+        with_times(i64::MAX, p.not_before, p.expires_at, t),
+        with_times(p.issued_at, i64::MIN, p.expires_at, t),
+        with_times(p.issued_at, i64::MIN, i64::MAX, t),
+        with_times(p.issued_at, p.not_before, i64::MAX, t),
+        with_times(p.issued_at, i64::MAX - 1, i64::MAX, t),
+        with_times(p.issued_at, p.not_before, p.expires_at, i64::MIN),
+        with_times(p.issued_at, p.not_before, p.expires_at, i64::MAX),
+        with_times(i64::MIN, i64::MIN, i64::MIN + 1, i64::MIN),
+        with_times(i64::MAX, i64::MAX - 1, i64::MAX, i64::MAX),
+    ];
+    for (i, pass) in cases.iter().enumerate() {
+        for now in [NOW, i64::MIN, i64::MAX, 0] {
+            let v = verify(&text_of(pass), &bundle(), "C201", now);
+            assert_eq!(v.level(), Level::Red, "case {i} at {now}: {:?}", v.reasons);
+        }
+    }
+    // A pass whose times are fine, judged at an absurd clock: red or amber, never a panic.
+    for now in [i64::MIN, i64::MAX] {
+        assert_ne!(
+            verify(&text_of(&p), &bundle(), "C201", now).level(),
+            Level::Green
+        );
+    }
+}
+
+#[test]
+fn a_compromised_key_refuses_its_passes() {
+    let text = text_of(&sample::pass());
+    let mut b = bundle();
+    b.keys[0].compromised_since = Some(COMPROMISED_ALWAYS);
+    let v = verify(&text, &b, "C201", NOW);
+    assert_eq!(codes(&v), vec![ReasonCode::KeyCompromised]);
+    assert!(v.reasons[0]
+        .message(crate::verdict::Lang::Zh)
+        .contains("一律无效"));
+    // Declared stolen after this pass was signed: the pass stands.
+    b.keys[0].compromised_since = Some(sample::ISSUED_AT + 1);
+    assert_eq!(verify(&text, &b, "C201", NOW).level(), Level::Green);
+    b.keys[0].compromised_since = Some(sample::ISSUED_AT);
+    let v = verify(&text, &b, "C201", NOW);
+    assert_eq!(codes(&v), vec![ReasonCode::KeyCompromised]);
+    assert!(v.reasons[0]
+        .message(crate::verdict::Lang::En)
+        .contains("after 2022-03-12 10:00"));
+}
+
+#[test]
+fn an_expired_pass_stays_red_with_the_clock_set_back() {
+    let p = sample::pass();
+    let b = sample::bundle(&key(), 1, p.expires_at - HOUR);
+    let text = text_of(&p);
+    let floor = p.expires_at + HOUR;
+    let behind = Clock {
+        now: NOW,
+        floor: Some(floor),
+    };
+    let v = verify_at(&text, &b, "C201", behind);
+    assert!(v.has(ReasonCode::Expired), "{:?}", v.reasons);
+    assert_eq!(v.level(), Level::Red);
+    assert!(v.reasons.contains(&Reason::Expired {
+        expires_at: p.expires_at,
+        judged_at: Some(floor)
+    }));
+    assert!(v
+        .reasons
+        .iter()
+        .any(|r| r.message(crate::verdict::Lang::Zh).contains("本机时钟落后")));
+    // With no floor, the set-back clock alone would have let it through.
+    assert!(!verify(&text, &b, "C201", NOW).has(ReasonCode::Expired));
+}
+
+#[test]
+fn a_floor_beyond_the_bundle_age_is_not_trusted() {
+    let p = sample::pass();
+    let b = bundle();
+    // One scan under a clock that had jumped to 2099.
+    let poisoned = Clock {
+        now: NOW,
+        floor: Some(4_070_908_800),
+    };
+    assert_eq!(poisoned.judged_at(&b), NOW);
+    assert_eq!(
+        verify_at(&text_of(&p), &b, "C201", poisoned).level(),
+        Level::Green
+    );
+    let limit = b.issued_at + b.policy.max_bundle_age_secs;
+    assert_eq!(trusted_floor(Some(limit), &b), Some(limit));
+    assert_eq!(trusted_floor(Some(limit + 1), &b), None);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -259,4 +453,46 @@ proptest! {
         let v = verify(&changed, &bundle(), "C201", NOW);
         prop_assert_eq!(v.level(), Level::Red, "char {}: {:?}", i, v.reasons);
     }
+
+    /// Random claim times, extremes included, are green only when every window rule holds.
+    #[test]
+    fn random_times_are_green_only_when_every_window_rule_holds(
+        iat in time_strategy(), nbf in time_strategy(), len in prop_oneof![1i64..=200 * HOUR, any::<i64>()],
+        sampled in time_strategy(), now in time_strategy(),
+    ) {
+        let exp = nbf.saturating_add(len.max(1));
+        prop_assume!(exp > nbf);
+        let b = bundle();
+        let pass = with_times(iat, nbf, exp, sampled);
+        let v = verify(&text_of(&pass), &b, "C201", now);
+        let p = &b.policy;
+        let k = &b.keys[0];
+        let holds = (|| {
+            Some(iat >= k.valid_from && iat <= k.valid_to
+                && exp.checked_sub(nbf)? <= p.max_validity_secs
+                && nbf >= iat.checked_sub(p.clock_skew_secs)?
+                && exp <= k.valid_to.checked_add(p.max_validity_secs)?
+                && sampled <= iat
+                && sampled >= nbf.checked_sub(p.max_test_age_secs)?.checked_sub(p.max_validity_secs)?
+                && now.checked_add(p.clock_skew_secs)? >= nbf
+                && now.checked_sub(p.clock_skew_secs)? < exp
+                && now.checked_sub(sampled)? <= p.max_test_age_secs)
+        })().unwrap_or(false);
+        if v.level() == Level::Green {
+            prop_assert!(holds, "green although a rule fails: {:?}", (iat, nbf, exp, sampled, now));
+        }
+        if !holds {
+            prop_assert_ne!(v.level(), Level::Green);
+        }
+    }
+}
+
+/// Times near the sample pass (where green is possible), and anywhere including the extremes.
+fn time_strategy() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        4 => (NOW - 100 * HOUR)..(NOW + 100 * HOUR),
+        1 => any::<i64>(),
+        1 => Just(i64::MIN),
+        1 => Just(i64::MAX),
+    ]
 }
