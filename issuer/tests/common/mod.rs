@@ -56,7 +56,8 @@ impl Env {
             .args(args)
             .env("ISSUER_PASSPHRASE", PASSPHRASE)
             .env("ISSUER_OPERATOR", "测试员")
-            .env_remove("ISSUER_DATA");
+            .env_remove("ISSUER_DATA")
+            .env_remove("ISSUER_ROOT_PASSPHRASE");
         cmd
     }
 
