@@ -615,6 +615,18 @@ mod tests {
         declare_size(&mut bytes, "xl/sharedStrings.xml", 1000);
         let err = read_bytes("liar.xlsx", &bytes).unwrap_err();
         assert!(matches!(err, ImportError::Workbook { .. }), "{err}");
+        // What calamine relies on: the zip crate's reader (calamine reads entries with
+        // `by_name`) fails once an entry passes its declared size, instead of going on.
+        let mut archive = zip::ZipArchive::new(Cursor::new(&bytes)).unwrap();
+        let mut entry = archive.by_name("xl/sharedStrings.xml").unwrap();
+        let mut read = Vec::new();
+        let err = std::io::Read::read_to_end(&mut entry, &mut read).unwrap_err();
+        assert!(
+            err.to_string().contains("declared uncompressed size"),
+            "{err}"
+        );
+        // (At most one read past it: the check follows each read.)
+        assert!(read.len() <= 1000 + 8192, "{} bytes read", read.len());
     }
 
     /// A file over the cap is refused before it is read into memory.
