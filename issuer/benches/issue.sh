@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 cargo build --release -q -p issuer --bin issuer --example gen_applications --manifest-path "$here/Cargo.toml"
 target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$here/Cargo.toml" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 bin=$target/release/issuer
-export ISSUER_PASSPHRASE=bench ISSUER_OPERATOR=bench
+export ISSUER_PASSPHRASE="bench passphrase" ISSUER_OPERATOR=bench
 samples=$here/samples/weihai
 
 "$target/release/examples/gen_applications" "$rows" "$work/apps.xlsx"

@@ -8,8 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::workflow::Status;
 
 const EXIT_CODES: &str = "退出码 (exit status): 0 成功；1 出错（原因见标准错误）；\
-2 导入完成但有被拒绝的行（import only: some rows were refused）。\n\
-口令 (passphrase): 从终端输入，或在脚本中设置环境变量 ISSUER_PASSPHRASE。";
+2 导入或签发完成但有被拒绝的行或申请（import, issue --all: some rows or applications were refused）。\n\
+口令 (passphrase): 从终端输入，或在脚本中设置环境变量 ISSUER_PASSPHRASE（至少 12 个字符）；\
+根密钥可另设口令：init --separate-root-passphrase 或 ISSUER_ROOT_PASSPHRASE \
+(the root key may have its own passphrase)。";
 
 /// 通行证签发系统：导入申请、审核、签发、撤销、导出信任包。
 /// The city group's pass issuer: import applications, review, sign passes, revoke, export the trust bundle.
@@ -88,6 +90,10 @@ pub struct InitArgs {
         value_name = "NAME"
     )]
     pub issuer_name: String,
+    /// 为根密钥另设口令（另行输入；脚本中用环境变量 ISSUER_ROOT_PASSPHRASE）。默认与签发密钥同一口令
+    /// (ask a separate passphrase for the root key; default: the same as the signing keys')
+    #[arg(long)]
+    pub separate_root_passphrase: bool,
 }
 
 #[derive(Debug, Args)]

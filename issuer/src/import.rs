@@ -50,7 +50,26 @@ pub enum ImportError {
     },
     #[error("{path} 的表头中“{header}”出现了不止一次")]
     DuplicateColumn { path: String, header: &'static str },
+    #[error("{path} 过大，拒绝读取：{what}（上限 {limit} 字节）")]
+    TooLarge {
+        path: String,
+        what: String,
+        limit: u64,
+    },
 }
+
+/// The largest file `import` (and `registry load`) reads: 64 MiB, several times a CSV of the
+/// most rows an application sheet may have ([`MAX_ROWS`]) and far more than a day's
+/// applications. A larger file is refused before it is read into memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// The most one entry of a workbook (a zip archive) may inflate to: 256 MiB, room for a
+/// sheet of [`MAX_ROWS`] rows. Checked on the central directory's declared sizes before the
+/// spreadsheet parser inflates anything (a 3 MB file can declare — and hold — gigabytes); the
+/// `zip` crate then stops reading any entry at its declared size, so a header that understates
+/// an entry cannot get more past either.
+pub const MAX_ENTRY_BYTES: u64 = 256 * 1024 * 1024;
+/// The most all entries of a workbook together may inflate to: 512 MiB.
+pub const MAX_WORKBOOK_BYTES: u64 = 512 * 1024 * 1024;
 
 /// The text encoding a CSV file was read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,11 +176,51 @@ fn read_csv(name: &str, text: &str) -> Result<Grid, ImportError> {
 const MAX_ROWS: u32 = 200_000;
 const MAX_COLUMNS: u32 = 256;
 
+/// Refuses a zip archive whose entries declare more than [`MAX_ENTRY_BYTES`] each or
+/// [`MAX_WORKBOOK_BYTES`] together, reading only its central directory.
+fn check_zip_sizes(name: &str, bytes: &[u8]) -> Result<(), ImportError> {
+    let broken = |e: zip::result::ZipError| ImportError::Workbook {
+        path: name.to_string(),
+        message: e.to_string(),
+    };
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(broken)?;
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        // Raw: the entry's metadata only, nothing is inflated.
+        let entry = archive.by_index_raw(i).map_err(broken)?;
+        let size = entry.size();
+        if size > MAX_ENTRY_BYTES {
+            return Err(ImportError::TooLarge {
+                path: name.to_string(),
+                what: format!(
+                    "压缩包内的 {} 解压后为 {size} 字节",
+                    entry
+                        .name()
+                        .map_or_else(|_| format!("第 {} 项", i + 1), |n| n.into_owned())
+                ),
+                limit: MAX_ENTRY_BYTES,
+            });
+        }
+        total = total.saturating_add(size);
+        if total > MAX_WORKBOOK_BYTES {
+            return Err(ImportError::TooLarge {
+                path: name.to_string(),
+                what: format!("压缩包解压后超过 {total} 字节"),
+                limit: MAX_WORKBOOK_BYTES,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn read_workbook(name: &str, bytes: &[u8]) -> Result<Grid, ImportError> {
     let broken = |message: String| ImportError::Workbook {
         path: name.to_string(),
         message,
     };
+    if bytes.starts_with(b"PK\x03\x04") {
+        check_zip_sizes(name, bytes)?;
+    }
     // The parser is a third party's and the file anyone's: a panic in it (debug builds check
     // arithmetic overflow on damaged cell references) is a damaged file, not a crash.
     std::panic::catch_unwind(|| read_workbook_unguarded(name, bytes))
@@ -369,13 +428,31 @@ fn district_code(path: &str, row: usize, column: &str, text: &str) -> Result<u32
         .ok_or_else(|| bad_registry_row(path, row, &format!("{column}“{text}”不是6位数字")))
 }
 
-/// A file's name for messages, and its bytes.
+/// A file's name for messages, and its bytes: at most [`MAX_FILE_BYTES`], whatever the file
+/// claims to be (reading stops there, so a device or a growing file cannot fill memory).
 fn read_whole(path: &Path) -> Result<(String, Vec<u8>), ImportError> {
+    use std::io::Read as _;
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+    let io = |source: std::io::Error| ImportError::Io {
         path: name.clone(),
         source,
-    })?;
+    };
+    let too_large = || ImportError::TooLarge {
+        path: name.clone(),
+        what: "文件过大".into(),
+        limit: MAX_FILE_BYTES,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    if file.metadata().map_err(io)?.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
     Ok((name, bytes))
 }
 
@@ -463,6 +540,104 @@ mod tests {
             err.to_string(),
             "far.xlsx 不是可读的 Excel 文件：第1048576行第16384列有内容，超出申请表的范围（最多 200000 行、256 列）"
         );
+    }
+
+    /// Sets the declared uncompressed size of the zip entry `entry` in its local header (when
+    /// it states one) and in the central directory.
+    fn declare_size(zip: &mut [u8], entry: &str, size: u32) {
+        let mut patched = 0;
+        let mut i = 0;
+        while i + 46 <= zip.len() {
+            let (at, name_at) = match &zip[i..i + 4] {
+                b"PK\x03\x04" => (i + 22, i + 30),
+                b"PK\x01\x02" => (i + 24, i + 46),
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            let len_at = if name_at == i + 30 { i + 26 } else { i + 28 };
+            let name_len = usize::from(u16::from_le_bytes([zip[len_at], zip[len_at + 1]]));
+            if zip.get(name_at..name_at + name_len) == Some(entry.as_bytes())
+                && zip[at..at + 4] != [0; 4]
+            {
+                zip[at..at + 4].copy_from_slice(&size.to_le_bytes());
+                patched += 1;
+            }
+            i += 4;
+        }
+        assert!(patched > 0, "no entry {entry}");
+    }
+
+    fn workbook_with_strings(n: usize) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.write_string(0, 0, "申请编号").unwrap();
+        for i in 0..n {
+            sheet
+                .write_string(i as u32 + 1, 0, format!("SQ{i:06}-{}", "x".repeat(40)))
+                .unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    /// An entry declaring 3 GiB (the real file declared and held that much) is refused by its
+    /// declared size from the central directory, before anything is inflated.
+    #[test]
+    fn xlsx_with_a_huge_declared_entry_is_refused_before_inflating() {
+        let mut bytes = workbook_with_strings(3);
+        declare_size(&mut bytes, "xl/sharedStrings.xml", 3 << 30);
+        let err = read_bytes("bomb.xlsx", &bytes).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ImportError::TooLarge {
+                    limit: MAX_ENTRY_BYTES,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("xl/sharedStrings.xml"), "{err}");
+    }
+
+    /// An entry that inflates to more than its header declares is not read past the declared
+    /// size (the zip reader under calamine enforces it): understating the size cannot get a
+    /// big entry past the check above.
+    #[test]
+    fn an_xlsx_entry_larger_than_it_declares_is_not_read_past_it() {
+        let mut bytes = workbook_with_strings(20_000);
+        // Read whole (and then refused for its missing columns, which is not the point here).
+        assert!(matches!(
+            read_bytes("ok.xlsx", &bytes),
+            Err(ImportError::MissingColumns { .. })
+        ));
+        declare_size(&mut bytes, "xl/sharedStrings.xml", 1000);
+        let err = read_bytes("liar.xlsx", &bytes).unwrap_err();
+        assert!(matches!(err, ImportError::Workbook { .. }), "{err}");
+        // What calamine relies on: the zip crate's reader (calamine reads entries with
+        // `by_name`) fails once an entry passes its declared size, instead of going on.
+        let mut archive = zip::ZipArchive::new(Cursor::new(&bytes)).unwrap();
+        let mut entry = archive.by_name("xl/sharedStrings.xml").unwrap();
+        let mut read = Vec::new();
+        let err = std::io::Read::read_to_end(&mut entry, &mut read).unwrap_err();
+        assert!(
+            err.to_string().contains("declared uncompressed size"),
+            "{err}"
+        );
+        // (At most one read past it: the check follows each read.)
+        assert!(read.len() <= 1000 + 8192, "{} bytes read", read.len());
+    }
+
+    /// A file over the cap is refused before it is read into memory.
+    #[test]
+    fn an_application_file_over_the_cap_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let err = read_file(&path).unwrap_err();
+        assert!(matches!(err, ImportError::TooLarge { .. }), "{err}");
     }
 
     /// Damaged files of every kind give an error or rows, never a panic: every truncation of

@@ -8,7 +8,7 @@
 //! is synced; (4) only then is the pass recorded as `issued`. A rerun after a crash at any
 //! point finds the same reservation and finishes it, never signing a second pass.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,11 +16,13 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use checkpass::bundle::{Checkpoint, IssuerKey, Policy, RevocationList, TrustBundle};
 use checkpass::keys::SigningKey;
-use checkpass::pass::{MaskedId, Pass, PassBody, Serial};
+use checkpass::pass::{MaskedId, Pass, Serial};
 use checkpass::verdict::Level;
 
 use crate::render::{self, Formats, PassSheet};
 use crate::store::{Application, PassRecord, Reservation, Signed, Store, ToSign, Which};
+
+type SignError = Box<dyn std::error::Error + Send + Sync>;
 use crate::validate::format_cst;
 
 /// When a pass issued at `issued_at` starts: the planned start, or its issue if that is later
@@ -32,7 +34,8 @@ pub fn valid_from(app: &Application, issued_at: i64) -> i64 {
 /// Builds the pass an application is issued as.
 pub fn build_pass(app: &Application, serial: Serial, issuer: &str, issued_at: i64) -> Result<Pass> {
     let d = &app.data;
-    let driver_id = MaskedId::from_full_id(&d.driver_id)
+    let body = d
+        .pass_body()
         .map_err(|e| anyhow!("申请 {} 的身份证号无法脱敏：{e}", d.app_no))?;
     Ok(Pass {
         serial,
@@ -40,20 +43,7 @@ pub fn build_pass(app: &Application, serial: Serial, issuer: &str, issued_at: i6
         issued_at,
         not_before: valid_from(app, issued_at),
         expires_at: d.end_at,
-        body: PassBody {
-            district: d.district,
-            plate: d.plate.clone(),
-            trailer: d.trailer.clone(),
-            driver_name: d.driver_name.clone(),
-            driver_id,
-            occupants: d.occupants,
-            category: d.category,
-            cargo: d.cargo.clone(),
-            origin: d.origin.clone(),
-            destination: d.destination.clone(),
-            route: d.route.clone(),
-            test_sampled_at: d.test_sampled_at,
-        },
+        body,
     })
 }
 
@@ -326,35 +316,65 @@ fn record(store: &mut Store, job: &Job<'_>, batch: &[Reservation], t: &mut Timin
     Ok(())
 }
 
+/// An application a run could not issue, and why (its reservation, if any, stays pending and
+/// the next run tries it again; the city can withdraw it with `issuer reject`).
+#[derive(Debug, serde::Serialize)]
+pub struct Failed {
+    pub app_no: String,
+    pub reason: String,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub done: Vec<Done>,
+    pub failed: Vec<Failed>,
+    pub timings: Timings,
+}
+
+fn unsigned_failures(unsigned: Vec<(Application, SignError)>) -> impl Iterator<Item = Failed> {
+    unsigned.into_iter().map(|(app, e)| Failed {
+        app_no: app.data.app_no,
+        reason: checkpass::describe_error(e.as_ref()),
+    })
+}
+
 /// Issues one approved application (or finishes its reservation left by a crash).
-pub fn issue_one(store: &mut Store, job: &Job<'_>, app_no: &str) -> Result<(Vec<Done>, Timings)> {
-    let mut t = Timings::default();
+pub fn issue_one(store: &mut Store, job: &Job<'_>, app_no: &str) -> Result<Outcome> {
+    let mut out = Outcome::default();
     let reserved = store.reserve(
         Which::One(app_no),
         1,
+        &HashSet::new(),
         job.actor,
         crate::clock::now(),
         signer(job),
     )?;
-    let mut done = Vec::new();
-    for r in &reserved {
+    if let Some(f) = unsigned_failures(reserved.unsigned).next() {
+        bail!("申请 {} 无法签发：{}", f.app_no, f.reason);
+    }
+    for r in &reserved.passes {
         let dir = render_one(job, r)?;
-        done.push(Done {
+        out.done.push(Done {
             app_no: r.app.data.app_no.clone(),
             serial: r.pass.serial,
             dir,
         });
     }
-    record(store, job, &reserved, &mut t)?;
-    Ok((done, t))
+    record(store, job, &reserved.passes, &mut out.timings)?;
+    Ok(out)
 }
 
 /// Issues every approved application: first the reservations an earlier run left pending,
 /// then new ones. Rendering runs on `workers` threads while the main thread reserves the next
-/// batch and records finished ones, at most two batches in flight.
-pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<(Vec<Done>, Timings)> {
-    let mut t = Timings::default();
-    let mut done = Vec::new();
+/// batch and records finished ones, at most two batches in flight. An application that cannot
+/// be signed or rendered is reported in [`Outcome::failed`] and passed over; the rest of the
+/// batch is issued.
+pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<Outcome> {
+    let mut out = Outcome::default();
+    let t = &mut out.timings;
+    // Applications that failed in this run: no reservation query returns them again.
+    let mut skip: HashSet<String> = HashSet::new();
     let (job_tx, job_rx) = mpsc::channel::<(u64, usize, Reservation)>();
     let job_rx = Mutex::new(job_rx);
     let (done_tx, done_rx) = mpsc::channel::<(u64, usize, Result<PathBuf>)>();
@@ -378,7 +398,8 @@ pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<(Vec<Done>, Timings
         struct InFlight {
             id: u64,
             reserved: Vec<Reservation>,
-            dirs: Vec<Option<PathBuf>>,
+            /// The folder written, or why not.
+            dirs: Vec<Option<Result<PathBuf>>>,
             left: usize,
         }
         let mut in_flight: VecDeque<InFlight> = VecDeque::new();
@@ -391,15 +412,26 @@ pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<(Vec<Done>, Timings
                 let reserved = store.reserve(
                     which,
                     job.batch,
+                    &skip,
                     job.actor,
                     crate::clock::now(),
                     signer(job),
                 )?;
                 t.reserve_secs += secs(started.elapsed());
+                let refused = !reserved.unsigned.is_empty();
+                for f in unsigned_failures(reserved.unsigned) {
+                    skip.insert(f.app_no.clone());
+                    out.failed.push(f);
+                }
+                let reserved = reserved.passes;
                 if reserved.is_empty() {
-                    match which {
-                        Which::Pending => which = Which::New,
-                        _ => exhausted = true,
+                    // Refused ones are skipped from now on: ask again. Nothing reserved and
+                    // nothing refused: this kind of work is done.
+                    if !refused {
+                        match which {
+                            Which::Pending => which = Which::New,
+                            _ => exhausted = true,
+                        }
                     }
                     continue;
                 }
@@ -414,7 +446,7 @@ pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<(Vec<Done>, Timings
                 in_flight.push_back(InFlight {
                     id: next_id,
                     reserved,
-                    dirs: vec![None; n],
+                    dirs: (0..n).map(|_| None).collect(),
                     left: n,
                 });
                 next_id += 1;
@@ -430,9 +462,8 @@ pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<(Vec<Done>, Timings
                 let (batch, index, result) = done_rx
                     .recv()
                     .map_err(|_| anyhow!("生成通行证文件的线程异常退出"))?;
-                let dir = result?;
                 if let Some(b) = in_flight.iter_mut().find(|b| b.id == batch) {
-                    b.dirs[index] = Some(dir);
+                    b.dirs[index] = Some(result);
                     b.left -= 1;
                 }
             }
@@ -441,10 +472,29 @@ pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<(Vec<Done>, Timings
                 break;
             };
             debug_assert_eq!(front.id, front_id);
-            record(store, job, &front.reserved, &mut t)?;
+            // Only passes whose files are on disk are recorded; one that failed to render
+            // stays pending and is reported.
+            let mut written = Vec::with_capacity(front.reserved.len());
+            let mut dirs = Vec::with_capacity(front.reserved.len());
             for (r, dir) in front.reserved.into_iter().zip(front.dirs) {
-                let dir = dir.ok_or_else(|| anyhow!("通行证 {} 的文件未生成", r.pass.serial))?;
-                done.push(Done {
+                match dir {
+                    Some(Ok(dir)) => {
+                        written.push(r);
+                        dirs.push(dir);
+                    }
+                    Some(Err(e)) => {
+                        skip.insert(r.app.data.app_no.clone());
+                        out.failed.push(Failed {
+                            app_no: r.app.data.app_no,
+                            reason: format!("{e:#}"),
+                        });
+                    }
+                    None => bail!("通行证 {} 的文件未生成", r.pass.serial),
+                }
+            }
+            record(store, job, &written, t)?;
+            for (r, dir) in written.into_iter().zip(dirs) {
+                out.done.push(Done {
                     app_no: r.app.data.app_no,
                     serial: r.pass.serial,
                     dir,
@@ -454,5 +504,5 @@ pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<(Vec<Done>, Timings
         drop(job_tx);
         Ok(())
     })?;
-    Ok((done, t))
+    Ok(out)
 }

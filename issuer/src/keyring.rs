@@ -8,31 +8,84 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use checkpass::keys::{self, KeyRole, SigningKey};
+use zeroize::Zeroizing;
 
 /// The environment variable scripts use instead of the passphrase prompt.
 pub const PASSPHRASE_ENV: &str = "ISSUER_PASSPHRASE";
+/// The root key's own passphrase, if it has one (see [`root_passphrase`]).
+pub const ROOT_PASSPHRASE_ENV: &str = "ISSUER_ROOT_PASSPHRASE";
 
-/// The passphrase from `ISSUER_PASSPHRASE`, or asked on the terminal (twice when `confirm`).
-pub fn passphrase(confirm: bool) -> Result<String> {
-    if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
-        if p.is_empty() {
-            bail!("环境变量 {PASSPHRASE_ENV} 为空：口令不能为空");
+/// A passphrase, zeroed when dropped.
+pub type Passphrase = Zeroizing<String>;
+
+/// A passphrase from the environment variable `var`, or asked on the terminal with `prompt`
+/// (twice when `confirm`). A new passphrase (`confirm`) must pass the format's minimum.
+fn read_passphrase(var: &str, prompt: &str, confirm: bool) -> Result<Passphrase> {
+    let passphrase = match std::env::var(var) {
+        Ok(p) => {
+            if p.is_empty() {
+                bail!("环境变量 {var} 为空：口令不能为空");
+            }
+            Zeroizing::new(p)
         }
-        return Ok(p);
-    }
-    let first = rpassword::prompt_password("私钥口令 (passphrase): ")
-        .with_context(|| format!("无法从终端读取口令；在脚本中请设置环境变量 {PASSPHRASE_ENV}"))?;
-    if first.is_empty() {
-        bail!("口令不能为空");
-    }
+        Err(_) => {
+            let first =
+                Zeroizing::new(rpassword::prompt_password(prompt).with_context(|| {
+                    format!("无法从终端读取口令；在脚本中请设置环境变量 {var}")
+                })?);
+            if first.is_empty() {
+                bail!("口令不能为空");
+            }
+            if confirm {
+                let again = Zeroizing::new(
+                    rpassword::prompt_password("再次输入口令 (again): ")
+                        .context("无法从终端读取口令")?,
+                );
+                if again != first {
+                    bail!("两次输入的口令不一致");
+                }
+            }
+            first
+        }
+    };
     if confirm {
-        let again =
-            rpassword::prompt_password("再次输入口令 (again): ").context("无法从终端读取口令")?;
-        if again != first {
-            bail!("两次输入的口令不一致");
-        }
+        keys::check_new_passphrase(&passphrase).with_context(|| format!("口令不可用（{var}）"))?;
     }
-    Ok(first)
+    Ok(passphrase)
+}
+
+/// The passphrase of the signing keys, from `ISSUER_PASSPHRASE` or asked on the terminal.
+/// `new` when it will seal a new key (`init`): asked twice, and it must be at least
+/// [`keys::MIN_PASSPHRASE_CHARS`] characters.
+pub fn passphrase(new: bool) -> Result<Passphrase> {
+    read_passphrase(PASSPHRASE_ENV, "私钥口令 (passphrase): ", new)
+}
+
+/// The root key's passphrase when unlocking it (bundle signing): `ISSUER_ROOT_PASSPHRASE`,
+/// else `ISSUER_PASSPHRASE` (a root key sealed under the same passphrase, the default), else
+/// asked on the terminal.
+pub fn root_passphrase() -> Result<Passphrase> {
+    if std::env::var_os(ROOT_PASSPHRASE_ENV).is_some() {
+        return read_passphrase(
+            ROOT_PASSPHRASE_ENV,
+            "根密钥口令 (root key passphrase): ",
+            false,
+        );
+    }
+    read_passphrase(PASSPHRASE_ENV, "根密钥口令 (root key passphrase): ", false)
+}
+
+/// The passphrase to seal a new root key under at `init`: `ISSUER_ROOT_PASSPHRASE` if set,
+/// asked separately (twice) when `separate`, else the signing keys' `passphrase`.
+pub fn new_root_passphrase(separate: bool, passphrase: &Passphrase) -> Result<Passphrase> {
+    if separate || std::env::var_os(ROOT_PASSPHRASE_ENV).is_some() {
+        return read_passphrase(
+            ROOT_PASSPHRASE_ENV,
+            "根密钥口令 (root key passphrase): ",
+            true,
+        );
+    }
+    Ok(passphrase.clone())
 }
 
 /// File name of a sealed key in the keys directory.
@@ -121,7 +174,8 @@ mod tests {
     fn secret_files_are_private_and_never_overwritten() {
         let dir = tempfile::tempdir().unwrap();
         let key = SigningKey::from_seed(&[7; 32]);
-        let name = store_secret(dir.path(), &key, KeyRole::Signing, "pw").unwrap();
+        let pw = "a passphrase of some length";
+        let name = store_secret(dir.path(), &key, KeyRole::Signing, pw).unwrap();
         let path = dir.path().join(&name);
         #[cfg(unix)]
         {
@@ -131,17 +185,17 @@ mod tests {
                 0o600
             );
         }
-        assert!(store_secret(dir.path(), &key, KeyRole::Signing, "pw").is_err());
-        let back = unlock(&path, KeyRole::Signing, "pw").unwrap();
+        assert!(store_secret(dir.path(), &key, KeyRole::Signing, pw).is_err());
+        let back = unlock(&path, KeyRole::Signing, pw).unwrap();
         assert_eq!(back.kid(), key.kid());
         let wrong = unlock(&path, KeyRole::Signing, "nope").unwrap_err();
         assert!(format!("{wrong:#}").contains("口令错误"), "{wrong:#}");
-        assert!(unlock(&path, KeyRole::Root, "pw").is_err());
+        assert!(unlock(&path, KeyRole::Root, pw).is_err());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let open = unlock(&path, KeyRole::Signing, "pw").unwrap_err();
+            let open = unlock(&path, KeyRole::Signing, pw).unwrap_err();
             assert!(format!("{open:#}").contains("权限"), "{open:#}");
         }
     }

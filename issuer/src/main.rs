@@ -31,7 +31,9 @@ fn main() -> ExitCode {
     match started.and_then(|()| commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("错误：{}", checkpass::describe_error(e.as_ref()));
+            // Errors quote file names and cells: control characters are shown, never sent.
+            let message = checkpass::describe_error(e.as_ref());
+            eprintln!("错误：{}", checkpass::text::terminal_safe(&message));
             ExitCode::FAILURE
         }
     }

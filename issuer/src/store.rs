@@ -7,7 +7,7 @@
 //! power cut; writers use `BEGIN IMMEDIATE` and a busy timeout, so two `issuer` processes on one
 //! data directory queue instead of failing. The schema is versioned with `PRAGMA user_version`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -121,8 +121,6 @@ pub enum StoreError {
     Illegal(#[from] IllegalTransition),
     #[error("数据库中的数据损坏：{0}")]
     Corrupt(String),
-    #[error("签名失败：{0}")]
-    Signing(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -270,6 +268,14 @@ pub struct Signed {
 }
 
 type SignError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What one call of [`Store::reserve`] did: the passes reserved, and the applications the
+/// signer refused (nothing was stored for those, and no serial was used).
+#[derive(Debug, Default)]
+pub struct Reserved {
+    pub passes: Vec<Reservation>,
+    pub unsigned: Vec<(Application, SignError)>,
+}
 
 pub struct Store {
     conn: Connection,
@@ -739,13 +745,27 @@ impl Store {
                 stmt.execute(params![to.as_str(), actor, now, app_no, reason])?;
             }
             drop(stmt);
+            // Withdrawing an approval whose pass a crashed run already signed (a pending
+            // reservation): that QR text may exist on disk, so it is revoked with the same
+            // reason and goes into the next trust bundle's revocation list.
+            let withdrawn = match &app.pass {
+                Some(p) if action == Action::Reject => {
+                    tx.prepare_cached(
+                        "UPDATE passes SET revoked_at = ?1, revoked_by = ?2, revoke_reason = ?3 \
+                         WHERE serial = ?4",
+                    )?
+                    .execute(params![now, actor, reason, p.serial.0])?;
+                    Some(p.serial)
+                }
+                _ => None,
+            };
             audit(
                 &tx,
                 now,
                 actor,
                 action.as_str(),
                 Some(app_no),
-                None,
+                withdrawn,
                 Some(app.status),
                 Some(to),
                 reason,
@@ -935,26 +955,31 @@ impl Store {
         )?)
     }
 
-    /// Reserves passes for up to `limit` approved applications of `which`. Applications that
-    /// already hold a pending reservation — left by a crash — get it back unchanged; the others
-    /// get the next serial and are signed by `sign` inside the same transaction, so a serial and
-    /// its QR text are fixed before any file exists.
+    /// Reserves passes for up to `limit` approved applications of `which`, passing over the
+    /// application numbers in `skip`. Applications that already hold a pending reservation —
+    /// left by a crash — get it back unchanged; the others get the next serial and are signed
+    /// by `sign` inside the same transaction, so a serial and its QR text are fixed before any
+    /// file exists. An application `sign` refuses is returned in [`Reserved::unsigned`] and
+    /// costs no serial; the others are reserved all the same (one bad application must not
+    /// hold up a batch).
     pub fn reserve(
         &mut self,
         which: Which<'_>,
         limit: usize,
+        skip: &HashSet<String>,
         actor: &str,
         now: i64,
         mut sign: impl FnMut(ToSign<'_>) -> Result<Signed, SignError>,
-    ) -> Result<Vec<Reservation>> {
+    ) -> Result<Reserved> {
         let (only, kind) = match which {
             Which::One(app_no) => (Some(app_no), 0),
             Which::Pending => (None, 1),
             Which::New => (None, 2),
         };
-        let tx = self
+        let mut tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Skipped applications may come first: ask for enough rows to fill `limit` anyway.
         let apps: Vec<Application> = tx
             .prepare_cached(&format!(
                 "SELECT {APP_COLUMNS} FROM {APP_FROM} WHERE a.status = 'approved' \
@@ -963,26 +988,40 @@ impl Store {
                  AND (p.serial IS NOT NULL OR ({ISSUABLE_AT_4})) \
                  ORDER BY a.id LIMIT ?3"
             ))?
-            .query_map(params![only, kind, limit as i64, now], app_from_row)?
+            .query_map(
+                params![only, kind, limit.saturating_add(skip.len()) as i64, now],
+                app_from_row,
+            )?
+            .filter(|app| !matches!(app, Ok(a) if skip.contains(&a.data.app_no)))
+            .take(limit)
             .collect::<rusqlite::Result<_>>()?;
-        let mut out = Vec::with_capacity(apps.len());
+        let mut out = Reserved::default();
         for mut app in apps {
             if let Some(pass) = app.pass.clone() {
-                out.push(Reservation { app, pass });
+                out.passes.push(Reservation { app, pass });
                 continue;
             }
-            let serial = next_serial(&tx)?;
-            let signed = sign(ToSign {
+            // A savepoint per application: a refused one gives its serial back.
+            let sp = tx.savepoint()?;
+            let serial = next_serial(&sp)?;
+            let signed = match sign(ToSign {
                 app: &app,
                 serial,
                 issued_at: now,
-            })
-            .map_err(StoreError::Signing)?;
-            tx.prepare_cached(
+            }) {
+                Ok(signed) => signed,
+                Err(e) => {
+                    drop(sp);
+                    out.unsigned.push((app, e));
+                    continue;
+                }
+            };
+            sp.prepare_cached(
                 "INSERT INTO passes (serial, application_id, kid, issued_at, qr_text, state, issued_by) \
                  SELECT ?1, id, ?2, ?3, ?4, 'pending', ?5 FROM applications WHERE app_no = ?6",
             )?
             .execute(params![serial.0, signed.kid, now, signed.qr_text, actor, app.data.app_no])?;
+            sp.commit()?;
             let pass = PassRecord {
                 serial,
                 kid: signed.kid,
@@ -995,7 +1034,7 @@ impl Store {
                 revoke_reason: None,
             };
             app.pass = Some(pass.clone());
-            out.push(Reservation { app, pass });
+            out.passes.push(Reservation { app, pass });
         }
         tx.commit()?;
         Ok(out)
@@ -1033,7 +1072,8 @@ impl Store {
         for serial in serials {
             let changed = tx
                 .prepare_cached(
-                    "UPDATE passes SET state = 'issued' WHERE serial = ?1 AND state = 'pending'",
+                    "UPDATE passes SET state = 'issued' WHERE serial = ?1 AND state = 'pending' \
+                     AND revoked_at IS NULL",
                 )?
                 .execute([serial.0])?;
             if changed == 0 {
@@ -1274,23 +1314,29 @@ mod tests {
                 kid: "k".into(),
             })
         };
-        let first = s.reserve(Which::New, 10, "c", 4, sign).unwrap();
+        let none = HashSet::new();
+        let first = s
+            .reserve(Which::New, 10, &none, "c", 4, sign)
+            .unwrap()
+            .passes;
         assert_eq!(first.len(), 1);
         // A crash before mark_issued: the next run gets the same serial and QR back.
-        let none = s.reserve(Which::New, 10, "c", 5, |_| panic!("no new work"));
-        assert!(none.unwrap().is_empty());
+        let nothing = s.reserve(Which::New, 10, &none, "c", 5, |_| panic!("no new work"));
+        assert!(nothing.unwrap().passes.is_empty());
         let again = s
-            .reserve(Which::Pending, 10, "c", 5, |_| {
+            .reserve(Which::Pending, 10, &none, "c", 5, |_| {
                 panic!("must not sign twice")
             })
-            .unwrap();
+            .unwrap()
+            .passes;
         assert_eq!(again[0].pass, first[0].pass);
         let serial = first[0].pass.serial;
         assert_eq!(s.mark_issued(&[serial], "c", 6).unwrap(), 1);
         assert_eq!(s.mark_issued(&[serial], "c", 7).unwrap(), 0);
         assert!(s
-            .reserve(Which::One("A1"), 10, "c", 8, sign)
+            .reserve(Which::One("A1"), 10, &none, "c", 8, sign)
             .unwrap()
+            .passes
             .is_empty());
         let a = s.get("A1").unwrap();
         assert_eq!(a.status, Status::Issued);
@@ -1339,8 +1385,10 @@ mod tests {
                 kid: "k".into(),
             })
         };
-        let got = s.reserve(Which::New, 10, "c", 5, sign).unwrap();
-        let serials: Vec<Serial> = got.iter().map(|r| r.pass.serial).collect();
+        let got = s
+            .reserve(Which::New, 10, &HashSet::new(), "c", 5, sign)
+            .unwrap();
+        let serials: Vec<Serial> = got.passes.iter().map(|r| r.pass.serial).collect();
         assert_eq!(serials, [Serial(1), Serial(3)], "serial 2 is skipped");
         let audit = s.audit(None).unwrap();
         assert!(audit.iter().any(|e| e.action == "revoke.foreign"));
@@ -1364,9 +1412,20 @@ mod tests {
                 kid: "k".into(),
             })
         };
-        let mine = a.reserve(Which::New, 10, "a", 4, sign).unwrap();
-        assert!(b.reserve(Which::New, 10, "b", 4, sign).unwrap().is_empty());
-        let theirs = b.reserve(Which::Pending, 10, "b", 4, sign).unwrap();
+        let none = HashSet::new();
+        let mine = a
+            .reserve(Which::New, 10, &none, "a", 4, sign)
+            .unwrap()
+            .passes;
+        assert!(b
+            .reserve(Which::New, 10, &none, "b", 4, sign)
+            .unwrap()
+            .passes
+            .is_empty());
+        let theirs = b
+            .reserve(Which::Pending, 10, &none, "b", 4, sign)
+            .unwrap()
+            .passes;
         assert_eq!(mine[0].pass, theirs[0].pass, "same serial and QR text");
         let serial = mine[0].pass.serial;
         let recorded =
@@ -1379,6 +1438,82 @@ mod tests {
             .filter(|e| e.action == "issue")
             .count();
         assert_eq!(issued, 1);
+    }
+
+    /// A signer that refuses one application: the others are reserved in the same call, the
+    /// refused one costs no serial, and `skip` passes over it next time.
+    #[test]
+    fn a_refused_signature_does_not_stop_the_others() {
+        let (_d, mut s) = store();
+        let apps = [
+            app("A1", "鲁K11111", 100, 200),
+            app("A2", "鲁K22222", 100, 200),
+            app("A3", "鲁K33333", 100, 200),
+        ];
+        s.import(&apps, "f.csv", "t", 1).unwrap();
+        let all: Vec<String> = ["A1", "A2", "A3"].map(String::from).to_vec();
+        s.transition(&all, Action::Forward, "d", 2, None).unwrap();
+        s.transition(&all, Action::Approve, "c", 3, None).unwrap();
+        let sign = |t: ToSign<'_>| -> Result<Signed, SignError> {
+            if t.app.data.app_no == "A2" {
+                return Err("too long".into());
+            }
+            Ok(Signed {
+                qr_text: format!("QR{}", t.serial.0),
+                kid: "k".into(),
+            })
+        };
+        let r = s
+            .reserve(Which::New, 10, &HashSet::new(), "c", 4, sign)
+            .unwrap();
+        let serials: Vec<u64> = r.passes.iter().map(|p| p.pass.serial.0).collect();
+        assert_eq!(serials, [1, 2]);
+        assert_eq!(r.unsigned.len(), 1);
+        assert_eq!(r.unsigned[0].0.data.app_no, "A2");
+        let skip: HashSet<String> = ["A2".to_string()].into();
+        let r = s.reserve(Which::New, 1, &skip, "c", 5, sign).unwrap();
+        assert!(r.passes.is_empty() && r.unsigned.is_empty());
+        // Withdrawn after approval: rejected, audited, and out of every later reservation.
+        let w = s
+            .transition(&["A2".into()], Action::Reject, "c", 6, Some("姓名过长"))
+            .unwrap();
+        assert_eq!(w[0].status, Status::Rejected);
+        let r = s
+            .reserve(Which::New, 10, &HashSet::new(), "c", 7, sign)
+            .unwrap();
+        assert!(r.passes.is_empty() && r.unsigned.is_empty());
+    }
+
+    /// Withdrawing an approval whose pass was signed by a run that then crashed revokes that
+    /// pass, and the pending reservation can no longer be recorded as issued.
+    #[test]
+    fn withdrawing_a_signed_but_unissued_pass_revokes_it() {
+        let (_d, mut s) = store();
+        s.import(&[app("A1", "鲁K11111", 100, 200)], "f.csv", "t", 1)
+            .unwrap();
+        s.transition(&["A1".into()], Action::Forward, "d", 2, None)
+            .unwrap();
+        s.transition(&["A1".into()], Action::Approve, "c", 3, None)
+            .unwrap();
+        let sign = |t: ToSign<'_>| {
+            Ok(Signed {
+                qr_text: format!("QR{}", t.serial.0),
+                kid: "k".into(),
+            })
+        };
+        let r = s
+            .reserve(Which::New, 10, &HashSet::new(), "c", 4, sign)
+            .unwrap();
+        let serial = r.passes[0].pass.serial;
+        s.transition(&["A1".into()], Action::Reject, "c", 5, Some("撤回"))
+            .unwrap();
+        assert_eq!(s.revoked_serials().unwrap(), [serial]);
+        assert_eq!(s.mark_issued(&[serial], "c", 6).unwrap(), 0);
+        assert_eq!(s.get("A1").unwrap().status, Status::Rejected);
+        let audit = s.audit(Some("A1")).unwrap();
+        let last = audit.last().unwrap();
+        assert_eq!(last.action, "reject");
+        assert_eq!(last.serial.as_deref(), Some(serial.to_string().as_str()));
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::LazyLock;
 
-use checkpass::pass::Category;
+use checkpass::pass::{Category, MaskedId, PassBody, PassError};
+use checkpass::wire::WireError;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use regex::Regex;
 use serde::Serialize;
@@ -197,6 +198,61 @@ pub struct NewApplication {
     pub row: usize,
 }
 
+impl NewApplication {
+    /// The body of the pass this application becomes (the driver's ID masked): built here
+    /// alone, so import checks exactly what issuing will sign.
+    pub fn pass_body(&self) -> Result<PassBody, PassError> {
+        Ok(PassBody {
+            district: self.district,
+            plate: self.plate.clone(),
+            trailer: self.trailer.clone(),
+            driver_name: self.driver_name.clone(),
+            driver_id: MaskedId::from_full_id(&self.driver_id)?,
+            occupants: self.occupants,
+            category: self.category,
+            cargo: self.cargo.clone(),
+            origin: self.origin.clone(),
+            destination: self.destination.clone(),
+            route: self.route.clone(),
+            test_sampled_at: self.test_sampled_at,
+        })
+    }
+}
+
+/// The longest application number, in characters.
+pub const APP_NO_MAX: usize = 32;
+
+/// An application number: 1 to [`APP_NO_MAX`] ASCII letters, digits, `-`, `_` or `/`, starting
+/// with a letter or digit. It is printed, exported to CSV and typed on command lines, so it
+/// holds nothing a terminal, a spreadsheet or a shell could read as more than a name.
+pub fn is_app_no(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && text.len() <= APP_NO_MAX
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/'))
+}
+
+/// A refusal by the pass format's own limits, named by the column the liaison must fix.
+fn wire_problem(e: &WireError) -> Problem {
+    let WireError::InvalidValue { field, why } = e else {
+        return Problem::with_detail("不符合通行证格式", e.to_string());
+    };
+    let column = match *field {
+        "plate" => Some(Column::Plate),
+        "trailer" => Some(Column::Trailer),
+        "driver_name" => Some(Column::DriverName),
+        "driver_id" => Some(Column::DriverId),
+        "cargo" => Some(Column::Cargo),
+        "origin" => Some(Column::Origin),
+        "destination" => Some(Column::Destination),
+        "route" => Some(Column::Route),
+        "district" => Some(Column::District),
+        _ => None,
+    };
+    let name = column.map_or(*field, Column::header);
+    Problem::with_detail(format!("{name}超出通行证格式的限制"), why.clone())
+}
+
 pub fn serialize_category<S: serde::Serializer>(c: &Category, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(c.label_zh())
 }
@@ -260,6 +316,12 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
     let present = |c: Column| raw.cells.get(&c).is_some_and(|cell| !cell.is_blank());
 
     let app_no = raw.text(Column::AppNo);
+    if present(Column::AppNo) && !is_app_no(&app_no) {
+        problems.push(Problem::with_detail(
+            "申请编号格式错误",
+            format!("应为1到{APP_NO_MAX}个英文字母、数字或 - _ /，以字母或数字开头"),
+        ));
+    }
 
     let applicant_type = raw.text(Column::ApplicantType);
     if present(Column::ApplicantType) && !APPLICANT_TYPES.contains(&applicant_type.as_str()) {
@@ -411,7 +473,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
         test_sampled_at,
     ) {
         (true, Some(category), Some(start_at), Some(end_at), Some(test_sampled_at)) => {
-            Ok(NewApplication {
+            let app = NewApplication {
                 app_no,
                 applicant_type,
                 district,
@@ -431,7 +493,15 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
                 test_sampled_at,
                 test_result,
                 row: raw.row,
-            })
+            };
+            // Last, the pass format's own limits (a 24-character name is 72 bytes, over its
+            // 64): a row that passes every rule above but could never be signed is refused
+            // here, not approved and then stuck at issuing.
+            let body = app
+                .pass_body()
+                .map_err(|e| vec![Problem::with_detail("身份证号无法脱敏", e.to_string())])?;
+            checkpass::wire::check_body(&body).map_err(|e| vec![wire_problem(&e)])?;
+            Ok(app)
         }
         _ => Err(problems),
     }
@@ -809,6 +879,52 @@ mod tests {
             reasons(&with(Column::Route, "C201→C999")),
             ["路线含未知检查站编码"]
         );
+    }
+
+    #[test]
+    fn a_driver_name_over_the_wire_limit_is_refused_at_import() {
+        // 24 characters, 72 UTF-8 bytes: every rule of the row passes, the pass format's
+        // 64-byte limit does not.
+        let long = "张".repeat(24);
+        let err = validate_row(&with(Column::DriverName, &long), &rules()).unwrap_err();
+        assert_eq!(
+            err,
+            [Problem::with_detail(
+                "驾驶人员姓名超出通行证格式的限制",
+                "72 bytes > 64"
+            )]
+        );
+        assert!(validate_row(&with(Column::DriverName, &"张".repeat(21)), &rules()).is_ok());
+        let err = validate_row(&with(Column::Cargo, &"钢".repeat(40)), &rules()).unwrap_err();
+        assert_eq!(err[0].reason, "货物名称超出通行证格式的限制");
+        let err = validate_row(&with(Column::Origin, "仓库\u{1b}[2J"), &rules()).unwrap_err();
+        assert_eq!(err[0].reason, "起运地点超出通行证格式的限制");
+    }
+
+    #[test]
+    fn application_number_outside_the_charset_is_refused() {
+        for ok in ["SQ003-0001", "a", "2022/03_17-x", &"9".repeat(APP_NO_MAX)] {
+            assert!(is_app_no(ok), "{ok}");
+            assert!(reasons(&with(Column::AppNo, ok)).is_empty(), "{ok}");
+        }
+        for bad in [
+            "=1+1",
+            "-SQ1",
+            "SQ 1",
+            "SQ1\u{1b}[2J",
+            "申请1",
+            "SQ1;rm",
+            &"9".repeat(APP_NO_MAX + 1),
+        ] {
+            assert!(!is_app_no(bad), "{bad}");
+            assert_eq!(
+                reasons(&with(Column::AppNo, bad)),
+                ["申请编号格式错误"],
+                "{bad}"
+            );
+        }
+        // Full-width forms typed with a Chinese input method still read as ASCII.
+        assert!(reasons(&with(Column::AppNo, "ＳＱ００３－０００１")).is_empty());
     }
 
     #[test]

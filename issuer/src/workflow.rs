@@ -111,29 +111,39 @@ impl Action {
 
 /// A refused change, worded for the operator.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("不能{action}：申请 {app_no} 当前状态为“{from}”（{from_en}），只有“{needed}”状态的申请可以{action}", action = .action.label_zh(), from = .from.label_zh(), from_en = .from.as_str(), needed = .needed.label_zh())]
+#[error("不能{action}：申请 {app_no} 当前状态为“{from}”（{from_en}），只有“{needed}”状态的申请可以{action}", action = .action.label_zh(), from = .from.label_zh(), from_en = .from.as_str(), needed = labels(.needed))]
 pub struct IllegalTransition {
     pub app_no: String,
     pub action: Action,
     pub from: Status,
-    pub needed: Status,
+    pub needed: &'static [Status],
 }
 
-/// The status an action needs and the status it leads to.
-pub fn rule(action: Action) -> (Status, Status) {
+fn labels(statuses: &[Status]) -> String {
+    statuses
+        .iter()
+        .map(|s| s.label_zh())
+        .collect::<Vec<_>>()
+        .join("”或“")
+}
+
+/// The statuses an action may start from and the status it leads to.
+pub fn rule(action: Action) -> (&'static [Status], Status) {
     match action {
-        Action::Forward => (Status::Submitted, Status::Forwarded),
-        Action::Approve => (Status::Forwarded, Status::Approved),
-        Action::Reject => (Status::Forwarded, Status::Rejected),
-        Action::Issue => (Status::Approved, Status::Issued),
-        Action::Revoke => (Status::Issued, Status::Revoked),
+        Action::Forward => (&[Status::Submitted], Status::Forwarded),
+        Action::Approve => (&[Status::Forwarded], Status::Approved),
+        // The city may also withdraw its approval until the pass is issued: an application
+        // that turned out bad must not wait in the queue forever.
+        Action::Reject => (&[Status::Forwarded, Status::Approved], Status::Rejected),
+        Action::Issue => (&[Status::Approved], Status::Issued),
+        Action::Revoke => (&[Status::Issued], Status::Revoked),
     }
 }
 
 /// The new status, or why the action is not allowed from `from`.
 pub fn transition(app_no: &str, from: Status, action: Action) -> Result<Status, IllegalTransition> {
     let (needed, to) = rule(action);
-    if from == needed {
+    if needed.contains(&from) {
         Ok(to)
     } else {
         Err(IllegalTransition {
@@ -168,6 +178,19 @@ mod tests {
     }
 
     #[test]
+    fn an_approval_can_be_withdrawn_until_issued() {
+        assert_eq!(
+            transition("A", Status::Approved, Action::Reject),
+            Ok(Status::Rejected)
+        );
+        let err = transition("A", Status::Issued, Action::Reject).unwrap_err();
+        assert!(
+            err.to_string().contains("“区市已转报”或“市级已批准”"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn every_other_pair_is_refused() {
         let actions = [
             Action::Forward,
@@ -184,7 +207,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(allowed, 5);
+        assert_eq!(allowed, 6);
         let err = transition("SQ1", Status::Submitted, Action::Approve).unwrap_err();
         assert!(err.to_string().contains("不能批准"), "{err}");
         assert!(err.to_string().contains("已提交"), "{err}");
@@ -192,7 +215,7 @@ mod tests {
             transition("A", Status::Rejected, Action::Issue)
                 .unwrap_err()
                 .needed,
-            Status::Approved
+            [Status::Approved]
         );
     }
 

@@ -998,3 +998,184 @@ fn a_closed_output_pipe_ends_the_issuer_quietly() {
         ""
     );
 }
+
+/// An approved application that can never become a pass (here: a driver name made 72 bytes
+/// long in the database, as an import before the format check could leave it) is reported by
+/// `issue --all`, which issues the others and exits 2; it no longer blocks every batch.
+#[test]
+fn one_bad_application_does_not_block_the_batch() {
+    let env = Env::init();
+    env.import_sample();
+    env.ok(&["forward", "SQ003-0001", "SQ083-0002", "SQ083-0003"]);
+    env.ok(&["approve", "SQ003-0001", "SQ083-0002", "SQ083-0003"]);
+    let db = rusqlite::Connection::open(env.data().join("issuer.db")).unwrap();
+    db.execute(
+        "UPDATE applications SET driver_name = ?1 WHERE app_no = 'SQ083-0002'",
+        ["张".repeat(24)],
+    )
+    .unwrap();
+    drop(db);
+    let out = env.run(&["issue", "--all", "--formats", "png", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let issued: BTreeSet<&str> = v["passes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["app_no"].as_str().unwrap())
+        .collect();
+    assert_eq!(issued, BTreeSet::from(["SQ003-0001", "SQ083-0003"]));
+    let failed = v["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{v}");
+    assert_eq!(failed[0]["app_no"], "SQ083-0002");
+    assert!(
+        failed[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("driver_name"),
+        "{v}"
+    );
+    // Still approved, still reported, and nothing else to do.
+    let again = env.run(&["issue", "--all"]);
+    assert_eq!(again.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(text.contains("未签发 SQ083-0002"), "{text}");
+    assert_eq!(env.json(&["show", "SQ083-0002"])["status"], "approved");
+}
+
+/// The city can withdraw an approval until the pass is issued: `reject` works on an approved
+/// application, is audited with its reason, and `issue --all` then leaves it alone.
+#[test]
+fn an_approved_application_can_be_withdrawn() {
+    let env = Env::init();
+    env.import_sample();
+    env.ok(&["forward", "SQ003-0001", "SQ083-0002"]);
+    env.ok(&["approve", "SQ003-0001", "SQ083-0002"]);
+    env.ok(&[
+        "reject",
+        "SQ083-0002",
+        "--reason",
+        "驾驶人员姓名过长，无法制证",
+        "--by",
+        "市专班",
+    ]);
+    let shown = env.json(&["show", "SQ083-0002"]);
+    assert_eq!(shown["status"], "rejected");
+    assert_eq!(shown["reject_reason"], "驾驶人员姓名过长，无法制证");
+    let trail = env.json(&["audit", "SQ083-0002"]);
+    let last = trail.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "reject");
+    assert_eq!(last["actor"], "市专班");
+    assert_eq!(last["from_status"], "approved");
+    assert_eq!(last["detail"], "驾驶人员姓名过长，无法制证");
+    let issued = issue_json(&env, &["--all", "--formats", "png"]);
+    assert_eq!(issued.len(), 1);
+    assert_eq!(issued[0]["app_no"], "SQ003-0001");
+    // An issued pass is revoked, not withdrawn.
+    let err = env.fails(&["reject", "SQ003-0001", "--reason", "x"]);
+    assert!(err.contains("不能驳回"), "{err}");
+}
+
+/// Text from files and operators reaches the terminal with its control characters replaced:
+/// a file name, an operator name and a reason carrying escape sequences cannot clear the
+/// screen or retitle the window in `import`, `list`, `show`, `audit` or an error message.
+#[test]
+fn issuer_output_escapes_control_characters() {
+    let env = Env::init();
+    let hostile = env.path("apps\u{1b}[2J\u{1b}]0;pwned\u{7}.csv");
+    std::fs::copy(samples().join("applications.csv"), &hostile).unwrap();
+    let import = env.run(&["import", hostile.to_str().unwrap()]);
+    assert_eq!(import.status.code(), Some(2));
+    let by = "\u{1b}[31m红字\u{9b}";
+    env.ok(&["forward", "SQ003-0001", "--by", by]);
+    env.ok(&["approve", "SQ003-0001"]);
+    env.ok(&[
+        "reject",
+        "SQ003-0001",
+        "--reason",
+        "撤回\u{1b}[1A\r伪造的一行",
+    ]);
+    let outputs = [
+        String::from_utf8(import.stdout).unwrap(),
+        env.ok(&["list"]),
+        env.ok(&["show", "SQ003-0001"]),
+        env.ok(&["audit"]),
+        env.fails(&["import", env.path("no\u{1b}[2Jsuch.csv").to_str().unwrap()]),
+    ];
+    for out in &outputs {
+        assert!(
+            !out.chars().any(|c| c.is_control() && c != '\n'),
+            "a control character reached the terminal: {out:?}"
+        );
+    }
+    assert!(outputs[0].contains("apps\u{FFFD}[2J\u{FFFD}]0;pwned\u{FFFD}.csv"));
+    assert!(outputs[2].contains("撤回\u{FFFD}[1A\u{FFFD}伪造的一行"));
+    assert!(outputs[3].contains("\u{FFFD}[31m红字\u{FFFD}"));
+    assert!(outputs[4].contains("no\u{FFFD}[2Jsuch.csv"));
+}
+
+/// `init` refuses a passphrase under 12 characters before it creates anything.
+#[test]
+fn a_short_passphrase_is_refused() {
+    let env = Env::new();
+    let out = env
+        .command(&["init"])
+        .env("ISSUER_PASSPHRASE", "短口令 short")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("至少需要 12 个字符"), "{err}");
+    assert!(!env.data().exists(), "nothing is created");
+    // Nor may the root key get a short one of its own.
+    let out = env
+        .command(&["init"])
+        .env("ISSUER_ROOT_PASSPHRASE", "root")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!env.data().exists(), "nothing is created");
+}
+
+/// With `ISSUER_ROOT_PASSPHRASE` at `init` the root key is sealed under its own passphrase:
+/// the signing passphrase issues passes but cannot sign a trust bundle.
+#[test]
+fn the_root_key_can_have_its_own_passphrase() {
+    const ROOT: &str = "根密钥的另一个口令 root only";
+    let env = Env::new();
+    let out = env
+        .command(&["init"])
+        .env("ISSUER_ROOT_PASSPHRASE", ROOT)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    env.import_sample();
+    env.ok(&["forward", "SQ003-0001"]);
+    env.ok(&["approve", "SQ003-0001"]);
+    issue_json(&env, &["SQ003-0001", "--formats", "png"]);
+    let bundle = env.path("b.cose");
+    let err = env.fails(&["bundle", "--out", bundle.to_str().unwrap()]);
+    assert!(err.contains("口令错误"), "{err}");
+    assert!(!bundle.exists());
+    let out = env
+        .command(&["bundle", "--out", bundle.to_str().unwrap()])
+        .env("ISSUER_ROOT_PASSPHRASE", ROOT)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let root = read_root(&env);
+    checkpass::bundle::open_bundle(&std::fs::read(&bundle).unwrap(), &root, None).unwrap();
+}

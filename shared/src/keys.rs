@@ -6,6 +6,11 @@
 //! file's role and key id are bound to the ciphertext as associated data. This module does no
 //! I/O: callers read and write the text, and check file permissions with
 //! [`check_secret_file_mode`].
+//!
+//! New files are sealed with Argon2id at 64 MiB, 3 passes ([`ARGON2_M_KIB`], [`ARGON2_T`]),
+//! under a passphrase of at least [`MIN_PASSPHRASE_CHARS`] characters. The parameters are
+//! stored in each file, so files sealed with the earlier, cheaper ones still open. Every
+//! copy of a seed, a wrapping key and Argon2's working memory is zeroed when dropped.
 
 use std::fmt;
 
@@ -18,6 +23,7 @@ use ed25519_dalek::Signer as _;
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
 /// Errors reading, unsealing or using keys.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +43,10 @@ pub enum KeyError {
     KidMismatch { stated: String, actual: String },
     #[error("口令不能为空 (the passphrase must not be empty)")]
     EmptyPassphrase,
+    #[error(
+        "口令太短：至少需要 {min} 个字符 (the passphrase must have at least {min} characters)"
+    )]
+    ShortPassphrase { min: usize },
     #[error("密钥派生失败 (key derivation failed): {0}")]
     Kdf(String),
 }
@@ -187,13 +197,46 @@ impl fmt::Debug for SigningKey {
 const SECRET_FORMAT: &str = "checkpass-secret-key/1";
 const PUBLIC_FORMAT: &str = "checkpass-public-key/1";
 
-/// Argon2id cost of sealed key files: 19 MiB, 2 passes (OWASP's first recommendation).
-const ARGON2_M_KIB: u32 = 19 * 1024;
-const ARGON2_T: u32 = 2;
+/// Argon2id cost of newly sealed key files: 64 MiB, 3 passes (RFC 9106's second recommended
+/// option; about 0.2 s per unlock, see docs/BENCHMARKS.md). Files sealed before with 19 MiB,
+/// 2 passes open as they are: the cost is read from the file.
+pub const ARGON2_M_KIB: u32 = 64 * 1024;
+pub const ARGON2_T: u32 = 3;
 const ARGON2_P: u32 = 1;
 /// Upper bounds accepted when reading a file, so a crafted file cannot ask for gigabytes.
 const ARGON2_M_KIB_MAX: u32 = 1024 * 1024;
 const ARGON2_T_MAX: u32 = 16;
+
+/// The shortest passphrase a new key file is sealed under, in characters.
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
+
+/// Whether `passphrase` may seal a new key file: not empty, at least
+/// [`MIN_PASSPHRASE_CHARS`] characters. (Opening a file needs only the right passphrase.)
+pub fn check_new_passphrase(passphrase: &str) -> Result<(), KeyError> {
+    if passphrase.is_empty() {
+        return Err(KeyError::EmptyPassphrase);
+    }
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(KeyError::ShortPassphrase {
+            min: MIN_PASSPHRASE_CHARS,
+        });
+    }
+    Ok(())
+}
+
+/// An Argon2id cost: memory in KiB, passes, lanes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cost {
+    m_kib: u32,
+    t: u32,
+    p: u32,
+}
+
+const COST: Cost = Cost {
+    m_kib: ARGON2_M_KIB,
+    t: ARGON2_T,
+    p: ARGON2_P,
+};
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -226,12 +269,20 @@ struct PublicFile {
     public_key: String,
 }
 
-fn derive_key(passphrase: &str, salt: &[u8], m: u32, t: u32, p: u32) -> Result<[u8; 32], KeyError> {
-    let params = Params::new(m, t, p, Some(32)).map_err(|e| KeyError::Kdf(e.to_string()))?;
+/// The wrapping key for `passphrase`; it and Argon2's working memory are zeroed on drop.
+fn derive_key(passphrase: &str, salt: &[u8], cost: Cost) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+    let params = Params::new(cost.m_kib, cost.t, cost.p, Some(32))
+        .map_err(|e| KeyError::Kdf(e.to_string()))?;
+    let mut memory = Zeroizing::new(vec![argon2::Block::default(); params.block_count()]);
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    let mut out = [0u8; 32];
+    let mut out = Zeroizing::new([0u8; 32]);
     argon
-        .hash_password_into(passphrase.as_bytes(), salt, &mut out)
+        .hash_password_into_with_memory(
+            passphrase.as_bytes(),
+            salt,
+            out.as_mut_slice(),
+            memory.as_mut_slice(),
+        )
         .map_err(|e| KeyError::Kdf(e.to_string()))?;
     Ok(out)
 }
@@ -240,26 +291,34 @@ fn associated_data(role: KeyRole, kid: &str, public_key: &str) -> Vec<u8> {
     format!("{SECRET_FORMAT}|{}|{kid}|{public_key}", role.as_str()).into_bytes()
 }
 
-/// Seals a secret key under a passphrase, giving the text of a key file.
+/// Seals a secret key under a passphrase, giving the text of a key file. The passphrase must
+/// pass [`check_new_passphrase`].
 pub fn seal(key: &SigningKey, role: KeyRole, passphrase: &str) -> Result<String, KeyError> {
-    if passphrase.is_empty() {
-        return Err(KeyError::EmptyPassphrase);
-    }
+    check_new_passphrase(passphrase)?;
+    seal_with(key, role, passphrase, COST)
+}
+
+fn seal_with(
+    key: &SigningKey,
+    role: KeyRole,
+    passphrase: &str,
+    cost: Cost,
+) -> Result<String, KeyError> {
     let mut salt = [0u8; 16];
     let mut nonce = [0u8; 24];
     OsRng.fill_bytes(&mut salt);
     OsRng.fill_bytes(&mut nonce);
-    let wrapping = derive_key(passphrase, &salt, ARGON2_M_KIB, ARGON2_T, ARGON2_P)?;
-    let cipher = XChaCha20Poly1305::new((&wrapping).into());
+    let wrapping = derive_key(passphrase, &salt, cost)?;
+    let cipher = XChaCha20Poly1305::new(wrapping.as_ref().into());
     let kid = key.kid().to_hex();
     let public_key = key.public_key().to_hex();
     let aad = associated_data(role, &kid, &public_key);
-    let secret = key.0.to_bytes();
+    let secret = Zeroizing::new(key.0.to_bytes());
     let ciphertext = cipher
         .encrypt(
             XNonce::from_slice(&nonce),
             Payload {
-                msg: &secret,
+                msg: secret.as_slice(),
                 aad: &aad,
             },
         )
@@ -271,9 +330,9 @@ pub fn seal(key: &SigningKey, role: KeyRole, passphrase: &str) -> Result<String,
         public_key,
         kdf: KdfParams {
             alg: "argon2id".into(),
-            m_kib: ARGON2_M_KIB,
-            t: ARGON2_T,
-            p: ARGON2_P,
+            m_kib: cost.m_kib,
+            t: cost.t,
+            p: cost.p,
             salt: B64.encode(salt),
         },
         nonce: B64.encode(nonce),
@@ -323,22 +382,31 @@ pub fn open_sealed(text: &str, passphrase: &str) -> Result<(SigningKey, KeyRole)
     if nonce.len() != 24 {
         return Err(KeyError::Malformed("nonce must be 24 bytes".into()));
     }
-    let wrapping = derive_key(passphrase, &salt, k.m_kib, k.t, k.p)?;
-    let cipher = XChaCha20Poly1305::new((&wrapping).into());
+    let cost = Cost {
+        m_kib: k.m_kib,
+        t: k.t,
+        p: k.p,
+    };
+    let wrapping = derive_key(passphrase, &salt, cost)?;
+    let cipher = XChaCha20Poly1305::new(wrapping.as_ref().into());
     let aad = associated_data(file.role, &file.kid, &file.public_key);
-    let secret = cipher
-        .decrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: &ciphertext,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| KeyError::WrongPassphrase)?;
-    let seed: [u8; 32] = secret
-        .as_slice()
-        .try_into()
-        .map_err(|_| KeyError::Malformed("secret must be 32 bytes".into()))?;
+    let secret = Zeroizing::new(
+        cipher
+            .decrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &ciphertext,
+                    aad: &aad,
+                },
+            )
+            .map_err(|_| KeyError::WrongPassphrase)?,
+    );
+    let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
+        secret
+            .as_slice()
+            .try_into()
+            .map_err(|_| KeyError::Malformed("secret must be 32 bytes".into()))?,
+    );
     let key = SigningKey::from_seed(&seed);
     let actual = key.kid().to_hex();
     if actual != file.kid {
@@ -408,9 +476,9 @@ mod tests {
     #[test]
     fn sealed_key_opens_with_the_right_passphrase_only() {
         let key = SigningKey::generate();
-        let text = seal(&key, KeyRole::Signing, "正确的口令").unwrap();
+        let text = seal(&key, KeyRole::Signing, "正确的口令 correct horse").unwrap();
         assert!(!text.contains(&hex::encode(key.0.to_bytes())));
-        let (back, role) = open_sealed(&text, "正确的口令").unwrap();
+        let (back, role) = open_sealed(&text, "正确的口令 correct horse").unwrap();
         assert_eq!(role, KeyRole::Signing);
         assert_eq!(back.public_key(), key.public_key());
         assert!(matches!(
@@ -423,10 +491,10 @@ mod tests {
     #[test]
     fn a_sealed_file_cannot_be_relabelled() {
         let key = SigningKey::generate();
-        let text = seal(&key, KeyRole::Signing, "pw").unwrap();
+        let text = seal(&key, KeyRole::Signing, PW).unwrap();
         let relabelled = text.replace("\"signing\"", "\"root\"");
         assert!(matches!(
-            open_sealed(&relabelled, "pw"),
+            open_sealed(&relabelled, PW),
             Err(KeyError::WrongPassphrase)
         ));
         assert!(matches!(
@@ -437,6 +505,52 @@ mod tests {
             seal(&key, KeyRole::Root, ""),
             Err(KeyError::EmptyPassphrase)
         ));
+    }
+
+    const PW: &str = "a passphrase of some length";
+
+    #[test]
+    fn a_short_passphrase_is_refused() {
+        let key = SigningKey::from_seed(&[7; 32]);
+        // Eleven characters (Chinese count as one each) are refused, twelve accepted.
+        for short in ["abcdefghijk", "一二三四五六七八九十甲"] {
+            assert!(matches!(
+                seal(&key, KeyRole::Signing, short),
+                Err(KeyError::ShortPassphrase { min: 12 })
+            ));
+        }
+        assert!(check_new_passphrase("一二三四五六七八九十甲乙").is_ok());
+        assert!(matches!(
+            check_new_passphrase(""),
+            Err(KeyError::EmptyPassphrase)
+        ));
+    }
+
+    #[test]
+    fn argon2_parameters_are_at_least_64_mib() {
+        let key = SigningKey::from_seed(&[7; 32]);
+        let text = seal(&key, KeyRole::Root, PW).unwrap();
+        let file: SealedFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(file.kdf.alg, "argon2id");
+        assert!(file.kdf.m_kib >= 64 * 1024, "{} KiB", file.kdf.m_kib);
+        assert!(file.kdf.t >= 3, "{} passes", file.kdf.t);
+        assert_eq!(open_sealed(&text, PW).unwrap().0.kid(), key.kid());
+    }
+
+    /// A file sealed with the earlier parameters (19 MiB, 2 passes), and with a passphrase
+    /// shorter than today's minimum, still opens: the cost is read from the file.
+    #[test]
+    fn files_sealed_with_the_old_parameters_still_open() {
+        let key = SigningKey::from_seed(&[9; 32]);
+        let old = Cost {
+            m_kib: 19 * 1024,
+            t: 2,
+            p: 1,
+        };
+        let text = seal_with(&key, KeyRole::Signing, "pw", old).unwrap();
+        assert!(text.contains("\"m_kib\": 19456"), "{text}");
+        let (back, role) = open_sealed(&text, "pw").unwrap();
+        assert_eq!((back.kid(), role), (key.kid(), KeyRole::Signing));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - [`bundle`]: the root-signed trust bundle (keys, checkpoints, revocations, policy).
 //! - [`rules`]: [`rules::verify`], from (QR text, bundle, checkpoint, now) to a verdict.
 //! - [`verdict`]: verdict levels, reasons with stable codes and Chinese/English messages.
+//! - [`text`]: untrusted text made safe for a terminal or a CSV cell.
 //!
 //! ```
 //! use checkpass::{rules, sample, verdict::Level, wire};
@@ -27,6 +28,7 @@ pub mod keys;
 pub mod pass;
 pub mod rules;
 pub mod sample;
+pub mod text;
 pub mod time;
 pub mod verdict;
 pub mod wire;

@@ -445,8 +445,28 @@ fn check_text(s: &str, field: &'static str, max: usize) -> Result<(), WireError>
 
 /// The format's limits, applied the same way before signing and after reading.
 pub fn check_pass(p: &Pass) -> Result<(), WireError> {
-    let b = &p.body;
     check_text(&p.issuer, "iss", limits::ISSUER)?;
+    check_body(&p.body)?;
+    if p.serial.0 > crate::pass::SERIAL_MAX {
+        return Err(WireError::InvalidValue {
+            field: "cti",
+            why: "serial too large".into(),
+        });
+    }
+    if p.expires_at <= p.not_before {
+        return Err(WireError::InvalidValue {
+            field: "exp",
+            why: "not after nbf".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The format's limits on a pass body alone (text lengths in UTF-8 bytes, no control
+/// characters, route length, masked ID, district): what the issuer checks at import, so an
+/// application that could never be signed is refused with its reason instead of approved.
+/// The first field found wrong is named in [`WireError::InvalidValue`].
+pub fn check_body(b: &PassBody) -> Result<(), WireError> {
     check_text(&b.plate, "plate", limits::PLATE)?;
     if let Some(t) = &b.trailer {
         check_text(t, "trailer", limits::PLATE)?;
@@ -474,18 +494,6 @@ pub fn check_pass(p: &Pass) -> Result<(), WireError> {
         return Err(WireError::InvalidValue {
             field: "district",
             why: "more than 6 digits".into(),
-        });
-    }
-    if p.serial.0 > crate::pass::SERIAL_MAX {
-        return Err(WireError::InvalidValue {
-            field: "cti",
-            why: "serial too large".into(),
-        });
-    }
-    if p.expires_at <= p.not_before {
-        return Err(WireError::InvalidValue {
-            field: "exp",
-            why: "not after nbf".into(),
         });
     }
     Ok(())

@@ -679,7 +679,7 @@ pub fn write_csv(w: &mut impl Write, scans: &[ScanRecord]) -> Result<()> {
         "bundle_sequence",
     ])?;
     for s in scans {
-        csv.write_record([
+        let row = [
             s.id.to_string(),
             timefmt::rfc3339(s.scanned_at),
             s.scanned_at.to_string(),
@@ -690,7 +690,12 @@ pub fn write_csv(w: &mut impl Write, scans: &[ScanRecord]) -> Result<()> {
             s.verdict.as_str().to_owned(),
             s.reasons.join(" "),
             s.bundle_sequence.map(|q| q.to_string()).unwrap_or_default(),
-        ])?;
+        ];
+        // Officer names and plates come from people and QR codes: no cell may run as a formula.
+        csv.write_record(
+            row.iter()
+                .map(|c| checkpass::text::csv_safe(c).into_owned()),
+        )?;
     }
     csv.flush()?;
     Ok(())

@@ -26,19 +26,9 @@ fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
     }
 }
 
-/// At most `max` characters of untrusted text, with control characters made visible, so a
-/// hostile QR cannot rewrite the officer's terminal.
-pub fn sanitize(text: &str, max: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
-        .collect();
-    if text.chars().count() > max {
-        out.push('…');
-    }
-    out
-}
+/// At most `max` characters of untrusted text, control characters made visible, so a hostile
+/// QR cannot rewrite the officer's terminal (the rule is shared with the issuer).
+pub use checkpass::text::sanitize;
 
 /// The report printed for one checked QR.
 pub fn human(src: &Source<'_>, checked: &Checked, lang: Lang) -> String {

@@ -60,7 +60,7 @@ fn trust_bundle(store: &Store, at: i64) -> Result<TrustBundle> {
 pub(super) fn bundle(data: &DataDir, ctx: &Ctx, args: BundleArgs) -> Result<ExitCode> {
     let actor = ctx.actor()?;
     let mut store = data.open()?;
-    let passphrase = keyring::passphrase(false)?;
+    let passphrase = keyring::root_passphrase()?;
     let root = unlock(
         data,
         &active_key(&store, KeyRole::Root)?,

@@ -43,6 +43,7 @@ pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode
         read_registry_files(args.districts.as_deref(), args.checkpoints.as_deref())?
     };
     let passphrase = keyring::passphrase(true)?;
+    let root_passphrase = keyring::new_root_passphrase(args.separate_root_passphrase, &passphrase)?;
 
     // Build the directory under a temporary name beside it and rename it into place at the end.
     let parent = data
@@ -63,7 +64,7 @@ pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode
     let t = crate::clock::now();
     let root = SigningKey::generate();
     let signing = SigningKey::generate();
-    let root_file = keyring::store_secret(&stage.keys(), &root, KeyRole::Root, &passphrase)?;
+    let root_file = keyring::store_secret(&stage.keys(), &root, KeyRole::Root, &root_passphrase)?;
     let signing_file =
         keyring::store_secret(&stage.keys(), &signing, KeyRole::Signing, &passphrase)?;
     {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Result};
+use checkpass::text::terminal_safe;
 use serde::Serialize;
 
 use crate::cli::ImportArgs;
@@ -105,12 +106,13 @@ pub(super) fn import_files(data: &DataDir, ctx: &Ctx, args: ImportArgs) -> Resul
     } else {
         for r in &report.refused {
             let reasons: Vec<String> = r.problems.iter().map(Problem::to_string).collect();
+            // The file name, number and reasons quote the file's cells: shown, never obeyed.
             println!(
                 "拒绝 {} 第{}行 {}：{}",
-                r.file,
+                terminal_safe(&r.file),
                 r.row,
-                r.app_no,
-                reasons.join("；")
+                terminal_safe(&r.app_no),
+                terminal_safe(&reasons.join("；"))
             );
         }
         println!(

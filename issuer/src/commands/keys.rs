@@ -91,6 +91,8 @@ pub(super) fn keys_rotate(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
             .ok_or(e)?,
     };
     unlock(data, &old, KeyRole::Signing, &passphrase)?;
+    // A passphrase set before the minimum existed opens the old key but seals no new one.
+    checkpass::keys::check_new_passphrase(&passphrase).context("无法用当前口令加密新密钥")?;
     let key = SigningKey::generate();
     let file = keyring::store_secret(&data.keys(), &key, KeyRole::Signing, &passphrase)?;
     let t = crate::clock::now();

@@ -26,6 +26,8 @@ use crate::workflow::Action;
 
 /// Exit status of an import that stored the good rows but refused some.
 pub const EXIT_ROWS_REFUSED: u8 = 2;
+/// Exit status of an `issue --all` that issued the others but could not issue some.
+pub const EXIT_SOME_REFUSED: u8 = 2;
 
 const DB_FILE: &str = "issuer.db";
 /// A signing key stays in the bundle this long after its last pass could have been issued.

@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use checkpass::keys::KeyRole;
 use checkpass::pass::Serial;
+use checkpass::text::terminal_safe as safe;
 use serde::Serialize;
 use serde_json::json;
 
@@ -21,7 +22,7 @@ use crate::workflow::{self, Action, Status};
 
 use super::keys::{active_key, unlock};
 use super::review::{find_app, listed};
-use super::{issuer_id, Ctx, DataDir};
+use super::{issuer_id, Ctx, DataDir, EXIT_SOME_REFUSED};
 
 /// The issued, unrevoked passes `which` names, in serial order; a revoked or unissued one
 /// named by id is an error.
@@ -97,6 +98,22 @@ pub(super) fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCo
 /// what the operator needs to trace a message back.
 const SMS_HEADER: [&str; 4] = ["手机号码", "短信内容", "申请编号", "通行证编号"];
 
+/// The SMS outbox file: a byte-order mark (Excel, and the gateways' Excel templates, read it
+/// right), the header, and a row per message. The gateway's operators open it in Excel, so no
+/// cell may run as a formula: every cell goes through [`checkpass::text::csv_safe`].
+fn outbox_csv(rows: &[[&str; 4]]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record(SMS_HEADER)?;
+    for row in rows {
+        w.write_record(
+            row.map(checkpass::text::csv_safe)
+                .iter()
+                .map(|c| c.as_bytes()),
+        )?;
+    }
+    w.into_inner().map_err(|e| anyhow!("{e}"))
+}
+
 pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<ExitCode> {
     let store = data.open()?;
     let since = super::parse_since(args.since.as_deref())?;
@@ -111,18 +128,21 @@ pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<Exi
         bail!("没有需要发送短信的通行证（已签发且未撤销）");
     }
     let sheets = sheets_of(&store, &apps)?;
-    // UTF-8 with a byte-order mark: Excel (and the gateways' Excel templates) read it right.
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    w.write_record(SMS_HEADER)?;
-    for (app, sheet) in apps.iter().zip(&sheets) {
-        w.write_record([
-            app.data.mobile.as_str(),
-            &crate::render::sms_text(sheet),
-            &app.data.app_no,
-            &sheet.serial,
-        ])?;
-    }
-    let bytes = w.into_inner().map_err(|e| anyhow!("{e}"))?;
+    let texts: Vec<String> = sheets.iter().map(crate::render::sms_text).collect();
+    let rows: Vec<[&str; 4]> = apps
+        .iter()
+        .zip(&sheets)
+        .zip(&texts)
+        .map(|((app, sheet), text)| {
+            [
+                app.data.mobile.as_str(),
+                text.as_str(),
+                app.data.app_no.as_str(),
+                sheet.serial.as_str(),
+            ]
+        })
+        .collect();
+    let bytes = outbox_csv(&rows)?;
     // Owner-only: the outbox holds the drivers' phone numbers.
     keyring::write_atomic(&args.out, &bytes, 0o600, true)?;
     if ctx.json {
@@ -244,14 +264,14 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
             .map(|n| n.get())
             .unwrap_or(1),
     };
-    let (done, timings) = match &args.id {
+    let outcome = match &args.id {
         Some(id) => {
             let app_no = find_app(&store, id)?.data.app_no;
             issuing::issue_one(&mut store, &job, &app_no)?
         }
         None => issuing::issue_all(&mut store, &job)?,
     };
-    out.extend(done.into_iter().map(|d| IssuedPass {
+    out.extend(outcome.done.into_iter().map(|d| IssuedPass {
         app_no: d.app_no,
         serial: d.serial.to_string(),
         dir: d.dir,
@@ -262,17 +282,33 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
     if ctx.json {
         ctx.print_json(&json!({
             "passes": out,
+            "failed": outcome.failed,
             "not_issued": not_issued.iter().map(|(no, why)| json!({"app_no": no, "why": why})).collect::<Vec<_>>(),
             "elapsed_secs": started.elapsed().as_secs_f64(),
-            "timings": timings,
+            "timings": outcome.timings,
         }))?;
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        report_issued(ctx, &out, started)?;
+        for f in &outcome.failed {
+            println!("未签发 {}：{}", safe(&f.app_no), safe(&f.reason));
+        }
+        for (app_no, why) in &not_issued {
+            println!("未签发 {}：{}", safe(app_no), not_issuable_text(*why));
+        }
+        if !outcome.failed.is_empty() {
+            println!(
+                "{} 份申请未能签发（其余已签发）。请更正后重新签发，或由市级驳回：\
+                 issuer reject ID --reason ...",
+                outcome.failed.len()
+            );
+        }
     }
-    let code = report_issued(ctx, &out, started)?;
-    for (app_no, why) in &not_issued {
-        println!("未签发 {app_no}：{}", not_issuable_text(*why));
-    }
-    Ok(code)
+    // Waiting for a test still to come is not a failure: a later run issues them.
+    Ok(if outcome.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_SOME_REFUSED)
+    })
 }
 
 fn not_issuable_text(why: NotIssuable) -> &'static str {
@@ -297,7 +333,12 @@ fn report_issued(ctx: &Ctx, out: &[IssuedPass], started: Instant) -> Result<Exit
             } else {
                 "已签发过（同一张通行证）"
             };
-            println!("{what} {} → {}  {}", p.app_no, p.serial, p.dir.display());
+            println!(
+                "{what} {} → {}  {}",
+                safe(&p.app_no),
+                p.serial,
+                p.dir.display()
+            );
         }
         let new = out.iter().filter(|p| p.new).count();
         let rate = if secs > 0.0 { new as f64 / secs } else { 0.0 };
@@ -320,7 +361,7 @@ pub(super) fn revoke(data: &DataDir, ctx: &Ctx, args: RevokeArgs) -> Result<Exit
         Revoked::Issued(app) if ctx.json => ctx.print_json(&listed(&app))?,
         Revoked::Issued(app) => println!(
             "已撤销通行证 {serial}（申请 {}）。请导出新的信任包分发给检查站：issuer bundle --out FILE",
-            app.data.app_no
+            safe(&app.data.app_no)
         ),
         Revoked::Foreign if ctx.json => ctx.print_json(&serde_json::json!({
             "serial": serial.to_string(),
@@ -332,4 +373,25 @@ pub(super) fn revoke(data: &DataDir, ctx: &Ctx, args: RevokeArgs) -> Result<Exit
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_starting_with_formula_characters_are_neutralised() {
+        let bytes = outbox_csv(&[
+            ["13551566498", "您的通行证…", "SQ1", "00000-00001-8"],
+            ["+8613551566498", "=HYPERLINK(\"http://x\")", "-1", "@A1"],
+        ])
+        .unwrap();
+        let text = std::str::from_utf8(&bytes).unwrap();
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines[1], "13551566498,您的通行证…,SQ1,00000-00001-8");
+        assert_eq!(
+            lines[2],
+            "'+8613551566498,\"'=HYPERLINK(\"\"http://x\"\")\",'-1,'@A1"
+        );
+    }
 }

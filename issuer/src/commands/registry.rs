@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use checkpass::bundle::Policy;
+use checkpass::text::terminal_safe as safe;
 use serde_json::json;
 
 use crate::cli::{PolicySetArgs, RegistryLoadArgs};
@@ -40,11 +41,17 @@ pub(super) fn registry_show(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
     } else {
         println!("区划 {} 个：", districts.len());
         for d in &districts {
-            println!("  {}  {}  {}", d.code, d.name, d.contact);
+            println!("  {}  {}  {}", d.code, safe(&d.name), safe(&d.contact));
         }
         println!("检查站 {} 个：", checkpoints.len());
         for c in &checkpoints {
-            println!("  {}  {}  区划 {}  {}", c.code, c.name, c.district, c.road);
+            println!(
+                "  {}  {}  区划 {}  {}",
+                c.code,
+                safe(&c.name),
+                c.district,
+                safe(&c.road)
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use checkpass::pass::Serial;
+use checkpass::text::terminal_safe as safe;
 use serde::Serialize;
 
 use crate::cli::{AuditArgs, BulkArgs, ListArgs, RejectArgs, ShowArgs};
@@ -51,15 +52,17 @@ pub(super) fn list(data: &DataDir, ctx: &Ctx, args: ListArgs) -> Result<ExitCode
                 .as_ref()
                 .map(|p| p.serial.to_string())
                 .unwrap_or_else(|| "-".into());
+            // Everything from a file or a person goes through `safe`: a name in a spreadsheet
+            // must not be able to send escape sequences to the operator's terminal.
             println!(
                 "{}  {}  {}  {}  {} 至 {}  {}  {}",
-                a.data.app_no,
+                safe(&a.data.app_no),
                 a.status.label_zh(),
                 a.data.district,
-                a.data.plate,
+                safe(&a.data.plate),
                 format_cst(a.data.start_at),
                 format_cst(a.data.end_at),
-                a.data.route.join("→"),
+                safe(&a.data.route.join("→")),
                 serial
             );
         }
@@ -88,48 +91,55 @@ pub(super) fn show(data: &DataDir, ctx: &Ctx, args: ShowArgs) -> Result<ExitCode
     }
     let d = &app.data;
     let opt = |v: &Option<String>, at: Option<i64>| match (v, at) {
-        (Some(v), Some(at)) => format!("{v}，{}", format_cst(at)),
+        (Some(v), Some(at)) => format!("{}，{}", safe(v), format_cst(at)),
         _ => "-".into(),
     };
-    println!("申请编号   {}", d.app_no);
+    println!("申请编号   {}", safe(&d.app_no));
     println!("状态       {}（{}）", app.status.label_zh(), app.status);
-    println!("申请人类型 {}    所属区市 {}", d.applicant_type, d.district);
+    println!(
+        "申请人类型 {}    所属区市 {}",
+        safe(&d.applicant_type),
+        d.district
+    );
     println!(
         "车牌号     {}{}",
-        d.plate,
+        safe(&d.plate),
         d.trailer
             .as_deref()
-            .map(|t| format!("  挂车 {t}"))
+            .map(|t| format!("  挂车 {}", safe(t)))
             .unwrap_or_default()
     );
     println!(
         "驾驶人员   {}  {}  {}  随车 {} 人",
-        d.driver_name, d.driver_id, d.mobile, d.occupants
+        safe(&d.driver_name),
+        safe(&d.driver_id),
+        safe(&d.mobile),
+        d.occupants
     );
-    println!("货物       {}：{}", d.category.label_zh(), d.cargo);
-    println!("起运/运送  {} → {}", d.origin, d.destination);
+    println!("货物       {}：{}", d.category.label_zh(), safe(&d.cargo));
+    println!("起运/运送  {} → {}", safe(&d.origin), safe(&d.destination));
     println!(
         "通行时间   {} 至 {}",
         format_cst(d.start_at),
         format_cst(d.end_at)
     );
-    println!("路线       {}", d.route.join("→"));
+    println!("路线       {}", safe(&d.route.join("→")));
     println!(
         "核酸       {} 采样，{}",
         format_cst(d.test_sampled_at),
-        d.test_result
+        safe(&d.test_result)
     );
     println!(
         "来源       {} 第{}行，{} 导入于 {}",
-        app.source_file,
+        safe(&app.source_file),
         d.row,
-        app.imported_by,
+        safe(&app.imported_by),
         format_cst(app.imported_at)
     );
     println!("区市转报   {}", opt(&app.forwarded_by, app.forwarded_at));
     println!("市级审核   {}", opt(&app.decided_by, app.decided_at));
     if let Some(r) = &app.reject_reason {
-        println!("驳回理由   {r}");
+        println!("驳回理由   {}", safe(r));
     }
     if let Some(p) = &app.pass {
         println!(
@@ -137,15 +147,15 @@ pub(super) fn show(data: &DataDir, ctx: &Ctx, args: ShowArgs) -> Result<ExitCode
             p.serial,
             p.state,
             p.kid,
-            p.issued_by,
+            safe(&p.issued_by),
             format_cst(p.issued_at)
         );
         if let Some(at) = p.revoked_at {
             println!(
                 "已撤销     {}，{}：{}",
                 format_cst(at),
-                p.revoked_by.as_deref().unwrap_or("-"),
-                p.revoke_reason.as_deref().unwrap_or("-")
+                safe(p.revoked_by.as_deref().unwrap_or("-")),
+                safe(p.revoke_reason.as_deref().unwrap_or("-"))
             );
         }
         println!(
@@ -172,12 +182,12 @@ pub(super) fn audit(data: &DataDir, ctx: &Ctx, args: AuditArgs) -> Result<ExitCo
                 "#{}  {}  {}  {}  {}  {}  {}  {}",
                 e.id,
                 format_cst(e.at),
-                e.actor,
-                e.action,
-                e.app_no.as_deref().unwrap_or("-"),
-                e.serial.as_deref().unwrap_or("-"),
-                change,
-                e.detail.as_deref().unwrap_or("")
+                safe(&e.actor),
+                safe(&e.action),
+                safe(e.app_no.as_deref().unwrap_or("-")),
+                safe(e.serial.as_deref().unwrap_or("-")),
+                safe(&change),
+                safe(e.detail.as_deref().unwrap_or(""))
             );
         }
         println!("共 {} 条记录", entries.len());
@@ -218,7 +228,7 @@ fn apply(
             println!(
                 "{} {}：{}",
                 action.label_zh(),
-                c.app_no,
+                safe(&c.app_no),
                 c.status.label_zh()
             );
         }
@@ -230,7 +240,12 @@ fn apply(
 pub(super) fn bulk(data: &DataDir, ctx: &Ctx, action: Action, args: BulkArgs) -> Result<ExitCode> {
     let ids = if args.all {
         let (from, _) = workflow::rule(action);
-        data.open()?.app_nos_with_status(from, args.district)?
+        let store = data.open()?;
+        let mut ids = Vec::new();
+        for status in from {
+            ids.extend(store.app_nos_with_status(*status, args.district)?);
+        }
+        ids
     } else {
         args.ids
     };

@@ -70,7 +70,8 @@ impl Env {
             // The sample applications travel in March 2022: a pass is issued before its window
             // ends and after its test, so the issuer runs on the sample's clock.
             .env("ISSUER_NOW", SAMPLE_NOW)
-            .env_remove("ISSUER_DATA");
+            .env_remove("ISSUER_DATA")
+            .env_remove("ISSUER_ROOT_PASSPHRASE");
         cmd
     }
 

@@ -435,6 +435,22 @@ fn signing_refuses_what_could_not_be_read_back() {
     assert!(sign_pass(&pass, &key()).is_err());
 }
 
+#[test]
+fn check_body_names_the_field_over_its_limit() {
+    let mut pass = sample::pass();
+    assert_eq!(check_body(&pass.body), Ok(()));
+    // 24 Chinese characters are 72 UTF-8 bytes.
+    pass.body.driver_name = "张".repeat(24);
+    assert_eq!(
+        check_body(&pass.body),
+        Err(WireError::InvalidValue {
+            field: "driver_name",
+            why: "72 bytes > 64".into()
+        })
+    );
+    assert_eq!(check_pass(&pass), check_body(&pass.body));
+}
+
 fn text_strategy(max_chars: usize) -> impl Strategy<Value = String> {
     proptest::collection::vec(
         prop_oneof![

@@ -81,6 +81,32 @@ mod tests {
         assert!(write_csv(&dir.path().join("no/such/dir.csv"), &[]).is_err());
     }
 
+    /// The scan-log export (CLI and GUI share the writer): an officer name or plate read from
+    /// a hostile QR cannot become a spreadsheet formula.
+    #[test]
+    fn csv_cells_starting_with_formula_characters_are_neutralised() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.csv");
+        let row = ScanRecord {
+            id: 1,
+            scanned_at: 1_647_129_600,
+            checkpoint: "C101".into(),
+            officer: Some("=HYPERLINK(\"http://x\")".into()),
+            serial: None,
+            plate: Some("@SUM(A1)".into()),
+            verdict: LoggedVerdict::Red,
+            reasons: vec![],
+            bundle_sequence: None,
+        };
+        write_csv(&path, &[row]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = text.lines().nth(1).unwrap();
+        assert_eq!(
+            line,
+            "1,2022-03-13T08:00:00+08:00,1647129600,C101,\"'=HYPERLINK(\"\"http://x\"\")\",,'@SUM(A1),red,,"
+        );
+    }
+
     #[test]
     fn finds_bundles_in_folders() {
         let dir = tempfile::tempdir().unwrap();
