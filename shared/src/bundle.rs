@@ -44,6 +44,8 @@ pub enum BundleError {
     BadSignature,
     #[error("信任包版本过旧 (bundle sequence {found} is lower than the installed {installed})")]
     Rollback { found: u64, installed: u64 },
+    #[error("信任包序号 {sequence} 与已安装的相同但内容不同 (same sequence as the installed bundle, different bytes): 同一序号只能有一个信任包")]
+    SameSequenceDiffers { sequence: u64 },
 }
 
 /// A pass-signing key the checkpoints trust, and when it may have signed.
@@ -448,6 +450,26 @@ pub fn open_bundle(
         }
     }
     Ok(bundle)
+}
+
+/// SHA-256 of a bundle file, as a checkpoint remembers what it installed.
+pub fn bundle_digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// A bundle with the same sequence number as the installed one must be the very same file: the
+/// root signs one bundle per number, so two different ones mean a replayed or doctored copy.
+pub fn check_same_sequence(
+    sequence: u64,
+    digest: &[u8; 32],
+    installed_sequence: u64,
+    installed_digest: &[u8; 32],
+) -> Result<(), BundleError> {
+    if sequence == installed_sequence && digest != installed_digest {
+        return Err(BundleError::SameSequenceDiffers { sequence });
+    }
+    Ok(())
 }
 
 /// Reads a bundle's header without checking it, to say which root signed it.

@@ -460,6 +460,24 @@ pub fn parse_public_key_file(text: &str) -> Result<(PublicKey, KeyRole), KeyErro
     Ok((key, file.role))
 }
 
+/// Whether `key` is one whose secret half is public: the development keys in `keys/` and the
+/// test-vector keys. A checkpoint refuses to trust them unless told it is a test setup
+/// (`verifier init --allow-dev-keys`): anyone can sign with them.
+pub fn is_public_test_key(key: &PublicKey) -> bool {
+    const DEV_KEYS: [&str; 2] = [
+        include_str!("../../keys/DEV-ONLY-root.pub.json"),
+        include_str!("../../keys/DEV-ONLY-signing.pub.json"),
+    ];
+    let dev = DEV_KEYS
+        .iter()
+        .filter_map(|text| parse_public_key_file(text).ok())
+        .map(|(k, _)| k);
+    let vectors = [[0x01u8; 32], [0x02; 32]]
+        .iter()
+        .map(|seed| SigningKey::from_seed(seed).public_key());
+    dev.chain(vectors).any(|k| k == *key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -582,5 +600,22 @@ mod tests {
             parse_public_key_file(&forged),
             Err(KeyError::KidMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn the_development_and_vector_keys_are_known_as_public() {
+        for name in ["root", "signing"] {
+            let text = std::fs::read_to_string(format!(
+                "{}/../keys/DEV-ONLY-{name}.pub.json",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
+            let (key, _) = parse_public_key_file(&text).unwrap();
+            assert!(is_public_test_key(&key), "{name}");
+        }
+        assert!(is_public_test_key(
+            &SigningKey::from_seed(&[2; 32]).public_key()
+        ));
+        assert!(!is_public_test_key(&SigningKey::generate().public_key()));
     }
 }

@@ -9,6 +9,7 @@
 //! - [`bundle`]: the root-signed trust bundle (keys, checkpoints, revocations, policy).
 //! - [`rules`]: [`rules::verify`], from (QR text, bundle, checkpoint, now) to a verdict.
 //! - [`verdict`]: verdict levels, reasons with stable codes and Chinese/English messages.
+//! - [`scanlog`]: the hash chain of a checkpoint's scan log.
 //! - [`text`]: untrusted text made safe for a terminal or a CSV cell.
 //!
 //! ```
@@ -28,6 +29,7 @@ pub mod keys;
 pub mod pass;
 pub mod rules;
 pub mod sample;
+pub mod scanlog;
 pub mod text;
 pub mod time;
 pub mod verdict;

@@ -13,7 +13,7 @@ use checkpass::keys::{self, KeyRole};
 use checkpass::verdict::{Lang, Level};
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::{Checked, ClockProblem, Engine};
+use crate::engine::{Checked, ClockProblem, Engine, InitOptions};
 use crate::report::{self, Source};
 use crate::settings::{self, lang_str, parse_lang};
 use crate::store::{ScanRecord, MAX_BUNDLE_BYTES};
@@ -59,8 +59,11 @@ pub enum Command {
         2 用法或读写错误 (usage or I/O error). 多个二维码取最差结论 (several QRs: the worst verdict)."
     )]
     Check(CheckArgs),
-    /// 查看或导出查验记录 (list or export the scan log)
+    /// 查看、导出或校验查验记录 (list, export or verify the scan log)
     Log(LogArgs),
+    /// 本机时钟 (the device clock)
+    #[command(subcommand)]
+    Clock(ClockCommand),
     /// 查看或修改设置 (show or change settings)
     Settings(SettingsArgs),
 }
@@ -76,6 +79,25 @@ pub struct InitArgs {
     /// 执勤人员编号 (officer on duty)
     #[arg(long, value_name = "ID")]
     pub officer: Option<String>,
+    /// 仅测试用：允许信任 keys/ 中的开发密钥和测试向量密钥 (test setups only: trust the public development keys)
+    #[arg(long)]
+    pub allow_dev_keys: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClockCommand {
+    /// 登记时钟校正：本机时钟曾走快、现已改正 (record that the device clock was corrected)
+    Correct {
+        /// 理由，如“时钟快了一天，已按北京时间校正” (reason)
+        #[arg(long, required = true)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// 校验查验记录的哈希链 (check the scan log's hash chain)
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,7 +140,10 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct LogArgs {
+    #[command(subcommand)]
+    pub command: Option<LogCommand>,
     /// 只列出此时刻以后的记录 (RFC 3339, "2022-03-12 19:00" or 2022-03-12 in UTC+8, or 24h / 7d ago)
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
@@ -225,7 +250,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             bundle_show(&dir, at.unwrap_or_else(system_now), cli.lang)
         }
         Command::Check(args) => check(&dir, args, cli.lang),
+        Command::Log(LogArgs {
+            command: Some(LogCommand::Verify),
+            ..
+        }) => log_verify(&dir, cli.lang),
         Command::Log(args) => log(&dir, args, cli.lang),
+        Command::Clock(ClockCommand::Correct { reason }) => {
+            clock_correct(&dir, &reason, system_now(), cli.lang)
+        }
         Command::Settings(args) => settings_cmd(&dir, args, cli.lang),
     }
 }
@@ -305,7 +337,10 @@ fn init(dir: &Path, args: InitArgs, lang: Option<Lang>) -> Result<ExitCode> {
             args.root_key.display()
         );
     }
-    let engine = Engine::init(dir, key, &args.checkpoint, args.officer.as_deref())?;
+    let options = InitOptions {
+        allow_dev_keys: args.allow_dev_keys,
+    };
+    let engine = Engine::init_with(dir, key, &args.checkpoint, args.officer.as_deref(), options)?;
     let lang = lang.unwrap_or(engine.settings().lang);
     let s = engine.settings();
     let mut out = io::stdout().lock();
@@ -403,9 +438,27 @@ fn bundle_show(dir: &Path, now: i64, lang: Option<Lang>) -> Result<ExitCode> {
         b.keys.len()
     )?;
     for k in &b.keys {
+        let compromised = match k.compromised_since {
+            None => String::new(),
+            Some(checkpass::bundle::COMPROMISED_ALWAYS) => t(
+                lang,
+                "  已宣告泄露：全部作废",
+                "  COMPROMISED: all its passes refused",
+            )
+            .into(),
+            Some(since) => format!(
+                "{}{}",
+                t(
+                    lang,
+                    "  已宣告泄露：作废自 ",
+                    "  COMPROMISED: passes refused from "
+                ),
+                timefmt::minutes(since)
+            ),
+        };
         writeln!(
             out,
-            "  {}  {} — {}",
+            "  {}  {} — {}{compromised}",
             k.kid(),
             timefmt::minutes(k.valid_from),
             timefmt::minutes(k.valid_to)
@@ -487,6 +540,8 @@ fn check(dir: &Path, args: CheckArgs, lang: Option<Lang>) -> Result<ExitCode> {
     let (mut engine, lang) = open(dir, lang)?;
     // Refuse early, before reading any image, when checks cannot run.
     engine.bundle()?;
+    // A time given with --at is a simulation: marked in the log, never moving the clock floor.
+    engine.set_simulated_clock(args.at.is_some());
     let now = args.at.unwrap_or_else(system_now);
     let checkpoint = match &args.checkpoint {
         Some(c) => settings::validate_code("checkpoint", c)?,
@@ -643,14 +698,63 @@ fn log(dir: &Path, args: LogArgs, lang: Option<Lang>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn log_verify(dir: &Path, lang: Option<Lang>) -> Result<ExitCode> {
+    let (engine, lang) = open(dir, lang)?;
+    let head = engine.verify_log()?;
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{} {} {}",
+        t(lang, "查验记录哈希链完整：", "Scan log hash chain intact:"),
+        head.entries,
+        t(lang, "条", "entries")
+    )?;
+    writeln!(
+        out,
+        "{} {}",
+        t(
+            lang,
+            "链尾哈希（抄录或随记录导出，以便日后比对）：",
+            "Head hash (write it down or export it to compare later):"
+        ),
+        hex::encode(head.head)
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn clock_correct(dir: &Path, reason: &str, now: i64, lang: Option<Lang>) -> Result<ExitCode> {
+    let (mut engine, lang) = open(dir, lang)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        bail!("理由不能为空 (a reason is required)");
+    }
+    engine.record_clock_correction(now, reason)?;
+    writeln!(
+        io::stdout().lock(),
+        "{} {} (UTC+8)",
+        t(
+            lang,
+            "已登记时钟校正，本机时间为",
+            "Clock correction recorded; this device's time is"
+        ),
+        timefmt::minutes(now)
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn log_line(s: &ScanRecord, lang: Lang) -> String {
     let level = match s.verdict {
         crate::store::LoggedVerdict::Green => Level::Green,
         crate::store::LoggedVerdict::Amber => Level::Amber,
         crate::store::LoggedVerdict::Red => Level::Red,
     };
+    let simulated = if s.simulated {
+        t(lang, "（模拟时间）", " (simulated time)")
+    } else {
+        ""
+    };
     format!(
-        "{}  {}  {}  {}  {}  {}  {}",
+        "{}{simulated}  {}  {}  {}  {}  {}  {}",
         timefmt::minutes(s.scanned_at),
         s.checkpoint,
         s.officer.as_deref().unwrap_or("-"),
@@ -677,6 +781,7 @@ pub fn write_csv(w: &mut impl Write, scans: &[ScanRecord]) -> Result<()> {
         "verdict",
         "reasons",
         "bundle_sequence",
+        "simulated",
     ])?;
     for s in scans {
         let row = [
@@ -690,6 +795,7 @@ pub fn write_csv(w: &mut impl Write, scans: &[ScanRecord]) -> Result<()> {
             s.verdict.as_str().to_owned(),
             s.reasons.join(" "),
             s.bundle_sequence.map(|q| q.to_string()).unwrap_or_default(),
+            if s.simulated { "yes" } else { "no" }.to_owned(),
         ];
         // Officer names and plates come from people and QR codes: no cell may run as a formula.
         csv.write_record(

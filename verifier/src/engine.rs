@@ -1,18 +1,27 @@
 //! The checkpoint engine: what the CLI and the GUI both drive. It owns the settings, the
 //! installed trust bundle and the scan log, and turns a QR text into a recorded verdict:
 //! the pass rules of `checkpass` first, then what only this device knows (a repeat scan of the
-//! same pass here, a clock that went backwards). No printing, no reading of the system clock:
-//! `now` is always passed in.
+//! same pass here, a clock that went backwards). No printing; `now` is always passed in (the
+//! one exception: a settings entry of the log is stamped with the system clock).
+//!
+//! What someone holding the laptop could rewrite is checked here: the pinned root against the
+//! build and the development keys, the settings rows against the log's own record of them,
+//! the sequence floor against every sequence the log has seen.
 
 use std::path::Path;
 
-use checkpass::bundle::{open_bundle, BundleError, TrustBundle};
+use checkpass::bundle::{
+    bundle_digest, check_same_sequence, open_bundle, BundleError, TrustBundle,
+};
 use checkpass::keys::PublicKey;
-use checkpass::rules;
+use checkpass::rules::{self, Clock};
+use checkpass::scanlog::EntryKind;
 use checkpass::verdict::{Lang, Level, Reason, Verdict};
 
 use crate::settings::{self, Settings, SettingsError};
-use crate::store::{LogFacts, LoggedVerdict, NewScan, ScanRecord, Store, StoreError};
+use crate::store::{
+    ChainHead, LogFacts, LoggedVerdict, NewEvent, NewScan, ScanRecord, Store, StoreError,
+};
 
 /// Why the engine could not do what was asked. Never about the pass itself: a bad pass is a
 /// red [`Verdict`], not an error.
@@ -33,6 +42,16 @@ pub enum EngineError {
     },
     #[error("信任包被拒绝 (bundle refused): {0}")]
     BundleRefused(#[source] BundleError),
+    #[error(
+        "本程序只信任根密钥 {expected}，不能固定 {found} (this build trusts only root {expected})"
+    )]
+    NotTheBuildRoot { expected: String, found: String },
+    #[error("{what} 是公开的开发/测试密钥，任何人都能用它签名；仅测试时可加 --allow-dev-keys (a development key: anyone can sign with it)")]
+    DevKey { what: String },
+    #[error("本机设置在本程序之外被改动 (settings changed outside this program): {what}；请核查本机并用新的数据目录重新初始化")]
+    SettingsTampered { what: String },
+    #[error("模拟时间下不能登记时钟校正 (no clock correction under a simulated clock)")]
+    CorrectionSimulated,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -75,6 +94,76 @@ pub struct Engine {
     store: Store,
     settings: Settings,
     bundle: Installed,
+    /// `now` comes from `--at`/`VERIFIER_AT`: scans are marked simulated and never move the
+    /// real clock floor (simulated scans keep one of their own).
+    simulated: bool,
+}
+
+/// Choices made once, at `verifier init`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InitOptions {
+    /// Trust the development and test-vector keys (a test setup only).
+    pub allow_dev_keys: bool,
+}
+
+/// The root public key this program was built to trust, if any: `VERIFIER_ROOT_KEY` (64 hex
+/// digits) at build time. A release built for one city refuses every other root. The 4-byte
+/// key id alone (`VERIFIER_ROOT_KID`) is accepted too but only narrows the choice: 2^32 tries
+/// find another key with the same id, so a release should bake in the whole key.
+pub fn build_root() -> BuildRoot {
+    BuildRoot {
+        key: option_env!("VERIFIER_ROOT_KEY"),
+        kid: option_env!("VERIFIER_ROOT_KID"),
+    }
+}
+
+/// See [`build_root`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildRoot {
+    pub key: Option<&'static str>,
+    pub kid: Option<&'static str>,
+}
+
+/// Whether `root` may be pinned (or stay pinned) on this build.
+pub fn check_root(
+    root: &PublicKey,
+    build: BuildRoot,
+    allow_dev_keys: bool,
+) -> Result<(), EngineError> {
+    if let Some(expected) = build.key {
+        if !expected.trim().eq_ignore_ascii_case(&root.to_hex()) {
+            return Err(EngineError::NotTheBuildRoot {
+                expected: expected.trim().to_string(),
+                found: root.to_hex(),
+            });
+        }
+    }
+    if let Some(expected) = build.kid {
+        if !expected.trim().eq_ignore_ascii_case(&root.kid().to_hex()) {
+            return Err(EngineError::NotTheBuildRoot {
+                expected: expected.trim().to_string(),
+                found: root.kid().to_hex(),
+            });
+        }
+    }
+    if !allow_dev_keys && checkpass::keys::is_public_test_key(root) {
+        return Err(EngineError::DevKey {
+            what: format!("根密钥 {} (root key)", root.kid()),
+        });
+    }
+    Ok(())
+}
+
+/// The log's record of what is pinned and installed, to compare with the settings rows.
+fn settings_note(s: &Settings) -> String {
+    format!(
+        "root={} sequence={} bundle={}",
+        s.root_key.to_hex(),
+        s.installed_sequence
+            .map_or_else(|| "-".to_string(), |n| n.to_string()),
+        s.installed_digest
+            .map_or_else(|| "-".to_string(), hex::encode),
+    )
 }
 
 impl Engine {
@@ -87,11 +176,24 @@ impl Engine {
         checkpoint: &str,
         officer: Option<&str>,
     ) -> Result<Engine, EngineError> {
+        Engine::init_with(dir, root_key, checkpoint, officer, InitOptions::default())
+    }
+
+    /// [`Engine::init`] with the choices of `verifier init`.
+    pub fn init_with(
+        dir: &Path,
+        root_key: PublicKey,
+        checkpoint: &str,
+        officer: Option<&str>,
+        options: InitOptions,
+    ) -> Result<Engine, EngineError> {
         let checkpoint = settings::validate_code("checkpoint", checkpoint)?;
         let officer = officer
             .map(|o| settings::validate_code("officer", o))
             .transpose()?;
+        check_root(&root_key, build_root(), options.allow_dev_keys)?;
         let mut store = Store::open(dir)?;
+        let mut created = false;
         let stored = store.modify_settings(|map| {
             let settings = match Settings::from_map(&map)? {
                 Some(old) if old.root_key != root_key => {
@@ -104,24 +206,27 @@ impl Engine {
                     officer: officer.or(old.officer),
                     ..old
                 },
-                None => Settings {
-                    root_key,
-                    checkpoint,
-                    officer,
-                    repeat_window_secs: None,
-                    lang: Lang::default(),
-                    installed_sequence: None,
-                },
+                None => {
+                    created = true;
+                    Settings {
+                        root_key,
+                        checkpoint,
+                        officer,
+                        repeat_window_secs: None,
+                        lang: Lang::default(),
+                        installed_sequence: None,
+                        installed_digest: None,
+                        allow_dev_keys: options.allow_dev_keys,
+                    }
+                }
             };
             Ok(settings.to_map())
         })?;
         let settings = Settings::from_map(&stored)?.ok_or(SettingsError::Missing("root_key"))?;
-        let bundle = load_bundle(&store, &settings)?;
-        Ok(Engine {
-            store,
-            settings,
-            bundle,
-        })
+        if created {
+            log_settings(&mut store, &settings)?;
+        }
+        Engine::with_settings(store, settings)
     }
 
     /// Opens an initialised data directory.
@@ -131,12 +236,53 @@ impl Engine {
             Settings::from_map(&store.settings()?)?.ok_or_else(|| EngineError::NotInitialised {
                 dir: dir.display().to_string(),
             })?;
+        Engine::with_settings(store, settings)
+    }
+
+    /// Checks the settings rows against the build and the log, then loads the bundle.
+    fn with_settings(mut store: Store, settings: Settings) -> Result<Engine, EngineError> {
+        check_root(&settings.root_key, build_root(), settings.allow_dev_keys)?;
+        match store.latest_settings_note()? {
+            // A data directory from before the log recorded settings: record them now.
+            None => log_settings(&mut store, &settings)?,
+            Some(note) if note != settings_note(&settings) => {
+                return Err(EngineError::SettingsTampered {
+                    what: format!(
+                        "记录为 {note}，现为 {} (the log says one thing, the settings another)",
+                        settings_note(&settings)
+                    ),
+                })
+            }
+            Some(_) => {}
+        }
+        if let (Some(logged), installed) = (
+            store.highest_logged_sequence()?,
+            settings.installed_sequence,
+        ) {
+            if installed.is_none_or(|i| i < logged) {
+                return Err(EngineError::SettingsTampered {
+                    what: format!(
+                        "已安装序号 {installed:?} 低于记录中出现过的 {logged} (installed sequence rolled back)"
+                    ),
+                });
+            }
+        }
         let bundle = load_bundle(&store, &settings)?;
         Ok(Engine {
             store,
             settings,
             bundle,
+            simulated: false,
         })
+    }
+
+    /// Marks the times given to this engine as simulated (`--at`, `VERIFIER_AT`).
+    pub fn set_simulated_clock(&mut self, simulated: bool) {
+        self.simulated = simulated;
+    }
+
+    pub fn simulated_clock(&self) -> bool {
+        self.simulated
     }
 
     pub fn settings(&self) -> &Settings {
@@ -157,6 +303,8 @@ impl Engine {
             change(&mut next);
             next.root_key = current.root_key;
             next.installed_sequence = current.installed_sequence;
+            next.installed_digest = current.installed_digest;
+            next.allow_dev_keys = current.allow_dev_keys;
             // Validate by a round trip through the stored form.
             Settings::from_map(&next.to_map())?;
             Ok::<_, EngineError>(next.to_map())
@@ -199,22 +347,67 @@ impl Engine {
     /// than the installed one. The file is replaced atomically after verification.
     pub fn install_bundle(&mut self, bytes: &[u8]) -> Result<&TrustBundle, EngineError> {
         // The floor as stored too: another process may have installed a newer bundle.
-        let stored_floor =
-            Settings::from_map(&self.store.settings()?)?.and_then(|s| s.installed_sequence);
-        let floor = self.sequence_floor().max(stored_floor);
+        let stored = Settings::from_map(&self.store.settings()?)?;
+        let floor = self
+            .sequence_floor()
+            .max(stored.as_ref().and_then(|s| s.installed_sequence))
+            .max(self.store.highest_logged_sequence()?);
         let bundle = open_bundle(bytes, &self.settings.root_key, floor)
             .map_err(EngineError::BundleRefused)?;
+        let digest = bundle_digest(bytes);
+        let installed_digest = stored.as_ref().and_then(|s| s.installed_digest);
+        if let (Some(floor), Some(installed)) = (floor, installed_digest) {
+            check_same_sequence(bundle.sequence, &digest, floor, &installed)
+                .map_err(EngineError::BundleRefused)?;
+        }
+        if !self.settings.allow_dev_keys {
+            if let Some(k) = bundle
+                .keys
+                .iter()
+                .find(|k| checkpass::keys::is_public_test_key(&k.public_key))
+            {
+                return Err(EngineError::DevKey {
+                    what: format!("信任包中的签发密钥 {} (signing key in the bundle)", k.kid()),
+                });
+            }
+        }
         self.store.write_bundle(bytes)?;
         let sequence = bundle.sequence;
         let dir = self.store.dir().display().to_string();
         let stored = self.store.modify_settings(|map| {
             let mut s = Settings::from_map(&map)?.ok_or(EngineError::NotInitialised { dir })?;
-            s.installed_sequence = s.installed_sequence.max(Some(sequence));
+            if s.installed_sequence.is_none_or(|i| i <= sequence) {
+                s.installed_sequence = Some(sequence);
+                s.installed_digest = Some(digest);
+            }
             Ok::<_, EngineError>(s.to_map())
         })?;
         self.settings = Settings::from_map(&stored)?.ok_or(SettingsError::Missing("root_key"))?;
+        log_settings(&mut self.store, &self.settings)?;
         self.bundle = Installed::Valid(bundle);
         self.bundle()
+    }
+
+    /// Records that the officer corrected the device clock, which is now `now`: the clock floor
+    /// counts from here, so a clock that had jumped forward stops making every scan amber.
+    pub fn record_clock_correction(&mut self, now: i64, reason: &str) -> Result<(), EngineError> {
+        if self.simulated {
+            return Err(EngineError::CorrectionSimulated);
+        }
+        self.store.record_event(&NewEvent {
+            kind: EntryKind::ClockCorrection,
+            at: now,
+            checkpoint: self.settings.checkpoint.clone(),
+            officer: self.settings.officer.clone(),
+            bundle_sequence: self.settings.installed_sequence,
+            note: reason.to_string(),
+        })?;
+        Ok(())
+    }
+
+    /// Checks the scan log's hash chain.
+    pub fn verify_log(&self) -> Result<ChainHead, EngineError> {
+        Ok(self.store.verify_chain()?)
     }
 
     /// Highest sequence seen: the stored floor or the installed bundle's, whichever is higher.
@@ -248,8 +441,9 @@ impl Engine {
         now: i64,
         checkpoint: &str,
     ) -> Result<Checked, EngineError> {
+        let floor = self.store.clock_floor(self.simulated)?;
         let bundle = self.bundle()?;
-        let verdict = rules::verify(text, bundle, checkpoint, now);
+        let verdict = rules::verify_at(text, bundle, checkpoint, Clock { now, floor });
         self.record(verdict, now, checkpoint)
     }
 
@@ -273,36 +467,36 @@ impl Engine {
         now: i64,
         checkpoint: &str,
     ) -> Result<Checked, EngineError> {
-        let bundle = self.bundle()?;
-        let bundle_issued_at = bundle.issued_at;
-        let skew = bundle.policy.clock_skew_secs;
+        let bundle = self.bundle()?.clone();
         let sequence = bundle.sequence;
+        let simulated = self.simulated;
         let window = self.repeat_window_secs().unwrap_or(0);
         let serial = verdict.pass.as_ref().map(|p| p.serial.to_string());
         let plate = verdict.pass.as_ref().map(|p| p.body.plate.clone());
         let officer = self.settings.officer.clone();
         let lookup = serial.clone();
-        let (record, verdict) = self
-            .store
-            .record_scan(lookup.as_deref(), checkpoint, |facts| {
-                for reason in log_reasons(facts, now, window, bundle_issued_at, skew) {
-                    // The rules already flag a clock behind the bundle; one clock finding is enough.
-                    if !verdict.has(reason.code()) {
-                        verdict.add(reason);
+        let (record, verdict) =
+            self.store
+                .record_scan(lookup.as_deref(), checkpoint, simulated, |facts| {
+                    for reason in log_reasons(facts, now, window, &bundle) {
+                        // The rules already flag a clock behind the bundle; one clock finding is enough.
+                        if !verdict.has(reason.code()) {
+                            verdict.add(reason);
+                        }
                     }
-                }
-                let scan = NewScan {
-                    scanned_at: now,
-                    checkpoint: checkpoint.to_owned(),
-                    officer,
-                    serial,
-                    plate,
-                    verdict: logged(verdict.level()),
-                    reasons: verdict.codes().into_iter().map(str::to_owned).collect(),
-                    bundle_sequence: Some(sequence),
-                };
-                (scan, verdict)
-            })?;
+                    let scan = NewScan {
+                        scanned_at: now,
+                        checkpoint: checkpoint.to_owned(),
+                        officer,
+                        serial,
+                        plate,
+                        verdict: logged(verdict.level()),
+                        reasons: verdict.codes().into_iter().map(str::to_owned).collect(),
+                        bundle_sequence: Some(sequence),
+                        simulated,
+                    };
+                    (scan, verdict)
+                })?;
         Ok(Checked {
             checkpoint: checkpoint.to_owned(),
             verdict,
@@ -312,12 +506,16 @@ impl Engine {
 
     /// Whether the clock at `now` looks wrong, without recording anything (for a status line).
     pub fn clock_problem(&self, now: i64) -> Result<Option<ClockProblem>, EngineError> {
-        let newest = self.store.newest_scan_at()?;
-        let (issued_at, skew) = match &self.bundle {
-            Installed::Valid(b) => (Some(b.issued_at), b.policy.clock_skew_secs),
-            _ => (None, 0),
-        };
-        Ok(clock_problem(newest, issued_at, skew, now))
+        let floor = self.store.clock_floor(self.simulated)?;
+        Ok(match &self.bundle {
+            Installed::Valid(b) => clock_problem(
+                rules::trusted_floor(floor, b),
+                Some(b.issued_at),
+                b.policy.clock_skew_secs,
+                now,
+            ),
+            _ => clock_problem(floor, None, 0, now),
+        })
     }
 
     /// Scans recorded at or after `since`, oldest first.
@@ -375,14 +573,8 @@ pub fn clock_problem(
 }
 
 /// The reasons only the log can give: a repeat of the same pass here within `window`
-/// seconds, and a clock behind the log or the bundle.
-pub fn log_reasons(
-    facts: LogFacts,
-    now: i64,
-    window: i64,
-    bundle_issued_at: i64,
-    skew: i64,
-) -> Vec<Reason> {
+/// seconds, and a clock behind the (trusted) clock floor or the bundle.
+pub fn log_reasons(facts: LogFacts, now: i64, window: i64, bundle: &TrustBundle) -> Vec<Reason> {
     let mut out = Vec::new();
     if let Some(last) = facts.last_same_pass_here {
         // A scan "in the future" of `now` counts too: with the clock set back, the pass was
@@ -393,7 +585,13 @@ pub fn log_reasons(
             });
         }
     }
-    match clock_problem(facts.newest_scan_at, Some(bundle_issued_at), skew, now) {
+    let floor = rules::trusted_floor(facts.clock_floor, bundle);
+    match clock_problem(
+        floor,
+        Some(bundle.issued_at),
+        bundle.policy.clock_skew_secs,
+        now,
+    ) {
         Some(ClockProblem::BehindLog { newest_scan_at }) => out.push(Reason::ClockBehind {
             reference: newest_scan_at,
         }),
@@ -403,6 +601,19 @@ pub fn log_reasons(
         None => {}
     }
     out
+}
+
+/// Appends the settings as they now are to the log, where `open` compares them.
+fn log_settings(store: &mut Store, settings: &Settings) -> Result<(), EngineError> {
+    store.record_event(&NewEvent {
+        kind: EntryKind::Settings,
+        at: chrono::Utc::now().timestamp(),
+        checkpoint: settings.checkpoint.clone(),
+        officer: settings.officer.clone(),
+        bundle_sequence: settings.installed_sequence,
+        note: settings_note(settings),
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -535,23 +746,37 @@ mod tests {
         assert_eq!(behind.record.scanned_at, sample::NOW - 3600);
     }
 
+    /// A bundle issued at time 0 with the default policy (300 s skew).
+    fn bundle_at_zero() -> TrustBundle {
+        sample::bundle(&keys().signing, 1, 0)
+    }
+
     #[test]
     fn repeat_within_window_only() {
         let facts = |last| LogFacts {
-            newest_scan_at: last,
+            clock_floor: last,
             last_same_pass_here: last,
         };
-        assert_eq!(log_reasons(facts(None), 1000, 600, 0, 300), vec![]);
         assert_eq!(
-            log_reasons(facts(Some(500)), 1000, 600, 0, 300),
+            log_reasons(facts(None), 1000, 600, &bundle_at_zero()),
+            vec![]
+        );
+        assert_eq!(
+            log_reasons(facts(Some(500)), 1000, 600, &bundle_at_zero()),
             vec![Reason::RepeatScan { seconds_ago: 500 }]
         );
         assert_eq!(
-            log_reasons(facts(Some(400)), 1000, 600, 0, 300),
+            log_reasons(facts(Some(400)), 1000, 600, &bundle_at_zero()),
             vec![Reason::RepeatScan { seconds_ago: 600 }]
         );
-        assert_eq!(log_reasons(facts(Some(399)), 1000, 600, 0, 300), vec![]);
-        assert_eq!(log_reasons(facts(Some(999)), 1000, 0, 0, 300), vec![]);
+        assert_eq!(
+            log_reasons(facts(Some(399)), 1000, 600, &bundle_at_zero()),
+            vec![]
+        );
+        assert_eq!(
+            log_reasons(facts(Some(999)), 1000, 0, &bundle_at_zero()),
+            vec![]
+        );
     }
 
     #[test]
@@ -570,11 +795,11 @@ mod tests {
         );
         assert_eq!(clock_problem(None, Some(5000), 300, 4700), None);
         let facts = LogFacts {
-            newest_scan_at: Some(10_000),
+            clock_floor: Some(10_000),
             last_same_pass_here: None,
         };
         assert_eq!(
-            log_reasons(facts, 5_000, 600, 0, 300),
+            log_reasons(facts, 5_000, 600, &bundle_at_zero()),
             vec![Reason::ClockBehind { reference: 10_000 }]
         );
     }

@@ -23,6 +23,11 @@ pub struct Settings {
     /// Highest bundle sequence ever installed here: a bundle file swapped for an older one
     /// on disk is refused like an older bundle offered to `bundle install`.
     pub installed_sequence: Option<u64>,
+    /// SHA-256 of the installed bundle file: a bundle with the same sequence must be this file.
+    pub installed_digest: Option<[u8; 32]>,
+    /// A test setup: the development and test-vector keys, whose secrets are public, may be
+    /// trusted (`verifier init --allow-dev-keys`).
+    pub allow_dev_keys: bool,
 }
 
 /// Reads a language name as typed (`zh`, `en`, `中文`, `english`).
@@ -66,6 +71,8 @@ const OFFICER: &str = "officer";
 const REPEAT_WINDOW: &str = "repeat_window_secs";
 const LANG: &str = "lang";
 const INSTALLED_SEQUENCE: &str = "installed_bundle_sequence";
+const INSTALLED_DIGEST: &str = "installed_bundle_sha256";
+const ALLOW_DEV_KEYS: &str = "allow_dev_keys";
 
 /// Longest repeat window accepted (30 days): longer would flag every regular truck.
 pub const MAX_REPEAT_WINDOW_SECS: i64 = 30 * 86_400;
@@ -152,6 +159,20 @@ impl Settings {
                 })
             })
             .transpose()?;
+        let installed_digest = map
+            .get(INSTALLED_DIGEST)
+            .map(|v| {
+                hex::decode(v)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| SettingsError::Invalid {
+                        key: INSTALLED_DIGEST,
+                        value: v.clone(),
+                        why: "不是 SHA-256 (not a SHA-256 digest)",
+                    })
+            })
+            .transpose()?;
+        let allow_dev_keys = map.get(ALLOW_DEV_KEYS).is_some_and(|v| v == "yes");
         Ok(Some(Settings {
             root_key,
             checkpoint,
@@ -159,6 +180,8 @@ impl Settings {
             repeat_window_secs,
             lang,
             installed_sequence,
+            installed_digest,
+            allow_dev_keys,
         }))
     }
 
@@ -177,6 +200,12 @@ impl Settings {
         if let Some(s) = self.installed_sequence {
             m.insert(INSTALLED_SEQUENCE.into(), s.to_string());
         }
+        if let Some(d) = &self.installed_digest {
+            m.insert(INSTALLED_DIGEST.into(), hex::encode(d));
+        }
+        if self.allow_dev_keys {
+            m.insert(ALLOW_DEV_KEYS.into(), "yes".into());
+        }
         m
     }
 }
@@ -194,6 +223,8 @@ mod tests {
             repeat_window_secs: Some(600),
             lang: Lang::En,
             installed_sequence: Some(4),
+            installed_digest: Some([9; 32]),
+            allow_dev_keys: true,
         }
     }
 
@@ -206,6 +237,8 @@ mod tests {
             repeat_window_secs: None,
             lang: Lang::Zh,
             installed_sequence: None,
+            installed_digest: None,
+            allow_dev_keys: false,
             ..s
         };
         assert_eq!(Settings::from_map(&bare.to_map()), Ok(Some(bare)));

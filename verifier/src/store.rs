@@ -12,7 +12,8 @@ use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, Connection, TransactionBehavior};
+use checkpass::scanlog::{ChainBroken, Entry, EntryKind};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 /// File name of the SQLite database inside the data directory.
 pub const DB_FILE: &str = "verifier.db";
@@ -44,6 +45,42 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX scans_serial ON scans (serial, checkpoint, scanned_at);
     CREATE INDEX scans_time ON scans (scanned_at);
     CREATE TRIGGER scans_no_update BEFORE UPDATE ON scans
+        BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
+    CREATE TRIGGER scans_no_delete BEFORE DELETE ON scans
+        BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;",
+    // 2: the log becomes a hash chain of entries of three kinds (scans, clock corrections,
+    // settings changes); scans made under a simulated clock are marked. SQLite cannot change a
+    // CHECK constraint in place, so the table is rebuilt; `chain_unhashed` then chains the
+    // rows carried over. An entry with a hash can no longer be updated.
+    "DROP TRIGGER scans_no_update;
+    DROP TRIGGER scans_no_delete;
+    DROP INDEX scans_serial;
+    DROP INDEX scans_time;
+    ALTER TABLE scans RENAME TO scans_v1;
+    CREATE TABLE scans (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind            TEXT NOT NULL DEFAULT 'scan' CHECK (kind IN ('scan', 'clock', 'settings')),
+        scanned_at      INTEGER NOT NULL,
+        checkpoint      TEXT NOT NULL,
+        officer         TEXT,
+        serial          TEXT,
+        plate           TEXT,
+        verdict         TEXT CHECK (verdict IN ('green', 'amber', 'red')),
+        reasons         TEXT NOT NULL,
+        bundle_sequence INTEGER,
+        simulated       INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1)),
+        note            TEXT,
+        hash            BLOB,
+        CHECK ((kind = 'scan') = (verdict IS NOT NULL))
+    );
+    INSERT INTO scans (id, scanned_at, checkpoint, officer, serial, plate, verdict, reasons,
+                       bundle_sequence)
+        SELECT id, scanned_at, checkpoint, officer, serial, plate, verdict, reasons,
+               bundle_sequence FROM scans_v1 ORDER BY id;
+    DROP TABLE scans_v1;
+    CREATE INDEX scans_serial ON scans (serial, checkpoint, scanned_at);
+    CREATE INDEX scans_time ON scans (scanned_at);
+    CREATE TRIGGER scans_no_update BEFORE UPDATE ON scans WHEN OLD.hash IS NOT NULL
         BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
     CREATE TRIGGER scans_no_delete BEFORE DELETE ON scans
         BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;",
@@ -85,6 +122,8 @@ pub enum StoreError {
     BundleTooLarge { path: PathBuf, size: u64 },
     #[error("扫描记录第 {id} 条已损坏: {what} (scan record corrupt)")]
     CorruptRecord { id: i64, what: String },
+    #[error(transparent)]
+    ChainBroken(#[from] ChainBroken),
 }
 
 /// Verdict of a scan as stored in the log.
@@ -129,6 +168,8 @@ pub struct NewScan {
     /// Stable reason codes (`REPEAT_SCAN`, …).
     pub reasons: Vec<String>,
     pub bundle_sequence: Option<u64>,
+    /// Checked under a simulated clock (`--at`, `VERIFIER_AT`): never moves the clock floor.
+    pub simulated: bool,
 }
 
 /// One scan as read back from the log.
@@ -143,13 +184,35 @@ pub struct ScanRecord {
     pub verdict: LoggedVerdict,
     pub reasons: Vec<String>,
     pub bundle_sequence: Option<u64>,
+    pub simulated: bool,
+}
+
+/// An entry of the log that is not a scan: a clock correction or a settings change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    pub kind: EntryKind,
+    pub at: i64,
+    pub checkpoint: String,
+    pub officer: Option<String>,
+    pub bundle_sequence: Option<u64>,
+    pub note: String,
+}
+
+/// What `verify_chain` found: how many entries, and the hash of the last (to write down or
+/// compare with an earlier export).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainHead {
+    pub entries: u64,
+    pub head: [u8; 32],
 }
 
 /// What the log says before a new scan is recorded; read in the same transaction as the insert.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LogFacts {
-    /// Time of the newest scan in the whole log (any checkpoint, any verdict).
-    pub newest_scan_at: Option<i64>,
+    /// The clock floor: the latest time this device has seen for real — its newest entry not
+    /// made under a simulated clock, counting from the last clock correction on. (For a
+    /// simulated scan: the newest simulated one.)
+    pub clock_floor: Option<i64>,
     /// Time of the latest earlier scan of the same serial at the same checkpoint.
     pub last_same_pass_here: Option<i64>,
 }
@@ -171,11 +234,17 @@ impl Store {
     /// Opens (creating if needed) the data directory and its database, and brings the schema
     /// up to date.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+        owner_only_dir(dir).map_err(|source| StoreError::Dir {
             path: dir.to_path_buf(),
             source,
         })?;
         let db_path = dir.join(DB_FILE);
+        // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the
+        // database file's mode.
+        owner_only_file(&db_path).map_err(|source| StoreError::File {
+            path: db_path.clone(),
+            source,
+        })?;
         let db_err = |source| StoreError::Db {
             path: db_path.clone(),
             source,
@@ -263,14 +332,16 @@ impl Store {
         Ok(next)
     }
 
-    /// Appends a scan to the log. `decide` sees what the log held just before (newest scan,
-    /// earlier scan of the same pass here) and returns the record to write; reading and
+    /// Appends a scan to the log. `decide` sees what the log held just before (clock floor,
+    /// earlier scan of the same pass here, under the same kind of clock: a demonstration's
+    /// simulated scans are no repeats of real ones) and returns the record to write; reading and
     /// appending happen in one immediate transaction, so two scanners sharing the directory
     /// cannot both miss each other's scan of the same pass.
     pub fn record_scan<T>(
         &mut self,
         serial: Option<&str>,
         checkpoint: &str,
+        simulated: bool,
         decide: impl FnOnce(LogFacts) -> (NewScan, T),
     ) -> Result<(ScanRecord, T), StoreError> {
         let db_path = self.db_path.clone();
@@ -282,42 +353,41 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_err)?;
-        let newest_scan_at: Option<i64> = tx
-            .query_row("SELECT MAX(scanned_at) FROM scans", [], |r| r.get(0))
-            .map_err(db_err)?;
+        let clock_floor = clock_floor(&tx, simulated).map_err(db_err)?;
         let last_same_pass_here: Option<i64> = match serial {
             Some(serial) => tx
                 .query_row(
-                    "SELECT MAX(scanned_at) FROM scans WHERE serial = ?1 AND checkpoint = ?2",
-                    params![serial, checkpoint],
+                    "SELECT MAX(scanned_at) FROM scans WHERE kind = 'scan' AND serial = ?1 \
+                     AND checkpoint = ?2 AND simulated = ?3",
+                    params![serial, checkpoint, simulated],
                     |r| r.get(0),
                 )
                 .map_err(db_err)?,
             None => None,
         };
         let (scan, extra) = decide(LogFacts {
-            newest_scan_at,
+            clock_floor,
             last_same_pass_here,
         });
         let reasons = scan.reasons.join(" ");
-        let sequence = scan.bundle_sequence.map(|s| s as i64);
-        tx.execute(
-            "INSERT INTO scans (scanned_at, checkpoint, officer, serial, plate, verdict, reasons,
-                                bundle_sequence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                scan.scanned_at,
-                scan.checkpoint,
-                scan.officer,
-                scan.serial,
-                scan.plate,
-                scan.verdict.as_str(),
-                reasons,
-                sequence,
-            ],
+        let id = append(
+            &tx,
+            &Entry {
+                id: 0,
+                kind: EntryKind::Scan,
+                at: scan.scanned_at,
+                checkpoint: &scan.checkpoint,
+                officer: scan.officer.as_deref(),
+                serial: scan.serial.as_deref(),
+                plate: scan.plate.as_deref(),
+                verdict: Some(scan.verdict.as_str()),
+                reasons: &reasons,
+                bundle_sequence: scan.bundle_sequence.map(|s| s as i64),
+                simulated: scan.simulated,
+                note: None,
+            },
         )
         .map_err(db_err)?;
-        let id = tx.last_insert_rowid();
         tx.commit().map_err(db_err)?;
         Ok((
             ScanRecord {
@@ -330,9 +400,79 @@ impl Store {
                 verdict: scan.verdict,
                 reasons: scan.reasons,
                 bundle_sequence: scan.bundle_sequence,
+                simulated: scan.simulated,
             },
             extra,
         ))
+    }
+
+    /// Appends a clock correction or a settings change to the log.
+    pub fn record_event(&mut self, event: &NewEvent) -> Result<i64, StoreError> {
+        let db_path = self.db_path.clone();
+        let db_err = |source| StoreError::Db {
+            path: db_path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        let id = append(
+            &tx,
+            &Entry {
+                id: 0,
+                kind: event.kind,
+                at: event.at,
+                checkpoint: &event.checkpoint,
+                officer: event.officer.as_deref(),
+                serial: None,
+                plate: None,
+                verdict: None,
+                reasons: "",
+                bundle_sequence: event.bundle_sequence.map(|s| s as i64),
+                simulated: false,
+                note: Some(&event.note),
+            },
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        Ok(id)
+    }
+
+    /// The note of the latest settings entry, if any.
+    pub fn latest_settings_note(&self) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT note FROM scans WHERE kind = 'settings' ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| self.db_err(e))
+    }
+
+    /// The highest bundle sequence any entry of the log names.
+    pub fn highest_logged_sequence(&self) -> Result<Option<u64>, StoreError> {
+        let n: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(bundle_sequence) FROM scans", [], |r| r.get(0))
+            .map_err(|e| self.db_err(e))?;
+        Ok(n.and_then(|n| u64::try_from(n).ok()))
+    }
+
+    /// Walks the whole log and checks its hash chain.
+    pub fn verify_chain(&self) -> Result<ChainHead, StoreError> {
+        let rows = read_rows(&self.conn).map_err(|e| self.db_err(e))?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in &rows {
+            entries.push((r.entry()?, r.hash()?));
+        }
+        let head = checkpass::scanlog::verify_chain(entries)?;
+        Ok(ChainHead {
+            entries: rows.len() as u64,
+            head,
+        })
     }
 
     /// Scans recorded at or after `since` (all if `None`), oldest first.
@@ -341,8 +481,8 @@ impl Store {
             .conn
             .prepare(
                 "SELECT id, scanned_at, checkpoint, officer, serial, plate, verdict, reasons,
-                        bundle_sequence
-                 FROM scans WHERE scanned_at >= ?1 ORDER BY scanned_at, id",
+                        bundle_sequence, simulated
+                 FROM scans WHERE kind = 'scan' AND scanned_at >= ?1 ORDER BY scanned_at, id",
             )
             .map_err(|e| self.db_err(e))?;
         let rows = stmt
@@ -354,18 +494,31 @@ impl Store {
                     row.get::<_, Option<String>>(3)?,
                     row.get::<_, Option<String>>(4)?,
                     row.get::<_, Option<String>>(5)?,
-                    row.get::<_, String>(6)?,
+                    row.get::<_, Option<String>>(6)?,
                     row.get::<_, String>(7)?,
                     row.get::<_, Option<i64>>(8)?,
+                    row.get::<_, bool>(9)?,
                 ))
             })
             .map_err(|e| self.db_err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, scanned_at, checkpoint, officer, serial, plate, verdict, reasons, seq) =
-                row.map_err(|e| self.db_err(e))?;
-            let verdict =
-                LoggedVerdict::parse(&verdict).ok_or_else(|| StoreError::CorruptRecord {
+            let (
+                id,
+                scanned_at,
+                checkpoint,
+                officer,
+                serial,
+                plate,
+                verdict,
+                reasons,
+                seq,
+                simulated,
+            ) = row.map_err(|e| self.db_err(e))?;
+            let verdict = verdict
+                .as_deref()
+                .and_then(LoggedVerdict::parse)
+                .ok_or_else(|| StoreError::CorruptRecord {
                     id,
                     what: format!("verdict {verdict:?}"),
                 })?;
@@ -386,23 +539,24 @@ impl Store {
                 verdict,
                 reasons: reasons.split_whitespace().map(str::to_owned).collect(),
                 bundle_sequence,
+                simulated,
             });
         }
         Ok(out)
     }
 
-    /// Time of the newest scan in the log.
-    pub fn newest_scan_at(&self) -> Result<Option<i64>, StoreError> {
-        self.conn
-            .query_row("SELECT MAX(scanned_at) FROM scans", [], |r| r.get(0))
-            .map_err(|e| self.db_err(e))
+    /// The clock floor (see [`LogFacts::clock_floor`]) of real or of simulated scans.
+    pub fn clock_floor(&self, simulated: bool) -> Result<Option<i64>, StoreError> {
+        clock_floor(&self.conn, simulated).map_err(|e| self.db_err(e))
     }
 
     /// Number of scans in the log.
     pub fn scan_count(&self) -> Result<u64, StoreError> {
         let n: i64 = self
             .conn
-            .query_row("SELECT COUNT(*) FROM scans", [], |r| r.get(0))
+            .query_row("SELECT COUNT(*) FROM scans WHERE kind = 'scan'", [], |r| {
+                r.get(0)
+            })
             .map_err(|e| self.db_err(e))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -430,6 +584,202 @@ impl Store {
         let path = self.bundle_path();
         write_atomic(&self.dir, &path, bytes)
     }
+}
+
+/// Creates `dir` (and its parents) owner-only, and makes an existing one owner-only: the
+/// settings, the bundle and the scan log are nobody else's business on a shared laptop.
+fn owner_only_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        let mode = fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            fs::set_permissions(dir, fs::Permissions::from_mode(mode & 0o700))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    fs::create_dir_all(dir)
+}
+
+/// Creates `path` empty with mode 0600 if it does not exist; makes an existing one 0600.
+fn owner_only_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        let mode = fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o600))?;
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
+/// See [`LogFacts::clock_floor`]. A correction's own time counts: the officer stated it.
+/// Simulated scans have a floor of their own, so that a demonstration on old sample data
+/// behaves like a real device without touching the real floor.
+fn clock_floor(conn: &Connection, simulated: bool) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT MAX(scanned_at) FROM scans WHERE simulated = ?1 AND kind IN ('scan', 'clock') \
+         AND id >= (SELECT COALESCE(MAX(id), 0) FROM scans WHERE kind = 'clock')",
+        [simulated],
+        |r| r.get(0),
+    )
+}
+
+/// Appends `entry` (its `id` is assigned here) chained to the last entry; returns the id.
+fn append(conn: &Connection, entry: &Entry<'_>) -> rusqlite::Result<i64> {
+    let (last_id, prev): (i64, Option<Vec<u8>>) = conn
+        .query_row(
+            "SELECT id, hash FROM scans ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((0, None));
+    let prev = prev
+        .and_then(|p| <[u8; 32]>::try_from(p.as_slice()).ok())
+        .unwrap_or(checkpass::scanlog::GENESIS);
+    let entry = Entry {
+        id: last_id + 1,
+        ..*entry
+    };
+    let hash = checkpass::scanlog::link(&prev, &entry);
+    conn.prepare_cached(
+        "INSERT INTO scans (id, kind, scanned_at, checkpoint, officer, serial, plate, verdict,
+                            reasons, bundle_sequence, simulated, note, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        entry.id,
+        entry.kind.as_str(),
+        entry.at,
+        entry.checkpoint,
+        entry.officer,
+        entry.serial,
+        entry.plate,
+        entry.verdict,
+        entry.reasons,
+        entry.bundle_sequence,
+        entry.simulated,
+        entry.note,
+        hash.to_vec(),
+    ])?;
+    Ok(entry.id)
+}
+
+/// One stored entry, owned, as the chain covers it.
+struct Row {
+    id: i64,
+    kind: String,
+    at: i64,
+    checkpoint: String,
+    officer: Option<String>,
+    serial: Option<String>,
+    plate: Option<String>,
+    verdict: Option<String>,
+    reasons: String,
+    bundle_sequence: Option<i64>,
+    simulated: bool,
+    note: Option<String>,
+    hash: Option<Vec<u8>>,
+}
+
+impl Row {
+    fn entry(&self) -> Result<Entry<'_>, StoreError> {
+        Ok(Entry {
+            id: self.id,
+            kind: EntryKind::parse(&self.kind).ok_or_else(|| StoreError::CorruptRecord {
+                id: self.id,
+                what: format!("kind {:?}", self.kind),
+            })?,
+            at: self.at,
+            checkpoint: &self.checkpoint,
+            officer: self.officer.as_deref(),
+            serial: self.serial.as_deref(),
+            plate: self.plate.as_deref(),
+            verdict: self.verdict.as_deref(),
+            reasons: &self.reasons,
+            bundle_sequence: self.bundle_sequence,
+            simulated: self.simulated,
+            note: self.note.as_deref(),
+        })
+    }
+
+    fn hash(&self) -> Result<Option<[u8; 32]>, StoreError> {
+        self.hash
+            .as_deref()
+            .map(|h| {
+                <[u8; 32]>::try_from(h).map_err(|_| StoreError::CorruptRecord {
+                    id: self.id,
+                    what: "hash is not 32 bytes".into(),
+                })
+            })
+            .transpose()
+    }
+}
+
+fn read_rows(conn: &Connection) -> rusqlite::Result<Vec<Row>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, kind, scanned_at, checkpoint, officer, serial, plate, verdict, reasons,
+                bundle_sequence, simulated, note, hash FROM scans ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Row {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            at: r.get(2)?,
+            checkpoint: r.get(3)?,
+            officer: r.get(4)?,
+            serial: r.get(5)?,
+            plate: r.get(6)?,
+            verdict: r.get(7)?,
+            reasons: r.get(8)?,
+            bundle_sequence: r.get(9)?,
+            simulated: r.get(10)?,
+            note: r.get(11)?,
+            hash: r.get(12)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Chains the rows a migration carried over without a hash, in order.
+fn chain_unhashed(conn: &Connection) -> Result<(), MigrateError> {
+    let rows = read_rows(conn)?;
+    let mut prev = checkpass::scanlog::GENESIS;
+    for r in &rows {
+        let entry = r.entry().map_err(|_| {
+            MigrateError::Db(rusqlite::Error::InvalidColumnType(
+                1,
+                "kind".into(),
+                rusqlite::types::Type::Text,
+            ))
+        })?;
+        let hash = checkpass::scanlog::link(&prev, &entry);
+        if r.hash.is_none() {
+            conn.execute(
+                "UPDATE scans SET hash = ?1 WHERE id = ?2",
+                params![hash.to_vec(), r.id],
+            )?;
+        }
+        prev = hash;
+    }
+    Ok(())
 }
 
 fn read_settings(conn: &Connection) -> rusqlite::Result<BTreeMap<String, String>> {
@@ -499,6 +849,9 @@ fn migrate(conn: &mut Connection) -> Result<(), MigrateError> {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
+    if version < 2 {
+        chain_unhashed(&tx)?;
+    }
     tx.commit()?;
     Ok(())
 }
@@ -517,6 +870,7 @@ mod tests {
             verdict,
             reasons: vec!["REPEAT_SCAN".into(), "CLOCK_BEHIND".into()],
             bundle_sequence: Some(3),
+            simulated: false,
         }
     }
 
@@ -541,18 +895,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         let (_, facts) = store
-            .record_scan(Some("1"), "C101", |f| {
+            .record_scan(Some("1"), "C101", false, |f| {
                 (scan(100, Some("1"), LoggedVerdict::Green), f)
             })
             .unwrap();
         assert_eq!(facts, LogFacts::default());
         let (_, facts) = store
-            .record_scan(None, "C101", |f| (scan(90, None, LoggedVerdict::Red), f))
+            .record_scan(None, "C101", false, |f| {
+                (scan(90, None, LoggedVerdict::Red), f)
+            })
             .unwrap();
-        assert_eq!(facts.newest_scan_at, Some(100));
+        assert_eq!(facts.clock_floor, Some(100));
         assert_eq!(facts.last_same_pass_here, None);
         let (rec, facts) = store
-            .record_scan(Some("1"), "C101", |f| {
+            .record_scan(Some("1"), "C101", false, |f| {
                 (scan(150, Some("1"), LoggedVerdict::Amber), f)
             })
             .unwrap();
@@ -560,12 +916,12 @@ mod tests {
         assert_eq!(rec.reasons, vec!["REPEAT_SCAN", "CLOCK_BEHIND"]);
         // Another checkpoint's scans are not repeats here.
         let (_, facts) = store
-            .record_scan(Some("1"), "C102", |f| {
+            .record_scan(Some("1"), "C102", false, |f| {
                 (scan(160, Some("1"), LoggedVerdict::Green), f)
             })
             .unwrap();
         assert_eq!(facts.last_same_pass_here, None);
-        assert_eq!(facts.newest_scan_at, Some(150));
+        assert_eq!(facts.clock_floor, Some(150));
 
         let all = store.scans(None).unwrap();
         assert_eq!(
@@ -582,7 +938,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         store
-            .record_scan(None, "C101", |_| (scan(1, None, LoggedVerdict::Red), ()))
+            .record_scan(None, "C101", false, |_| {
+                (scan(1, None, LoggedVerdict::Red), ())
+            })
             .unwrap();
         assert!(store
             .conn
@@ -590,6 +948,30 @@ mod tests {
             .is_err());
         assert!(store.conn.execute("DELETE FROM scans", []).is_err());
         assert_eq!(store.scans(None).unwrap()[0].verdict, LoggedVerdict::Red);
+    }
+
+    #[test]
+    fn a_log_from_before_the_chain_is_chained_on_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO scans (scanned_at, checkpoint, verdict, reasons) VALUES (5, 'C101', 'green', '')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let mut store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.verify_chain().unwrap().entries, 1);
+        store
+            .record_scan(None, "C101", false, |_| {
+                (scan(6, None, LoggedVerdict::Red), ())
+            })
+            .unwrap();
+        let head = store.verify_chain().unwrap();
+        assert_eq!(head.entries, 2);
+        assert_eq!(store.scans(None).unwrap()[0].scanned_at, 5);
     }
 
     #[test]

@@ -456,3 +456,43 @@ fn a_closed_output_pipe_ends_the_verifier_quietly() {
     assert_eq!(out.status.signal(), Some(13), "{:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn scans_with_at_are_marked_simulated_and_the_log_chain_verifies() {
+    let f = Fixture::ready();
+    assert_eq!(code(&f.check_text(&f.pass_text(), 0, &[])), 0);
+    let rows = f.log_rows();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][10], "yes", "{:?}", rows[0]);
+    let out = f.run(&["log"]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("模拟时间"), "{}", stdout(&out));
+    let out = f.run(&["log", "verify"]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("哈希链完整"), "{}", stdout(&out));
+    let out = f.run(&["clock", "correct", "--reason", "时钟快了一天，已校正"]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("已登记时钟校正"), "{}", stdout(&out));
+    assert_ok(&f.run(&["log", "verify"]));
+    let out = f.run(&["bundle", "show"]);
+    assert!(
+        stdout(&out).contains(&f.root.kid().to_hex()),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn the_development_root_needs_allow_dev_keys() {
+    let f = Fixture::new();
+    let dev_root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../keys/DEV-ONLY-root.pub.json");
+    let out = f.init(&dev_root, "C101", &[]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("--allow-dev-keys"),
+        "{}",
+        stderr(&out)
+    );
+    assert_ok(&f.init(&dev_root, "C101", &["--allow-dev-keys"]));
+}

@@ -137,7 +137,12 @@ impl Gui {
         super::fonts::install(ctx);
         let repaint = ctx.clone();
         let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || repaint.request_repaint());
-        let engine = Engine::open(&dir).map_err(|e| e.to_string());
+        let engine = Engine::open(&dir)
+            .map(|mut e| {
+                e.set_simulated_clock(config.simulated_clock);
+                e
+            })
+            .map_err(|e| e.to_string());
         let lang = engine
             .as_ref()
             .map(|e| e.settings().lang)
@@ -553,7 +558,8 @@ impl Gui {
                 .map_err(|e| e.to_string())
             });
         match result {
-            Ok(engine) => {
+            Ok(mut engine) => {
+                engine.set_simulated_clock(self.config.simulated_clock);
                 self.engine = Ok(engine);
                 self.event(Event::Notice(Notice {
                     ok: true,

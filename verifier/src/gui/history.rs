@@ -65,6 +65,7 @@ mod tests {
             plate: Some("鲁KP20XL".into()),
             verdict: LoggedVerdict::Amber,
             reasons: vec!["REPEAT_SCAN".into(), "TEST_TOO_OLD".into()],
+            simulated: false,
             bundle_sequence: Some(3),
         };
         write_csv(&path, &[row]).unwrap();
@@ -72,11 +73,11 @@ mod tests {
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
         assert_eq!(
             lines[0],
-            "id,scanned_at,scanned_at_unix,checkpoint,officer,serial,plate,verdict,reasons,bundle_sequence"
+            "id,scanned_at,scanned_at_unix,checkpoint,officer,serial,plate,verdict,reasons,bundle_sequence,simulated"
         );
         assert_eq!(
             lines[1],
-            "1,2022-03-13T08:00:00+08:00,1647129600,C101,W-007,00000-00000-1,鲁KP20XL,amber,REPEAT_SCAN TEST_TOO_OLD,3"
+            "1,2022-03-13T08:00:00+08:00,1647129600,C101,W-007,00000-00000-1,鲁KP20XL,amber,REPEAT_SCAN TEST_TOO_OLD,3,no"
         );
         assert!(write_csv(&dir.path().join("no/such/dir.csv"), &[]).is_err());
     }
@@ -96,6 +97,7 @@ mod tests {
             plate: Some("@SUM(A1)".into()),
             verdict: LoggedVerdict::Red,
             reasons: vec![],
+            simulated: false,
             bundle_sequence: None,
         };
         write_csv(&path, &[row]).unwrap();
@@ -103,7 +105,7 @@ mod tests {
         let line = text.lines().nth(1).unwrap();
         assert_eq!(
             line,
-            "1,2022-03-13T08:00:00+08:00,1647129600,C101,\"'=HYPERLINK(\"\"http://x\"\")\",,'@SUM(A1),red,,"
+            "1,2022-03-13T08:00:00+08:00,1647129600,C101,\"'=HYPERLINK(\"\"http://x\"\")\",,'@SUM(A1),red,,,no"
         );
     }
 

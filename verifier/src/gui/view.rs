@@ -112,6 +112,20 @@ fn status_bar(gui: &mut Gui, ui: &mut egui::Ui) {
         if let Ok(engine) = gui.engine() {
             let cp = engine.settings().checkpoint.clone();
             ui.label(RichText::new(format!("{}{cp}", tr(lang, "检查站 ", "Checkpoint "))).strong());
+            // The pinned root, always in sight: an officer compares it with the printed one.
+            let root = engine.settings().root_key.kid();
+            ui.label(format!("{}{root}", tr(lang, "根密钥 ", "Root key ")));
+            if engine.settings().allow_dev_keys {
+                ui.label(
+                    RichText::new(tr(
+                        lang,
+                        "测试配置：信任开发密钥",
+                        "TEST SETUP: dev keys trusted",
+                    ))
+                    .background_color(RED)
+                    .color(Color32::WHITE),
+                );
+            }
         }
         ui.separator();
         match &gui.state.bundle {

@@ -1,0 +1,203 @@
+//! The scan log's hash chain: each entry carries SHA-256 over the previous entry's hash and
+//! its own fields, so an entry changed, removed or inserted afterwards breaks every hash after
+//! it. Pure, so the desktop verifier and the web verifier chain the same way.
+//!
+//! The chain has no secret: someone who can write the log file can recompute it from the
+//! changed entry onwards. What it gives is evidence: a head hash written down or exported
+//! earlier no longer matches, and a careless edit is caught by `verifier log verify`.
+
+use sha2::{Digest, Sha256};
+
+/// The hash before the first entry.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// What an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A pass (or an image without one) was checked.
+    Scan,
+    /// The officer recorded that the device clock was corrected.
+    ClockCorrection,
+    /// The pinned root key or the installed bundle changed.
+    Settings,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Scan => "scan",
+            EntryKind::ClockCorrection => "clock",
+            EntryKind::Settings => "settings",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EntryKind> {
+        [
+            EntryKind::Scan,
+            EntryKind::ClockCorrection,
+            EntryKind::Settings,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// The fields of one entry that the chain covers, in their stored form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'a> {
+    pub id: i64,
+    pub kind: EntryKind,
+    pub at: i64,
+    pub checkpoint: &'a str,
+    pub officer: Option<&'a str>,
+    pub serial: Option<&'a str>,
+    pub plate: Option<&'a str>,
+    pub verdict: Option<&'a str>,
+    /// Reason codes separated by spaces.
+    pub reasons: &'a str,
+    pub bundle_sequence: Option<i64>,
+    /// Made under a simulated clock (`--at`, `VERIFIER_AT`).
+    pub simulated: bool,
+    pub note: Option<&'a str>,
+}
+
+/// The hash of `entry` following `prev`. Every field is length-prefixed (absent fields get their
+/// own marker), so no two different entries encode alike.
+pub fn link(prev: &[u8; 32], entry: &Entry<'_>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"checkpass-scanlog/1");
+    h.update(prev);
+    h.update(entry.id.to_be_bytes());
+    let text = |h: &mut Sha256, t: Option<&str>| match t {
+        None => h.update([0u8]),
+        Some(t) => {
+            h.update([1u8]);
+            h.update((t.len() as u64).to_be_bytes());
+            h.update(t.as_bytes());
+        }
+    };
+    text(&mut h, Some(entry.kind.as_str()));
+    h.update(entry.at.to_be_bytes());
+    text(&mut h, Some(entry.checkpoint));
+    text(&mut h, entry.officer);
+    text(&mut h, entry.serial);
+    text(&mut h, entry.plate);
+    text(&mut h, entry.verdict);
+    text(&mut h, Some(entry.reasons));
+    match entry.bundle_sequence {
+        None => h.update([0u8]),
+        Some(s) => {
+            h.update([1u8]);
+            h.update(s.to_be_bytes());
+        }
+    }
+    h.update([u8::from(entry.simulated)]);
+    text(&mut h, entry.note);
+    h.finalize().into()
+}
+
+/// Where a chain does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("扫描记录第 {id} 条的哈希链断开 (hash chain broken at entry {id}): {what}")]
+pub struct ChainBroken {
+    pub id: i64,
+    pub what: String,
+}
+
+/// Checks entries in order (`(entry, stored hash)`), from [`GENESIS`]; gives the head hash.
+pub fn verify_chain<'a>(
+    entries: impl IntoIterator<Item = (Entry<'a>, Option<[u8; 32]>)>,
+) -> Result<[u8; 32], ChainBroken> {
+    let mut prev = GENESIS;
+    let mut last_id = i64::MIN;
+    for (entry, stored) in entries {
+        if entry.id <= last_id {
+            return Err(ChainBroken {
+                id: entry.id,
+                what: "entries out of order".into(),
+            });
+        }
+        last_id = entry.id;
+        let expected = link(&prev, &entry);
+        match stored {
+            None => {
+                return Err(ChainBroken {
+                    id: entry.id,
+                    what: "no hash".into(),
+                })
+            }
+            Some(h) if h != expected => {
+                return Err(ChainBroken {
+                    id: entry.id,
+                    what: "hash does not match: this entry or one before it was changed, \
+                           removed or inserted"
+                        .into(),
+                })
+            }
+            Some(_) => prev = expected,
+        }
+    }
+    Ok(prev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, serial: Option<&str>) -> Entry<'_> {
+        Entry {
+            id,
+            kind: EntryKind::Scan,
+            at: 1_647_129_600 + id,
+            checkpoint: "C101",
+            officer: Some("W007"),
+            serial,
+            plate: Some("鲁KP20XL"),
+            verdict: Some("green"),
+            reasons: "",
+            bundle_sequence: Some(3),
+            simulated: false,
+            note: None,
+        }
+    }
+
+    fn chained<'a>(entries: &[Entry<'a>]) -> Vec<(Entry<'a>, Option<[u8; 32]>)> {
+        let mut prev = GENESIS;
+        entries
+            .iter()
+            .map(|e| {
+                prev = link(&prev, e);
+                (*e, Some(prev))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_chain_verifies_and_any_change_breaks_it() {
+        let entries = [entry(1, Some("1")), entry(2, Some("2")), entry(3, None)];
+        let good = chained(&entries);
+        let head = verify_chain(good.clone()).unwrap();
+        assert_eq!(head, good[2].1.unwrap());
+
+        let mut edited = good.clone();
+        edited[1].0.verdict = Some("red");
+        assert_eq!(verify_chain(edited).unwrap_err().id, 2);
+        let mut removed = good.clone();
+        removed.remove(1);
+        assert_eq!(verify_chain(removed).unwrap_err().id, 3);
+        let mut simulated = good.clone();
+        simulated[0].0.simulated = true;
+        assert_eq!(verify_chain(simulated).unwrap_err().id, 1);
+        let mut moved = good;
+        moved[2].0.note = Some("");
+        assert_eq!(verify_chain(moved).unwrap_err().id, 3);
+    }
+
+    #[test]
+    fn absent_and_empty_fields_hash_apart() {
+        let a = entry(1, None);
+        let b = entry(1, Some(""));
+        assert_ne!(link(&GENESIS, &a), link(&GENESIS, &b));
+    }
+}
