@@ -5,7 +5,8 @@
 #   scripts/demo.sh            (outputs under out/demo/, replaced on every run)
 #
 # The sample applications travel in March 2022, so the demo runs the issuer's clock at
-# 2022-03-12 09:00 (UTC+8) and checks at the checkpoint as of 2022-03-13 08:00.
+# 2022-03-12 09:00 (UTC+8), issues again at 19:00 for the tests taken in between, and checks at
+# the checkpoint as of 2022-03-13 08:00.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,8 +39,10 @@ echo "== 区市转报、市级批准 (forward, approve) =="
 "$issuer" forward --all
 "$issuer" approve --all
 
-echo "== 签发 (issue) =="
+echo "== 签发 (issue at 09:00; a pass is signed only after its test, so some wait) =="
 "$issuer" issue --all
+echo "== 当天 19:00 再签发已采样的 (issue again at 19:00: the tests taken since) =="
+ISSUER_NOW="2022-03-12T19:00:00+08:00" "$issuer" issue --all
 echo "== 批量打印与短信清单 (one PDF to print, the SMS outbox) =="
 "$issuer" print --all --out "$out/print-all.pdf"
 "$issuer" sms --all --out "$out/sms-outbox.csv"
@@ -77,8 +80,9 @@ serial=$(basename "$(dirname "${images[1]}")")
 later="2022-03-13T09:00:00+08:00"
 "$verifier" "${cp[@]}" check --at "$later" "${images[1]}" || true
 
-echo "== 查验记录 (the checkpoint's scan log) =="
+echo "== 查验记录 (the checkpoint's scan log; checks made with --at are marked simulated) =="
 "$verifier" "${cp[@]}" log
+"$verifier" "${cp[@]}" log verify
 
 echo
 echo "passes:        $ISSUER_DATA/passes/<serial>/ (qr.png qr.svg pass.pdf pass.png sms.txt qr.txt)"
