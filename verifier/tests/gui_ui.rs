@@ -285,3 +285,34 @@ fn an_uninitialised_device_is_set_up_from_the_window() {
     assert_eq!(engine.settings().checkpoint, "C101");
     assert_eq!(engine.settings().root_key, fx.root.public_key());
 }
+
+#[test]
+fn a_clock_correction_is_recorded_from_the_settings_screen() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(fx.path().to_path_buf(), FrameInput::Off, clock);
+    h.get_by_label("设置").click();
+    h.run_steps(2);
+    // Without a reason nothing is recorded.
+    h.get_by_role_and_label(Role::Button, "登记时钟校正")
+        .click();
+    h.run_steps(2);
+    h.get_by_label_contains("请填写校正理由");
+    let field = h.get_by_label("校正理由");
+    field.focus();
+    field.type_text("时钟快了一天，已校正");
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "登记时钟校正")
+        .click();
+    h.run_steps(2);
+    h.get_by_label_contains("已登记时钟校正");
+    drop(h);
+    assert!(
+        Engine::open(fx.path())
+            .unwrap()
+            .verify_log()
+            .unwrap()
+            .entries
+            >= 2
+    );
+}

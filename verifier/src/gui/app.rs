@@ -15,6 +15,7 @@ use checkpass::verdict::Lang;
 use crate::decode::FrameDecoder;
 use crate::engine::Engine;
 use crate::store::{ScanRecord, MAX_BUNDLE_BYTES};
+use crate::timefmt;
 
 use super::prefs::GuiPrefs;
 use super::scanner::{Opener, Preview, ScanMsg, ScanOptions, Scanner};
@@ -100,6 +101,8 @@ pub struct Fields {
     pub checkpoint: String,
     pub officer: String,
     pub root_key_path: String,
+    /// Why the clock was corrected (settings → 时钟).
+    pub clock_reason: String,
     /// Bundle files found on USB sticks.
     pub found_bundles: Vec<PathBuf>,
 }
@@ -521,6 +524,36 @@ impl Gui {
             (Ok(()), Lang::En) => "Checkpoint and officer saved".to_owned(),
             (Err(e), _) => e.clone(),
         };
+        self.event(Event::Notice(Notice {
+            ok: result.is_ok(),
+            text,
+        }));
+        self.refresh_status();
+    }
+
+    /// Records that the officer corrected the device clock (logged; the clock floor restarts).
+    pub fn record_clock_correction(&mut self) {
+        let reason = self.fields.clock_reason.trim().to_owned();
+        let now = self.now();
+        let lang = self.state.lang;
+        let result = match (&mut self.engine, reason.is_empty()) {
+            (_, true) => Err(match lang {
+                Lang::Zh => "请填写校正理由".to_owned(),
+                Lang::En => "Give the reason for the correction".to_owned(),
+            }),
+            (Ok(engine), false) => engine
+                .record_clock_correction(now, &reason)
+                .map_err(|e| e.to_string()),
+            (Err(why), false) => Err(why.clone()),
+        };
+        let text = match (&result, lang) {
+            (Ok(()), Lang::Zh) => format!("已登记时钟校正：{}", timefmt::minutes(now)),
+            (Ok(()), Lang::En) => format!("Clock correction recorded: {}", timefmt::minutes(now)),
+            (Err(e), _) => e.clone(),
+        };
+        if result.is_ok() {
+            self.fields.clock_reason.clear();
+        }
         self.event(Event::Notice(Notice {
             ok: result.is_ok(),
             text,

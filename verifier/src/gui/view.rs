@@ -637,6 +637,30 @@ fn history_screen(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool) {
     });
 }
 
+/// After the device clock was put right (it had run fast), the officer records it: logged,
+/// and the clock floor starts afresh so scans stop showing a clock warning.
+fn clock_form(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool, lang: Lang) {
+    ui.heading(tr(lang, "时钟", "Clock"));
+    ui.label(format!(
+        "{}{}",
+        tr(lang, "本机时间 ", "Device time "),
+        timefmt::minutes(gui.now())
+    ));
+    egui::Grid::new("clock").num_columns(2).show(ui, |ui| {
+        *text_focus |= labelled_field(
+            ui,
+            tr(lang, "校正理由", "Correction reason"),
+            &mut gui.fields.clock_reason,
+        );
+    });
+    if ui
+        .button(tr(lang, "登记时钟校正", "Record clock correction"))
+        .clicked()
+    {
+        gui.record_clock_correction();
+    }
+}
+
 fn settings_screen(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool) {
     let lang = gui.state.lang;
     egui::ScrollArea::vertical().show(ui, |ui| {
@@ -661,6 +685,8 @@ fn settings_screen(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool) {
         if ui.button(tr(lang, "保存", "Save")).clicked() {
             gui.save_identity();
         }
+        ui.separator();
+        clock_form(gui, ui, text_focus, lang);
         ui.separator();
         ui.heading(tr(lang, "扫描与提示", "Scanning and alerts"));
         let mut prefs = gui.state.prefs.clone();
