@@ -88,6 +88,17 @@ def check(v):
         problems.append("revoked")
     if ctx["now"] - ctx["clock_skew_secs"] >= claims[4]:
         problems.append("expired")
+    # What bounds a pass signed with a stolen key (docs/pass-format.md, steps 7a-7d).
+    iat, nbf, exp, sampled = claims[6], claims[5], claims[4], body[12]
+    max_validity = ctx["max_validity_secs"]
+    if exp - nbf > max_validity:
+        problems.append("validity too long")
+    if nbf < iat - ctx["clock_skew_secs"]:
+        problems.append("starts before issue")
+    if exp > ctx["key_valid_to"] + max_validity:
+        problems.append("outlives key")
+    if sampled > iat or sampled < nbf - ctx["max_test_age_secs"] - max_validity:
+        problems.append("implausible test time")
     return problems
 
 

@@ -45,6 +45,7 @@ struct Context {
     revoked: Vec<u64>,
     max_test_age_secs: i64,
     clock_skew_secs: i64,
+    max_validity_secs: i64,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -138,6 +139,26 @@ fn cases() -> Vec<Case> {
             ..base()
         },
         Case {
+            name: "11-validity-too-long",
+            description: "Genuinely signed, but valid for 30 days (policy: at most 72 h), as a stolen key would mint: red, VALIDITY_TOO_LONG.",
+            pass: Some(Pass {
+                expires_at: p.not_before + 30 * 86_400,
+                ..sample::pass()
+            }),
+            ..base()
+        },
+        Case {
+            name: "12-starts-before-issue",
+            description: "Genuinely signed, but valid from a day before it was issued (beyond the 300 s skew): red, STARTS_BEFORE_ISSUE.",
+            pass: Some(Pass {
+                not_before: p.issued_at - 86_400,
+                expires_at: p.issued_at + 12 * 3600,
+                ..sample::pass()
+            }),
+            now: p.issued_at + 3600,
+            ..base()
+        },
+        Case {
             name: "10-trailing-bytes",
             description: "One byte (0x00) appended after the COSE structure: red, DAMAGED.",
             tamper: Some("append 0x00 after the COSE bytes"),
@@ -201,6 +222,7 @@ fn build(case: &Case) -> Vector {
             revoked: case.revoked.clone(),
             max_test_age_secs: bundle.policy.max_test_age_secs,
             clock_skew_secs: bundle.policy.clock_skew_secs,
+            max_validity_secs: bundle.policy.max_validity_secs,
         },
         expected: Expected {
             verdict: verdict.level().as_str().to_string(),
@@ -270,6 +292,9 @@ fn stored_vectors_verify_independently() {
             compromised_since: None,
         }];
         bundle.revoked = v.context.revoked.iter().copied().map(Serial).collect();
+        bundle.policy.max_test_age_secs = v.context.max_test_age_secs;
+        bundle.policy.clock_skew_secs = v.context.clock_skew_secs;
+        bundle.policy.max_validity_secs = v.context.max_validity_secs;
         if let Some(cose_hex) = &v.cose_hex {
             let cose = hex::decode(cose_hex).unwrap();
             assert_eq!(wire::qr_text(&cose), v.qr_text, "{}", path.display());
