@@ -80,6 +80,11 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE scans_v1;
     CREATE INDEX scans_serial ON scans (serial, checkpoint, scanned_at);
     CREATE INDEX scans_time ON scans (scanned_at);
+    -- The clock floor on every check: newest by kind of clock, after the last correction.
+    CREATE INDEX scans_floor ON scans (simulated, scanned_at);
+    CREATE INDEX scans_kind ON scans (kind, id);
+    -- The highest sequence the log has seen, on every start.
+    CREATE INDEX scans_sequence ON scans (bundle_sequence);
     CREATE TRIGGER scans_no_update BEFORE UPDATE ON scans WHEN OLD.hash IS NOT NULL
         BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
     CREATE TRIGGER scans_no_delete BEFORE DELETE ON scans
