@@ -187,6 +187,19 @@ fn issued_sample_and_checkpoint(env: &Env) -> (Engine, String) {
     )
 }
 
+/// The key id of the first key of `role` that `issuer keys list` shows.
+fn kid_of(env: &Env, role: &str) -> String {
+    env.json(&["keys", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == role)
+        .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 fn install_next_bundle(env: &Env, engine: &mut Engine, name: &str) {
     let bundle = env.path(name);
     at_sample_time(env, &["bundle", "--out", bundle.to_str().unwrap()]);
@@ -202,16 +215,7 @@ fn a_signing_key_declared_stolen_turns_its_passes_red_with_the_next_bundle() {
     let checked = engine.check_text_at(&text, CHECKED_AT, "C101").unwrap();
     assert_eq!(checked.verdict.level(), Level::Green);
 
-    let keys = env.json(&["keys", "list"]);
-    let kid = keys
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["role"] == "signing")
-        .unwrap()["kid"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let kid = kid_of(&env, "signing");
     let said = at_sample_time(&env, &["keys", "revoke", &kid, "--reason", "签发电脑被盗"]);
     assert!(said.contains("已宣告泄露"), "{said}");
     // Nothing more is signed with it: issuing asks for a new key first.
@@ -234,15 +238,7 @@ fn a_signing_key_declared_stolen_turns_its_passes_red_with_the_next_bundle() {
     assert_eq!(checked.verdict.codes(), vec!["KEY_COMPROMISED"]);
 
     // The root key cannot be revoked this way: it signs the bundles themselves.
-    let root_kid = keys
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["role"] == "root")
-        .unwrap()["kid"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let root_kid = kid_of(&env, "root");
     let out = env
         .command(&["keys", "revoke", &root_kid, "--reason", "x"])
         .output()
@@ -255,16 +251,7 @@ fn a_signing_key_declared_stolen_turns_its_passes_red_with_the_next_bundle() {
 fn a_key_declared_stolen_since_a_time_spares_the_passes_signed_before() {
     let env = Env::new();
     let (mut engine, text) = issued_sample_and_checkpoint(&env);
-    let kid = env
-        .json(&["keys", "list"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["role"] == "signing")
-        .unwrap()["kid"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let kid = kid_of(&env, "signing");
     // Issued at 09:00; the theft happened at 12:00.
     at_sample_time(
         &env,
