@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::workflow::Status;
+use issuer::workflow::Status;
 
 const EXIT_CODES: &str = "退出码 (exit status): 0 成功；1 出错（原因见标准错误）；\
 2 导入或签发完成但有被拒绝的行或申请（import, issue --all: some rows or applications were refused）。\n\

@@ -2,19 +2,12 @@
 //! turns an error into a message on standard error and a non-zero exit status.
 
 mod cli;
-mod clock;
 mod commands;
-mod import;
-mod issuing;
-mod keyring;
-mod render;
-mod store;
-mod validate;
-mod workflow;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use issuer::clock;
 
 fn main() -> ExitCode {
     default_sigpipe();

@@ -9,8 +9,8 @@ use checkpass::keys::KeyRole;
 use serde_json::json;
 
 use crate::cli::BundleArgs;
-use crate::keyring;
-use crate::store::Store;
+use issuer::keyring;
+use issuer::store::Store;
 
 use super::keys::{active_key, unlock};
 use super::{issuer_id, policy, Ctx, DataDir, KEY_LIFETIME_SECS};
@@ -67,7 +67,7 @@ pub(super) fn bundle(data: &DataDir, ctx: &Ctx, args: BundleArgs) -> Result<Exit
         KeyRole::Root,
         &passphrase,
     )?;
-    let t = crate::clock::now();
+    let t = issuer::clock::now();
     let mut b = trust_bundle(&store, t)?;
     let detail = format!(
         "密钥 {} 把，检查站 {} 个，撤销 {} 张",

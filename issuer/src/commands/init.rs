@@ -9,9 +9,9 @@ use checkpass::keys::{KeyRole, SigningKey};
 use serde_json::json;
 
 use crate::cli::InitArgs;
-use crate::import;
-use crate::keyring;
-use crate::store::{Checkpoint, District, KeyRecord, Store};
+use issuer::import;
+use issuer::keyring;
+use issuer::store::{Checkpoint, District, KeyRecord, Store};
 
 use super::registry::read_registry_files;
 use super::{Ctx, DataDir};
@@ -61,7 +61,7 @@ pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode
     };
     std::fs::create_dir(stage.keys())?;
     std::fs::create_dir(stage.passes())?;
-    let t = crate::clock::now();
+    let t = issuer::clock::now();
     let root = SigningKey::generate();
     let signing = SigningKey::generate();
     let root_file = keyring::store_secret(&stage.keys(), &root, KeyRole::Root, &root_passphrase)?;

@@ -10,9 +10,9 @@ use checkpass::text::terminal_safe;
 use serde::Serialize;
 
 use crate::cli::ImportArgs;
-use crate::import::{self, ImportError};
-use crate::store::ImportOutcome;
-use crate::validate::{self, NewApplication, Problem, RawRow, Rules};
+use issuer::import::{self, ImportError};
+use issuer::store::ImportOutcome;
+use issuer::validate::{self, NewApplication, Problem, RawRow, Rules};
 
 use super::{policy, Ctx, DataDir, EXIT_ROWS_REFUSED};
 
@@ -71,7 +71,7 @@ pub(super) fn import_files(data: &DataDir, ctx: &Ctx, args: ImportArgs) -> Resul
         });
         report.rows += rows.len();
         let (good, mut refused) = check_rows(&name, &rows, &rules);
-        let outcomes = store.import(&good, &name, &actor, crate::clock::now())?;
+        let outcomes = store.import(&good, &name, &actor, issuer::clock::now())?;
         for (app, outcome) in good.iter().zip(outcomes) {
             let problem = match outcome {
                 ImportOutcome::Inserted => {

@@ -9,9 +9,9 @@ use checkpass::keys::{KeyRole, SigningKey};
 use serde_json::json;
 
 use crate::cli::{ExportArgs, KeyRevokeArgs};
-use crate::keyring;
-use crate::store::{KeyRecord, Store};
-use crate::validate::format_cst;
+use issuer::keyring;
+use issuer::store::{KeyRecord, Store};
+use issuer::validate::format_cst;
 
 use super::init::key_record;
 use super::{Ctx, DataDir};
@@ -95,7 +95,7 @@ pub(super) fn keys_rotate(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
     checkpass::keys::check_new_passphrase(&passphrase).context("无法用当前口令加密新密钥")?;
     let key = SigningKey::generate();
     let file = keyring::store_secret(&data.keys(), &key, KeyRole::Signing, &passphrase)?;
-    let t = crate::clock::now();
+    let t = issuer::clock::now();
     store.add_key(&key_record(&key, KeyRole::Signing, file, t), &actor, t)?;
     if ctx.json {
         ctx.print_json(&json!({ "new_kid": key.kid().to_hex(), "retired_kid": old.kid }))?;
@@ -156,7 +156,7 @@ pub(super) fn keys_revoke(data: &DataDir, ctx: &Ctx, args: KeyRevokeArgs) -> Res
     }
     let since = super::parse_since(args.since.as_deref())?.unwrap_or(COMPROMISED_ALWAYS);
     let mut store = data.open()?;
-    let key = store.compromise_key(&args.kid, since, reason, &actor, crate::clock::now())?;
+    let key = store.compromise_key(&args.kid, since, reason, &actor, issuer::clock::now())?;
     if ctx.json {
         ctx.print_json(&key)?;
     } else {

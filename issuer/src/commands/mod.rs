@@ -21,8 +21,8 @@ use checkpass::bundle::Policy;
 use serde::Serialize;
 
 use crate::cli::{Cli, Command, KeysCommand, PolicyCommand, RegistryCommand};
-use crate::store::Store;
-use crate::workflow::Action;
+use issuer::store::Store;
+use issuer::workflow::Action;
 
 /// Exit status of an import that stored the good rows but refused some.
 pub const EXIT_ROWS_REFUSED: u8 = 2;

@@ -14,11 +14,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{FormatArg, IssueArgs, IssuedSelection, PrintArgs, RevokeArgs, SmsArgs};
-use crate::issuing;
-use crate::keyring;
-use crate::render::Formats;
-use crate::store::{Application, ListFilter, NotIssuable, Revoked, Store};
-use crate::workflow::{self, Action, Status};
+use issuer::issuing;
+use issuer::keyring;
+use issuer::render::Formats;
+use issuer::store::{Application, ListFilter, NotIssuable, Revoked, Store};
+use issuer::workflow::{self, Action, Status};
 
 use super::keys::{active_key, unlock};
 use super::review::{find_app, listed};
@@ -55,7 +55,7 @@ fn issued_apps(store: &Store, which: &IssuedSelection) -> Result<Vec<Application
 }
 
 /// The pass sheets of `apps` (those with a pass).
-fn sheets_of(store: &Store, apps: &[Application]) -> Result<Vec<crate::render::PassSheet>> {
+fn sheets_of(store: &Store, apps: &[Application]) -> Result<Vec<issuer::render::PassSheet>> {
     let checkpoints = store.checkpoints()?;
     let issuer = issuer_id(store)?;
     let issuer_name = store.meta("issuer_name")?.unwrap_or(issuer);
@@ -75,7 +75,7 @@ pub(super) fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCo
         bail!("没有可打印的通行证（已签发且未撤销）");
     }
     let sheets = sheets_of(&store, &apps)?;
-    let pdf = crate::render::print_pdf(&sheets).context("生成打印文件失败")?;
+    let pdf = issuer::render::print_pdf(&sheets).context("生成打印文件失败")?;
     // Readable by the operator only: the sheets carry names and masked ID numbers.
     keyring::write_atomic(&args.out, &pdf, 0o600, true)?;
     if ctx.json {
@@ -128,7 +128,7 @@ pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<Exi
         bail!("没有需要发送短信的通行证（已签发且未撤销）");
     }
     let sheets = sheets_of(&store, &apps)?;
-    let texts: Vec<String> = sheets.iter().map(crate::render::sms_text).collect();
+    let texts: Vec<String> = sheets.iter().map(issuer::render::sms_text).collect();
     let rows: Vec<[&str; 4]> = apps
         .iter()
         .zip(&sheets)
@@ -233,7 +233,7 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
             workflow::transition(&app.data.app_no, app.status, Action::Issue)?;
         }
         if app.pass.is_none() {
-            let now = crate::clock::now();
+            let now = issuer::clock::now();
             if let Some((_, why)) = store
                 .not_issuable(now)?
                 .into_iter()
@@ -278,7 +278,7 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
         new: true,
         revoked: false,
     }));
-    let not_issued = store.not_issuable(crate::clock::now())?;
+    let not_issued = store.not_issuable(issuer::clock::now())?;
     if ctx.json {
         ctx.print_json(&json!({
             "passes": out,
@@ -357,7 +357,7 @@ pub(super) fn revoke(data: &DataDir, ctx: &Ctx, args: RevokeArgs) -> Result<Exit
         .parse()
         .map_err(|e| anyhow!("通行证编号 {} 无效：{e}", args.serial))?;
     let mut store = data.open()?;
-    match store.revoke(serial, args.reason.trim(), &actor, crate::clock::now())? {
+    match store.revoke(serial, args.reason.trim(), &actor, issuer::clock::now())? {
         Revoked::Issued(app) if ctx.json => ctx.print_json(&listed(&app))?,
         Revoked::Issued(app) => println!(
             "已撤销通行证 {serial}（申请 {}）。请导出新的信任包分发给检查站：issuer bundle --out FILE",

@@ -10,8 +10,8 @@ use checkpass::text::terminal_safe as safe;
 use serde_json::json;
 
 use crate::cli::{PolicySetArgs, RegistryLoadArgs};
-use crate::import;
-use crate::store::{Checkpoint, District};
+use issuer::import;
+use issuer::store::{Checkpoint, District};
 
 use super::{policy, Ctx, DataDir};
 
@@ -62,7 +62,7 @@ pub(super) fn registry_load(data: &DataDir, ctx: &Ctx, args: RegistryLoadArgs) -
     let mut store = data.open()?;
     let (districts, checkpoints) =
         read_registry_files(args.districts.as_deref(), args.checkpoints.as_deref())?;
-    let now = crate::clock::now();
+    let now = issuer::clock::now();
     let (districts_used, checkpoints_used) = store.codes_in_use(now)?;
     let mut lost = Vec::new();
     if args.districts.is_some() {
@@ -164,7 +164,7 @@ pub(super) fn policy_set(data: &DataDir, ctx: &Ctx, args: PolicySetArgs) -> Resu
         &serde_json::to_string(&old)?,
         &serde_json::to_string(&new)?,
         &actor,
-        crate::clock::now(),
+        issuer::clock::now(),
     )?;
     if !ctx.json {
         println!("策略已更新，随下一个信任包下发（issuer bundle --out FILE）：");

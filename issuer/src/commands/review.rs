@@ -9,10 +9,10 @@ use checkpass::text::terminal_safe as safe;
 use serde::Serialize;
 
 use crate::cli::{AuditArgs, BulkArgs, ListArgs, RejectArgs, ShowArgs};
-use crate::issuing;
-use crate::store::{Application, ListFilter, Store};
-use crate::validate::{self, format_cst};
-use crate::workflow::{self, Action, Status};
+use issuer::issuing;
+use issuer::store::{Application, ListFilter, Store};
+use issuer::validate::{self, format_cst};
+use issuer::workflow::{self, Action, Status};
 
 use super::{Ctx, DataDir};
 
@@ -74,7 +74,7 @@ pub(super) fn list(data: &DataDir, ctx: &Ctx, args: ListArgs) -> Result<ExitCode
 pub(super) fn find_app(store: &Store, id: &str) -> Result<Application> {
     match store.get(id) {
         Ok(app) => Ok(app),
-        Err(crate::store::StoreError::NoSuchApplication(_)) => match id.parse::<Serial>() {
+        Err(issuer::store::StoreError::NoSuchApplication(_)) => match id.parse::<Serial>() {
             Ok(serial) => Ok(store.get_by_serial(serial)?),
             Err(_) => bail!("找不到申请 {id}"),
         },
@@ -212,7 +212,7 @@ fn apply(
 ) -> Result<ExitCode> {
     let actor = ctx.actor()?;
     let mut store = data.open()?;
-    let t = crate::clock::now();
+    let t = issuer::clock::now();
     let changed: Vec<Changed> = store
         .transition(&ids, action, &actor, t, reason)?
         .into_iter()

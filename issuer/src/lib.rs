@@ -1,0 +1,21 @@
+//! The city group's pass issuer as a library: what the `issuer` command line (and, next, the
+//! web service) calls. The front ends parse arguments, call these modules and print; nothing
+//! here reads the command line or writes to the terminal.
+//!
+//! - [`validate`]: the intake rules of one application row, pure.
+//! - [`import`]: reading application spreadsheets (xlsx, UTF-8/GBK CSV) into raw rows.
+//! - [`workflow`]: the application's statuses and the actions between them, pure.
+//! - [`store`]: everything kept (SQLite): applications, passes, keys, registry, audit trail.
+//! - [`issuing`]: signing an approved application's pass, checking it, writing its files.
+//! - [`render`]: the pass sheet (PDF, PNG), the QR (PNG, SVG) and the SMS text.
+//! - [`keyring`]: secret and public key files in the data directory.
+//! - [`clock`]: the issuer's clock (the system's, or `ISSUER_NOW` for demonstrations).
+
+pub mod clock;
+pub mod import;
+pub mod issuing;
+pub mod keyring;
+pub mod render;
+pub mod store;
+pub mod validate;
+pub mod workflow;
