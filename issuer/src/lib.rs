@@ -3,6 +3,7 @@
 //! here reads the command line or writes to the terminal.
 //!
 //! - [`validate`]: the intake rules of one application row, pure.
+//! - [`problem`]: what a rule finds wrong, as a stable code with Chinese and English text.
 //! - [`import`]: reading application spreadsheets (xlsx, UTF-8/GBK CSV) into raw rows.
 //! - [`workflow`]: the application's statuses and the actions between them, pure.
 //! - [`store`]: everything kept (SQLite): applications, passes, keys, registry, audit trail.
@@ -15,6 +16,7 @@ pub mod clock;
 pub mod import;
 pub mod issuing;
 pub mod keyring;
+pub mod problem;
 pub mod render;
 pub mod store;
 pub mod validate;

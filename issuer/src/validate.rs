@@ -4,7 +4,6 @@
 //! come in as values, so every rule is unit-tested.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 use std::sync::LazyLock;
 
 use checkpass::pass::{Category, MaskedId, PassBody, PassError};
@@ -12,6 +11,8 @@ use checkpass::wire::WireError;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use regex::Regex;
 use serde::Serialize;
+
+pub use crate::problem::{Problem, ProblemKind};
 
 /// The columns of the application spreadsheet, by their Chinese header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -95,6 +96,30 @@ impl Column {
             Column::Route => "拟通行路线",
             Column::TestSampledAt => "核酸采样时间",
             Column::TestResult => "核酸检测结果",
+        }
+    }
+
+    /// The column's name in English, for messages.
+    pub fn header_en(self) -> &'static str {
+        match self {
+            Column::AppNo => "Application number",
+            Column::ApplicantType => "Applicant type",
+            Column::District => "District",
+            Column::Plate => "Plate",
+            Column::Trailer => "Trailer plate",
+            Column::DriverName => "Driver name",
+            Column::DriverId => "ID number",
+            Column::Mobile => "Contact",
+            Column::Occupants => "Occupants",
+            Column::Category => "Cargo category",
+            Column::Cargo => "Cargo",
+            Column::Origin => "Origin",
+            Column::Destination => "Destination",
+            Column::Start => "Planned start",
+            Column::End => "Planned end",
+            Column::Route => "Route",
+            Column::TestSampledAt => "Test sample time",
+            Column::TestResult => "Test result",
         }
     }
 
@@ -235,7 +260,7 @@ pub fn is_app_no(text: &str) -> bool {
 /// A refusal by the pass format's own limits, named by the column the liaison must fix.
 fn wire_problem(e: &WireError) -> Problem {
     let WireError::InvalidValue { field, why } = e else {
-        return Problem::with_detail("不符合通行证格式", e.to_string());
+        return Problem::with_detail(ProblemKind::NotPassFormat, e.to_string());
     };
     let column = match *field {
         "plate" => Some(Column::Plate),
@@ -249,45 +274,11 @@ fn wire_problem(e: &WireError) -> Problem {
         "district" => Some(Column::District),
         _ => None,
     };
-    let name = column.map_or(*field, Column::header);
-    Problem::with_detail(format!("{name}超出通行证格式的限制"), why.clone())
+    Problem::with_detail(ProblemKind::OverWireLimit(column), why.clone())
 }
 
 pub fn serialize_category<S: serde::Serializer>(c: &Category, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(c.label_zh())
-}
-
-/// One thing wrong with a row: a fixed reason (what the liaison must fix) and optional detail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-impl Problem {
-    pub fn new(reason: impl Into<String>) -> Problem {
-        Problem {
-            reason: reason.into(),
-            detail: None,
-        }
-    }
-
-    pub fn with_detail(reason: impl Into<String>, detail: impl Into<String>) -> Problem {
-        Problem {
-            reason: reason.into(),
-            detail: Some(detail.into()),
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.detail {
-            Some(d) => write!(f, "{}（{}）", self.reason, d),
-            None => f.write_str(&self.reason),
-        }
-    }
 }
 
 /// What the rules depend on besides the row itself.
@@ -310,7 +301,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
     for column in Column::ALL {
         let blank = raw.cells.get(&column).is_none_or(Cell::is_blank);
         if column.required() && blank {
-            problems.push(Problem::new(format!("缺少{}", column.header())));
+            problems.push(Problem::new(ProblemKind::Missing(column)));
         }
     }
     let present = |c: Column| raw.cells.get(&c).is_some_and(|cell| !cell.is_blank());
@@ -318,7 +309,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
     let app_no = raw.text(Column::AppNo);
     if present(Column::AppNo) && !is_app_no(&app_no) {
         problems.push(Problem::with_detail(
-            "申请编号格式错误",
+            ProblemKind::BadAppNo,
             format!("应为1到{APP_NO_MAX}个英文字母、数字或 - _ /，以字母或数字开头"),
         ));
     }
@@ -326,7 +317,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
     let applicant_type = raw.text(Column::ApplicantType);
     if present(Column::ApplicantType) && !APPLICANT_TYPES.contains(&applicant_type.as_str()) {
         problems.push(Problem::with_detail(
-            "申请人类型不在允许范围",
+            ProblemKind::BadApplicantType,
             applicant_type.clone(),
         ));
     }
@@ -336,7 +327,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
         Ok(d) if district_text.len() == 6 => {
             if !rules.districts.is_empty() && !rules.districts.contains(&d) {
                 problems.push(Problem::with_detail(
-                    "所属区市代码未知",
+                    ProblemKind::UnknownDistrict,
                     district_text.clone(),
                 ));
             }
@@ -345,7 +336,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
         _ => {
             if present(Column::District) {
                 problems.push(Problem::with_detail(
-                    "所属区市代码格式错误",
+                    ProblemKind::BadDistrict,
                     district_text.clone(),
                 ));
             }
@@ -355,12 +346,12 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
 
     let plate = normalize_plate(&raw.text(Column::Plate));
     if present(Column::Plate) && !is_vehicle_plate(&plate) {
-        problems.push(Problem::with_detail("车牌号格式错误", plate.clone()));
+        problems.push(Problem::with_detail(ProblemKind::BadPlate, plate.clone()));
     }
     let trailer = Some(normalize_plate(&raw.text(Column::Trailer))).filter(|t| !t.is_empty());
     if let Some(t) = &trailer {
         if !is_trailer_plate(t) {
-            problems.push(Problem::with_detail("挂车号格式错误", t.clone()));
+            problems.push(Problem::with_detail(ProblemKind::BadTrailer, t.clone()));
         }
     }
 
@@ -374,10 +365,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
 
     let mobile = raw.text(Column::Mobile);
     if present(Column::Mobile) && !is_mobile(&mobile) {
-        problems.push(Problem::with_detail(
-            "联系方式不是11位手机号",
-            mobile.clone(),
-        ));
+        problems.push(Problem::with_detail(ProblemKind::BadMobile, mobile.clone()));
     }
 
     let occupants_text = raw.text(Column::Occupants);
@@ -386,7 +374,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
         _ => {
             if present(Column::Occupants) {
                 problems.push(Problem::with_detail(
-                    "随车人员数不是正整数",
+                    ProblemKind::BadOccupants,
                     occupants_text.clone(),
                 ));
             }
@@ -398,7 +386,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
     let category = Category::from_label(&category_text);
     if present(Column::Category) && category.is_none() {
         problems.push(Problem::with_detail(
-            "货物类别不在允许范围",
+            ProblemKind::BadCategory,
             category_text.clone(),
         ));
     }
@@ -412,7 +400,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
             Some(t) => Some(t),
             None => {
                 problems.push(Problem::with_detail(
-                    format!("{}格式错误", column.header()),
+                    ProblemKind::BadTime(column),
                     format!("“{}”，应为 YYYY-MM-DD HH:MM", cell.as_text()),
                 ));
                 None
@@ -425,29 +413,27 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
 
     if let (Some(start), Some(end)) = (start_at, end_at) {
         if end <= start {
-            problems.push(Problem::new("通行结束时间早于开始时间"));
+            problems.push(Problem::new(ProblemKind::WindowReversed));
         } else if end - start > rules.max_window_secs {
-            problems.push(Problem::new(format!(
-                "通行时间段超过{}小时",
-                rules.max_window_secs / 3600
-            )));
+            problems.push(Problem::new(ProblemKind::WindowTooLong {
+                max_hours: rules.max_window_secs / 3600,
+            }));
         }
     }
     if let (Some(start), Some(sampled)) = (start_at, test_sampled_at) {
         if start - sampled > rules.max_test_age_secs {
-            problems.push(Problem::new(format!(
-                "核酸采样时间早于通行开始{}小时以上",
-                rules.max_test_age_secs / 3600
-            )));
+            problems.push(Problem::new(ProblemKind::TestTooOldAtStart {
+                max_hours: rules.max_test_age_secs / 3600,
+            }));
         } else if sampled > start {
-            problems.push(Problem::new("核酸采样时间晚于通行开始时间"));
+            problems.push(Problem::new(ProblemKind::TestAfterStart));
         }
     }
 
     let test_result = raw.text(Column::TestResult);
     if present(Column::TestResult) && test_result != NEGATIVE {
         problems.push(Problem::with_detail(
-            "核酸检测结果不是阴性",
+            ProblemKind::NotNegative,
             test_result.clone(),
         ));
     }
@@ -460,7 +446,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
         .collect();
     if !unknown.is_empty() {
         problems.push(Problem::with_detail(
-            "路线含未知检查站编码",
+            ProblemKind::UnknownCheckpoint,
             unknown.join("、"),
         ));
     }
@@ -497,9 +483,12 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
             // Last, the pass format's own limits (a 24-character name is 72 bytes, over its
             // 64): a row that passes every rule above but could never be signed is refused
             // here, not approved and then stuck at issuing.
-            let body = app
-                .pass_body()
-                .map_err(|e| vec![Problem::with_detail("身份证号无法脱敏", e.to_string())])?;
+            let body = app.pass_body().map_err(|e| {
+                vec![Problem::with_detail(
+                    ProblemKind::IdNotMaskable,
+                    e.to_string(),
+                )]
+            })?;
             checkpass::wire::check_body(&body).map_err(|e| vec![wire_problem(&e)])?;
             Ok(app)
         }
@@ -581,14 +570,14 @@ pub fn check_id_number(id: &str) -> Result<(), Problem> {
         && (bytes[17].is_ascii_digit() || bytes[17] == b'X');
     if !shape_ok {
         return Err(Problem::with_detail(
-            "身份证号格式错误",
+            ProblemKind::BadIdShape,
             "应为18位，末位可为X",
         ));
     }
     let birth = &id[6..14];
     if NaiveDate::parse_from_str(birth, "%Y%m%d").is_err() {
         return Err(Problem::with_detail(
-            "身份证号出生日期无效",
+            ProblemKind::BadIdBirthDate,
             birth.to_string(),
         ));
     }
@@ -597,7 +586,7 @@ pub fn check_id_number(id: &str) -> Result<(), Problem> {
         *d = b - b'0';
     }
     if id_check_char(&digits) != char::from(bytes[17]) {
-        return Err(Problem::new("身份证号校验位错误"));
+        return Err(Problem::new(ProblemKind::BadIdCheckDigit));
     }
     Ok(())
 }
@@ -677,7 +666,7 @@ mod tests {
     fn reasons(row: &RawRow) -> Vec<String> {
         match validate_row(row, &rules()) {
             Ok(_) => vec![],
-            Err(p) => p.into_iter().map(|p| p.reason).collect(),
+            Err(p) => p.into_iter().map(|p| p.reason()).collect(),
         }
     }
 
@@ -729,15 +718,15 @@ mod tests {
         assert!(check_id_number("320102199210156657").is_ok());
         assert!(check_id_number("37021119650131929X").is_ok());
         assert_eq!(
-            check_id_number("320102199210156650").unwrap_err().reason,
+            check_id_number("320102199210156650").unwrap_err().reason(),
             "身份证号校验位错误"
         );
         assert_eq!(
-            check_id_number("3201021992101566").unwrap_err().reason,
+            check_id_number("3201021992101566").unwrap_err().reason(),
             "身份证号格式错误"
         );
         assert_eq!(
-            check_id_number("320102199213316650").unwrap_err().reason,
+            check_id_number("320102199213316650").unwrap_err().reason(),
             "身份证号出生日期无效"
         );
         assert_eq!(
@@ -890,15 +879,15 @@ mod tests {
         assert_eq!(
             err,
             [Problem::with_detail(
-                "驾驶人员姓名超出通行证格式的限制",
+                ProblemKind::OverWireLimit(Some(Column::DriverName)),
                 "72 bytes > 64"
             )]
         );
         assert!(validate_row(&with(Column::DriverName, &"张".repeat(21)), &rules()).is_ok());
         let err = validate_row(&with(Column::Cargo, &"钢".repeat(40)), &rules()).unwrap_err();
-        assert_eq!(err[0].reason, "货物名称超出通行证格式的限制");
+        assert_eq!(err[0].reason(), "货物名称超出通行证格式的限制");
         let err = validate_row(&with(Column::Origin, "仓库\u{1b}[2J"), &rules()).unwrap_err();
-        assert_eq!(err[0].reason, "起运地点超出通行证格式的限制");
+        assert_eq!(err[0].reason(), "起运地点超出通行证格式的限制");
     }
 
     #[test]

@@ -87,6 +87,16 @@ fn every_bad_row_of_the_sample_is_caught_with_its_reason() {
             let problems = r["problems"].as_array().unwrap();
             assert_eq!(problems.len(), 1, "{file}: {r}");
             assert!(r["row"].as_u64().unwrap() >= 2);
+            // Each problem carries its stable code and the English text beside the Chinese.
+            let code = problems[0]["code"].as_str().unwrap();
+            assert!(
+                !code.is_empty() && code.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+                "{r}"
+            );
+            assert!(
+                !problems[0]["reason_en"].as_str().unwrap().is_empty(),
+                "{r}"
+            );
             found.insert(
                 r["app_no"].as_str().unwrap().to_string(),
                 problems[0]["reason"].as_str().unwrap().to_string(),

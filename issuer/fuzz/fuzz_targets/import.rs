@@ -16,6 +16,10 @@ use libfuzzer_sys::fuzz_target;
 mod validate;
 
 #[allow(dead_code)]
+#[path = "../../src/problem.rs"]
+mod problem;
+
+#[allow(dead_code)]
 #[path = "../../src/import.rs"]
 mod import;
 

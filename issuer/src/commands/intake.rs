@@ -11,8 +11,9 @@ use serde::Serialize;
 
 use crate::cli::ImportArgs;
 use issuer::import::{self, ImportError};
+use issuer::problem::{Problem, ProblemKind};
 use issuer::store::ImportOutcome;
-use issuer::validate::{self, NewApplication, Problem, RawRow, Rules};
+use issuer::validate::{self, NewApplication, RawRow, Rules};
 
 use super::{policy, Ctx, DataDir, EXIT_ROWS_REFUSED};
 
@@ -83,11 +84,11 @@ pub(super) fn import_files(data: &DataDir, ctx: &Ctx, args: ImportArgs) -> Resul
                     continue;
                 }
                 ImportOutcome::Conflicting => Problem::with_detail(
-                    "申请编号已存在，但内容与已导入的不同",
+                    ProblemKind::ConflictingNumber,
                     "如需更正请使用新的申请编号",
                 ),
                 ImportOutcome::Overlaps(other) => {
-                    Problem::with_detail("同一车牌通行时间段重叠", format!("与 {other}"))
+                    Problem::with_detail(ProblemKind::PlateOverlap, format!("与 {other}"))
                 }
             };
             refused.push(RefusedRow {
@@ -147,14 +148,14 @@ fn check_rows(
             Ok(app) => {
                 let mut problems = Vec::new();
                 if !seen_numbers.insert(app.app_no.clone()) {
-                    problems.push(Problem::new("申请编号在文件中重复"));
+                    problems.push(Problem::new(ProblemKind::DuplicateInFile));
                 } else if let Some(other) = by_plate.get(&app.plate).and_then(|ids| {
                     ids.iter()
                         .map(|i| &good[*i])
                         .find(|o| o.start_at < app.end_at && app.start_at < o.end_at)
                 }) {
                     problems.push(Problem::with_detail(
-                        "同一车牌通行时间段重叠",
+                        ProblemKind::PlateOverlap,
                         format!("与 {}", other.app_no),
                     ));
                 }
