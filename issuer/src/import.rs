@@ -9,7 +9,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader};
 
-use crate::store::{Checkpoint, District};
+use crate::domain::{Checkpoint, District};
 use crate::validate::{Cell, Column, RawRow};
 
 /// The sheet the sample workbook keeps its applications in; any other workbook uses its first sheet.

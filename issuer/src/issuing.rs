@@ -19,8 +19,9 @@ use checkpass::keys::SigningKey;
 use checkpass::pass::{MaskedId, Pass, Serial};
 use checkpass::verdict::Level;
 
+use crate::domain::{Application, PassRecord};
 use crate::render::{self, Formats, PassSheet};
-use crate::store::{Application, PassRecord, Reservation, Signed, Store, ToSign, Which};
+use crate::store::{Reservation, Signed, Store, ToSign, Which};
 
 type SignError = Box<dyn std::error::Error + Send + Sync>;
 use crate::validate::format_cst;

@@ -6,6 +6,7 @@
 //! - [`problem`]: what a rule finds wrong, as a stable code with Chinese and English text.
 //! - [`import`]: reading application spreadsheets (xlsx, UTF-8/GBK CSV) into raw rows.
 //! - [`workflow`]: the application's statuses and the actions between them, pure.
+//! - [`domain`]: the records the issuer works with (application, pass, key, registry, audit).
 //! - [`store`]: everything kept (SQLite): applications, passes, keys, registry, audit trail.
 //! - [`issuing`]: signing an approved application's pass, checking it, writing its files.
 //! - [`render`]: the pass sheet (PDF, PNG), the QR (PNG, SVG) and the SMS text.
@@ -13,6 +14,7 @@
 //! - [`clock`]: the issuer's clock (the system's, or `ISSUER_NOW` for demonstrations).
 
 pub mod clock;
+pub mod domain;
 pub mod import;
 pub mod issuing;
 pub mod keyring;

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use checkpass::pass::{Category, Serial};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
-use serde::Serialize;
 
 use crate::validate::NewApplication;
 use crate::workflow::{self, Action, IllegalTransition, Status};
@@ -125,115 +124,10 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct District {
-    pub code: u32,
-    pub name: String,
-    pub contact: String,
-    pub phone: String,
-    pub email: String,
-}
-
-/// A checkpoint of the registry: the same type the trust bundle carries.
-pub use checkpass::bundle::Checkpoint;
-
-/// A pass as recorded: `pending` from the moment its serial is reserved until its files are on
-/// disk, then `issued`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PassRecord {
-    #[serde(serialize_with = "serialize_serial")]
-    pub serial: Serial,
-    pub kid: String,
-    pub issued_at: i64,
-    pub qr_text: String,
-    pub state: String,
-    pub issued_by: String,
-    pub revoked_at: Option<i64>,
-    pub revoked_by: Option<String>,
-    pub revoke_reason: Option<String>,
-}
-
-fn serialize_serial<S: serde::Serializer>(s: &Serial, ser: S) -> Result<S::Ok, S::Error> {
-    ser.collect_str(s)
-}
-
-/// An application with its workflow history and pass, if any.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Application {
-    #[serde(flatten)]
-    pub data: NewApplication,
-    pub status: Status,
-    pub source_file: String,
-    pub imported_at: i64,
-    pub imported_by: String,
-    pub forwarded_by: Option<String>,
-    pub forwarded_at: Option<i64>,
-    pub decided_by: Option<String>,
-    pub decided_at: Option<i64>,
-    pub reject_reason: Option<String>,
-    pub pass: Option<PassRecord>,
-}
-
-/// One line of the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AuditEntry {
-    pub id: i64,
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub app_no: Option<String>,
-    pub serial: Option<String>,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
-    pub detail: Option<String>,
-}
-
-/// A key as recorded (the sealed secret lives in a file of the data directory).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeyRecord {
-    pub kid: String,
-    pub role: String,
-    pub public_key: String,
-    pub file: String,
-    pub status: String,
-    pub created_at: i64,
-    pub retired_at: Option<i64>,
-    /// When the key was declared stolen (`issuer keys revoke`).
-    pub compromised_at: Option<i64>,
-    /// Passes it signed from this time on are refused ([`checkpass::bundle::COMPROMISED_ALWAYS`]:
-    /// all of them).
-    pub compromised_since: Option<i64>,
-    pub compromise_reason: Option<String>,
-}
-
-/// What `revoke` did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Revoked {
-    /// A pass this store issued, now revoked.
-    Issued(Box<Application>),
-    /// A serial this store never issued (a forgery seen in the field), now on the list so the
-    /// checkpoints refuse it; the store will never issue it.
-    Foreign,
-}
-
-/// What happened to one good row on import.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ImportOutcome {
-    Inserted,
-    /// The same application number with the same content is already stored.
-    AlreadyImported,
-    /// The same application number is stored with different content.
-    Conflicting,
-    /// The same plate has an application whose window overlaps this one.
-    Overlaps(String),
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub status: Option<Status>,
-    pub district: Option<u32>,
-    pub plate: Option<String>,
-}
+use crate::domain::{
+    Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
+    NotIssuable, PassRecord, Revoked,
+};
 
 /// A reserved pass: the serial and signed QR text are fixed before any file is written, so a
 /// retry after a crash writes exactly the same pass.
@@ -446,16 +340,6 @@ fn next_counter(conn: &Connection, key: &str, first: u64) -> Result<u64> {
 /// pass that says so), and not once its window is over.
 const ISSUABLE_AT_1: &str = "a.test_sampled_at <= ?1 AND a.end_at > ?1";
 const ISSUABLE_AT_4: &str = "a.test_sampled_at <= ?4 AND a.end_at > ?4";
-
-/// Why an approved application gets no pass now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NotIssuable {
-    /// Its test sample time is still to come: a later run issues it.
-    TestLater,
-    /// Its planned window has ended.
-    WindowOver,
-}
 
 /// The next serial to issue, skipping any that was revoked as a forgery before it was issued.
 fn next_serial(conn: &Connection) -> Result<Serial> {

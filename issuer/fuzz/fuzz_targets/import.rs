@@ -23,9 +23,9 @@ mod problem;
 #[path = "../../src/import.rs"]
 mod import;
 
-/// The registry types `import` fills (issuer/src/store.rs has the same fields).
+/// The registry types `import` fills (issuer/src/domain.rs has the same fields).
 #[allow(dead_code)]
-mod store {
+mod domain {
     pub use checkpass::bundle::Checkpoint;
 
     pub struct District {

@@ -9,9 +9,10 @@ use checkpass::keys::{KeyRole, SigningKey};
 use serde_json::json;
 
 use crate::cli::InitArgs;
+use issuer::domain::{Checkpoint, District, KeyRecord};
 use issuer::import;
 use issuer::keyring;
-use issuer::store::{Checkpoint, District, KeyRecord, Store};
+use issuer::store::Store;
 
 use super::registry::read_registry_files;
 use super::{Ctx, DataDir};

@@ -10,9 +10,9 @@ use checkpass::text::terminal_safe;
 use serde::Serialize;
 
 use crate::cli::ImportArgs;
+use issuer::domain::ImportOutcome;
 use issuer::import::{self, ImportError};
 use issuer::problem::{Problem, ProblemKind};
-use issuer::store::ImportOutcome;
 use issuer::validate::{self, NewApplication, RawRow, Rules};
 
 use super::{policy, Ctx, DataDir, EXIT_ROWS_REFUSED};

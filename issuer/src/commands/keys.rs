@@ -9,8 +9,9 @@ use checkpass::keys::{KeyRole, SigningKey};
 use serde_json::json;
 
 use crate::cli::{ExportArgs, KeyRevokeArgs};
+use issuer::domain::KeyRecord;
 use issuer::keyring;
-use issuer::store::{KeyRecord, Store};
+use issuer::store::Store;
 use issuer::validate::format_cst;
 
 use super::init::key_record;

@@ -14,10 +14,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{FormatArg, IssueArgs, IssuedSelection, PrintArgs, RevokeArgs, SmsArgs};
+use issuer::domain::{Application, ListFilter, NotIssuable, Revoked};
 use issuer::issuing;
 use issuer::keyring;
 use issuer::render::Formats;
-use issuer::store::{Application, ListFilter, NotIssuable, Revoked, Store};
+use issuer::store::Store;
 use issuer::workflow::{self, Action, Status};
 
 use super::keys::{active_key, unlock};

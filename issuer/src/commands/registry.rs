@@ -10,8 +10,8 @@ use checkpass::text::terminal_safe as safe;
 use serde_json::json;
 
 use crate::cli::{PolicySetArgs, RegistryLoadArgs};
+use issuer::domain::{Checkpoint, District};
 use issuer::import;
-use issuer::store::{Checkpoint, District};
 
 use super::{policy, Ctx, DataDir};
 

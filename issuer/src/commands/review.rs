@@ -9,8 +9,9 @@ use checkpass::text::terminal_safe as safe;
 use serde::Serialize;
 
 use crate::cli::{AuditArgs, BulkArgs, ListArgs, RejectArgs, ShowArgs};
+use issuer::domain::{Application, ListFilter};
 use issuer::issuing;
-use issuer::store::{Application, ListFilter, Store};
+use issuer::store::Store;
 use issuer::validate::{self, format_cst};
 use issuer::workflow::{self, Action, Status};
 
