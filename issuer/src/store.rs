@@ -336,10 +336,11 @@ fn next_counter(conn: &Connection, key: &str, first: u64) -> Result<u64> {
 }
 
 /// When an approved application can get its pass, as SQL over `a` (applications) with the time
-/// as parameter ?1 or ?4: not before the test it vouches for was taken (checkpoints refuse a
-/// pass that says so), and not once its window is over.
-const ISSUABLE_AT_1: &str = "a.test_sampled_at <= ?1 AND a.end_at > ?1";
-const ISSUABLE_AT_4: &str = "a.test_sampled_at <= ?4 AND a.end_at > ?4";
+/// as the parameter `now` names (`?1`, `?4`): not before the test it vouches for was taken
+/// (checkpoints refuse a pass that says so), and not once its window is over.
+fn issuable_at(now: &str) -> String {
+    format!("a.test_sampled_at <= {now} AND a.end_at > {now}")
+}
 
 /// The next serial to issue, skipping any that was revoked as a forgery before it was issued.
 fn next_serial(conn: &Connection) -> Result<Serial> {
@@ -869,8 +870,9 @@ impl Store {
                 "SELECT {APP_COLUMNS} FROM {APP_FROM} WHERE a.status = 'approved' \
                  AND (?1 IS NULL OR a.app_no = ?1) \
                  AND (?2 = 0 OR (?2 = 1 AND p.serial IS NOT NULL) OR (?2 = 2 AND p.serial IS NULL)) \
-                 AND (p.serial IS NOT NULL OR ({ISSUABLE_AT_4})) \
-                 ORDER BY a.id LIMIT ?3"
+                 AND (p.serial IS NOT NULL OR ({})) \
+                 ORDER BY a.id LIMIT ?3",
+                issuable_at("?4")
             ))?
             .query_map(
                 params![only, kind, limit.saturating_add(skip.len()) as i64, now],
@@ -929,8 +931,9 @@ impl Store {
         let mut stmt = self.conn.prepare(&format!(
             "SELECT a.app_no, a.test_sampled_at > ?1 FROM applications a \
              LEFT JOIN passes p ON p.application_id = a.id \
-             WHERE a.status = 'approved' AND p.serial IS NULL AND NOT ({ISSUABLE_AT_1}) \
-             ORDER BY a.id"
+             WHERE a.status = 'approved' AND p.serial IS NULL AND NOT ({}) \
+             ORDER BY a.id",
+            issuable_at("?1")
         ))?;
         let rows = stmt.query_map([now], |r| {
             let test_later: bool = r.get(1)?;
