@@ -13,6 +13,10 @@
 //! - [`keyring`]: secret and public key files in the data directory.
 //! - [`clock`]: the issuer's clock (the system's, or `ISSUER_NOW` for demonstrations).
 
+/// The pass format the library's types are made of, re-exported so that a user of this library
+/// (the fuzz target, a future server) uses the very same version.
+pub use checkpass;
+
 pub mod clock;
 pub mod domain;
 pub mod import;

@@ -2,40 +2,14 @@
 //! and row validation: never a panic, memory bounded (run with `-rss_limit_mb=2048`), and every
 //! row the import accepts can be signed (the pass format's limits are checked at import).
 //!
-//! The issuer is a binary crate, so its `import` and `validate` modules are compiled here from
-//! their source; `store` is replaced by the two registry types `import` uses.
 #![no_main]
 
 use std::sync::LazyLock;
 
+use issuer::checkpass;
+use issuer::{import, validate};
 use checkpass::pass::{Pass, Serial};
 use libfuzzer_sys::fuzz_target;
-
-#[allow(dead_code, unused_imports)]
-#[path = "../../src/validate.rs"]
-mod validate;
-
-#[allow(dead_code)]
-#[path = "../../src/problem.rs"]
-mod problem;
-
-#[allow(dead_code)]
-#[path = "../../src/import.rs"]
-mod import;
-
-/// The registry types `import` fills (issuer/src/domain.rs has the same fields).
-#[allow(dead_code)]
-mod domain {
-    pub use checkpass::bundle::Checkpoint;
-
-    pub struct District {
-        pub code: u32,
-        pub name: String,
-        pub contact: String,
-        pub phone: String,
-        pub email: String,
-    }
-}
 
 /// The sample registry's codes and the default policy, as `issuer import` would use them.
 static RULES: LazyLock<validate::Rules> = LazyLock::new(|| {
