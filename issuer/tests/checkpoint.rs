@@ -11,6 +11,7 @@ use checkpass::keys::{parse_public_key_file, KeyRole};
 use checkpass::verdict::Level;
 use common::*;
 use image::GrayImage;
+use serde_json::Value;
 use verifier::decode::FrameDecoder;
 use verifier::engine::Engine;
 
@@ -61,41 +62,9 @@ fn the_one_text(decoder: &FrameDecoder, frame: &GrayImage) -> String {
 
 #[test]
 fn issued_sheets_scan_at_a_checkpoint_and_a_revocation_reaches_it() {
-    // Every step on the sample's clock, init too: a key made today would not be valid for a
-    // pass issued in 2022.
     let env = Env::new();
-    at_sample_time(&env, &["init"]);
-    let applications = samples().join("applications.xlsx");
-    let out = env
-        .command(&["import", applications.to_str().unwrap()])
-        .env("ISSUER_NOW", ISSUER_NOW)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "imported with the bad rows refused"
-    );
-    at_sample_time(&env, &["forward", "--all"]);
-    at_sample_time(&env, &["approve", "--all"]);
-    at_sample_time(&env, &["issue", "--all", "--formats", "png"]);
-
-    // The checkpoint pins the exported root key, as `verifier init --root-key` does.
-    let keys = env.path("public-keys");
-    at_sample_time(&env, &["keys", "export", "--out", keys.to_str().unwrap()]);
-    let (root, role) =
-        parse_public_key_file(&std::fs::read_to_string(keys.join("root.pub")).unwrap()).unwrap();
-    assert_eq!(role, KeyRole::Root);
-    let bundle = env.path("bundle-1.cose");
-    at_sample_time(&env, &["bundle", "--out", bundle.to_str().unwrap()]);
-    let checkpoint_dir = env.path("checkpoint");
-    let mut engine = Engine::init(&checkpoint_dir, root, "C101", Some("E2E")).unwrap();
-    engine
-        .install_bundle(&std::fs::read(&bundle).unwrap())
-        .unwrap();
-
+    let (mut engine, shown) = issued_sample_and_checkpoint(&env, "applications.xlsx", "png");
     // SQ003-0001: C201 → C101, valid 2022-03-12 19:00 to 2022-03-14 19:00.
-    let shown = env.json(&["show", "SQ003-0001"]);
     let serial = shown["pass"]["serial"].as_str().unwrap().to_string();
     let sheet = image::open(env.data().join("passes").join(&serial).join("pass.png"))
         .unwrap()
@@ -136,11 +105,7 @@ fn issued_sheets_scan_at_a_checkpoint_and_a_revocation_reaches_it() {
 
     // Revoked at the city; the next bundle makes the checkpoint refuse the same sheet.
     at_sample_time(&env, &["revoke", &serial, "--reason", "驾驶员变更"]);
-    let bundle2 = env.path("bundle-2.cose");
-    at_sample_time(&env, &["bundle", "--out", bundle2.to_str().unwrap()]);
-    engine
-        .install_bundle(&std::fs::read(&bundle2).unwrap())
-        .unwrap();
+    install_next_bundle(&env, &mut engine, "bundle-2.cose");
     let checked = engine
         .check_text_at(&text, CHECKED_AT + 1800, "C101")
         .unwrap();
@@ -152,39 +117,39 @@ fn issued_sheets_scan_at_a_checkpoint_and_a_revocation_reaches_it() {
     );
     // An older bundle is refused now that a newer one is installed.
     assert!(engine
-        .install_bundle(&std::fs::read(&bundle).unwrap())
+        .install_bundle(&std::fs::read(env.path("bundle-1.cose")).unwrap())
         .is_err());
 }
 
-/// Sets up the sample at the city (init, import, forward, approve, issue) and a checkpoint
-/// pinning its root with the first bundle installed; gives SQ003-0001's QR text.
-fn issued_sample_and_checkpoint(env: &Env) -> (Engine, String) {
+/// Sets up the sample at the city (init, import `file`, forward, approve, issue in `format`)
+/// and a checkpoint pinning its exported root, with the first bundle (`bundle-1.cose`)
+/// installed, the way `verifier init` and `bundle install` do; gives the checkpoint and
+/// `issuer show SQ003-0001`. Every step runs on the sample's clock, init too: a key made today
+/// would not be valid for a pass issued in 2022.
+fn issued_sample_and_checkpoint(env: &Env, file: &str, format: &str) -> (Engine, Value) {
     at_sample_time(env, &["init"]);
-    let applications = samples().join("applications.csv");
+    let applications = samples().join(file);
     let out = env
         .command(&["import", applications.to_str().unwrap()])
         .env("ISSUER_NOW", ISSUER_NOW)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "imported with the bad rows refused"
+    );
     at_sample_time(env, &["forward", "--all"]);
     at_sample_time(env, &["approve", "--all"]);
-    at_sample_time(env, &["issue", "--all", "--formats", "svg"]);
+    at_sample_time(env, &["issue", "--all", "--formats", format]);
     let keys = env.path("public-keys");
     at_sample_time(env, &["keys", "export", "--out", keys.to_str().unwrap()]);
-    let (root, _) =
+    let (root, role) =
         parse_public_key_file(&std::fs::read_to_string(keys.join("root.pub")).unwrap()).unwrap();
-    let bundle = env.path("bundle-1.cose");
-    at_sample_time(env, &["bundle", "--out", bundle.to_str().unwrap()]);
+    assert_eq!(role, KeyRole::Root);
     let mut engine = Engine::init(&env.path("checkpoint"), root, "C101", Some("E2E")).unwrap();
-    engine
-        .install_bundle(&std::fs::read(&bundle).unwrap())
-        .unwrap();
-    let shown = env.json(&["show", "SQ003-0001"]);
-    (
-        engine,
-        shown["pass"]["qr_text"].as_str().unwrap().to_string(),
-    )
+    install_next_bundle(env, &mut engine, "bundle-1.cose");
+    (engine, env.json(&["show", "SQ003-0001"]))
 }
 
 /// The key id of the first key of `role` that `issuer keys list` shows.
@@ -211,7 +176,8 @@ fn install_next_bundle(env: &Env, engine: &mut Engine, name: &str) {
 #[test]
 fn a_signing_key_declared_stolen_turns_its_passes_red_with_the_next_bundle() {
     let env = Env::new();
-    let (mut engine, text) = issued_sample_and_checkpoint(&env);
+    let (mut engine, shown) = issued_sample_and_checkpoint(&env, "applications.csv", "svg");
+    let text = shown["pass"]["qr_text"].as_str().unwrap().to_string();
     let checked = engine.check_text_at(&text, CHECKED_AT, "C101").unwrap();
     assert_eq!(checked.verdict.level(), Level::Green);
 
@@ -250,7 +216,8 @@ fn a_signing_key_declared_stolen_turns_its_passes_red_with_the_next_bundle() {
 #[test]
 fn a_key_declared_stolen_since_a_time_spares_the_passes_signed_before() {
     let env = Env::new();
-    let (mut engine, text) = issued_sample_and_checkpoint(&env);
+    let (mut engine, shown) = issued_sample_and_checkpoint(&env, "applications.csv", "svg");
+    let text = shown["pass"]["qr_text"].as_str().unwrap().to_string();
     let kid = kid_of(&env, "signing");
     // Issued at 09:00; the theft happened at 12:00.
     at_sample_time(
