@@ -349,51 +349,41 @@ impl Store {
         simulated: bool,
         decide: impl FnOnce(LogFacts) -> (NewScan, T),
     ) -> Result<(ScanRecord, T), StoreError> {
-        let db_path = self.db_path.clone();
-        let db_err = |source| StoreError::Db {
-            path: db_path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db_err)?;
-        let clock_floor = clock_floor(&tx, simulated).map_err(db_err)?;
-        let last_same_pass_here: Option<i64> = match serial {
-            Some(serial) => tx
-                .query_row(
+        let (id, scan, extra) = self.immediate(|tx| {
+            let clock_floor = clock_floor(tx, simulated)?;
+            let last_same_pass_here: Option<i64> = match serial {
+                Some(serial) => tx.query_row(
                     "SELECT MAX(scanned_at) FROM scans WHERE kind = 'scan' AND serial = ?1 \
                      AND checkpoint = ?2 AND simulated = ?3",
                     params![serial, checkpoint, simulated],
                     |r| r.get(0),
-                )
-                .map_err(db_err)?,
-            None => None,
-        };
-        let (scan, extra) = decide(LogFacts {
-            clock_floor,
-            last_same_pass_here,
-        });
-        let reasons = scan.reasons.join(" ");
-        let id = append(
-            &tx,
-            &Entry {
-                id: 0,
-                kind: EntryKind::Scan,
-                at: scan.scanned_at,
-                checkpoint: &scan.checkpoint,
-                officer: scan.officer.as_deref(),
-                serial: scan.serial.as_deref(),
-                plate: scan.plate.as_deref(),
-                verdict: Some(scan.verdict.as_str()),
-                reasons: &reasons,
-                bundle_sequence: scan.bundle_sequence.map(|s| s as i64),
-                simulated: scan.simulated,
-                note: None,
-            },
-        )
-        .map_err(db_err)?;
-        tx.commit().map_err(db_err)?;
+                )?,
+                None => None,
+            };
+            let (scan, extra) = decide(LogFacts {
+                clock_floor,
+                last_same_pass_here,
+            });
+            let reasons = scan.reasons.join(" ");
+            let id = append(
+                tx,
+                &Entry {
+                    id: 0,
+                    kind: EntryKind::Scan,
+                    at: scan.scanned_at,
+                    checkpoint: &scan.checkpoint,
+                    officer: scan.officer.as_deref(),
+                    serial: scan.serial.as_deref(),
+                    plate: scan.plate.as_deref(),
+                    verdict: Some(scan.verdict.as_str()),
+                    reasons: &reasons,
+                    bundle_sequence: scan.bundle_sequence.map(|s| s as i64),
+                    simulated: scan.simulated,
+                    note: None,
+                },
+            )?;
+            Ok((id, scan, extra))
+        })?;
         Ok((
             ScanRecord {
                 id,
@@ -413,35 +403,45 @@ impl Store {
 
     /// Appends a clock correction or a settings change to the log.
     pub fn record_event(&mut self, event: &NewEvent) -> Result<i64, StoreError> {
-        let db_path = self.db_path.clone();
-        let db_err = |source| StoreError::Db {
-            path: db_path.clone(),
+        self.immediate(|tx| {
+            append(
+                tx,
+                &Entry {
+                    id: 0,
+                    kind: event.kind,
+                    at: event.at,
+                    checkpoint: &event.checkpoint,
+                    officer: event.officer.as_deref(),
+                    serial: None,
+                    plate: None,
+                    verdict: None,
+                    reasons: "",
+                    bundle_sequence: event.bundle_sequence.map(|s| s as i64),
+                    simulated: false,
+                    note: Some(&event.note),
+                },
+            )
+        })
+    }
+
+    /// Runs `work` in one immediate transaction (committed if it succeeds), naming the database
+    /// in any error.
+    fn immediate<T>(
+        &mut self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let result = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = work(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        result.map_err(|source| StoreError::Db {
+            path: self.db_path.clone(),
             source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db_err)?;
-        let id = append(
-            &tx,
-            &Entry {
-                id: 0,
-                kind: event.kind,
-                at: event.at,
-                checkpoint: &event.checkpoint,
-                officer: event.officer.as_deref(),
-                serial: None,
-                plate: None,
-                verdict: None,
-                reasons: "",
-                bundle_sequence: event.bundle_sequence.map(|s| s as i64),
-                simulated: false,
-                note: Some(&event.note),
-            },
-        )
-        .map_err(db_err)?;
-        tx.commit().map_err(db_err)?;
-        Ok(id)
+        })
     }
 
     /// The note of the latest settings entry, if any.
