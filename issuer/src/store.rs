@@ -1110,6 +1110,22 @@ mod tests {
         }
     }
 
+    /// Imports `apps` and takes them through forwarding and approval.
+    fn approved(s: &mut Store, apps: &[NewApplication]) {
+        s.import(apps, "f.csv", "t", 1).unwrap();
+        let nos: Vec<String> = apps.iter().map(|a| a.app_no.clone()).collect();
+        s.transition(&nos, Action::Forward, "d", 2, None).unwrap();
+        s.transition(&nos, Action::Approve, "c", 3, None).unwrap();
+    }
+
+    /// A signer that writes the serial as the QR text.
+    fn sign(t: ToSign<'_>) -> Result<Signed, SignError> {
+        Ok(Signed {
+            qr_text: format!("QR{}", t.serial.0),
+            kid: "k".into(),
+        })
+    }
+
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db")).unwrap();
@@ -1189,18 +1205,7 @@ mod tests {
     #[test]
     fn reservation_is_reused_and_issue_recorded_once() {
         let (_d, mut s) = store();
-        s.import(&[app("A1", "鲁K11111", 100, 200)], "f.csv", "t", 1)
-            .unwrap();
-        s.transition(&["A1".into()], Action::Forward, "d", 2, None)
-            .unwrap();
-        s.transition(&["A1".into()], Action::Approve, "c", 3, None)
-            .unwrap();
-        let sign = |t: ToSign<'_>| {
-            Ok(Signed {
-                qr_text: format!("QR{}", t.serial.0),
-                kid: "k".into(),
-            })
-        };
+        approved(&mut s, &[app("A1", "鲁K11111", 100, 200)]);
         let none = HashSet::new();
         let first = s
             .reserve(Which::New, 10, &none, "c", 4, sign)
@@ -1252,26 +1257,13 @@ mod tests {
             Revoked::Foreign
         );
         assert_eq!(s.revoked_serials().unwrap(), [Serial(2)]);
-        for (i, no) in ["A1", "A2"].iter().enumerate() {
-            let start = 100 + 1000 * i as i64;
-            s.import(
-                &[app(no, &format!("鲁K1111{i}"), start, start + 100)],
-                "f",
-                "t",
-                1,
-            )
-            .unwrap();
-            s.transition(&[no.to_string()], Action::Forward, "d", 2, None)
-                .unwrap();
-            s.transition(&[no.to_string()], Action::Approve, "c", 3, None)
-                .unwrap();
-        }
-        let sign = |t: ToSign<'_>| -> Result<Signed, SignError> {
-            Ok(Signed {
-                qr_text: format!("TP1:{}", t.serial),
-                kid: "k".into(),
-            })
-        };
+        approved(
+            &mut s,
+            &[
+                app("A1", "鲁K11110", 100, 200),
+                app("A2", "鲁K11111", 1100, 1200),
+            ],
+        );
         let got = s
             .reserve(Which::New, 10, &HashSet::new(), "c", 5, sign)
             .unwrap();
@@ -1287,18 +1279,7 @@ mod tests {
         let path = dir.path().join("t.db");
         let mut a = Store::open(&path).unwrap();
         let mut b = Store::open(&path).unwrap();
-        a.import(&[app("A1", "鲁K11111", 100, 200)], "f", "t", 1)
-            .unwrap();
-        a.transition(&["A1".into()], Action::Forward, "d", 2, None)
-            .unwrap();
-        a.transition(&["A1".into()], Action::Approve, "c", 3, None)
-            .unwrap();
-        let sign = |t: ToSign<'_>| {
-            Ok(Signed {
-                qr_text: format!("QR{}", t.serial.0),
-                kid: "k".into(),
-            })
-        };
+        approved(&mut a, &[app("A1", "鲁K11111", 100, 200)]);
         let none = HashSet::new();
         let mine = a
             .reserve(Which::New, 10, &none, "a", 4, sign)
@@ -1337,10 +1318,7 @@ mod tests {
             app("A2", "鲁K22222", 100, 200),
             app("A3", "鲁K33333", 100, 200),
         ];
-        s.import(&apps, "f.csv", "t", 1).unwrap();
-        let all: Vec<String> = ["A1", "A2", "A3"].map(String::from).to_vec();
-        s.transition(&all, Action::Forward, "d", 2, None).unwrap();
-        s.transition(&all, Action::Approve, "c", 3, None).unwrap();
+        approved(&mut s, &apps);
         let sign = |t: ToSign<'_>| -> Result<Signed, SignError> {
             if t.app.data.app_no == "A2" {
                 return Err("too long".into());
@@ -1376,18 +1354,7 @@ mod tests {
     #[test]
     fn withdrawing_a_signed_but_unissued_pass_revokes_it() {
         let (_d, mut s) = store();
-        s.import(&[app("A1", "鲁K11111", 100, 200)], "f.csv", "t", 1)
-            .unwrap();
-        s.transition(&["A1".into()], Action::Forward, "d", 2, None)
-            .unwrap();
-        s.transition(&["A1".into()], Action::Approve, "c", 3, None)
-            .unwrap();
-        let sign = |t: ToSign<'_>| {
-            Ok(Signed {
-                qr_text: format!("QR{}", t.serial.0),
-                kid: "k".into(),
-            })
-        };
+        approved(&mut s, &[app("A1", "鲁K11111", 100, 200)]);
         let r = s
             .reserve(Which::New, 10, &HashSet::new(), "c", 4, sign)
             .unwrap();
