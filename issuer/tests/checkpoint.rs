@@ -15,24 +15,10 @@ use serde_json::Value;
 use verifier::decode::FrameDecoder;
 use verifier::engine::Engine;
 
-/// The sample applications travel in March 2022: the issuer runs on 2022-03-12 09:00 and the
-/// checkpoint checks on 2022-03-13 08:00 (UTC+8).
-const ISSUER_NOW: &str = "2022-03-12T09:00:00+08:00";
+/// The sample applications travel in March 2022: the issuer runs on the sample's clock
+/// (`common::SAMPLE_NOW`, 2022-03-12 09:00, set for every command) and the checkpoint checks on
+/// 2022-03-13 08:00 (UTC+8).
 const CHECKED_AT: i64 = 1_647_129_600;
-
-fn at_sample_time(env: &Env, args: &[&str]) -> String {
-    let out = env
-        .command(args)
-        .env("ISSUER_NOW", ISSUER_NOW)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "issuer {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// What a phone camera makes of a printed sheet: smaller, tilted, soft and dim.
 fn phone_photo(sheet: &GrayImage) -> GrayImage {
@@ -104,7 +90,7 @@ fn issued_sheets_scan_at_a_checkpoint_and_a_revocation_reaches_it() {
     assert_eq!(checked.verdict.level(), Level::Red);
 
     // Revoked at the city; the next bundle makes the checkpoint refuse the same sheet.
-    at_sample_time(&env, &["revoke", &serial, "--reason", "驾驶员变更"]);
+    env.ok(&["revoke", &serial, "--reason", "驾驶员变更"]);
     install_next_bundle(&env, &mut engine, "bundle-2.cose");
     let checked = engine
         .check_text_at(&text, CHECKED_AT + 1800, "C101")
@@ -127,23 +113,19 @@ fn issued_sheets_scan_at_a_checkpoint_and_a_revocation_reaches_it() {
 /// `issuer show SQ003-0001`. Every step runs on the sample's clock, init too: a key made today
 /// would not be valid for a pass issued in 2022.
 fn issued_sample_and_checkpoint(env: &Env, file: &str, format: &str) -> (Engine, Value) {
-    at_sample_time(env, &["init"]);
+    env.ok(&["init"]);
     let applications = samples().join(file);
-    let out = env
-        .command(&["import", applications.to_str().unwrap()])
-        .env("ISSUER_NOW", ISSUER_NOW)
-        .output()
-        .unwrap();
+    let out = env.run(&["import", applications.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
         Some(2),
         "imported with the bad rows refused"
     );
-    at_sample_time(env, &["forward", "--all"]);
-    at_sample_time(env, &["approve", "--all"]);
-    at_sample_time(env, &["issue", "--all", "--formats", format]);
+    env.ok(&["forward", "--all"]);
+    env.ok(&["approve", "--all"]);
+    env.ok(&["issue", "--all", "--formats", format]);
     let keys = env.path("public-keys");
-    at_sample_time(env, &["keys", "export", "--out", keys.to_str().unwrap()]);
+    env.ok(&["keys", "export", "--out", keys.to_str().unwrap()]);
     let (root, role) =
         parse_public_key_file(&std::fs::read_to_string(keys.join("root.pub")).unwrap()).unwrap();
     assert_eq!(role, KeyRole::Root);
@@ -167,7 +149,7 @@ fn kid_of(env: &Env, role: &str) -> String {
 
 fn install_next_bundle(env: &Env, engine: &mut Engine, name: &str) {
     let bundle = env.path(name);
-    at_sample_time(env, &["bundle", "--out", bundle.to_str().unwrap()]);
+    env.ok(&["bundle", "--out", bundle.to_str().unwrap()]);
     engine
         .install_bundle(&std::fs::read(&bundle).unwrap())
         .unwrap();
@@ -182,20 +164,16 @@ fn a_signing_key_declared_stolen_turns_its_passes_red_with_the_next_bundle() {
     assert_eq!(checked.verdict.level(), Level::Green);
 
     let kid = kid_of(&env, "signing");
-    let said = at_sample_time(&env, &["keys", "revoke", &kid, "--reason", "签发电脑被盗"]);
+    let said = env.ok(&["keys", "revoke", &kid, "--reason", "签发电脑被盗"]);
     assert!(said.contains("已宣告泄露"), "{said}");
     // Nothing more is signed with it: issuing asks for a new key first.
-    let out = env
-        .command(&["issue", "--all"])
-        .env("ISSUER_NOW", ISSUER_NOW)
-        .output()
-        .unwrap();
+    let out = env.run(&["issue", "--all"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && stderr.contains("keys rotate"),
         "{stderr}"
     );
-    at_sample_time(&env, &["keys", "rotate"]);
+    env.ok(&["keys", "rotate"]);
     install_next_bundle(&env, &mut engine, "bundle-2.cose");
     let checked = engine
         .check_text_at(&text, CHECKED_AT + 3600, "C101")
@@ -205,10 +183,7 @@ fn a_signing_key_declared_stolen_turns_its_passes_red_with_the_next_bundle() {
 
     // The root key cannot be revoked this way: it signs the bundles themselves.
     let root_kid = kid_of(&env, "root");
-    let out = env
-        .command(&["keys", "revoke", &root_kid, "--reason", "x"])
-        .output()
-        .unwrap();
+    let out = env.run(&["keys", "revoke", &root_kid, "--reason", "x"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("根密钥"));
 }
@@ -220,18 +195,15 @@ fn a_key_declared_stolen_since_a_time_spares_the_passes_signed_before() {
     let text = shown["pass"]["qr_text"].as_str().unwrap().to_string();
     let kid = kid_of(&env, "signing");
     // Issued at 09:00; the theft happened at 12:00.
-    at_sample_time(
-        &env,
-        &[
-            "keys",
-            "revoke",
-            &kid,
-            "--reason",
-            "被盗",
-            "--since",
-            "2022-03-12 12:00",
-        ],
-    );
+    env.ok(&[
+        "keys",
+        "revoke",
+        &kid,
+        "--reason",
+        "被盗",
+        "--since",
+        "2022-03-12 12:00",
+    ]);
     install_next_bundle(&env, &mut engine, "bundle-2.cose");
     let checked = engine.check_text_at(&text, CHECKED_AT, "C101").unwrap();
     assert_eq!(
