@@ -22,6 +22,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "ISSUER_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
 
+    /// 数据库：文件路径或 sqlite:///路径（默认为数据目录中的 issuer.db），或 postgres://用户@主机/库名
+    /// / the database: a path or sqlite:///path (default: issuer.db in the data dir), or postgres://user@host/db
+    #[arg(
+        long,
+        global = true,
+        env = "ISSUER_DB",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub db: Option<String>,
+
     /// 以 JSON 输出，供脚本使用 / print JSON for scripts
     #[arg(long, global = true)]
     pub json: bool,
@@ -69,6 +80,31 @@ pub enum Command {
     Registry(RegistryArgs),
     /// 核验策略：查看或修改，随下一个信任包下发 (verification policy: show or change)
     Policy(PolicyArgs),
+    /// 数据库：复制整个库（如从 SQLite 迁到 PostgreSQL）/ database: copy a whole store
+    Db(DbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// 把一个库的全部内容复制到一个新建的空库，并核对行数和校验和
+    /// (copy a whole store into a new, empty one and verify counts and checksums)
+    Copy(DbCopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbCopyArgs {
+    /// 源数据库（路径、sqlite:///… 或 postgres://…）/ source database
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// 目标数据库，必须为空 / target database, must be empty
+    #[arg(long, value_name = "URL")]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +216,10 @@ pub struct IssueArgs {
     /// 每批提交的张数 (passes per committed batch)
     #[arg(long, default_value_t = 64, hide = true)]
     pub batch: usize,
+    /// 预留租约秒数：本进程崩溃后，其他签发进程在此之后接手未完成的通行证
+    /// (lease on reserved passes: after it, another issuer takes over a crashed run's passes)
+    #[arg(long, env = "ISSUER_LEASE_SECS", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub lease_secs: u32,
 }
 
 #[derive(Debug, Args)]

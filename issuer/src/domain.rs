@@ -118,6 +118,8 @@ pub struct ListFilter {
     pub status: Option<Status>,
     pub district: Option<u32>,
     pub plate: Option<String>,
+    /// At most this many, oldest first (a page of a queue); `None` for all.
+    pub limit: Option<u32>,
 }
 
 /// Why an approved application gets no pass now.
@@ -128,4 +130,15 @@ pub enum NotIssuable {
     TestLater,
     /// Its planned window has ended.
     WindowOver,
+}
+
+impl NotIssuable {
+    /// Why, given whether the test is still to come (otherwise the window is over).
+    pub fn from_test_later(test_later: bool) -> NotIssuable {
+        if test_later {
+            NotIssuable::TestLater
+        } else {
+            NotIssuable::WindowOver
+        }
+    }
 }

@@ -21,9 +21,8 @@ use checkpass::verdict::Level;
 
 use crate::domain::{Application, PassRecord};
 use crate::render::{self, Formats, PassSheet};
-use crate::store::{Reservation, Signed, Store, ToSign, Which};
+use crate::store::{Lease, Reservation, SignError, Signed, Store, ToSign, Which};
 
-type SignError = Box<dyn std::error::Error + Send + Sync>;
 use crate::validate::format_cst;
 
 /// When a pass issued at `issued_at` starts: the planned start, or its issue if that is later
@@ -211,15 +210,26 @@ fn add_files(
     Ok(())
 }
 
-/// Removes temporary directories left by a killed run (call while holding the issue lock).
-pub fn remove_stale_temps(passes: &Path) -> Result<()> {
+/// Removes temporary directories left by a killed run: those not touched for `older_than`
+/// (a running issuer, here or on another machine sharing the folder, renames its own within
+/// seconds).
+pub fn remove_stale_temps(passes: &Path, older_than: Duration) -> Result<()> {
     let entries = match std::fs::read_dir(passes) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e).with_context(|| format!("无法读取 {}", passes.display())),
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+        if !entry.file_name().to_string_lossy().starts_with(".tmp-") {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= older_than);
+        if stale {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -259,6 +269,8 @@ pub struct Job<'a> {
     pub batch: usize,
     /// Rendering threads.
     pub workers: usize,
+    /// This run's hold on the reservations it takes.
+    pub lease: &'a Lease,
 }
 
 /// A pass this run issued.
@@ -282,9 +294,7 @@ pub struct Timings {
     pub record_secs: f64,
 }
 
-fn signer<'a>(
-    job: &'a Job<'a>,
-) -> impl FnMut(ToSign<'_>) -> Result<Signed, Box<dyn std::error::Error + Send + Sync>> + 'a {
+fn signer<'a>(job: &'a Job<'a>) -> impl FnMut(ToSign<'_>) -> Result<Signed, SignError> + 'a {
     move |s: ToSign<'_>| {
         let pass = build_pass(s.app, s.serial, job.issuer, s.issued_at)?;
         let qr_text = checkpass::wire::issue_qr_text(&pass, job.key)?;
@@ -306,7 +316,12 @@ fn render_one(job: &Job<'_>, r: &Reservation) -> Result<PathBuf> {
 }
 
 /// Files on disk first, then recorded as issued.
-fn record(store: &mut Store, job: &Job<'_>, batch: &[Reservation], t: &mut Timings) -> Result<()> {
+fn record(
+    store: &mut dyn Store,
+    job: &Job<'_>,
+    batch: &[Reservation],
+    t: &mut Timings,
+) -> Result<()> {
     let started = Instant::now();
     sync_dir(job.passes_dir)?;
     t.sync_secs += secs(started.elapsed());
@@ -341,18 +356,25 @@ fn unsigned_failures(unsigned: Vec<(Application, SignError)>) -> impl Iterator<I
 }
 
 /// Issues one approved application (or finishes its reservation left by a crash).
-pub fn issue_one(store: &mut Store, job: &Job<'_>, app_no: &str) -> Result<Outcome> {
+pub fn issue_one(store: &mut dyn Store, job: &Job<'_>, app_no: &str) -> Result<Outcome> {
     let mut out = Outcome::default();
     let reserved = store.reserve(
         Which::One(app_no),
         1,
         &HashSet::new(),
+        job.lease,
         job.actor,
         crate::clock::now(),
-        signer(job),
+        &mut signer(job),
     )?;
     if let Some(f) = unsigned_failures(reserved.unsigned).next() {
         bail!("申请 {} 无法签发：{}", f.app_no, f.reason);
+    }
+    if reserved.passes.is_empty() {
+        bail!(
+            "申请 {app_no} 正由另一个签发进程处理：其租约到期（至多 {} 秒）前不会由本进程重复签发，请稍后再试",
+            job.lease.secs
+        );
     }
     for r in &reserved.passes {
         let dir = render_one(job, r)?;
@@ -371,7 +393,7 @@ pub fn issue_one(store: &mut Store, job: &Job<'_>, app_no: &str) -> Result<Outco
 /// batch and records finished ones, at most two batches in flight. An application that cannot
 /// be signed or rendered is reported in [`Outcome::failed`] and passed over; the rest of the
 /// batch is issued.
-pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<Outcome> {
+pub fn issue_all(store: &mut dyn Store, job: &Job<'_>) -> Result<Outcome> {
     let mut out = Outcome::default();
     let t = &mut out.timings;
     // Applications that failed in this run: no reservation query returns them again.
@@ -414,9 +436,10 @@ pub fn issue_all(store: &mut Store, job: &Job<'_>) -> Result<Outcome> {
                     which,
                     job.batch,
                     &skip,
+                    job.lease,
                     job.actor,
                     crate::clock::now(),
-                    signer(job),
+                    &mut signer(job),
                 )?;
                 t.reserve_secs += secs(started.elapsed());
                 let refused = !reserved.unsigned.is_empty();

@@ -224,6 +224,13 @@ pub struct NewApplication {
 }
 
 impl NewApplication {
+    /// Whether this application's window overlaps `[start, end)` of another application of the
+    /// same plate: one truck cannot hold two passes at once. Windows that only touch do not
+    /// overlap. The one home of this rule: the file-level check and the store both call it.
+    pub fn overlaps(&self, plate: &str, start: i64, end: i64) -> bool {
+        self.plate == plate && self.start_at < end && start < self.end_at
+    }
+
     /// The body of the pass this application becomes (the driver's ID masked): built here
     /// alone, so import checks exactly what issuing will sign.
     pub fn pass_body(&self) -> Result<PassBody, PassError> {

@@ -47,6 +47,13 @@ impl Status {
         }
     }
 
+    /// Whether the application is still in play: it holds its plate for its window (no other
+    /// application of that plate may overlap it) and its registry codes stay in use. Rejected
+    /// and revoked ones free both.
+    pub fn is_live(self) -> bool {
+        !matches!(self, Status::Rejected | Status::Revoked)
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             Status::Submitted => "已提交",

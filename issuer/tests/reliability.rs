@@ -63,8 +63,18 @@ fn sigkill_during_issue_all_loses_nothing() {
     write_valid_csv(&csv, N);
     env.approve_all_from(&csv);
 
+    // A short lease, so that the rerun can take over the killed run's reservations soon.
     let mut child = env
-        .command(&["issue", "--all", "--formats", "svg", "--batch", "3"])
+        .command(&[
+            "issue",
+            "--all",
+            "--formats",
+            "svg",
+            "--batch",
+            "3",
+            "--lease-secs",
+            "1",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -84,8 +94,11 @@ fn sigkill_during_issue_all_loses_nothing() {
     assert!(issued_before < N, "the kill should land before the end");
     let before = issued_serials(&env);
 
-    // Rerun: finishes the job, reusing any reservation the killed run left.
-    env.ok(&["issue", "--all", "--formats", "svg"]);
+    // Rerun once the killed run's lease is over: finishes the job, reusing any reservation it
+    // left (same serial, same QR text).
+    std::thread::sleep(Duration::from_millis(2100));
+    let rerun = env.json(&["issue", "--all", "--formats", "svg"]);
+    assert_eq!(rerun["held_elsewhere"].as_array().unwrap().len(), 0);
     assert_eq!(assert_consistent(&env, N), N);
     let after = issued_serials(&env);
     assert!(

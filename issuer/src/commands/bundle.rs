@@ -16,7 +16,7 @@ use super::keys::{active_key, unlock};
 use super::{issuer_id, policy, Ctx, DataDir, KEY_LIFETIME_SECS};
 
 /// The trust bundle as of `at` (sequence filled in by the caller).
-fn trust_bundle(store: &Store, at: i64) -> Result<TrustBundle> {
+fn trust_bundle(store: &dyn Store, at: i64) -> Result<TrustBundle> {
     let policy = policy(store)?;
     let mut keys = Vec::new();
     for k in store.keys()?.into_iter().filter(|k| k.role == "signing") {
@@ -63,12 +63,12 @@ pub(super) fn bundle(data: &DataDir, ctx: &Ctx, args: BundleArgs) -> Result<Exit
     let passphrase = keyring::root_passphrase()?;
     let root = unlock(
         data,
-        &active_key(&store, KeyRole::Root)?,
+        &active_key(&*store, KeyRole::Root)?,
         KeyRole::Root,
         &passphrase,
     )?;
     let t = issuer::clock::now();
-    let mut b = trust_bundle(&store, t)?;
+    let mut b = trust_bundle(&*store, t)?;
     let detail = format!(
         "密钥 {} 把，检查站 {} 个，撤销 {} 张",
         b.keys.len(),

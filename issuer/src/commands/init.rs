@@ -12,14 +12,14 @@ use crate::cli::InitArgs;
 use issuer::domain::{Checkpoint, District, KeyRecord};
 use issuer::import;
 use issuer::keyring;
-use issuer::store::Store;
+use issuer::store::Location;
 
 use super::registry::read_registry_files;
 use super::{Ctx, DataDir};
 
 pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode> {
     let actor = ctx.actor()?;
-    if data.db().exists() {
+    if data.db_file().exists() {
         bail!("数据目录 {} 已经初始化过，不会覆盖", data.root.display());
     }
     if let Ok(mut entries) = std::fs::read_dir(&data.root) {
@@ -59,7 +59,23 @@ pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode
         .with_context(|| format!("无法在 {} 中创建目录", parent.display()))?;
     let stage = DataDir {
         root: staging.path().to_path_buf(),
+        db: data.db.clone(),
     };
+    // A named database (`--db`) is used where it is; it must hold nothing yet. The default
+    // SQLite file is created inside the staging directory and appears with it.
+    let mut store = issuer::store::open(&stage.location())
+        .with_context(|| format!("无法打开数据库 {}", stage.location()))?;
+    if store.meta("issuer")?.is_some() || !store.keys()?.is_empty() {
+        bail!(
+            "数据库 {} 已经初始化过，不会覆盖。另一台机器加入同一个库时，请复制原数据目录（含 keys/）并用同一个 --db",
+            stage.location()
+        );
+    }
+    if let Some(Location::Sqlite(path)) = &data.db {
+        if path.exists() && store.districts()?.len() + store.checkpoints()?.len() > 0 {
+            bail!("数据库 {} 不是空的，不会在其中初始化", path.display());
+        }
+    }
     std::fs::create_dir(stage.keys())?;
     std::fs::create_dir(stage.passes())?;
     let t = issuer::clock::now();
@@ -69,8 +85,6 @@ pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode
     let signing_file =
         keyring::store_secret(&stage.keys(), &signing, KeyRole::Signing, &passphrase)?;
     {
-        let mut store = Store::open(&stage.db())?;
-        store.set_meta("issuer", args.issuer.trim())?;
         store.set_meta("issuer_name", args.issuer_name.trim())?;
         store.set_meta("policy", &serde_json::to_string(&Policy::default())?)?;
         store.load_registry(&districts, &checkpoints, &actor, t)?;
@@ -80,7 +94,10 @@ pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode
         ] {
             store.add_key(&key_record(key, role, file, t), &actor, t)?;
         }
+        // Last: a store is initialised once it names its issuer.
+        store.set_meta("issuer", args.issuer.trim())?;
     }
+    drop(store);
     let staged = staging.keep();
     // rename() replaces an empty directory, and fails on a non-empty one.
     if let Err(e) = std::fs::rename(&staged, &data.root) {

@@ -48,7 +48,7 @@ pub(super) fn import_files(data: &DataDir, ctx: &Ctx, args: ImportArgs) -> Resul
              no checkpoints loaded yet: run issuer registry load --checkpoints FILE first"
         );
     }
-    let policy = policy(&store)?;
+    let policy = policy(&*store)?;
     let rules = Rules {
         checkpoints: checkpoints.iter().map(|c| c.code.clone()).collect(),
         districts: store.districts()?.iter().map(|d| d.code).collect(),
@@ -152,7 +152,7 @@ fn check_rows(
                 } else if let Some(other) = by_plate.get(&app.plate).and_then(|ids| {
                     ids.iter()
                         .map(|i| &good[*i])
-                        .find(|o| o.start_at < app.end_at && app.start_at < o.end_at)
+                        .find(|o| app.overlaps(&o.plate, o.start_at, o.end_at))
                 }) {
                     problems.push(Problem::with_detail(
                         ProblemKind::PlateOverlap,

@@ -17,7 +17,7 @@ use issuer::validate::format_cst;
 use super::init::key_record;
 use super::{Ctx, DataDir};
 
-pub(super) fn active_key(store: &Store, role: KeyRole) -> Result<KeyRecord> {
+pub(super) fn active_key(store: &dyn Store, role: KeyRole) -> Result<KeyRecord> {
     store
         .keys()?
         .into_iter()
@@ -82,7 +82,7 @@ pub(super) fn keys_rotate(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
     let passphrase = keyring::passphrase(false)?;
     // Prove the passphrase on the current signing key, so the new key is sealed under the same
     // one; after `keys revoke` there is none active, and the newest one proves it as well.
-    let old = match active_key(&store, KeyRole::Signing) {
+    let old = match active_key(&*store, KeyRole::Signing) {
         Ok(k) => k,
         Err(e) => store
             .keys()?

@@ -6,6 +6,7 @@
 //! reject), `passes` (issue, revoke, print, sms), `keys`, `bundle`, `registry` (and policy).
 
 mod bundle;
+mod db;
 mod init;
 mod intake;
 mod keys;
@@ -20,8 +21,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use checkpass::bundle::Policy;
 use serde::Serialize;
 
-use crate::cli::{Cli, Command, KeysCommand, PolicyCommand, RegistryCommand};
-use issuer::store::Store;
+use crate::cli::{Cli, Command, DbCommand, KeysCommand, PolicyCommand, RegistryCommand};
+use issuer::store::{Location, Store};
 use issuer::workflow::Action;
 
 /// Exit status of an import that stored the good rows but refused some.
@@ -33,14 +34,24 @@ const DB_FILE: &str = "issuer.db";
 /// A signing key stays in the bundle this long after its last pass could have been issued.
 const KEY_LIFETIME_SECS: i64 = 10 * 365 * 24 * 3600;
 
-/// The data directory's layout.
+/// The data directory's layout, and where its database is.
 pub struct DataDir {
     pub root: PathBuf,
+    /// `--db` / `ISSUER_DB`; `None`: the SQLite file in the data directory.
+    pub db: Option<Location>,
 }
 
 impl DataDir {
-    pub fn db(&self) -> PathBuf {
+    /// The SQLite file a data directory keeps when no other database is named.
+    pub fn db_file(&self) -> PathBuf {
         self.root.join(DB_FILE)
+    }
+
+    /// The store's location.
+    pub fn location(&self) -> Location {
+        self.db
+            .clone()
+            .unwrap_or_else(|| Location::sqlite(&self.db_file()))
     }
     pub fn keys(&self) -> PathBuf {
         self.root.join("keys")
@@ -48,19 +59,27 @@ impl DataDir {
     pub fn passes(&self) -> PathBuf {
         self.root.join("passes")
     }
-    fn issue_lock(&self) -> PathBuf {
-        self.root.join("issue.lock")
-    }
 
-    /// Opens an initialised data directory.
-    fn open(&self) -> Result<Store> {
-        if !self.db().is_file() {
+    /// Opens the store of an initialised data directory.
+    fn open(&self) -> Result<Box<dyn Store>> {
+        let location = self.location();
+        if let Location::Sqlite(path) = &location {
+            if !path.is_file() {
+                bail!(
+                    "数据目录 {} 不存在或尚未初始化：请先运行 issuer init（或用 --data 指定数据目录）",
+                    self.root.display()
+                );
+            }
+        }
+        let store =
+            issuer::store::open(&location).with_context(|| format!("无法打开数据库 {location}"))?;
+        if store.meta("issuer")?.is_none() {
             bail!(
-                "数据目录 {} 不存在或尚未初始化：请先运行 issuer init（或用 --data 指定数据目录）",
+                "数据库 {location} 尚未初始化：请先运行 issuer init --db …（数据目录 {}）",
                 self.root.display()
             );
         }
-        Store::open(&self.db()).with_context(|| format!("无法打开数据库 {}", self.db().display()))
+        Ok(store)
     }
 }
 
@@ -72,7 +91,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             .map(|p| p.data_dir().to_path_buf())
             .ok_or_else(|| anyhow!("找不到系统的应用数据目录，请用 --data 指定"))?,
     };
-    let data = DataDir { root };
+    let db = cli
+        .db
+        .as_deref()
+        .map(Location::parse)
+        .transpose()
+        .context("--db / ISSUER_DB")?;
+    let data = DataDir { root, db };
     let ctx = Ctx {
         json: cli.json,
         by: cli.by.clone(),
@@ -105,6 +130,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             PolicyCommand::Show => registry::policy_show(&data, &ctx),
             PolicyCommand::Set(a) => registry::policy_set(&data, &ctx, a),
         },
+        Command::Db(d) => match d.command {
+            DbCommand::Copy(a) => db::copy(&ctx, a),
+        },
     }
 }
 
@@ -130,7 +158,7 @@ impl Ctx {
     }
 }
 
-fn policy(store: &Store) -> Result<Policy> {
+fn policy(store: &dyn Store) -> Result<Policy> {
     match store.meta("policy")? {
         Some(text) => serde_json::from_str(&text).context("数据库中的策略 (policy) 无法读取"),
         None => Ok(Policy::default()),
@@ -147,7 +175,7 @@ fn parse_since(text: Option<&str>) -> Result<Option<i64>> {
     .transpose()
 }
 
-fn issuer_id(store: &Store) -> Result<String> {
+fn issuer_id(store: &dyn Store) -> Result<String> {
     store
         .meta("issuer")?
         .ok_or_else(|| anyhow!("数据库中缺少签发机构标识：数据目录未完整初始化"))

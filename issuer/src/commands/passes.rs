@@ -1,7 +1,6 @@
 //! Issued passes: issuing (signing and writing the files), revoking, printing a batch and the SMS
 //! outbox.
 
-use std::fs::File;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -18,7 +17,7 @@ use issuer::domain::{Application, ListFilter, NotIssuable, Revoked};
 use issuer::issuing;
 use issuer::keyring;
 use issuer::render::Formats;
-use issuer::store::Store;
+use issuer::store::{Lease, Store};
 use issuer::workflow::{self, Action, Status};
 
 use super::keys::{active_key, unlock};
@@ -27,12 +26,13 @@ use super::{issuer_id, Ctx, DataDir, EXIT_SOME_REFUSED};
 
 /// The issued, unrevoked passes `which` names, in serial order; a revoked or unissued one
 /// named by id is an error.
-fn issued_apps(store: &Store, which: &IssuedSelection) -> Result<Vec<Application>> {
+fn issued_apps(store: &dyn Store, which: &IssuedSelection) -> Result<Vec<Application>> {
     let mut apps = if which.all {
         store.list(&ListFilter {
             status: Some(Status::Issued),
             district: which.district,
             plate: None,
+            limit: None,
         })?
     } else {
         let mut apps = Vec::new();
@@ -56,7 +56,7 @@ fn issued_apps(store: &Store, which: &IssuedSelection) -> Result<Vec<Application
 }
 
 /// The pass sheets of `apps` (those with a pass).
-fn sheets_of(store: &Store, apps: &[Application]) -> Result<Vec<issuer::render::PassSheet>> {
+fn sheets_of(store: &dyn Store, apps: &[Application]) -> Result<Vec<issuer::render::PassSheet>> {
     let checkpoints = store.checkpoints()?;
     let issuer = issuer_id(store)?;
     let issuer_name = store.meta("issuer_name")?.unwrap_or(issuer);
@@ -71,11 +71,11 @@ fn sheets_of(store: &Store, apps: &[Application]) -> Result<Vec<issuer::render::
 
 pub(super) fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCode> {
     let store = data.open()?;
-    let apps = issued_apps(&store, &args.which)?;
+    let apps = issued_apps(&*store, &args.which)?;
     if apps.is_empty() {
         bail!("没有可打印的通行证（已签发且未撤销）");
     }
-    let sheets = sheets_of(&store, &apps)?;
+    let sheets = sheets_of(&*store, &apps)?;
     let pdf = issuer::render::print_pdf(&sheets).context("生成打印文件失败")?;
     // Readable by the operator only: the sheets carry names and masked ID numbers.
     keyring::write_atomic(&args.out, &pdf, 0o600, true)?;
@@ -118,7 +118,7 @@ fn outbox_csv(rows: &[[&str; 4]]) -> Result<Vec<u8>> {
 pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<ExitCode> {
     let store = data.open()?;
     let since = super::parse_since(args.since.as_deref())?;
-    let apps: Vec<Application> = issued_apps(&store, &args.which)?
+    let apps: Vec<Application> = issued_apps(&*store, &args.which)?
         .into_iter()
         .filter(|a| match (since, &a.pass) {
             (Some(t), Some(p)) => p.issued_at >= t,
@@ -128,7 +128,7 @@ pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<Exi
     if apps.is_empty() {
         bail!("没有需要发送短信的通行证（已签发且未撤销）");
     }
-    let sheets = sheets_of(&store, &apps)?;
+    let sheets = sheets_of(&*store, &apps)?;
     let texts: Vec<String> = sheets.iter().map(issuer::render::sms_text).collect();
     let rows: Vec<[&str; 4]> = apps
         .iter()
@@ -188,26 +188,24 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
     std::fs::create_dir_all(&passes_dir)
         .with_context(|| format!("无法创建 {}", passes_dir.display()))?;
 
-    // One issuing process at a time per data directory; a second one waits, then finds the
-    // work done. (Correctness does not depend on it: reservations and the final update are
-    // transactional. It only avoids rendering the same passes twice.)
-    let lock = File::create(data.issue_lock())
-        .with_context(|| format!("无法创建 {}", data.issue_lock().display()))?;
-    if lock.try_lock().is_err() {
-        eprintln!("另一个 issuer 进程正在签发，等待其完成…");
-        lock.lock().context("无法获得签发锁")?;
-    }
-    issuing::remove_stale_temps(&passes_dir)?;
+    // Issuing processes on any number of machines share the work through the store: each
+    // holds the reservations it takes under a lease, and takes over another's only when that
+    // lease has run out. Temporary folders older than a lease are a crashed run's leftovers.
+    let lease = Lease::for_this_process(i64::from(args.lease_secs));
+    issuing::remove_stale_temps(
+        &passes_dir,
+        std::time::Duration::from_secs(u64::from(args.lease_secs) * 2),
+    )?;
 
     let checkpoints = store.checkpoints()?;
-    let issuer = issuer_id(&store)?;
+    let issuer = issuer_id(&*store)?;
     let issuer_name = store.meta("issuer_name")?.unwrap_or_else(|| issuer.clone());
     let started = Instant::now();
     let mut out = Vec::new();
 
     // A single application that already has its pass: give the same pass back.
     if let Some(id) = &args.id {
-        let app = find_app(&store, id)?;
+        let app = find_app(&*store, id)?;
         if let (Some(pass), Status::Issued | Status::Revoked) = (&app.pass, app.status) {
             let revoked = app.status == Status::Revoked;
             let dir = if revoked {
@@ -247,9 +245,9 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
 
     // Argon2 once per process.
     let passphrase = keyring::passphrase(false)?;
-    let record = active_key(&store, KeyRole::Signing)?;
+    let record = active_key(&*store, KeyRole::Signing)?;
     let key = unlock(data, &record, KeyRole::Signing, &passphrase)?;
-    let policy = super::policy(&store)?;
+    let policy = super::policy(&*store)?;
     let job = issuing::Job {
         key: &key,
         kid: &record.kid,
@@ -264,13 +262,14 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
         workers: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1),
+        lease: &lease,
     };
     let outcome = match &args.id {
         Some(id) => {
-            let app_no = find_app(&store, id)?.data.app_no;
-            issuing::issue_one(&mut store, &job, &app_no)?
+            let app_no = find_app(&*store, id)?.data.app_no;
+            issuing::issue_one(&mut *store, &job, &app_no)?
         }
-        None => issuing::issue_all(&mut store, &job)?,
+        None => issuing::issue_all(&mut *store, &job)?,
     };
     out.extend(outcome.done.into_iter().map(|d| IssuedPass {
         app_no: d.app_no,
@@ -280,11 +279,13 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
         revoked: false,
     }));
     let not_issued = store.not_issuable(issuer::clock::now())?;
+    let held = store.held_elsewhere(&lease)?;
     if ctx.json {
         ctx.print_json(&json!({
             "passes": out,
             "failed": outcome.failed,
             "not_issued": not_issued.iter().map(|(no, why)| json!({"app_no": no, "why": why})).collect::<Vec<_>>(),
+            "held_elsewhere": held.iter().map(|(no, secs)| json!({"app_no": no, "lease_secs_left": secs})).collect::<Vec<_>>(),
             "elapsed_secs": started.elapsed().as_secs_f64(),
             "timings": outcome.timings,
         }))?;
@@ -296,6 +297,13 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
         for (app_no, why) in &not_issued {
             println!("未签发 {}：{}", safe(app_no), not_issuable_text(*why));
         }
+        for (app_no, secs) in &held {
+            println!(
+                "未签发 {}：另一签发进程已预留，正在签发；若该进程已中断，约 {secs} 秒后租约到期，\
+                 届时再运行 issuer issue 即可接手",
+                safe(app_no)
+            );
+        }
         if !outcome.failed.is_empty() {
             println!(
                 "{} 份申请未能签发（其余已签发）。请更正后重新签发，或由市级驳回：\
@@ -304,7 +312,8 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
             );
         }
     }
-    // Waiting for a test still to come is not a failure: a later run issues them.
+    // Waiting for a test still to come, or for another issuer's lease, is not a failure: a
+    // later run issues them.
     Ok(if outcome.failed.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -122,7 +122,7 @@ fn print_policy(ctx: &Ctx, p: &Policy) -> Result<()> {
 
 pub(super) fn policy_show(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
     let store = data.open()?;
-    print_policy(ctx, &policy(&store)?)?;
+    print_policy(ctx, &policy(&*store)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -139,7 +139,7 @@ const POLICY_BOUNDS: [(&str, u32, u32); 5] = [
 pub(super) fn policy_set(data: &DataDir, ctx: &Ctx, args: PolicySetArgs) -> Result<ExitCode> {
     let actor = ctx.actor()?;
     let mut store = data.open()?;
-    let old = policy(&store)?;
+    let old = policy(&*store)?;
     let mut new = old;
     let items = [
         (args.max_test_age_hours, &mut new.max_test_age_secs, 3600),

@@ -42,6 +42,7 @@ pub(super) fn list(data: &DataDir, ctx: &Ctx, args: ListArgs) -> Result<ExitCode
         status: args.status,
         district: args.district,
         plate: args.plate.as_deref().map(validate::normalize_plate),
+        limit: None,
     };
     let apps = store.list(&filter)?;
     if ctx.json {
@@ -72,7 +73,7 @@ pub(super) fn list(data: &DataDir, ctx: &Ctx, args: ListArgs) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn find_app(store: &Store, id: &str) -> Result<Application> {
+pub(super) fn find_app(store: &dyn Store, id: &str) -> Result<Application> {
     match store.get(id) {
         Ok(app) => Ok(app),
         Err(issuer::store::StoreError::NoSuchApplication(_)) => match id.parse::<Serial>() {
@@ -85,7 +86,7 @@ pub(super) fn find_app(store: &Store, id: &str) -> Result<Application> {
 
 pub(super) fn show(data: &DataDir, ctx: &Ctx, args: ShowArgs) -> Result<ExitCode> {
     let store = data.open()?;
-    let app = find_app(&store, &args.id)?;
+    let app = find_app(&*store, &args.id)?;
     if ctx.json {
         ctx.print_json(&listed(&app))?;
         return Ok(ExitCode::SUCCESS);
@@ -215,7 +216,7 @@ fn apply(
     let mut store = data.open()?;
     let t = issuer::clock::now();
     let changed: Vec<Changed> = store
-        .transition(&ids, action, &actor, t, reason)?
+        .transition(&ids, action, None, &actor, t, reason)?
         .into_iter()
         .map(|app| Changed {
             app_no: app.data.app_no,

@@ -1,0 +1,1114 @@
+//! The store's conformance suite: every test runs against both backends — SQLite in a
+//! temporary file, and PostgreSQL in a throwaway cluster of this test process (`common/pg.rs`)
+//! — and must give the same results. Then concurrency: threads with their own connections
+//! approve, reject and issue the same applications at once.
+
+#[path = "common/pg.rs"]
+mod pg;
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Arc, Barrier};
+
+use issuer::checkpass::pass::{Category, Serial};
+use issuer::domain::{
+    Checkpoint, District, ImportOutcome, KeyRecord, ListFilter, NotIssuable, Revoked,
+};
+use issuer::store::{
+    self, postgres::PgStore, sqlite::SqliteStore, Lease, Location, SignError, Signed, Store,
+    StoreError, ToSign, Which,
+};
+use issuer::validate::NewApplication;
+use issuer::workflow::{self, Action, Status};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database of one backend.
+struct Db {
+    location: Location,
+    _dir: tempfile::TempDir,
+}
+
+impl Db {
+    fn new(backend: Backend) -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let location = match backend {
+            Backend::Sqlite => Location::Sqlite(dir.path().join("t.db")),
+            Backend::Postgres => Location::Postgres(pg::Cluster::shared().new_database()),
+        };
+        Db {
+            location,
+            _dir: dir,
+        }
+    }
+
+    fn open(&self) -> Box<dyn Store> {
+        store::open(&self.location).unwrap()
+    }
+
+    /// Runs SQL behind the store's back, as an operator with a database shell could.
+    fn raw(&self, sql: &str) -> Result<(), String> {
+        match &self.location {
+            Location::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .execute_batch(sql)
+                .map_err(|e| e.to_string()),
+            Location::Postgres(url) => ::postgres::Client::connect(url, ::postgres::NoTls)
+                .unwrap()
+                .batch_execute(sql)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    fn create_at_version(&self, version: usize) {
+        match &self.location {
+            Location::Sqlite(path) => SqliteStore::create_at_version(path, version).unwrap(),
+            Location::Postgres(url) => PgStore::create_at_version(url, version).unwrap(),
+        }
+    }
+}
+
+fn app(no: &str, plate: &str, start: i64, end: i64) -> NewApplication {
+    NewApplication {
+        app_no: no.into(),
+        applicant_type: "运输人".into(),
+        district: 371003,
+        plate: plate.into(),
+        trailer: None,
+        driver_name: "张三".into(),
+        driver_id: "320102199210156657".into(),
+        mobile: "13551566498".into(),
+        occupants: 1,
+        category: Category::RawMaterials,
+        cargo: "钢材".into(),
+        origin: "甲".into(),
+        destination: "乙".into(),
+        start_at: start,
+        end_at: end,
+        route: vec!["C101".into(), "C201".into()],
+        test_sampled_at: start - 3600,
+        test_result: "阴性".into(),
+        row: 2,
+    }
+}
+
+/// Imports `apps` and takes them through forwarding and approval.
+fn approved(s: &mut dyn Store, apps: &[NewApplication]) {
+    s.import(apps, "f.csv", "t", 1).unwrap();
+    let nos: Vec<String> = apps.iter().map(|a| a.app_no.clone()).collect();
+    s.transition(&nos, Action::Forward, None, "d", 2, None)
+        .unwrap();
+    s.transition(&nos, Action::Approve, None, "c", 3, None)
+        .unwrap();
+}
+
+/// A signer that writes the serial as the QR text.
+fn sign(t: ToSign<'_>) -> Result<Signed, SignError> {
+    Ok(Signed {
+        qr_text: format!("QR{}", t.serial.0),
+        kid: "k".into(),
+    })
+}
+
+fn lease(holder: &str) -> Lease {
+    Lease {
+        holder: holder.into(),
+        secs: 600,
+    }
+}
+
+fn key(kid: &str, role: &str, created: i64) -> KeyRecord {
+    KeyRecord {
+        kid: kid.into(),
+        role: role.into(),
+        public_key: format!("pk-{kid}"),
+        file: format!("{kid}.key"),
+        status: "active".into(),
+        created_at: created,
+        retired_at: None,
+        compromised_at: None,
+        compromised_since: None,
+        compromise_reason: None,
+    }
+}
+
+fn registry() -> (Vec<District>, Vec<Checkpoint>) {
+    (
+        vec![District {
+            code: 371003,
+            name: "文登区".into(),
+            contact: "李四".into(),
+            phone: "0631-1234567".into(),
+            email: "wd@example.cn".into(),
+        }],
+        vec![
+            Checkpoint {
+                code: "C101".into(),
+                name: "一号站".into(),
+                district: 371003,
+                road: "G1".into(),
+            },
+            Checkpoint {
+                code: "C201".into(),
+                name: "二号站".into(),
+                district: 371003,
+                road: "G2".into(),
+            },
+        ],
+    )
+}
+
+// ------------------------------------------------------------------ the suite
+
+fn migrations_apply_once_and_refuse_newer(b: Backend) {
+    let db = Db::new(b);
+    let s = db.open();
+    let v = s.schema_version().unwrap();
+    assert_eq!(v, store::sqlite::MIGRATIONS.len() as i64);
+    assert_eq!(
+        store::sqlite::MIGRATIONS.len(),
+        store::postgres::MIGRATIONS.len()
+    );
+    drop(s);
+    assert_eq!(db.open().schema_version().unwrap(), v);
+    // A database written by a newer issuer is refused, not misread.
+    match b {
+        Backend::Sqlite => db.raw(&format!("PRAGMA user_version = {}", v + 1)),
+        Backend::Postgres => db.raw(&format!("UPDATE schema_version SET version = {}", v + 1)),
+    }
+    .unwrap();
+    match store::open(&db.location) {
+        Err(StoreError::TooNew { found, .. }) => assert_eq!(found, v + 1),
+        Err(e) => panic!("wrong error {e}"),
+        Ok(_) => panic!("a newer database must be refused"),
+    }
+}
+
+/// A database left by the previous version (before leases) is brought up to date and keeps
+/// its data.
+fn migrates_from_the_previous_version(b: Backend) {
+    let db = Db::new(b);
+    let previous = store::sqlite::MIGRATIONS.len() - 1;
+    db.create_at_version(previous);
+    db.raw(
+        "INSERT INTO meta (key, value) VALUES ('issuer', 'CN-TEST'); \
+         INSERT INTO foreign_revocations (serial, revoked_at, revoked_by, reason) \
+         VALUES (7, 1, 'x', '伪造')",
+    )
+    .unwrap();
+    let mut s = db.open();
+    assert_eq!(
+        s.schema_version().unwrap(),
+        store::sqlite::MIGRATIONS.len() as i64
+    );
+    assert_eq!(s.meta("issuer").unwrap().as_deref(), Some("CN-TEST"));
+    assert_eq!(s.revoked_serials().unwrap(), [Serial(7)]);
+    // And it works: a reservation (which needs the new lease columns) goes through.
+    approved(&mut *s, &[app("A1", "鲁K11111", 100, 200)]);
+    let r = s
+        .reserve(
+            Which::New,
+            5,
+            &HashSet::new(),
+            &lease("a"),
+            "c",
+            150,
+            &mut sign,
+        )
+        .unwrap();
+    assert_eq!(r.passes.len(), 1);
+}
+
+fn import_is_idempotent_and_refuses_overlaps(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    let rows = [
+        app("A1", "鲁K11111", 100, 200),
+        app("A2", "鲁K11111", 150, 300),
+    ];
+    let out = s.import(&rows, "f.csv", "t", 1).unwrap();
+    assert_eq!(
+        out,
+        [
+            ImportOutcome::Inserted,
+            ImportOutcome::Overlaps("A1".into())
+        ]
+    );
+    let out = s.import(&rows[..1], "f.csv", "t", 2).unwrap();
+    assert_eq!(out, [ImportOutcome::AlreadyImported]);
+    let changed = NewApplication {
+        cargo: "水泥".into(),
+        ..rows[0].clone()
+    };
+    assert_eq!(
+        s.import(&[changed], "g.csv", "t", 3).unwrap(),
+        [ImportOutcome::Conflicting]
+    );
+    // Touching windows do not overlap.
+    assert_eq!(
+        s.import(&[app("A3", "鲁K11111", 200, 300)], "f", "t", 4)
+            .unwrap(),
+        [ImportOutcome::Inserted]
+    );
+    let got = s.get("A1").unwrap();
+    assert_eq!(got.data, rows[0]);
+    assert_eq!(got.status, Status::Submitted);
+    // A rejected application frees its plate.
+    s.transition(&["A1".into()], Action::Forward, None, "d", 5, None)
+        .unwrap();
+    s.transition(&["A1".into()], Action::Reject, None, "c", 6, Some("x"))
+        .unwrap();
+    assert_eq!(
+        s.import(&[app("A4", "鲁K11111", 150, 199)], "f", "t", 7)
+            .unwrap(),
+        [ImportOutcome::Inserted]
+    );
+    assert!(matches!(
+        s.get("NOPE"),
+        Err(StoreError::NoSuchApplication(_))
+    ));
+}
+
+fn workflow_is_audited_and_audit_is_append_only(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    s.import(&[app("A1", "鲁K11111", 100, 200)], "f.csv", "t", 1)
+        .unwrap();
+    assert!(matches!(
+        s.transition(&["A1".into()], Action::Approve, None, "city", 2, None),
+        Err(StoreError::Illegal(_))
+    ));
+    s.transition(&["A1".into()], Action::Forward, None, "district", 3, None)
+        .unwrap();
+    let a = s
+        .transition(
+            &["A1".into()],
+            Action::Reject,
+            None,
+            "city",
+            4,
+            Some("资料不全"),
+        )
+        .unwrap()
+        .remove(0);
+    assert_eq!(a.status, Status::Rejected);
+    assert_eq!(a.forwarded_by.as_deref(), Some("district"));
+    assert_eq!(a.decided_by.as_deref(), Some("city"));
+    assert_eq!(a.reject_reason.as_deref(), Some("资料不全"));
+    let trail = s.audit(Some("A1")).unwrap();
+    let actions: Vec<_> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["import", "forward", "reject"]);
+    assert_eq!(trail[2].from_status.as_deref(), Some("forwarded"));
+    assert_eq!(trail[2].to_status.as_deref(), Some("rejected"));
+    assert_eq!(trail[2].actor, "city");
+    // Not even a database shell changes or removes a line.
+    assert!(db.raw("DELETE FROM audit").is_err());
+    assert!(db.raw("UPDATE audit SET actor = 'x'").is_err());
+    if b == Backend::Postgres {
+        assert!(db.raw("TRUNCATE audit").is_err());
+    }
+    assert_eq!(s.audit(None).unwrap().len(), 3);
+}
+
+/// Drives a new application `no` into `status`.
+fn in_status(s: &mut dyn Store, no: &str, plate: &str, status: Status) {
+    s.import(&[app(no, plate, 100, 200)], "f", "t", 1).unwrap();
+    let one = [no.to_string()];
+    if status == Status::Submitted {
+        return;
+    }
+    s.transition(&one, Action::Forward, None, "d", 2, None)
+        .unwrap();
+    match status {
+        Status::Forwarded => {}
+        Status::Rejected => {
+            s.transition(&one, Action::Reject, None, "c", 3, Some("x"))
+                .unwrap();
+        }
+        _ => {
+            s.transition(&one, Action::Approve, None, "c", 3, None)
+                .unwrap();
+            if status == Status::Approved {
+                return;
+            }
+            let r = s
+                .reserve(
+                    Which::One(no),
+                    1,
+                    &HashSet::new(),
+                    &lease("a"),
+                    "c",
+                    150,
+                    &mut sign,
+                )
+                .unwrap();
+            let serial = r.passes[0].pass.serial;
+            s.mark_issued(&[serial], "c", 4).unwrap();
+            if status == Status::Revoked {
+                s.revoke(serial, "丢失", "c", 5).unwrap();
+            }
+        }
+    }
+    assert_eq!(s.get(no).unwrap().status, status);
+}
+
+/// Every action from every status: the store allows exactly what the workflow allows, and a
+/// refused change changes nothing, not even the audit trail.
+fn every_illegal_transition_is_refused(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    let mut n = 0;
+    for status in Status::ALL {
+        for action in [Action::Forward, Action::Approve, Action::Reject] {
+            n += 1;
+            let no = format!("S{n:02}");
+            in_status(&mut *s, &no, &format!("鲁K{n:05}"), status);
+            let allowed = workflow::transition(&no, status, action).is_ok();
+            let audit_before = s.audit(None).unwrap().len();
+            match s.transition(std::slice::from_ref(&no), action, None, "x", 9, Some("r")) {
+                Ok(changed) => {
+                    assert!(allowed, "{action:?} from {status:?} must be refused");
+                    assert_ne!(changed[0].status, status);
+                }
+                Err(StoreError::Illegal(_)) => {
+                    assert!(!allowed, "{action:?} from {status:?} must be allowed");
+                    assert_eq!(s.get(&no).unwrap().status, status);
+                    assert_eq!(s.audit(None).unwrap().len(), audit_before);
+                }
+                Err(e) => panic!("{action:?} from {status:?}: {e}"),
+            }
+        }
+        // Revoking: only an issued pass.
+        if let Some(pass) = s.get(&format!("S{n:02}")).unwrap().pass {
+            let result = s.revoke(pass.serial, "r", "x", 10);
+            let allowed = workflow::transition("x", status, Action::Revoke).is_ok();
+            assert_eq!(result.is_ok(), allowed, "revoke from {status:?}");
+        }
+    }
+    // All or nothing: a bulk approve of a forwarded and a submitted application changes none.
+    in_status(&mut *s, "B1", "鲁K90001", Status::Forwarded);
+    in_status(&mut *s, "B2", "鲁K90002", Status::Submitted);
+    let audit_before = s.audit(None).unwrap().len();
+    assert!(s
+        .transition(
+            &["B1".into(), "B2".into()],
+            Action::Approve,
+            None,
+            "c",
+            10,
+            None
+        )
+        .is_err());
+    assert_eq!(s.get("B1").unwrap().status, Status::Forwarded);
+    assert_eq!(s.audit(None).unwrap().len(), audit_before);
+    // Issue and revoke do not go through `transition`.
+    in_status(&mut *s, "B3", "鲁K90003", Status::Approved);
+    assert!(s
+        .transition(&["B3".into()], Action::Issue, None, "c", 10, None)
+        .is_err());
+}
+
+fn reservation_is_reused_and_issue_recorded_once(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    approved(&mut *s, &[app("A1", "鲁K11111", 100, 200)]);
+    let none = HashSet::new();
+    let a = lease("a");
+    let first = s
+        .reserve(Which::New, 10, &none, &a, "c", 150, &mut sign)
+        .unwrap()
+        .passes;
+    assert_eq!(first.len(), 1);
+    // A crash before mark_issued: the same holder gets the same serial and QR back.
+    let nothing = s.reserve(Which::New, 10, &none, &a, "c", 151, &mut |_| {
+        panic!("no new work")
+    });
+    assert!(nothing.unwrap().passes.is_empty());
+    let again = s
+        .reserve(Which::Pending, 10, &none, &a, "c", 151, &mut |_| {
+            panic!("must not sign twice")
+        })
+        .unwrap()
+        .passes;
+    assert_eq!(again[0].pass, first[0].pass);
+    let serial = first[0].pass.serial;
+    assert_eq!(s.get_by_serial(serial).unwrap().data.app_no, "A1");
+    assert_eq!(s.mark_issued(&[serial], "c", 152).unwrap(), 1);
+    assert_eq!(s.mark_issued(&[serial], "c", 153).unwrap(), 0);
+    assert!(s
+        .reserve(Which::One("A1"), 10, &none, &a, "c", 154, &mut sign)
+        .unwrap()
+        .passes
+        .is_empty());
+    let got = s.get("A1").unwrap();
+    assert_eq!(got.status, Status::Issued);
+    assert_eq!(got.pass.unwrap().state, "issued");
+    let Revoked::Issued(r) = s.revoke(serial, "丢失", "c", 155).unwrap() else {
+        panic!("an issued pass is revoked as issued");
+    };
+    assert_eq!(r.status, Status::Revoked);
+    assert_eq!(r.pass.unwrap().revoke_reason.as_deref(), Some("丢失"));
+    assert_eq!(s.revoked_serials().unwrap(), [serial]);
+    assert!(matches!(
+        s.get_by_serial(Serial(999)),
+        Err(StoreError::NoSuchPass(_))
+    ));
+}
+
+/// A reservation held under a live lease is not taken by another issuer; once the lease is
+/// over, it is, with the same serial and QR text.
+fn a_lease_keeps_others_off_until_it_runs_out(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    approved(&mut *s, &[app("A1", "鲁K11111", 100, 200)]);
+    let none = HashSet::new();
+    let mine = s
+        .reserve(Which::New, 10, &none, &lease("a"), "a", 150, &mut sign)
+        .unwrap()
+        .passes;
+    let mut other = db.open();
+    let theirs = other
+        .reserve(Which::Pending, 10, &none, &lease("b"), "b", 150, &mut sign)
+        .unwrap();
+    assert!(theirs.passes.is_empty(), "a live lease is respected");
+    assert!(other
+        .reserve(Which::One("A1"), 1, &none, &lease("b"), "b", 150, &mut sign)
+        .unwrap()
+        .passes
+        .is_empty());
+    // Holder "a" crashed; its lease was short. "c" takes over the same pass.
+    let short = Lease {
+        holder: "a".into(),
+        secs: 0,
+    };
+    s.reserve(Which::Pending, 10, &none, &short, "a", 150, &mut sign)
+        .unwrap();
+    let taken = other
+        .reserve(
+            Which::Pending,
+            10,
+            &none,
+            &lease("c"),
+            "c",
+            151,
+            &mut |_| panic!("never signed twice"),
+        )
+        .unwrap()
+        .passes;
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].pass, mine[0].pass, "same serial and QR text");
+    let serial = mine[0].pass.serial;
+    let recorded = s.mark_issued(&[serial], "a", 152).unwrap()
+        + other.mark_issued(&[serial], "c", 152).unwrap();
+    assert_eq!(recorded, 1);
+    let issued = s
+        .audit(Some("A1"))
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "issue")
+        .count();
+    assert_eq!(issued, 1);
+}
+
+fn a_serial_never_issued_is_revoked_and_never_issued_later(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    // A forged pass seen in the field carries serial 2, which this store has not reached.
+    assert_eq!(
+        s.revoke(Serial(2), "伪造", "c", 1).unwrap(),
+        Revoked::Foreign
+    );
+    assert_eq!(
+        s.revoke(Serial(2), "伪造", "c", 2).unwrap(),
+        Revoked::Foreign
+    );
+    assert_eq!(s.revoked_serials().unwrap(), [Serial(2)]);
+    approved(
+        &mut *s,
+        &[
+            app("A1", "鲁K11110", 100, 200),
+            app("A2", "鲁K11111", 100, 1200),
+        ],
+    );
+    let got = s
+        .reserve(
+            Which::New,
+            10,
+            &HashSet::new(),
+            &lease("a"),
+            "c",
+            150,
+            &mut sign,
+        )
+        .unwrap();
+    let serials: Vec<Serial> = got.passes.iter().map(|r| r.pass.serial).collect();
+    assert_eq!(serials, [Serial(1), Serial(3)], "serial 2 is skipped");
+    let audit = s.audit(None).unwrap();
+    assert!(audit.iter().any(|e| e.action == "revoke.foreign"));
+}
+
+/// A signer that refuses one application: the others are reserved in the same call, nothing
+/// is stored for the refused one, and `skip` passes over it next time.
+fn a_refused_signature_does_not_stop_the_others(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    let apps = [
+        app("A1", "鲁K11111", 100, 200),
+        app("A2", "鲁K22222", 100, 200),
+        app("A3", "鲁K33333", 100, 200),
+    ];
+    approved(&mut *s, &apps);
+    let mut refuse_a2 = |t: ToSign<'_>| -> Result<Signed, SignError> {
+        if t.app.data.app_no == "A2" {
+            return Err("too long".into());
+        }
+        sign(t)
+    };
+    let a = lease("a");
+    let r = s
+        .reserve(
+            Which::New,
+            10,
+            &HashSet::new(),
+            &a,
+            "c",
+            150,
+            &mut refuse_a2,
+        )
+        .unwrap();
+    let serials: Vec<u64> = r.passes.iter().map(|p| p.pass.serial.0).collect();
+    let apps_reserved: Vec<&str> = r
+        .passes
+        .iter()
+        .map(|p| p.app.data.app_no.as_str())
+        .collect();
+    assert_eq!(apps_reserved, ["A1", "A3"]);
+    assert!(serials[0] < serials[1]);
+    if b == Backend::Sqlite {
+        // SQLite's counter is in the transaction: the refused one gave its serial back. (A
+        // PostgreSQL sequence never gives one back; the gap is harmless.)
+        assert_eq!(serials, [1, 2]);
+    }
+    assert_eq!(r.unsigned.len(), 1);
+    assert_eq!(r.unsigned[0].0.data.app_no, "A2");
+    assert!(s.get("A2").unwrap().pass.is_none());
+    let skip: HashSet<String> = ["A2".to_string()].into();
+    let r = s
+        .reserve(Which::New, 1, &skip, &a, "c", 151, &mut refuse_a2)
+        .unwrap();
+    assert!(r.passes.is_empty() && r.unsigned.is_empty());
+    // Withdrawn after approval: rejected, audited, and out of every later reservation.
+    let w = s
+        .transition(
+            &["A2".into()],
+            Action::Reject,
+            None,
+            "c",
+            152,
+            Some("姓名过长"),
+        )
+        .unwrap();
+    assert_eq!(w[0].status, Status::Rejected);
+    let r = s
+        .reserve(Which::New, 10, &HashSet::new(), &a, "c", 153, &mut sign)
+        .unwrap();
+    assert!(r.passes.is_empty() && r.unsigned.is_empty());
+}
+
+/// Withdrawing an approval whose pass was signed by a run that then crashed revokes that
+/// pass, and the pending reservation can no longer be recorded as issued.
+fn withdrawing_a_signed_but_unissued_pass_revokes_it(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    approved(&mut *s, &[app("A1", "鲁K11111", 100, 200)]);
+    let r = s
+        .reserve(
+            Which::New,
+            10,
+            &HashSet::new(),
+            &lease("a"),
+            "c",
+            150,
+            &mut sign,
+        )
+        .unwrap();
+    let serial = r.passes[0].pass.serial;
+    s.transition(&["A1".into()], Action::Reject, None, "c", 151, Some("撤回"))
+        .unwrap();
+    assert_eq!(s.revoked_serials().unwrap(), [serial]);
+    assert_eq!(s.mark_issued(&[serial], "c", 152).unwrap(), 0);
+    assert_eq!(s.get("A1").unwrap().status, Status::Rejected);
+    let audit = s.audit(Some("A1")).unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(last.action, "reject");
+    assert_eq!(last.serial.as_deref(), Some(serial.to_string().as_str()));
+}
+
+fn issuable_only_between_test_and_window_end(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    approved(
+        &mut *s,
+        &[
+            app("EARLY", "鲁K00001", 10_000, 20_000), // test at 6_400
+            app("OVER", "鲁K00002", 100, 200),
+            app("NOW", "鲁K00003", 1_000, 20_000),
+        ],
+    );
+    let now = 5_000;
+    let mut why = s.not_issuable(now).unwrap();
+    why.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        why,
+        [
+            ("EARLY".to_string(), NotIssuable::TestLater),
+            ("OVER".to_string(), NotIssuable::WindowOver)
+        ]
+    );
+    let r = s
+        .reserve(
+            Which::New,
+            10,
+            &HashSet::new(),
+            &lease("a"),
+            "c",
+            now,
+            &mut sign,
+        )
+        .unwrap();
+    let got: Vec<&str> = r
+        .passes
+        .iter()
+        .map(|p| p.app.data.app_no.as_str())
+        .collect();
+    assert_eq!(got, ["NOW"]);
+}
+
+fn counters_meta_and_policy(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    assert_eq!(s.next_bundle_sequence("c", 1, "x").unwrap(), 1);
+    assert_eq!(s.next_bundle_sequence("c", 2, "x").unwrap(), 2);
+    assert_eq!(s.meta("issuer").unwrap(), None);
+    s.set_meta("issuer", "CN-WH").unwrap();
+    s.set_meta("issuer", "CN-WH2").unwrap();
+    assert_eq!(s.meta("issuer").unwrap().as_deref(), Some("CN-WH2"));
+    s.set_policy("{}", "{\"a\":1}", "admin", 3).unwrap();
+    assert_eq!(s.meta("policy").unwrap().as_deref(), Some("{\"a\":1}"));
+    let audit = s.audit(None).unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["bundle.export", "bundle.export", "policy.set"]);
+    assert_eq!(audit[2].detail.as_deref(), Some("{} → {\"a\":1}"));
+}
+
+fn registry_and_codes_in_use(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    let (districts, checkpoints) = registry();
+    s.load_registry(&districts, &checkpoints, "admin", 1)
+        .unwrap();
+    assert_eq!(s.districts().unwrap(), districts);
+    assert_eq!(s.checkpoints().unwrap(), checkpoints);
+    // An empty list leaves that part alone.
+    s.load_registry(&[], &checkpoints[..1], "admin", 2).unwrap();
+    assert_eq!(s.districts().unwrap(), districts);
+    assert_eq!(s.checkpoints().unwrap(), checkpoints[..1]);
+    s.import(
+        &[
+            app("A1", "鲁K11111", 100, 200),
+            app("A2", "鲁K22222", 100, 5000),
+        ],
+        "f",
+        "t",
+        3,
+    )
+    .unwrap();
+    let (d, c) = s.codes_in_use(1000).unwrap();
+    assert_eq!(d, BTreeSet::from([371003]));
+    assert_eq!(c, BTreeSet::from(["C101".to_string(), "C201".to_string()]));
+    assert!(s.codes_in_use(6000).unwrap().0.is_empty());
+}
+
+fn lists_and_queues(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    let mut other_district = app("B1", "鲁K22222", 100, 200);
+    other_district.district = 371002;
+    s.import(
+        &[
+            app("A1", "鲁K11111", 100, 200),
+            other_district,
+            app("A2", "鲁K11111", 300, 400),
+        ],
+        "f",
+        "t",
+        1,
+    )
+    .unwrap();
+    s.transition(&["A2".into()], Action::Forward, None, "d", 2, None)
+        .unwrap();
+    let nos = |f: ListFilter| -> Vec<String> {
+        s.list(&f)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.data.app_no)
+            .collect()
+    };
+    assert_eq!(nos(ListFilter::default()), ["A1", "B1", "A2"]);
+    assert_eq!(
+        nos(ListFilter {
+            district: Some(371003),
+            ..Default::default()
+        }),
+        ["A1", "A2"]
+    );
+    assert_eq!(
+        nos(ListFilter {
+            status: Some(Status::Submitted),
+            district: Some(371003),
+            ..Default::default()
+        }),
+        ["A1"]
+    );
+    assert_eq!(
+        nos(ListFilter {
+            plate: Some("鲁K11111".into()),
+            limit: Some(1),
+            ..Default::default()
+        }),
+        ["A1"]
+    );
+    assert_eq!(
+        s.app_nos_with_status(Status::Submitted, None).unwrap(),
+        ["A1", "B1"]
+    );
+    assert_eq!(
+        s.app_nos_with_status(Status::Submitted, Some(371002))
+            .unwrap(),
+        ["B1"]
+    );
+}
+
+fn keys_rotate_and_compromise(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    s.add_key(&key("root1", "root", 1), "admin", 1).unwrap();
+    s.add_key(&key("sig1", "signing", 1), "admin", 1).unwrap();
+    s.add_key(&key("sig2", "signing", 5), "admin", 5).unwrap();
+    let keys = s.keys().unwrap();
+    let kids: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|k| (k.kid.as_str(), k.status.as_str()))
+        .collect();
+    assert_eq!(
+        kids,
+        [("root1", "active"), ("sig1", "retired"), ("sig2", "active")]
+    );
+    assert_eq!(keys[1].retired_at, Some(5));
+    assert!(matches!(
+        s.compromise_key("root1", 0, "x", "admin", 6),
+        Err(StoreError::RootKeyCompromise(_))
+    ));
+    assert!(matches!(
+        s.compromise_key("nope", 0, "x", "admin", 6),
+        Err(StoreError::NoSuchKey(_))
+    ));
+    let k = s.compromise_key("sig2", 100, "被盗", "admin", 7).unwrap();
+    assert_eq!(
+        (k.status.as_str(), k.compromised_since, k.compromised_at),
+        ("retired", Some(100), Some(7))
+    );
+    // Declaring it again only moves `since` earlier.
+    let k = s.compromise_key("sig2", 200, "again", "admin", 8).unwrap();
+    assert_eq!(k.compromised_since, Some(100));
+    let k = s.compromise_key("sig2", 50, "again", "admin", 9).unwrap();
+    assert_eq!(k.compromised_since, Some(50));
+    assert_eq!(s.last_expiry_signed_by("sig2").unwrap(), None);
+    approved(&mut *s, &[app("A1", "鲁K11111", 100, 200)]);
+    s.reserve(
+        Which::New,
+        1,
+        &HashSet::new(),
+        &lease("a"),
+        "c",
+        150,
+        &mut sign,
+    )
+    .unwrap();
+    assert_eq!(s.last_expiry_signed_by("k").unwrap(), Some(200));
+}
+
+/// A whole store copied to a fresh one of the other backend, and back, is the same store; a
+/// copy into a store that holds anything is refused.
+fn dump_and_restore_round_trip(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    let (districts, checkpoints) = registry();
+    s.load_registry(&districts, &checkpoints, "admin", 1)
+        .unwrap();
+    s.set_meta("issuer", "CN-WH").unwrap();
+    s.add_key(&key("root1", "root", 1), "admin", 1).unwrap();
+    approved(
+        &mut *s,
+        &[
+            app("A1", "鲁K11111", 100, 200),
+            app("A2", "鲁K22222", 100, 200),
+            app("A3", "鲁K33333", 100, 200),
+        ],
+    );
+    let r = s
+        .reserve(
+            Which::New,
+            2,
+            &HashSet::new(),
+            &lease("a"),
+            "c",
+            150,
+            &mut sign,
+        )
+        .unwrap();
+    s.mark_issued(&[r.passes[0].pass.serial], "c", 151).unwrap();
+    s.revoke(Serial(77), "伪造", "c", 152).unwrap();
+    s.next_bundle_sequence("c", 153, "x").unwrap();
+    let original = s.dump().unwrap();
+    assert_eq!(original.next_serial, 3);
+    assert_eq!(original.next_bundle_sequence, 2);
+
+    let other = match b {
+        Backend::Sqlite => Backend::Postgres,
+        Backend::Postgres => Backend::Sqlite,
+    };
+    let middle = Db::new(other);
+    middle.open().restore(&original).unwrap();
+    let back = Db::new(b);
+    back.open().restore(&middle.open().dump().unwrap()).unwrap();
+    let mut copy = back.open();
+    let copied = copy.dump().unwrap();
+    assert_eq!(copied, original);
+    assert_eq!(copied.digest().unwrap(), original.digest().unwrap());
+    // The copy carries on where the original stood: next serial, next bundle, next audit id.
+    let r = copy
+        .reserve(
+            Which::New,
+            5,
+            &HashSet::new(),
+            &lease("a"),
+            "c",
+            160,
+            &mut sign,
+        )
+        .unwrap();
+    assert_eq!(r.passes.len(), 1);
+    assert_eq!(r.passes[0].pass.serial, Serial(3));
+    assert_eq!(copy.next_bundle_sequence("c", 161, "x").unwrap(), 2);
+    let audit = copy.audit(None).unwrap();
+    assert!(audit.windows(2).all(|w| w[0].id < w[1].id));
+    // Not into a store that has anything in it.
+    assert!(matches!(
+        copy.restore(&original),
+        Err(StoreError::NotEmpty(_))
+    ));
+}
+
+// ------------------------------------------------------------------ concurrency
+
+/// Two reviewers, each on their own connection, approve and reject the same forwarded
+/// applications at the same moment: for each application exactly one of them succeeds, the
+/// other gets a clear refusal, and the audit trail has exactly one decision.
+fn approve_and_reject_at_once_one_wins(b: Backend) {
+    const N: usize = 30;
+    let db = Arc::new(Db::new(b));
+    let mut s = db.open();
+    let rows: Vec<_> = (0..N)
+        .map(|i| app(&format!("A{i:03}"), &format!("鲁K{i:05}"), 100, 200))
+        .collect();
+    s.import(&rows, "f", "t", 1).unwrap();
+    let nos: Vec<String> = rows.iter().map(|r| r.app_no.clone()).collect();
+    s.transition(&nos, Action::Forward, None, "d", 2, None)
+        .unwrap();
+
+    let barrier = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let (db, barrier, nos) = (db.clone(), barrier.clone(), nos.clone());
+            std::thread::spawn(move || {
+                let mut s = db.open();
+                let action = if t % 2 == 0 {
+                    Action::Approve
+                } else {
+                    Action::Reject
+                };
+                barrier.wait();
+                let mut wins = 0;
+                for no in &nos {
+                    match s.transition(
+                        std::slice::from_ref(no),
+                        action,
+                        Some(Status::Forwarded),
+                        &format!("reviewer{t}"),
+                        3,
+                        Some("r"),
+                    ) {
+                        Ok(_) => wins += 1,
+                        Err(StoreError::Conflict { .. } | StoreError::Illegal(_)) => {}
+                        Err(e) => panic!("reviewer {t}: {e}"),
+                    }
+                }
+                wins
+            })
+        })
+        .collect();
+    let wins: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(wins, N, "one decision per application");
+    let audit = s.audit(None).unwrap();
+    for no in &nos {
+        let decisions = audit
+            .iter()
+            .filter(|e| e.app_no.as_deref() == Some(no))
+            .filter(|e| e.action == "approve" || e.action == "reject")
+            .count();
+        assert_eq!(decisions, 1, "{no}");
+        let a = s.get(no).unwrap();
+        assert!(matches!(a.status, Status::Approved | Status::Rejected));
+    }
+}
+
+/// Four issuers, each on its own connection with its own lease, reserve and record passes for
+/// the same approved applications at once: every application gets exactly one pass, no serial
+/// serves two, and the audit has one `issue` line per pass.
+fn concurrent_issuers_issue_each_pass_once(b: Backend) {
+    const N: usize = 60;
+    let db = Arc::new(Db::new(b));
+    let mut s = db.open();
+    let rows: Vec<_> = (0..N)
+        .map(|i| app(&format!("A{i:03}"), &format!("鲁K{i:05}"), 100, 200))
+        .collect();
+    approved(&mut *s, &rows);
+    let barrier = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let (db, barrier) = (db.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut s = db.open();
+                let l = lease(&format!("issuer{t}"));
+                barrier.wait();
+                let mut mine = Vec::new();
+                for which in [Which::Pending, Which::New] {
+                    loop {
+                        let r = s
+                            .reserve(which, 4, &HashSet::new(), &l, "c", 150, &mut sign)
+                            .unwrap();
+                        if r.passes.is_empty() {
+                            break;
+                        }
+                        let serials: Vec<Serial> = r.passes.iter().map(|p| p.pass.serial).collect();
+                        s.mark_issued(&serials, "c", 151).unwrap();
+                        mine.extend(
+                            r.passes
+                                .into_iter()
+                                .map(|p| (p.app.data.app_no, p.pass.serial)),
+                        );
+                    }
+                }
+                mine
+            })
+        })
+        .collect();
+    let all: Vec<(String, Serial)> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(all.len(), N, "each application reserved once");
+    let apps: BTreeSet<_> = all.iter().map(|(a, _)| a.clone()).collect();
+    let serials: BTreeSet<_> = all.iter().map(|(_, s)| *s).collect();
+    assert_eq!((apps.len(), serials.len()), (N, N));
+    let listed = s
+        .list(&ListFilter {
+            status: Some(Status::Issued),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(listed.len(), N);
+    for a in &listed {
+        let p = a.pass.as_ref().unwrap();
+        assert_eq!(p.qr_text, format!("QR{}", p.serial.0));
+    }
+    let issues = s
+        .audit(None)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "issue")
+        .count();
+    assert_eq!(issues, N);
+}
+
+/// Imports of overlapping windows of one plate from two connections at once: one stored.
+fn concurrent_imports_never_store_an_overlap(b: Backend) {
+    let db = Arc::new(Db::new(b));
+    db.open();
+    let barrier = Arc::new(Barrier::new(4));
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let (db, barrier) = (db.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut s = db.open();
+                let rows: Vec<_> = (0..20)
+                    .map(|i| app(&format!("T{t}-{i}"), &format!("鲁K{i:05}"), 100 + t, 200))
+                    .collect();
+                barrier.wait();
+                s.import(&rows, "f", "t", 1).unwrap()
+            })
+        })
+        .collect();
+    let inserted = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .filter(|o| *o == ImportOutcome::Inserted)
+        .count();
+    assert_eq!(inserted, 20, "one application per plate");
+    assert_eq!(db.open().list(&ListFilter::default()).unwrap().len(), 20);
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Backend::Sqlite);
+            })*
+        }
+        mod postgres {
+            $(#[test]
+            fn $name() {
+                if super::pg::available() {
+                    super::$name(super::Backend::Postgres);
+                }
+            })*
+        }
+    };
+}
+
+conformance!(
+    migrations_apply_once_and_refuse_newer,
+    migrates_from_the_previous_version,
+    import_is_idempotent_and_refuses_overlaps,
+    workflow_is_audited_and_audit_is_append_only,
+    every_illegal_transition_is_refused,
+    reservation_is_reused_and_issue_recorded_once,
+    a_lease_keeps_others_off_until_it_runs_out,
+    a_serial_never_issued_is_revoked_and_never_issued_later,
+    a_refused_signature_does_not_stop_the_others,
+    withdrawing_a_signed_but_unissued_pass_revokes_it,
+    issuable_only_between_test_and_window_end,
+    counters_meta_and_policy,
+    registry_and_codes_in_use,
+    lists_and_queues,
+    keys_rotate_and_compromise,
+    dump_and_restore_round_trip,
+    approve_and_reject_at_once_one_wins,
+    concurrent_issuers_issue_each_pass_once,
+    concurrent_imports_never_store_an_overlap,
+);
