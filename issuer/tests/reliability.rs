@@ -1,6 +1,7 @@
-//! Reliability of issuing: a SIGKILL in the middle of `issue --all` loses no approval and
-//! never leaves a pass recorded as issued without its files; two `issue --all` processes at
-//! once issue each pass exactly once.
+//! Reliability of issuing, on both stores: a SIGKILL in the middle of `issue --all` loses no
+//! approval and never leaves a pass recorded as issued without its files; two `issue --all`
+//! processes at once issue each pass exactly once. The PostgreSQL runs use a throwaway cluster
+//! of this test process.
 
 mod common;
 
@@ -57,8 +58,30 @@ fn issued_serials(env: &Env) -> BTreeSet<String> {
 
 #[test]
 fn sigkill_during_issue_all_loses_nothing() {
+    sigkill_during_issue_all(Env::init());
+}
+
+#[test]
+fn sigkill_during_issue_all_loses_nothing_on_postgres() {
+    if let Some(env) = Env::init_postgres() {
+        sigkill_during_issue_all(env);
+    }
+}
+
+#[test]
+fn two_concurrent_issue_all_issue_each_pass_once() {
+    two_concurrent_issue_all(Env::init());
+}
+
+#[test]
+fn two_concurrent_issue_all_issue_each_pass_once_on_postgres() {
+    if let Some(env) = Env::init_postgres() {
+        two_concurrent_issue_all(env);
+    }
+}
+
+fn sigkill_during_issue_all(env: Env) {
     const N: usize = 120;
-    let env = Env::init();
     let csv = env.path("many.csv");
     write_valid_csv(&csv, N);
     env.approve_all_from(&csv);
@@ -123,10 +146,8 @@ fn sigkill_during_issue_all_loses_nothing() {
     assert_eq!(issues, N);
 }
 
-#[test]
-fn two_concurrent_issue_all_issue_each_pass_once() {
+fn two_concurrent_issue_all(env: Env) {
     const N: usize = 40;
-    let env = Env::init();
     let csv = env.path("many.csv");
     write_valid_csv(&csv, N);
     env.approve_all_from(&csv);

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod pg;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -28,6 +30,8 @@ pub fn samples() -> PathBuf {
 
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// `ISSUER_DB` for every command: `None` is the data directory's SQLite file.
+    pub db: Option<String>,
 }
 
 impl Env {
@@ -35,12 +39,35 @@ impl Env {
     pub fn new() -> Env {
         Env {
             dir: tempfile::tempdir().unwrap(),
+            db: None,
         }
+    }
+
+    /// A fresh environment whose store is a new database in this process's throwaway
+    /// PostgreSQL cluster; `None` (the test skips) only outside CI on a machine without
+    /// PostgreSQL.
+    pub fn new_postgres() -> Option<Env> {
+        if !pg::available() {
+            return None;
+        }
+        Some(Env {
+            dir: tempfile::tempdir().unwrap(),
+            db: Some(pg::Cluster::shared().new_database()),
+        })
     }
 
     /// An environment initialised with the sample districts and checkpoints.
     pub fn init() -> Env {
-        let env = Env::new();
+        Env::new().initialised()
+    }
+
+    /// [`Env::init`] with the store in PostgreSQL.
+    pub fn init_postgres() -> Option<Env> {
+        Env::new_postgres().map(Env::initialised)
+    }
+
+    fn initialised(self) -> Env {
+        let env = self;
         let s = samples();
         env.ok(&[
             "init",
@@ -72,6 +99,10 @@ impl Env {
             .env("ISSUER_NOW", SAMPLE_NOW)
             .env_remove("ISSUER_DATA")
             .env_remove("ISSUER_ROOT_PASSPHRASE");
+        match &self.db {
+            Some(db) => cmd.env("ISSUER_DB", db),
+            None => cmd.env_remove("ISSUER_DB"),
+        };
         cmd
     }
 

@@ -1,0 +1,222 @@
+//! The command line on PostgreSQL (`--db` / `ISSUER_DB`): the whole job as on SQLite, two
+//! machines sharing one database, `db copy` from SQLite to PostgreSQL and back, and the errors
+//! a wrong or newer database gives. Each test gets a fresh database in this process's
+//! throwaway cluster (`common/pg.rs`).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{samples, Env};
+use serde_json::Value;
+
+fn serials(v: &Value) -> Vec<String> {
+    v["passes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["serial"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Import, review, issue, revoke, keys, bundle, print and SMS, all against PostgreSQL: the
+/// data directory keeps only keys and pass files.
+#[test]
+fn the_whole_job_runs_on_postgres() {
+    let Some(env) = Env::init_postgres() else {
+        return;
+    };
+    assert!(
+        !env.data().join("issuer.db").exists(),
+        "no SQLite file beside a PostgreSQL store"
+    );
+    env.import_sample();
+    assert_eq!(env.statuses().len(), 40);
+    // Importing again adds nothing.
+    let again = env.json(&[
+        "import",
+        samples().join("applications.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(again["imported"], 0);
+    env.ok(&["forward", "--all"]);
+    env.ok(&["approve", "SQ003-0001", "SQ083-0002", "SQ003-0006"]);
+    env.ok(&["reject", "SQ083-0003", "--reason", "资料不全"]);
+    let issued = env.json(&["issue", "--all", "--formats", "svg"]);
+    let s = serials(&issued);
+    assert_eq!(s.len(), 3, "{issued}");
+    let shown = env.json(&["show", "SQ003-0001"]);
+    assert_eq!(shown["status"], "issued");
+    assert!(shown["pass"]["qr_text"]
+        .as_str()
+        .unwrap()
+        .starts_with("TP1:"));
+    env.ok(&["revoke", &s[1], "--reason", "丢失"]);
+    env.ok(&["keys", "rotate"]);
+    assert_eq!(env.json(&["keys", "list"]).as_array().unwrap().len(), 3);
+    let bundle = env.path("bundle.cose");
+    let info = env.json(&["bundle", "--out", bundle.to_str().unwrap()]);
+    assert_eq!(info["sequence"], 1);
+    let info = env.json(&["bundle", "--out", bundle.to_str().unwrap()]);
+    assert_eq!(info["sequence"], 2);
+    let pdf = env.path("print.pdf");
+    let printed = env.json(&["print", "--all", "--out", pdf.to_str().unwrap()]);
+    assert_eq!(printed["pages"], 2, "{printed}");
+    let sms = env.path("sms.csv");
+    env.ok(&["sms", "--all", "--out", sms.to_str().unwrap()]);
+    let audit = env.json(&["audit"]);
+    let actions: BTreeSet<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "import", "forward", "approve", "reject", "issue", "revoke", "keys.add",
+    ] {
+        assert!(actions.contains(a), "{a} missing from {actions:?}");
+    }
+    // Initialising the same database again is refused.
+    let other = Env {
+        dir: tempfile::tempdir().unwrap(),
+        db: env.db.clone(),
+    };
+    let err = other.fails(&["init"]);
+    assert!(err.contains("已经初始化"), "{err}");
+}
+
+/// Two machines — two data directories holding the same keys — share one PostgreSQL store:
+/// both issue, neither issues anything twice, and each can render again the files of a pass
+/// the other issued.
+#[test]
+fn two_machines_share_one_database() {
+    let Some(first) = Env::init_postgres() else {
+        return;
+    };
+    let second = Env {
+        dir: tempfile::tempdir().unwrap(),
+        db: first.db.clone(),
+    };
+    // The second machine gets a copy of the data directory's keys (passes stay local).
+    std::fs::create_dir_all(second.data().join("keys")).unwrap();
+    for entry in std::fs::read_dir(first.data().join("keys")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(
+            entry.path(),
+            second.data().join("keys").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    let csv = first.path("many.csv");
+    common::write_valid_csv(&csv, 12);
+    first.approve_all_from(&csv);
+    let (a, b) = (
+        first.json(&["issue", "--all", "--formats", "svg", "--batch", "2"]),
+        second.json(&["issue", "--all", "--formats", "svg", "--batch", "2"]),
+    );
+    let mut all: Vec<String> = serials(&a);
+    all.extend(serials(&b));
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!((all.len(), unique.len()), (12, 12));
+
+    // A pass the first machine issued: the second renders its files on demand, from the
+    // store, without signing again.
+    let app_no = a["passes"][0]["app_no"].as_str().unwrap().to_string();
+    let serial = a["passes"][0]["serial"].as_str().unwrap().to_string();
+    let again = second.json(&["issue", &app_no, "--formats", "svg"]);
+    assert_eq!(again["passes"][0]["serial"], serial.as_str());
+    assert_eq!(again["passes"][0]["new"], false);
+    let there = second.data().join("passes").join(&serial);
+    let qr = std::fs::read_to_string(there.join("qr.txt")).unwrap();
+    let original =
+        std::fs::read_to_string(first.data().join("passes").join(&serial).join("qr.txt")).unwrap();
+    assert_eq!(qr, original, "the same signed QR text");
+    assert!(there.join("qr.svg").is_file());
+}
+
+/// SQLite → PostgreSQL → a fresh SQLite gives the same store; the copy works as the
+/// original; a non-empty target is refused.
+#[test]
+fn db_copy_round_trip_sqlite_postgres_sqlite() {
+    let Some(pg_env) = Env::new_postgres() else {
+        return;
+    };
+    let env = Env::init();
+    env.import_sample();
+    env.ok(&["forward", "--all"]);
+    env.ok(&["approve", "SQ003-0001", "SQ083-0002"]);
+    let issued = env.json(&["issue", "--all", "--formats", "svg"]);
+    assert_eq!(serials(&issued).len(), 2);
+    env.ok(&["revoke", &serials(&issued)[0], "--reason", "丢失"]);
+    let sqlite = env.data().join("issuer.db");
+    let pg = pg_env.db.clone().unwrap();
+    let there = env.json(&[
+        "db",
+        "copy",
+        "--from",
+        sqlite.to_str().unwrap(),
+        "--to",
+        &pg,
+    ]);
+    assert_eq!(there["counts"]["applications"], 40, "{there}");
+    assert_eq!(there["counts"]["passes"], 2);
+    assert_eq!(there["next_serial"], 3);
+    let back_file = env.path("back.db");
+    let back = env.json(&[
+        "db",
+        "copy",
+        "--from",
+        &pg,
+        "--to",
+        &format!("sqlite://{}", back_file.display()),
+    ]);
+    assert_eq!(back["sha256"], there["sha256"], "same content both ways");
+
+    // The PostgreSQL copy is a working store: the same data directory's keys issue from it,
+    // and the next serial follows the original's.
+    let moved = Env {
+        dir: tempfile::tempdir().unwrap(),
+        db: Some(pg.clone()),
+    };
+    std::fs::create_dir_all(moved.data()).unwrap();
+    copy_dir(&env.data().join("keys"), &moved.data().join("keys"));
+    assert_eq!(moved.statuses(), env.statuses());
+    moved.ok(&["approve", "SQ003-0006"]);
+    let next = moved.json(&["issue", "SQ003-0006", "--formats", "svg"]);
+    let serial = next["passes"][0]["serial"].as_str().unwrap();
+    assert!(serial.starts_with("00000-00003-"), "{next}");
+
+    // Never into a database that holds anything.
+    let err = env.fails(&[
+        "db",
+        "copy",
+        "--from",
+        sqlite.to_str().unwrap(),
+        "--to",
+        &pg,
+    ]);
+    assert!(err.contains("不是空的"), "{err}");
+}
+
+#[test]
+fn a_bad_database_url_or_server_is_a_clear_error() {
+    let env = Env::new();
+    let mut bad = Env::new();
+    bad.db = Some("mysql://x/y".into());
+    let err = bad.fails(&["list"]);
+    assert!(err.contains("无法识别"), "{err}");
+    // Nothing listens there; the password is never printed.
+    bad.db = Some("postgres://issuer:s3cret@127.0.0.1:1/none?connect_timeout=2".into());
+    let err = bad.fails(&["init"]);
+    assert!(err.contains("无法连接数据库"), "{err}");
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(err.contains("issuer:***@"), "{err}");
+    drop(env);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
