@@ -5,10 +5,14 @@
 //! - [`validate`]: the intake rules of one application row, pure.
 //! - [`problem`]: what a rule finds wrong, as a stable code with Chinese and English text.
 //! - [`import`]: reading application spreadsheets (xlsx, UTF-8/GBK CSV) into raw rows.
+//! - [`intake`]: checking a file's rows (each row, and across rows) and storing the good ones.
 //! - [`workflow`]: the application's statuses and the actions between them, pure.
 //! - [`domain`]: the records the issuer works with (application, pass, key, registry, audit).
-//! - [`store`]: everything kept (SQLite): applications, passes, keys, registry, audit trail.
+//! - [`store`]: everything kept, behind one trait with two backends (SQLite embedded,
+//!   PostgreSQL shared): applications, passes, keys, registry, audit trail.
+//! - [`trust`]: the trust bundle the checkpoints install, built from the store.
 //! - [`issuing`]: signing an approved application's pass, checking it, writing its files.
+//! - [`registry`]: the rules of the district and checkpoint tables.
 //! - [`render`]: the pass sheet (PDF, PNG), the QR (PNG, SVG) and the SMS text.
 //! - [`keyring`]: secret and public key files in the data directory.
 //! - [`clock`]: the issuer's clock (the system's, or `ISSUER_NOW` for demonstrations).
@@ -20,10 +24,13 @@ pub use checkpass;
 pub mod clock;
 pub mod domain;
 pub mod import;
+pub mod intake;
 pub mod issuing;
 pub mod keyring;
 pub mod problem;
+pub mod registry;
 pub mod render;
 pub mod store;
+pub mod trust;
 pub mod validate;
 pub mod workflow;

@@ -730,6 +730,16 @@ fn registry_and_codes_in_use(b: Backend) {
     assert_eq!(d, BTreeSet::from([371003]));
     assert_eq!(c, BTreeSet::from(["C101".to_string(), "C201".to_string()]));
     assert!(s.codes_in_use(6000).unwrap().0.is_empty());
+    // A reload may not take away a code a live application still uses; nothing changes.
+    match s.load_registry(&[], &checkpoints[1..], "admin", 1000) {
+        Err(StoreError::CodesInUse(lost)) => assert_eq!(lost, ["检查站 C101"]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.checkpoints().unwrap(), checkpoints[..1]);
+    // Once the window is over, it may.
+    s.load_registry(&[], &checkpoints[1..], "admin", 6000)
+        .unwrap();
+    assert_eq!(s.checkpoints().unwrap(), checkpoints[1..]);
 }
 
 fn lists_and_queues(b: Backend) {

@@ -18,7 +18,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
-use checkpass::bundle::Policy;
 use serde::Serialize;
 
 use crate::cli::{Cli, Command, DbCommand, KeysCommand, PolicyCommand, RegistryCommand};
@@ -31,8 +30,6 @@ pub const EXIT_ROWS_REFUSED: u8 = 2;
 pub const EXIT_SOME_REFUSED: u8 = 2;
 
 const DB_FILE: &str = "issuer.db";
-/// A signing key stays in the bundle this long after its last pass could have been issued.
-const KEY_LIFETIME_SECS: i64 = 10 * 365 * 24 * 3600;
 
 /// The data directory's layout, and where its database is.
 pub struct DataDir {
@@ -158,13 +155,6 @@ impl Ctx {
     }
 }
 
-fn policy(store: &dyn Store) -> Result<Policy> {
-    match store.meta("policy")? {
-        Some(text) => serde_json::from_str(&text).context("数据库中的策略 (policy) 无法读取"),
-        None => Ok(Policy::default()),
-    }
-}
-
 /// A `--since` time as typed (`2022-03-12 08:00`, UTC+8).
 fn parse_since(text: Option<&str>) -> Result<Option<i64>> {
     text.map(|t| {
@@ -173,10 +163,4 @@ fn parse_since(text: Option<&str>) -> Result<Option<i64>> {
         })
     })
     .transpose()
-}
-
-fn issuer_id(store: &dyn Store) -> Result<String> {
-    store
-        .meta("issuer")?
-        .ok_or_else(|| anyhow!("数据库中缺少签发机构标识：数据目录未完整初始化"))
 }

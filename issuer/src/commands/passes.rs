@@ -21,8 +21,8 @@ use issuer::store::{Lease, Store};
 use issuer::workflow::{self, Action, Status};
 
 use super::keys::{active_key, unlock};
-use super::review::{find_app, listed};
-use super::{issuer_id, Ctx, DataDir, EXIT_SOME_REFUSED};
+use super::review::listed;
+use super::{Ctx, DataDir, EXIT_SOME_REFUSED};
 
 /// The issued, unrevoked passes `which` names, in serial order; a revoked or unissued one
 /// named by id is an error.
@@ -37,7 +37,7 @@ fn issued_apps(store: &dyn Store, which: &IssuedSelection) -> Result<Vec<Applica
     } else {
         let mut apps = Vec::new();
         for id in &which.ids {
-            let app = find_app(store, id)?;
+            let app = store.find(id)?;
             match app.status {
                 Status::Issued => apps.push(app),
                 Status::Revoked => bail!("申请 {} 的通行证已撤销", app.data.app_no),
@@ -58,7 +58,7 @@ fn issued_apps(store: &dyn Store, which: &IssuedSelection) -> Result<Vec<Applica
 /// The pass sheets of `apps` (those with a pass).
 fn sheets_of(store: &dyn Store, apps: &[Application]) -> Result<Vec<issuer::render::PassSheet>> {
     let checkpoints = store.checkpoints()?;
-    let issuer = issuer_id(store)?;
+    let issuer = store.issuer_id()?;
     let issuer_name = store.meta("issuer_name")?.unwrap_or(issuer);
     Ok(apps
         .iter()
@@ -198,14 +198,14 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
     )?;
 
     let checkpoints = store.checkpoints()?;
-    let issuer = issuer_id(&*store)?;
+    let issuer = store.issuer_id()?;
     let issuer_name = store.meta("issuer_name")?.unwrap_or_else(|| issuer.clone());
     let started = Instant::now();
     let mut out = Vec::new();
 
     // A single application that already has its pass: give the same pass back.
     if let Some(id) = &args.id {
-        let app = find_app(&*store, id)?;
+        let app = store.find(id)?;
         if let (Some(pass), Status::Issued | Status::Revoked) = (&app.pass, app.status) {
             let revoked = app.status == Status::Revoked;
             let dir = if revoked {
@@ -247,7 +247,7 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
     let passphrase = keyring::passphrase(false)?;
     let record = active_key(&*store, KeyRole::Signing)?;
     let key = unlock(data, &record, KeyRole::Signing, &passphrase)?;
-    let policy = super::policy(&*store)?;
+    let policy = store.policy()?;
     let job = issuing::Job {
         key: &key,
         kid: &record.kid,
@@ -266,7 +266,7 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
     };
     let outcome = match &args.id {
         Some(id) => {
-            let app_no = find_app(&*store, id)?.data.app_no;
+            let app_no = store.find(id)?.data.app_no;
             issuing::issue_one(&mut *store, &job, &app_no)?
         }
         None => issuing::issue_all(&mut *store, &job)?,

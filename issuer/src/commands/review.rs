@@ -4,14 +4,12 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
-use checkpass::pass::Serial;
 use checkpass::text::terminal_safe as safe;
 use serde::Serialize;
 
 use crate::cli::{AuditArgs, BulkArgs, ListArgs, RejectArgs, ShowArgs};
 use issuer::domain::{Application, ListFilter};
 use issuer::issuing;
-use issuer::store::Store;
 use issuer::validate::{self, format_cst};
 use issuer::workflow::{self, Action, Status};
 
@@ -73,20 +71,9 @@ pub(super) fn list(data: &DataDir, ctx: &Ctx, args: ListArgs) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn find_app(store: &dyn Store, id: &str) -> Result<Application> {
-    match store.get(id) {
-        Ok(app) => Ok(app),
-        Err(issuer::store::StoreError::NoSuchApplication(_)) => match id.parse::<Serial>() {
-            Ok(serial) => Ok(store.get_by_serial(serial)?),
-            Err(_) => bail!("找不到申请 {id}"),
-        },
-        Err(e) => Err(e.into()),
-    }
-}
-
 pub(super) fn show(data: &DataDir, ctx: &Ctx, args: ShowArgs) -> Result<ExitCode> {
     let store = data.open()?;
-    let app = find_app(&*store, &args.id)?;
+    let app = store.find(&args.id)?;
     if ctx.json {
         ctx.print_json(&listed(&app))?;
         return Ok(ExitCode::SUCCESS);

@@ -70,6 +70,12 @@ pub enum StoreError {
         read: &'static str,
         now: &'static str,
     },
+    #[error(
+        "新表缺少仍在使用的编码：{}（尚未到期的申请或通行证引用了它们）；未做任何修改 / \
+         the new registry drops codes that live applications or passes still use; nothing changed",
+        .0.join("、")
+    )]
+    CodesInUse(Vec<String>),
     #[error("目标数据库不是空的（已有 {0}），不会写入：请用一个新建的空数据库")]
     NotEmpty(String),
     #[error("数据库中的数据损坏：{0}")]
@@ -305,6 +311,9 @@ pub trait Store: Send {
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()>;
 
     /// Replaces the district and checkpoint registry (an empty list leaves that part alone).
+    /// Refused with [`StoreError::CodesInUse`] if it would take away a code that live
+    /// applications use at `now` ([`crate::registry::dropped_codes`]), checked in the same
+    /// transaction.
     fn load_registry(
         &mut self,
         districts: &[District],
@@ -438,6 +447,34 @@ pub trait Store: Send {
     /// Fills an empty store with `dump` in one transaction; refuses a store that holds
     /// anything ([`StoreError::NotEmpty`]).
     fn restore(&mut self, dump: &Dump) -> Result<()>;
+
+    /// The verification policy in force (the default until one is set).
+    fn policy(&self) -> Result<checkpass::bundle::Policy> {
+        match self.meta("policy")? {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("策略 (policy) 无法读取：{e}"))),
+            None => Ok(checkpass::bundle::Policy::default()),
+        }
+    }
+
+    /// The issuer id the passes and bundles carry.
+    fn issuer_id(&self) -> Result<String> {
+        self.meta("issuer")?
+            .ok_or_else(|| StoreError::Corrupt("缺少签发机构标识：数据目录未完整初始化".into()))
+    }
+
+    /// An application by its number, or by the serial of its pass (as printed on it).
+    fn find(&self, id: &str) -> Result<Application> {
+        match self.get(id) {
+            Err(StoreError::NoSuchApplication(_)) => match id.parse::<Serial>() {
+                Ok(serial) => self
+                    .get_by_serial(serial)
+                    .map_err(|_| StoreError::NoSuchApplication(id.to_string())),
+                Err(_) => Err(StoreError::NoSuchApplication(id.to_string())),
+            },
+            other => other,
+        }
+    }
 }
 
 /// The conflict of an operator acting on a status the application has left.

@@ -425,6 +425,22 @@ impl Tx<'_, '_> {
         Ok(())
     }
 
+    /// See [`Store::codes_in_use`].
+    fn codes_in_use(&mut self, now: i64) -> Result<(BTreeSet<u32>, BTreeSet<String>)> {
+        let sql = format!(
+            "SELECT district, route FROM applications WHERE status IN {} AND end_at > $1",
+            live_statuses_sql()
+        );
+        let mut districts = BTreeSet::new();
+        let mut checkpoints = BTreeSet::new();
+        for row in self.query(&sql, &[&now])? {
+            districts.insert(int(&row, 0, "district")?);
+            let route: String = row.try_get(1)?;
+            checkpoints.extend(route_from_text(&route));
+        }
+        Ok((districts, checkpoints))
+    }
+
     fn keys(&mut self) -> Result<Vec<KeyRecord>> {
         self.query(
             "SELECT kid, role, public_key, file, status, created_at, retired_at, \
@@ -677,6 +693,14 @@ impl Store for PgStore {
         now: i64,
     ) -> Result<()> {
         self.write(|tx| {
+            // Imports of this moment wait for the registry, so none can start using a code
+            // that is being dropped between the check and the change.
+            tx.execute("LOCK TABLE applications IN SHARE ROW EXCLUSIVE MODE", &[])?;
+            let lost =
+                crate::registry::dropped_codes(&tx.codes_in_use(now)?, districts, checkpoints);
+            if !lost.is_empty() {
+                return Err(StoreError::CodesInUse(lost));
+            }
             if !districts.is_empty() {
                 tx.execute("DELETE FROM districts", &[])?;
                 for d in districts {
@@ -707,20 +731,7 @@ impl Store for PgStore {
     }
 
     fn codes_in_use(&self, now: i64) -> Result<(BTreeSet<u32>, BTreeSet<String>)> {
-        self.read(|tx| {
-            let sql = format!(
-                "SELECT district, route FROM applications WHERE status IN {} AND end_at > $1",
-                live_statuses_sql()
-            );
-            let mut districts = BTreeSet::new();
-            let mut checkpoints = BTreeSet::new();
-            for row in tx.query(&sql, &[&now])? {
-                districts.insert(int(&row, 0, "district")?);
-                let route: String = row.try_get(1)?;
-                checkpoints.extend(route_from_text(&route));
-            }
-            Ok((districts, checkpoints))
-        })
+        self.read(|tx| tx.codes_in_use(now))
     }
 
     fn set_policy(&mut self, old: &str, new: &str, actor: &str, now: i64) -> Result<()> {

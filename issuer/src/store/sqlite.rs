@@ -331,6 +331,23 @@ impl SqliteStore {
     }
 }
 
+/// See [`Store::codes_in_use`].
+fn codes_in_use(conn: &Connection, now: i64) -> Result<(BTreeSet<u32>, BTreeSet<String>)> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT district, route FROM applications WHERE status IN {} AND end_at > ?1",
+        live_statuses_sql()
+    ))?;
+    let mut districts = BTreeSet::new();
+    let mut checkpoints = BTreeSet::new();
+    let rows = stmt.query_map([now], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (district, route) = row?;
+        districts.insert(district);
+        checkpoints.extend(route_from_text(&route));
+    }
+    Ok((districts, checkpoints))
+}
+
 fn migrate(conn: &mut Connection, upto: usize) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -380,6 +397,10 @@ impl Store for SqliteStore {
         now: i64,
     ) -> Result<()> {
         let tx = self.immediate()?;
+        let lost = crate::registry::dropped_codes(&codes_in_use(&tx, now)?, districts, checkpoints);
+        if !lost.is_empty() {
+            return Err(StoreError::CodesInUse(lost));
+        }
         if !districts.is_empty() {
             tx.execute("DELETE FROM districts", [])?;
             for d in districts {
@@ -409,19 +430,7 @@ impl Store for SqliteStore {
     }
 
     fn codes_in_use(&self, now: i64) -> Result<(BTreeSet<u32>, BTreeSet<String>)> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT district, route FROM applications WHERE status IN {} AND end_at > ?1",
-            live_statuses_sql()
-        ))?;
-        let mut districts = BTreeSet::new();
-        let mut checkpoints = BTreeSet::new();
-        let rows = stmt.query_map([now], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?;
-        for row in rows {
-            let (district, route) = row?;
-            districts.insert(district);
-            checkpoints.extend(route_from_text(&route));
-        }
-        Ok((districts, checkpoints))
+        codes_in_use(&self.conn, now)
     }
 
     fn set_policy(&mut self, old: &str, new: &str, actor: &str, now: i64) -> Result<()> {
