@@ -197,6 +197,72 @@ fn db_copy_round_trip_sqlite_postgres_sqlite() {
     assert!(err.contains("不是空的"), "{err}");
 }
 
+/// The set-up docs/deployment.md describes: an owner role that creates the schema, and the
+/// role every issuer process uses, which may add to the audit trail but not change it, nor
+/// drop the trigger that guards it.
+#[test]
+fn the_app_role_cannot_rewrite_the_audit_trail() {
+    if !common::pg::available() {
+        return;
+    }
+    let cluster = common::pg::Cluster::shared();
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    let run = |db: &str, user: &str, args: &[&str]| {
+        let out = cluster.psql(db, user, args);
+        assert!(
+            out.status.success(),
+            "psql {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(
+        "postgres",
+        "postgres",
+        &[
+            "-v",
+            "owner_password=owner-secret",
+            "-v",
+            "app_password=app-secret",
+            "-f",
+            docs.join("postgres-roles.sql").to_str().unwrap(),
+        ],
+    );
+    let owner = Env {
+        dir: tempfile::tempdir().unwrap(),
+        db: Some(cluster.url_as("passes", "issuer_owner")),
+    };
+    owner.ok(&["init"]);
+    run(
+        "passes",
+        "issuer_owner",
+        &["-f", docs.join("postgres-grants.sql").to_str().unwrap()],
+    );
+    // Day to day, as issuer_app, with the owner's data directory (its keys).
+    let app = Env {
+        dir: owner.dir,
+        db: Some(cluster.url_as("passes", "issuer_app")),
+    };
+    app.import_sample();
+    app.ok(&["forward", "SQ003-0001"]);
+    app.ok(&["approve", "SQ003-0001"]);
+    app.ok(&["issue", "SQ003-0001", "--formats", "svg"]);
+    let bundle = app.path("b.cose");
+    app.ok(&["bundle", "--out", bundle.to_str().unwrap()]);
+    let lines = app.json(&["audit"]).as_array().unwrap().len();
+    for sql in [
+        "UPDATE audit SET actor = 'someone else'",
+        "DELETE FROM audit",
+        "TRUNCATE audit",
+        "DROP TRIGGER audit_no_change ON audit",
+        "ALTER TABLE audit DISABLE TRIGGER audit_no_change",
+        "UPDATE schema_version SET version = 1",
+    ] {
+        let out = cluster.psql("passes", "issuer_app", &["-c", sql]);
+        assert!(!out.status.success(), "issuer_app could run {sql}");
+    }
+    assert_eq!(app.json(&["audit"]).as_array().unwrap().len(), lines);
+}
+
 #[test]
 fn a_bad_database_url_or_server_is_a_clear_error() {
     let env = Env::new();

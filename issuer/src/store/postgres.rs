@@ -591,14 +591,18 @@ impl PgStore {
         let mut client = self.client.borrow_mut();
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
-        let version: i64 = match tx.query_opt("SELECT version FROM schema_version", &[])? {
-            Some(row) => row.try_get(0)?,
-            None => {
-                tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])?;
-                0
-            }
-        };
+        // An up-to-date database needs no DDL, so the program can run as a role that may not
+        // create or alter tables (docs/postgres-roles.sql); only a migration needs the owner.
+        let exists: bool = tx
+            .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])?
+            .try_get(0)?;
+        if !exists {
+            tx.batch_execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")?;
+            tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])?;
+        }
+        let version: i64 = tx
+            .query_one("SELECT version FROM schema_version", &[])?
+            .try_get(0)?;
         if version > MIGRATIONS.len() as i64 {
             return Err(StoreError::TooNew {
                 found: version,

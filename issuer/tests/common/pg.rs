@@ -85,6 +85,28 @@ impl Cluster {
         self.url("postgres")
     }
 
+    /// URL of database `db` as role `user`.
+    pub fn url_as(&self, db: &str, user: &str) -> String {
+        format!(
+            "postgresql:///{db}?host={}&user={user}",
+            self.socket_dir.display()
+        )
+    }
+
+    /// Runs the server's `psql` on database `db` as `user` with `args`, without reading any
+    /// `~/.psqlrc`.
+    pub fn psql(&self, db: &str, user: &str, args: &[&str]) -> Output {
+        let psql = self.bin.join("psql");
+        let psql = if psql.exists() { psql } else { "psql".into() };
+        Command::new(&psql)
+            .arg("-h")
+            .arg(&self.socket_dir)
+            .args(["-U", user, "-d", db, "-X", "-v", "ON_ERROR_STOP=1"])
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", psql.display()))
+    }
+
     fn url(&self, db: &str) -> String {
         // The temporary directory's name is alphanumeric, so the path needs no escaping
         // unless TMPDIR itself has odd characters.
