@@ -263,6 +263,159 @@ fn the_app_role_cannot_rewrite_the_audit_trail() {
     assert_eq!(app.json(&["audit"]).as_array().unwrap().len(), lines);
 }
 
+/// A CA, and a server certificate it signs for localhost and 127.0.0.1, made with the openssl
+/// command line.
+fn make_certs(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (Debian package openssl) is needed for the TLS test");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=issuer test CA",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    (
+        dir.join("ca.crt"),
+        dir.join("server.crt"),
+        dir.join("server.key"),
+    )
+}
+
+/// Over TCP the issuer speaks TLS and checks the server's certificate: with the CA given in
+/// PGSSLROOTCERT it connects (the server refuses TCP without TLS, so it did use TLS); without
+/// it, or with TLS turned off, it fails with a clear error and writes nothing.
+#[test]
+fn tcp_connections_use_tls_and_check_the_certificate() {
+    if !common::pg::available() {
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = make_certs(certs.path());
+    let port = common::pg::free_port();
+    let _server = common::pg::Cluster::start_tls(&common::pg::Tls { cert, key, port });
+    let url = |extra: &str| format!("postgres://postgres@localhost:{port}/postgres{extra}");
+
+    let env = Env {
+        dir: tempfile::tempdir().unwrap(),
+        db: Some(url("?sslmode=require")),
+    };
+    // Unknown CA: refused before anything is sent.
+    let out = env
+        .command(&["init"])
+        .env_remove("PGSSLROOTCERT")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("无法连接数据库"), "{err}");
+    assert!(err.contains("certificate verify failed"), "{err}");
+    assert!(!env.data().exists(), "nothing written");
+    // TLS turned off: the server refuses.
+    let plain = Env {
+        dir: tempfile::tempdir().unwrap(),
+        db: Some(url("?sslmode=disable")),
+    };
+    let out = plain.command(&["init"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // With the city's CA.
+    let out = env
+        .command(&["init"])
+        .env("PGSSLROOTCERT", &ca)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = env
+        .command(&["registry", "show"])
+        .env("PGSSLROOTCERT", &ca)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A CA file that is not a certificate is named in the error.
+    std::fs::write(certs.path().join("bad.pem"), "not a certificate").unwrap();
+    let out = env
+        .command(&["list"])
+        .env("PGSSLROOTCERT", certs.path().join("bad.pem"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("PGSSLROOTCERT"), "{err}");
+}
+
 #[test]
 fn a_bad_database_url_or_server_is_a_clear_error() {
     let env = Env::new();

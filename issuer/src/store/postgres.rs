@@ -23,12 +23,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use checkpass::pass::{Category, Serial};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
+use postgres::{Client, IsolationLevel, Row, Statement, Transaction};
 
 use super::{
     issuable_at, live_statuses_sql, route_from_text, route_to_text, same_content, sorted_order,
-    Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store, StoreError,
-    ToSign, Which,
+    DbError, Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store,
+    StoreError, ToSign, Which,
 };
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
@@ -558,14 +558,36 @@ impl Tx<'_, '_> {
     }
 }
 
+/// Connects to `url`. Over TCP, TLS is used when the server offers it (`sslmode=prefer`, the
+/// default) or demanded (`sslmode=require`); the server's certificate and name are checked
+/// against the system's CAs and the file `PGSSLROOTCERT` names, as libpq reads it. A Unix
+/// socket needs no TLS. `sslmode=disable` turns it off.
+fn connect(url: &str, location: &str) -> Result<Client> {
+    let failed = |source: DbError| StoreError::Connect {
+        location: location.to_string(),
+        source,
+    };
+    let mut tls = native_tls::TlsConnector::builder();
+    if let Some(path) = std::env::var_os("PGSSLROOTCERT") {
+        let path = std::path::PathBuf::from(path);
+        let pem = std::fs::read(&path).map_err(|e| {
+            failed(format!("无法读取 PGSSLROOTCERT 文件 {}：{e}", path.display()).into())
+        })?;
+        let ca = native_tls::Certificate::from_pem(&pem).map_err(|e| {
+            failed(format!("PGSSLROOTCERT 文件 {} 不是 PEM 证书：{e}", path.display()).into())
+        })?;
+        tls.add_root_certificate(ca);
+    }
+    let tls = tls.build().map_err(|e| failed(Box::new(e)))?;
+    Client::connect(url, postgres_native_tls::MakeTlsConnector::new(tls))
+        .map_err(|e| failed(Box::new(e)))
+}
+
 impl PgStore {
     /// Connects to `url` and brings the schema up to date.
     pub fn open(url: &str) -> Result<PgStore> {
         let location = super::Location::Postgres(url.to_string()).to_string();
-        let client = Client::connect(url, NoTls).map_err(|e| StoreError::Connect {
-            location: location.clone(),
-            source: Box::new(e),
-        })?;
+        let client = connect(url, &location)?;
         let store = PgStore {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
@@ -578,7 +600,7 @@ impl PgStore {
     /// Connects and applies only the first `version` migrations: the schema an older issuer
     /// left, for the migration tests.
     pub fn create_at_version(url: &str, version: usize) -> Result<()> {
-        let client = Client::connect(url, NoTls)?;
+        let client = connect(url, "")?;
         let store = PgStore {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),

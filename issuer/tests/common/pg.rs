@@ -117,6 +117,19 @@ impl Cluster {
     }
 
     fn start() -> Result<Cluster, String> {
+        Cluster::start_with(None)
+    }
+
+    /// A cluster of its own that also listens on 127.0.0.1:`tls.port` and accepts TCP clients
+    /// only over TLS, with the certificate and key given; stopped and removed when dropped.
+    pub fn start_tls(tls: &Tls) -> OwnCluster {
+        match Cluster::start_with(Some(tls)) {
+            Ok(c) => OwnCluster(c),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn start_with(tls: Option<&Tls>) -> Result<Cluster, String> {
         let bin = bin_dir().ok_or("PostgreSQL server binaries (initdb, pg_ctl) not found")?;
         let as_postgres = unsafe { libc::geteuid() } == 0;
         let tmp = tempfile::Builder::new()
@@ -163,10 +176,40 @@ impl Cluster {
         // The log file also keeps the server's output off our pipes (otherwise `output()`
         // would wait for the server to exit).
         let log = cluster.dir.join("server.log");
-        let opts = format!(
-            "-k '{}' -c listen_addresses= -c max_connections=200 -c fsync=off",
+        let mut opts = format!(
+            "-k '{}' -c max_connections=200 -c fsync=off",
             cluster.socket_dir.display()
         );
+        match tls {
+            None => opts.push_str(" -c listen_addresses="),
+            Some(tls) => {
+                // The server reads its key only if the postgres user owns it, mode 0600.
+                for (from, name) in [(&tls.cert, "server.crt"), (&tls.key, "server.key")] {
+                    let to = data.join(name);
+                    std::fs::copy(from, &to).map_err(|e| format!("cannot copy {name}: {e}"))?;
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))
+                        .map_err(|e| e.to_string())?;
+                    if as_postgres {
+                        let (uid, gid) = postgres_user()?;
+                        std::os::unix::fs::chown(&to, Some(uid), Some(gid))
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+                // TCP only with TLS; the socket as before.
+                std::fs::write(
+                    data.join("pg_hba.conf"),
+                    "local all all trust\n\
+                     hostssl all all 127.0.0.1/32 trust\n\
+                     hostnossl all all 127.0.0.1/32 reject\n",
+                )
+                .map_err(|e| e.to_string())?;
+                opts.push_str(&format!(
+                    " -c listen_addresses=127.0.0.1 -p {} -c ssl=on",
+                    tls.port
+                ));
+            }
+        }
         let out = cluster.server_command("pg_ctl", |c| {
             c.arg("-w").arg("-D").arg(&data).arg("-l").arg(&log);
             c.args(["-o", &opts, "start"]);
@@ -226,6 +269,31 @@ impl Cluster {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// What [`Cluster::start_tls`] serves: a PEM certificate and key, and the TCP port.
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub port: u16,
+}
+
+/// A cluster that is not shared: stopped and removed when dropped.
+pub struct OwnCluster(pub Cluster);
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// A TCP port nothing listens on at the moment (the kernel's pick; another process could take
+/// it before the server binds it, which only fails that test's start).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free TCP port: {e}"))
 }
 
 extern "C" fn stop_shared() {
