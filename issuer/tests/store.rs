@@ -113,6 +113,20 @@ fn sign(t: ToSign<'_>) -> Result<Signed, SignError> {
     })
 }
 
+/// Reserves (and signs) up to `limit` new passes at `now` as holder "a".
+fn reserve_new(s: &mut dyn Store, limit: usize, now: i64) -> issuer::store::Reserved {
+    s.reserve(
+        Which::New,
+        limit,
+        &HashSet::new(),
+        &lease("a"),
+        "c",
+        now,
+        &mut sign,
+    )
+    .unwrap()
+}
+
 fn lease(holder: &str) -> Lease {
     Lease {
         holder: holder.into(),
@@ -208,17 +222,7 @@ fn migrates_from_the_previous_version(b: Backend) {
     assert_eq!(s.revoked_serials().unwrap(), [Serial(7)]);
     // And it works: a reservation (which needs the new lease columns) goes through.
     approved(&mut *s, &[app("A1", "鲁K11111", 100, 200)]);
-    let r = s
-        .reserve(
-            Which::New,
-            5,
-            &HashSet::new(),
-            &lease("a"),
-            "c",
-            150,
-            &mut sign,
-        )
-        .unwrap();
+    let r = reserve_new(&mut *s, 5, 150);
     assert_eq!(r.passes.len(), 1);
 }
 
@@ -533,17 +537,7 @@ fn a_serial_never_issued_is_revoked_and_never_issued_later(b: Backend) {
             app("A2", "鲁K11111", 100, 1200),
         ],
     );
-    let got = s
-        .reserve(
-            Which::New,
-            10,
-            &HashSet::new(),
-            &lease("a"),
-            "c",
-            150,
-            &mut sign,
-        )
-        .unwrap();
+    let got = reserve_new(&mut *s, 10, 150);
     let serials: Vec<Serial> = got.passes.iter().map(|r| r.pass.serial).collect();
     assert_eq!(serials, [Serial(1), Serial(3)], "serial 2 is skipped");
     let audit = s.audit(None).unwrap();
@@ -624,17 +618,7 @@ fn withdrawing_a_signed_but_unissued_pass_revokes_it(b: Backend) {
     let db = Db::new(b);
     let mut s = db.open();
     approved(&mut *s, &[app("A1", "鲁K11111", 100, 200)]);
-    let r = s
-        .reserve(
-            Which::New,
-            10,
-            &HashSet::new(),
-            &lease("a"),
-            "c",
-            150,
-            &mut sign,
-        )
-        .unwrap();
+    let r = reserve_new(&mut *s, 10, 150);
     let serial = r.passes[0].pass.serial;
     s.transition(&["A1".into()], Action::Reject, None, "c", 151, Some("撤回"))
         .unwrap();
@@ -838,16 +822,7 @@ fn keys_rotate_and_compromise(b: Backend) {
     assert_eq!(k.compromised_since, Some(50));
     assert_eq!(s.last_expiry_signed_by("sig2").unwrap(), None);
     approved(&mut *s, &[app("A1", "鲁K11111", 100, 200)]);
-    s.reserve(
-        Which::New,
-        1,
-        &HashSet::new(),
-        &lease("a"),
-        "c",
-        150,
-        &mut sign,
-    )
-    .unwrap();
+    reserve_new(&mut *s, 1, 150);
     assert_eq!(s.last_expiry_signed_by("k").unwrap(), Some(200));
 }
 
@@ -869,17 +844,7 @@ fn dump_and_restore_round_trip(b: Backend) {
             app("A3", "鲁K33333", 100, 200),
         ],
     );
-    let r = s
-        .reserve(
-            Which::New,
-            2,
-            &HashSet::new(),
-            &lease("a"),
-            "c",
-            150,
-            &mut sign,
-        )
-        .unwrap();
+    let r = reserve_new(&mut *s, 2, 150);
     s.mark_issued(&[r.passes[0].pass.serial], "c", 151).unwrap();
     s.revoke(Serial(77), "伪造", "c", 152).unwrap();
     s.next_bundle_sequence("c", 153, "x").unwrap();
@@ -900,17 +865,7 @@ fn dump_and_restore_round_trip(b: Backend) {
     assert_eq!(copied, original);
     assert_eq!(copied.digest().unwrap(), original.digest().unwrap());
     // The copy carries on where the original stood: next serial, next bundle, next audit id.
-    let r = copy
-        .reserve(
-            Which::New,
-            5,
-            &HashSet::new(),
-            &lease("a"),
-            "c",
-            160,
-            &mut sign,
-        )
-        .unwrap();
+    let r = reserve_new(&mut *copy, 5, 160);
     assert_eq!(r.passes.len(), 1);
     assert_eq!(r.passes[0].pass.serial, Serial(3));
     assert_eq!(copy.next_bundle_sequence("c", 161, "x").unwrap(), 2);

@@ -489,6 +489,17 @@ fn check_seen(app_no: &str, seen: Option<Status>, now: Status) -> Result<()> {
     }
 }
 
+/// The columns an [`Application`] is read from, in the order both backends' row readers
+/// expect: the application's (`a`), then its pass's (`p`, NULL when it has none).
+const APP_COLUMNS: &str = "a.id, a.app_no, a.applicant_type, a.district, a.plate, a.trailer, \
+    a.driver_name, a.driver_id, a.mobile, a.occupants, a.category, a.cargo, a.origin, \
+    a.destination, a.start_at, a.end_at, a.route, a.test_sampled_at, a.test_result, a.status, \
+    a.source_file, a.source_row, a.imported_at, a.imported_by, a.forwarded_by, a.forwarded_at, \
+    a.decided_by, a.decided_at, a.reject_reason, p.serial, p.kid, p.issued_at, p.qr_text, \
+    p.state, p.issued_by, p.revoked_at, p.revoked_by, p.revoke_reason";
+
+const APP_FROM: &str = "applications a LEFT JOIN passes p ON p.application_id = a.id";
+
 /// When an approved application can get its pass, as SQL over `a` (applications) with the time
 /// as the parameter `now` names: not before the test it vouches for was taken (checkpoints
 /// refuse a pass that says so), and not once its window is over. The same text serves both

@@ -28,7 +28,7 @@ use postgres::{Client, IsolationLevel, Row, Statement, Transaction};
 use super::{
     issuable_at, live_statuses_sql, route_from_text, route_to_text, same_content, sorted_order,
     DbError, Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store,
-    StoreError, ToSign, Which,
+    StoreError, ToSign, Which, APP_COLUMNS, APP_FROM,
 };
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
@@ -150,15 +150,6 @@ pub struct PgStore {
     statements: RefCell<HashMap<String, Statement>>,
     location: String,
 }
-
-const APP_COLUMNS: &str = "a.id, a.app_no, a.applicant_type, a.district, a.plate, a.trailer, \
-    a.driver_name, a.driver_id, a.mobile, a.occupants, a.category, a.cargo, a.origin, \
-    a.destination, a.start_at, a.end_at, a.route, a.test_sampled_at, a.test_result, a.status, \
-    a.source_file, a.source_row, a.imported_at, a.imported_by, a.forwarded_by, a.forwarded_at, \
-    a.decided_by, a.decided_at, a.reject_reason, p.serial, p.kid, p.issued_at, p.qr_text, \
-    p.state, p.issued_by, p.revoked_at, p.revoked_by, p.revoke_reason";
-
-const APP_FROM: &str = "applications a LEFT JOIN passes p ON p.application_id = a.id";
 
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
@@ -439,6 +430,41 @@ impl Tx<'_, '_> {
             checkpoints.extend(route_from_text(&route));
         }
         Ok((districts, checkpoints))
+    }
+
+    fn districts(&mut self) -> Result<Vec<District>> {
+        self.query(
+            "SELECT code, name, contact, phone, email FROM districts ORDER BY code",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(District {
+                code: int(r, 0, "district")?,
+                name: r.try_get(1)?,
+                contact: r.try_get(2)?,
+                phone: r.try_get(3)?,
+                email: r.try_get(4)?,
+            })
+        })
+        .collect()
+    }
+
+    fn checkpoints(&mut self) -> Result<Vec<Checkpoint>> {
+        self.query(
+            "SELECT code, name, district, road FROM checkpoints ORDER BY code",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(Checkpoint {
+                code: r.try_get(0)?,
+                name: r.try_get(1)?,
+                district: int(r, 2, "checkpoint district")?,
+                road: r.try_get(3)?,
+            })
+        })
+        .collect()
     }
 
     fn keys(&mut self) -> Result<Vec<KeyRecord>> {
@@ -768,42 +794,11 @@ impl Store for PgStore {
     }
 
     fn districts(&self) -> Result<Vec<District>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT code, name, contact, phone, email FROM districts ORDER BY code",
-                &[],
-            )?
-            .iter()
-            .map(|r| {
-                Ok(District {
-                    code: int(r, 0, "district")?,
-                    name: r.try_get(1)?,
-                    contact: r.try_get(2)?,
-                    phone: r.try_get(3)?,
-                    email: r.try_get(4)?,
-                })
-            })
-            .collect()
-        })
+        self.read(|tx| tx.districts())
     }
 
     fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT code, name, district, road FROM checkpoints ORDER BY code",
-                &[],
-            )?
-            .iter()
-            .map(|r| {
-                Ok(Checkpoint {
-                    code: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    district: int(r, 2, "checkpoint district")?,
-                    road: r.try_get(3)?,
-                })
-            })
-            .collect()
-        })
+        self.read(|tx| tx.checkpoints())
     }
 
     fn import(
@@ -1344,37 +1339,8 @@ impl Store for PgStore {
                     })
                 })
                 .collect::<Result<_>>()?;
-            let districts = tx
-                .query(
-                    "SELECT code, name, contact, phone, email FROM districts ORDER BY code",
-                    &[],
-                )?
-                .iter()
-                .map(|r| {
-                    Ok(District {
-                        code: int(r, 0, "district")?,
-                        name: r.try_get(1)?,
-                        contact: r.try_get(2)?,
-                        phone: r.try_get(3)?,
-                        email: r.try_get(4)?,
-                    })
-                })
-                .collect::<Result<_>>()?;
-            let checkpoints = tx
-                .query(
-                    "SELECT code, name, district, road FROM checkpoints ORDER BY code",
-                    &[],
-                )?
-                .iter()
-                .map(|r| {
-                    Ok(Checkpoint {
-                        code: r.try_get(0)?,
-                        name: r.try_get(1)?,
-                        district: int(r, 2, "checkpoint district")?,
-                        road: r.try_get(3)?,
-                    })
-                })
-                .collect::<Result<_>>()?;
+            let districts = tx.districts()?;
+            let checkpoints = tx.checkpoints()?;
             let audit = tx
                 .query(
                     "SELECT id, at, actor, action, app_no, serial, from_status, to_status, \

@@ -17,7 +17,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use super::{
     issuable_at, live_statuses_sql, route_from_text, route_to_text, same_content, sorted_order,
     Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store, StoreError,
-    ToSign, Which,
+    ToSign, Which, APP_COLUMNS, APP_FROM,
 };
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
@@ -128,15 +128,6 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
 }
-
-const APP_COLUMNS: &str = "a.id, a.app_no, a.applicant_type, a.district, a.plate, a.trailer, \
-    a.driver_name, a.driver_id, a.mobile, a.occupants, a.category, a.cargo, a.origin, \
-    a.destination, a.start_at, a.end_at, a.route, a.test_sampled_at, a.test_result, a.status, \
-    a.source_file, a.source_row, a.imported_at, a.imported_by, a.forwarded_by, a.forwarded_at, \
-    a.decided_by, a.decided_at, a.reject_reason, p.serial, p.kid, p.issued_at, p.qr_text, \
-    p.state, p.issued_by, p.revoked_at, p.revoked_by, p.revoke_reason";
-
-const APP_FROM: &str = "applications a LEFT JOIN passes p ON p.application_id = a.id";
 
 fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
     let corrupt = |i: usize, what: &str| {
