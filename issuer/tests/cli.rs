@@ -1189,3 +1189,27 @@ fn the_root_key_can_have_its_own_passphrase() {
     let root = read_root(&env);
     checkpass::bundle::open_bundle(&std::fs::read(&bundle).unwrap(), &root, None).unwrap();
 }
+
+/// `--db` (here `ISSUER_DB`) puts the SQLite store wherever it says; without it the same data
+/// directory has no store and says so.
+#[test]
+fn the_store_can_live_outside_the_data_directory() {
+    let mut env = Env::new();
+    let file = env.path("elsewhere/issuer.db");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    env.db = Some(format!("sqlite://{}", file.display()));
+    env.ok(&["init"]);
+    assert!(file.is_file());
+    assert!(!env.data().join("issuer.db").exists());
+    env.import_sample();
+    assert_eq!(env.statuses().len(), 40);
+    // Initialising that store again is refused.
+    let again = Env {
+        dir: tempfile::tempdir().unwrap(),
+        db: env.db.clone(),
+    };
+    assert!(again.fails(&["init"]).contains("已经初始化"));
+    env.db = None;
+    let err = env.fails(&["list"]);
+    assert!(err.contains("尚未初始化"), "{err}");
+}

@@ -440,6 +440,13 @@ fn reservation_is_reused_and_issue_recorded_once(b: Backend) {
     assert_eq!(again[0].pass, first[0].pass);
     let serial = first[0].pass.serial;
     assert_eq!(s.get_by_serial(serial).unwrap().data.app_no, "A1");
+    // `find` takes either the application number or the serial as printed.
+    assert_eq!(s.find("A1").unwrap().pass.unwrap().serial, serial);
+    assert_eq!(s.find(&serial.to_string()).unwrap().data.app_no, "A1");
+    assert!(matches!(
+        s.find("00000-00099-1"),
+        Err(StoreError::NoSuchApplication(_))
+    ));
     assert_eq!(s.mark_issued(&[serial], "c", 152).unwrap(), 1);
     assert_eq!(s.mark_issued(&[serial], "c", 153).unwrap(), 0);
     assert!(s
@@ -478,6 +485,14 @@ fn a_lease_keeps_others_off_until_it_runs_out(b: Backend) {
         .reserve(Which::Pending, 10, &none, &lease("b"), "b", 150, &mut sign)
         .unwrap();
     assert!(theirs.passes.is_empty(), "a live lease is respected");
+    let held = other.held_elsewhere(&lease("b")).unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].0, "A1");
+    assert!(held[0].1 > 500 && held[0].1 <= 600, "{held:?}");
+    assert!(
+        s.held_elsewhere(&lease("a")).unwrap().is_empty(),
+        "not from its holder"
+    );
     assert!(other
         .reserve(Which::One("A1"), 1, &none, &lease("b"), "b", 150, &mut sign)
         .unwrap()
@@ -677,9 +692,16 @@ fn counters_meta_and_policy(b: Backend) {
     assert_eq!(s.next_bundle_sequence("c", 1, "x").unwrap(), 1);
     assert_eq!(s.next_bundle_sequence("c", 2, "x").unwrap(), 2);
     assert_eq!(s.meta("issuer").unwrap(), None);
+    assert!(s.issuer_id().is_err(), "not initialised");
+    assert_eq!(
+        s.policy().unwrap(),
+        issuer::checkpass::bundle::Policy::default()
+    );
     s.set_meta("issuer", "CN-WH").unwrap();
     s.set_meta("issuer", "CN-WH2").unwrap();
     assert_eq!(s.meta("issuer").unwrap().as_deref(), Some("CN-WH2"));
+    assert_eq!(s.issuer_id().unwrap(), "CN-WH2");
+    assert!(!s.location().is_empty());
     s.set_policy("{}", "{\"a\":1}", "admin", 3).unwrap();
     assert_eq!(s.meta("policy").unwrap().as_deref(), Some("{\"a\":1}"));
     let audit = s.audit(None).unwrap();
