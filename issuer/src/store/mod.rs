@@ -42,7 +42,9 @@ pub type DbError = Box<dyn std::error::Error + Send + Sync>;
 pub enum StoreError {
     #[error("数据库错误：{0}")]
     Database(#[source] DbError),
-    #[error("无法连接数据库 {location}：{source}")]
+    /// The location is in the field, not the message: callers name the database they were
+    /// opening in their own context.
+    #[error("无法连接数据库：{source}")]
     Connect {
         location: String,
         #[source]
