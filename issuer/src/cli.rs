@@ -82,6 +82,49 @@ pub enum Command {
     Policy(PolicyArgs),
     /// 数据库：复制整个库（如从 SQLite 迁到 PostgreSQL）/ database: copy a whole store
     Db(DbArgs),
+    /// 账号：添加、列出、停用、启用、改口令（供网页服务登录）/ accounts for the web service
+    User(UserArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// 添加账号；口令从终端输入或取自 ISSUER_USER_PASSWORD (add an account)
+    Add(UserAddArgs),
+    /// 列出账号 (list accounts)
+    List,
+    /// 停用账号：不能再登录 (disable an account: it can no longer sign in)
+    Disable(UserNameArg),
+    /// 重新启用账号 (enable an account again)
+    Enable(UserNameArg),
+    /// 设置新口令 (set a new password)
+    Password(UserNameArg),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// 账号名（字母、数字、. _ -）/ account name
+    pub name: String,
+    /// 角色 (role)
+    #[arg(long, value_enum)]
+    pub role: issuer::accounts::Role,
+    /// 区市联络员所属区市的区划代码 (the district of a district liaison)
+    #[arg(long, value_name = "CODE")]
+    pub district: Option<u32>,
+    /// 申请单位账号所属的单位 (the organisation of an applicant account)
+    #[arg(long, value_name = "NAME")]
+    pub organisation: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserNameArg {
+    /// 账号名 (account name)
+    pub name: String,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,8 @@ pub struct Application {
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
     pub reject_reason: Option<String>,
+    /// The organisation whose account submitted it online (`None`: imported from a file).
+    pub organisation: Option<String>,
     pub pass: Option<PassRecord>,
 }
 

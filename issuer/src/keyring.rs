@@ -14,6 +14,8 @@ use zeroize::Zeroizing;
 pub const PASSPHRASE_ENV: &str = "ISSUER_PASSPHRASE";
 /// The root key's own passphrase, if it has one (see [`root_passphrase`]).
 pub const ROOT_PASSPHRASE_ENV: &str = "ISSUER_ROOT_PASSPHRASE";
+/// A new account password for `issuer user add` / `user password`, in scripts.
+pub const USER_PASSWORD_ENV: &str = "ISSUER_USER_PASSWORD";
 
 /// A passphrase, zeroed when dropped.
 pub type Passphrase = Zeroizing<String>;
@@ -59,6 +61,12 @@ fn read_passphrase(var: &str, prompt: &str, confirm: bool) -> Result<Passphrase>
 /// [`keys::MIN_PASSPHRASE_CHARS`] characters.
 pub fn passphrase(new: bool) -> Result<Passphrase> {
     read_passphrase(PASSPHRASE_ENV, "私钥口令 (passphrase): ", new)
+}
+
+/// A new account password: `ISSUER_USER_PASSWORD`, or asked twice on the terminal; at least
+/// as long as a key's passphrase.
+pub fn new_user_password() -> Result<Passphrase> {
+    read_passphrase(USER_PASSWORD_ENV, "账号口令 (account password): ", true)
 }
 
 /// The root key's passphrase when unlocking it (bundle signing): `ISSUER_ROOT_PASSPHRASE`,

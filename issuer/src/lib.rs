@@ -2,6 +2,7 @@
 //! web service) calls. The front ends parse arguments, call these modules and print; nothing
 //! here reads the command line or writes to the terminal.
 //!
+//! - [`accounts`]: accounts and roles, and who may see and do what (pure).
 //! - [`validate`]: the intake rules of one application row, pure.
 //! - [`problem`]: what a rule finds wrong, as a stable code with Chinese and English text.
 //! - [`import`]: reading application spreadsheets (xlsx, UTF-8/GBK CSV) into raw rows.
@@ -21,6 +22,7 @@
 /// (the fuzz target, a future server) uses the very same version.
 pub use checkpass;
 
+pub mod accounts;
 pub mod clock;
 pub mod domain;
 pub mod import;

@@ -43,6 +43,15 @@ fn every_subcommand_has_help() {
         vec!["policy"],
         vec!["policy", "show"],
         vec!["policy", "set"],
+        vec!["keys", "revoke"],
+        vec!["db"],
+        vec!["db", "copy"],
+        vec!["user"],
+        vec!["user", "add"],
+        vec!["user", "list"],
+        vec!["user", "disable"],
+        vec!["user", "enable"],
+        vec!["user", "password"],
     ] {
         let mut args = sub.clone();
         args.push("--help");
@@ -1212,4 +1221,107 @@ fn the_store_can_live_outside_the_data_directory() {
     env.db = None;
     let err = env.fails(&["list"]);
     assert!(err.contains("尚未初始化"), "{err}");
+}
+
+/// Accounts for the web service: added with a role (a liaison with a district from the
+/// registry, an applicant with an organisation), listed, disabled and enabled, a new password;
+/// bad input is a clear error; every change is in the audit trail under who made it.
+#[test]
+fn accounts_are_managed_from_the_command_line() {
+    let env = Env::init();
+    let add = |args: &[&str], password: &str| {
+        env.command(&[&["user", "add"][..], args].concat())
+            .env("ISSUER_USER_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let ok = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(add(&["wang.li", "--role", "city"], "城市审核员的口令 long"));
+    ok(add(
+        &["liaison-wd", "--role", "district", "--district", "371003"],
+        "区市联络员的口令 long",
+    ));
+    ok(add(
+        &[
+            "shunda",
+            "--role",
+            "applicant",
+            "--organisation",
+            "威海顺达物流",
+        ],
+        "申请单位的口令 long enough",
+    ));
+    let fails = |out: std::process::Output, needle: &str| {
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{needle}: {err}");
+    };
+    fails(
+        add(&["wang.li", "--role", "city"], "another long password"),
+        "已存在",
+    );
+    fails(
+        add(&["x y", "--role", "city"], "another long password"),
+        "账号名",
+    );
+    fails(
+        add(&["liaison2", "--role", "district"], "another long password"),
+        "区市",
+    );
+    fails(
+        add(
+            &["liaison3", "--role", "district", "--district", "999999"],
+            "another long password",
+        ),
+        "999999",
+    );
+    fails(add(&["short", "--role", "admin"], "short"), "12");
+    let users = env.json(&["user", "list"]);
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["liaison-wd", "shunda", "wang.li"]);
+    assert!(
+        users.to_string().find("argon2").is_none(),
+        "no hash is ever printed"
+    );
+    env.ok(&["user", "disable", "shunda"]);
+    let u = env.json(&["user", "list"]);
+    assert!(u[1]["disabled_at"].is_i64());
+    env.ok(&["user", "enable", "shunda"]);
+    let out = env
+        .command(&["user", "password", "wang.li"])
+        .env("ISSUER_USER_PASSWORD", "一个新的足够长的口令 new one")
+        .output()
+        .unwrap();
+    ok(out);
+    assert!(env.fails(&["user", "disable", "nobody"]).contains("nobody"));
+    let audit = env.json(&["audit"]);
+    let user_actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .filter(|a| a.starts_with("user."))
+        .collect();
+    assert_eq!(
+        user_actions,
+        [
+            "user.add",
+            "user.add",
+            "user.add",
+            "user.disable",
+            "user.enable",
+            "user.password"
+        ]
+    );
 }

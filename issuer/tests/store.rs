@@ -9,6 +9,7 @@ mod pg;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Barrier};
 
+use issuer::accounts::{NewUser, Role};
 use issuer::checkpass::pass::{Category, Serial};
 use issuer::domain::{
     Checkpoint, District, ImportOutcome, KeyRecord, ListFilter, NotIssuable, Revoked,
@@ -858,6 +859,9 @@ fn dump_and_restore_round_trip(b: Backend) {
         .unwrap();
     s.set_meta("issuer", "CN-WH").unwrap();
     s.add_key(&key("root1", "root", 1), "admin", 1).unwrap();
+    let liaison = NewUser::new("liaison1", Role::District, Some(371003), None).unwrap();
+    s.add_user(&liaison, "$argon2id$fake", "admin", 1).unwrap();
+    s.set_user_disabled("liaison1", true, "admin", 2).unwrap();
     approved(
         &mut *s,
         &[
@@ -898,6 +902,69 @@ fn dump_and_restore_round_trip(b: Backend) {
         copy.restore(&original),
         Err(StoreError::NotEmpty(_))
     ));
+}
+
+/// Accounts: created once per name, listed, found with their hash for signing in, disabled
+/// and enabled again, their password replaced; every change audited.
+fn accounts(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    let city = NewUser::new("wang.li", Role::City, None, None).unwrap();
+    let carrier = NewUser::new("carrier1", Role::Applicant, None, Some("威海顺达物流")).unwrap();
+    let u = s.add_user(&city, "$argon2id$h1", "admin", 10).unwrap();
+    assert_eq!(
+        (u.role, u.created_at, u.created_by.as_str()),
+        (Role::City, 10, "admin")
+    );
+    s.add_user(&carrier, "$argon2id$h2", "admin", 11).unwrap();
+    assert!(matches!(
+        s.add_user(&city, "$argon2id$h3", "admin", 12),
+        Err(StoreError::UserExists(_))
+    ));
+    let names: Vec<String> = s.users().unwrap().into_iter().map(|u| u.name).collect();
+    assert_eq!(names, ["carrier1", "wang.li"]);
+    let (u, hash) = s.user_with_hash("carrier1").unwrap().unwrap();
+    assert_eq!(u.organisation.as_deref(), Some("威海顺达物流"));
+    assert_eq!(hash, "$argon2id$h2");
+    assert!(s.user_with_hash("nobody").unwrap().is_none());
+    let u = s.set_user_disabled("wang.li", true, "admin", 13).unwrap();
+    assert_eq!(u.disabled_at, Some(13));
+    // Disabling again keeps the first time.
+    let u = s.set_user_disabled("wang.li", true, "admin", 14).unwrap();
+    assert_eq!(u.disabled_at, Some(13));
+    let u = s.set_user_disabled("wang.li", false, "admin", 15).unwrap();
+    assert!(u.is_active());
+    s.set_password("wang.li", "$argon2id$new", "wang.li", 16)
+        .unwrap();
+    assert_eq!(
+        s.user_with_hash("wang.li").unwrap().unwrap().1,
+        "$argon2id$new"
+    );
+    assert!(matches!(
+        s.set_password("nobody", "x", "admin", 17),
+        Err(StoreError::NoSuchUser(_))
+    ));
+    assert!(matches!(
+        s.set_user_disabled("nobody", true, "admin", 17),
+        Err(StoreError::NoSuchUser(_))
+    ));
+    let actions: Vec<String> = s
+        .audit(None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "user.add",
+            "user.add",
+            "user.disable",
+            "user.disable",
+            "user.enable",
+            "user.password"
+        ]
+    );
 }
 
 // ------------------------------------------------------------------ concurrency
@@ -1095,6 +1162,7 @@ conformance!(
     lists_and_queues,
     keys_rotate_and_compromise,
     dump_and_restore_round_trip,
+    accounts,
     approve_and_reject_at_once_one_wins,
     concurrent_issuers_issue_each_pass_once,
     concurrent_imports_never_store_an_overlap,

@@ -13,6 +13,7 @@ mod keys;
 mod passes;
 mod registry;
 mod review;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,7 +21,9 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
-use crate::cli::{Cli, Command, DbCommand, KeysCommand, PolicyCommand, RegistryCommand};
+use crate::cli::{
+    Cli, Command, DbCommand, KeysCommand, PolicyCommand, RegistryCommand, UserCommand,
+};
 use issuer::store::{Location, Store};
 use issuer::workflow::Action;
 
@@ -129,6 +132,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Db(d) => match d.command {
             DbCommand::Copy(a) => db::copy(&ctx, a),
+        },
+        Command::User(u) => match u.command {
+            UserCommand::Add(a) => users::add(&data, &ctx, a),
+            UserCommand::List => users::list(&data, &ctx),
+            UserCommand::Disable(a) => users::set_disabled(&data, &ctx, &a.name, true),
+            UserCommand::Enable(a) => users::set_disabled(&data, &ctx, &a.name, false),
+            UserCommand::Password(a) => users::password(&data, &ctx, &a.name),
         },
     }
 }

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use checkpass::pass::Serial;
 use serde::Serialize;
 
+use crate::accounts::{NewUser, User};
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
     NotIssuable, PassRecord, Revoked,
@@ -78,6 +79,10 @@ pub enum StoreError {
         .0.join("、")
     )]
     CodesInUse(Vec<String>),
+    #[error("账号 {0} 已存在")]
+    UserExists(String),
+    #[error("找不到账号 {0}（issuer user list 列出全部账号）")]
+    NoSuchUser(String),
     #[error("目标数据库不是空的（已有 {0}），不会写入：请用一个新建的空数据库")]
     NotEmpty(String),
     #[error("数据库中的数据损坏：{0}")]
@@ -253,6 +258,8 @@ pub struct Dump {
     pub keys: Vec<KeyRecord>,
     pub audit: Vec<AuditEntry>,
     pub foreign_revocations: Vec<ForeignRevocation>,
+    /// Accounts with their password hashes.
+    pub users: Vec<(User, String)>,
     /// The next pass serial and bundle sequence number the store will hand out.
     pub next_serial: u64,
     pub next_bundle_sequence: u64,
@@ -285,6 +292,7 @@ impl Dump {
             ("keys", self.keys.len()),
             ("audit", self.audit.len()),
             ("foreign_revocations", self.foreign_revocations.len()),
+            ("users", self.users.len()),
         ]
     }
 
@@ -443,6 +451,39 @@ pub trait Store: Send {
     /// a crash can skip a number but never reuse one).
     fn next_bundle_sequence(&mut self, actor: &str, now: i64, detail: &str) -> Result<u64>;
 
+    /// Creates an account with an Argon2 `password_hash` ([`crate::accounts::hash_password`]).
+    fn add_user(
+        &mut self,
+        user: &NewUser,
+        password_hash: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<User>;
+
+    /// Every account, by name.
+    fn users(&self) -> Result<Vec<User>>;
+
+    /// An account and its password hash, for signing in.
+    fn user_with_hash(&self, name: &str) -> Result<Option<(User, String)>>;
+
+    /// Disables (or enables again) an account; a disabled account cannot sign in.
+    fn set_user_disabled(
+        &mut self,
+        name: &str,
+        disabled: bool,
+        actor: &str,
+        now: i64,
+    ) -> Result<User>;
+
+    /// Replaces an account's password hash.
+    fn set_password(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<()>;
+
     /// Everything stored, for `db copy`.
     fn dump(&self) -> Result<Dump>;
 
@@ -479,6 +520,18 @@ pub trait Store: Send {
     }
 }
 
+/// The audit detail of a new account.
+fn user_detail(u: &NewUser) -> String {
+    let mut d = format!("{} {}", u.role, u.name);
+    if let Some(code) = u.district {
+        d.push_str(&format!(" 区市 {code}"));
+    }
+    if let Some(o) = &u.organisation {
+        d.push_str(&format!(" 单位 {o}"));
+    }
+    d
+}
+
 /// The conflict of an operator acting on a status the application has left.
 fn check_seen(app_no: &str, seen: Option<Status>, now: Status) -> Result<()> {
     match seen {
@@ -498,7 +551,7 @@ const APP_COLUMNS: &str = "a.id, a.app_no, a.applicant_type, a.district, a.plate
     a.destination, a.start_at, a.end_at, a.route, a.test_sampled_at, a.test_result, a.status, \
     a.source_file, a.source_row, a.imported_at, a.imported_by, a.forwarded_by, a.forwarded_at, \
     a.decided_by, a.decided_at, a.reject_reason, p.serial, p.kid, p.issued_at, p.qr_text, \
-    p.state, p.issued_by, p.revoked_at, p.revoked_by, p.revoke_reason";
+    p.state, p.issued_by, p.revoked_at, p.revoked_by, p.revoke_reason, a.organisation";
 
 const APP_FROM: &str = "applications a LEFT JOIN passes p ON p.application_id = a.id";
 

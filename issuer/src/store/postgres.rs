@@ -30,6 +30,7 @@ use super::{
     DbError, Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store,
     StoreError, ToSign, Which, APP_COLUMNS, APP_FROM,
 };
+use crate::accounts::{NewUser, User};
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
     NotIssuable, Revoked,
@@ -126,6 +127,19 @@ ALTER TABLE passes ADD COLUMN lease_until BIGINT;
 CREATE INDEX applications_district ON applications (district, status, id);
 CREATE INDEX passes_pending ON passes (state) WHERE state = 'pending';
 "#,
+    r#"
+ALTER TABLE applications ADD COLUMN organisation TEXT;
+CREATE INDEX applications_organisation ON applications (organisation, id);
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('applicant', 'district', 'city', 'admin')),
+    district BIGINT,
+    organisation TEXT,
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    disabled_at BIGINT);
+"#,
 ];
 
 /// The server's clock in seconds, for leases: one clock for every machine.
@@ -218,6 +232,7 @@ fn app_from_row(row: &Row) -> Result<(i64, Application)> {
         decided_by: row.try_get(26)?,
         decided_at: row.try_get(27)?,
         reject_reason: row.try_get(28)?,
+        organisation: row.try_get(38)?,
         pass,
     };
     Ok((row.try_get(0)?, app))
@@ -465,6 +480,44 @@ impl Tx<'_, '_> {
             })
         })
         .collect()
+    }
+
+    fn users(&mut self) -> Result<Vec<(User, String)>> {
+        self.query(
+            &format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"),
+            &[],
+        )?
+        .iter()
+        .map(user_from_row)
+        .collect()
+    }
+
+    fn user(&mut self, name: &str) -> Result<Option<(User, String)>> {
+        self.query_opt(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"),
+            &[&name],
+        )?
+        .as_ref()
+        .map(user_from_row)
+        .transpose()
+    }
+
+    fn insert_user(&mut self, u: &User, password_hash: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO users (name, role, district, organisation, password_hash, created_at, \
+             created_by, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &u.name,
+                &u.role.as_str(),
+                &u.district.map(i64::from),
+                &u.organisation,
+                &password_hash,
+                &u.created_at,
+                &u.created_by,
+                &u.disabled_at,
+            ],
+        )?;
+        Ok(())
     }
 
     fn keys(&mut self) -> Result<Vec<KeyRecord>> {
@@ -1308,6 +1361,99 @@ impl Store for PgStore {
         })
     }
 
+    fn add_user(
+        &mut self,
+        user: &NewUser,
+        password_hash: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<User> {
+        self.write(|tx| {
+            if tx.user(&user.name)?.is_some() {
+                return Err(StoreError::UserExists(user.name.clone()));
+            }
+            let record = User {
+                name: user.name.clone(),
+                role: user.role,
+                district: user.district,
+                organisation: user.organisation.clone(),
+                created_at: now,
+                created_by: actor.to_string(),
+                disabled_at: None,
+            };
+            tx.insert_user(&record, password_hash)?;
+            tx.audit_detail(now, actor, "user.add", &super::user_detail(user))?;
+            Ok(record)
+        })
+        .map_err(|e| match e {
+            // Two admins adding one name at once: the primary key decides.
+            StoreError::Database(ref inner)
+                if inner
+                    .downcast_ref::<postgres::Error>()
+                    .and_then(postgres::Error::code)
+                    == Some(&SqlState::UNIQUE_VIOLATION) =>
+            {
+                StoreError::UserExists(user.name.clone())
+            }
+            e => e,
+        })
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        self.read(|tx| Ok(tx.users()?.into_iter().map(|(u, _)| u).collect()))
+    }
+
+    fn user_with_hash(&self, name: &str) -> Result<Option<(User, String)>> {
+        self.read(|tx| tx.user(name))
+    }
+
+    fn set_user_disabled(
+        &mut self,
+        name: &str,
+        disabled: bool,
+        actor: &str,
+        now: i64,
+    ) -> Result<User> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE users SET disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, $3) END \
+                 WHERE name = $1",
+                &[&name, &disabled, &now],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NoSuchUser(name.to_string()));
+            }
+            let action = if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            };
+            tx.audit_detail(now, actor, action, name)?;
+            tx.user(name)?
+                .map(|(u, _)| u)
+                .ok_or_else(|| StoreError::NoSuchUser(name.to_string()))
+        })
+    }
+
+    fn set_password(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE users SET password_hash = $2 WHERE name = $1",
+                &[&name, &password_hash],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NoSuchUser(name.to_string()));
+            }
+            tx.audit_detail(now, actor, "user.password", name)
+        })
+    }
+
     fn dump(&self) -> Result<Dump> {
         self.read(|tx| {
             let meta = tx
@@ -1361,6 +1507,7 @@ impl Store for PgStore {
                 keys: tx.keys()?,
                 audit,
                 foreign_revocations,
+                users: tx.users()?,
                 next_serial: tx.next_of("pass_serial")?,
                 next_bundle_sequence: tx.next_of("bundle_sequence")?,
             })
@@ -1377,6 +1524,7 @@ impl Store for PgStore {
                 "keys",
                 "audit",
                 "foreign_revocations",
+                "users",
             ] {
                 let any: bool = tx
                     .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), &[])?
@@ -1412,9 +1560,9 @@ impl Store for PgStore {
                      trailer, driver_name, driver_id, mobile, occupants, category, cargo, origin, \
                      destination, start_at, end_at, route, test_sampled_at, test_result, status, \
                      source_file, source_row, imported_at, imported_by, forwarded_by, \
-                     forwarded_at, decided_by, decided_at, reject_reason) VALUES ($1, $2, $3, $4, \
-                     $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                     $21, $22, $23, $24, $25, $26, $27, $28, $29)",
+                     forwarded_at, decided_by, decided_at, reject_reason, organisation) VALUES ($1, \
+                     $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                     $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)",
                     &[
                         id,
                         &d.app_no,
@@ -1445,6 +1593,7 @@ impl Store for PgStore {
                         &a.decided_by,
                         &a.decided_at,
                         &a.reject_reason,
+                        &a.organisation,
                     ],
                 )?;
                 if let Some(p) = &a.pass {
@@ -1494,6 +1643,9 @@ impl Store for PgStore {
                     ],
                 )?;
             }
+            for (u, hash) in &dump.users {
+                tx.insert_user(u, hash)?;
+            }
             for f in &dump.foreign_revocations {
                 let s = i64::try_from(f.serial).map_err(|_| corrupt("serial", f.serial))?;
                 tx.execute(
@@ -1517,6 +1669,25 @@ impl Store for PgStore {
             Ok(())
         })
     }
+}
+
+const USER_COLUMNS: &str =
+    "name, role, district, organisation, created_at, created_by, disabled_at, password_hash";
+
+fn user_from_row(r: &Row) -> Result<(User, String)> {
+    let role: String = r.try_get(1)?;
+    Ok((
+        User {
+            name: r.try_get(0)?,
+            role: role.parse().map_err(|_| corrupt("role", &role))?,
+            district: opt_int(r, 2, "district")?,
+            organisation: r.try_get(3)?,
+            created_at: r.try_get(4)?,
+            created_by: r.try_get(5)?,
+            disabled_at: r.try_get(6)?,
+        },
+        r.try_get(7)?,
+    ))
 }
 
 fn category_param(c: Category) -> i64 {

@@ -19,6 +19,7 @@ use super::{
     Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store, StoreError,
     ToSign, Which, APP_COLUMNS, APP_FROM,
 };
+use crate::accounts::{NewUser, User};
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
     NotIssuable, PassRecord, Revoked,
@@ -113,6 +114,19 @@ ALTER TABLE passes ADD COLUMN lease_until INTEGER;
 CREATE INDEX applications_district ON applications (district, status, id);
 CREATE INDEX passes_pending ON passes (state) WHERE state = 'pending';
 "#,
+    r#"
+ALTER TABLE applications ADD COLUMN organisation TEXT;
+CREATE INDEX applications_organisation ON applications (organisation, id);
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('applicant', 'district', 'city', 'admin')),
+    district INTEGER,
+    organisation TEXT,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    disabled_at INTEGER);
+"#,
 ];
 
 /// The database's clock, for leases (all processes on one file share the machine's clock).
@@ -186,6 +200,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
         decided_by: row.get(26)?,
         decided_at: row.get(27)?,
         reject_reason: row.get(28)?,
+        organisation: row.get(38)?,
         pass,
     })
 }
@@ -1032,6 +1047,95 @@ impl Store for SqliteStore {
         Ok(seq)
     }
 
+    fn add_user(
+        &mut self,
+        user: &NewUser,
+        password_hash: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<User> {
+        let tx = self.immediate()?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE name = ?1)",
+            [&user.name],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(StoreError::UserExists(user.name.clone()));
+        }
+        let record = User {
+            name: user.name.clone(),
+            role: user.role,
+            district: user.district,
+            organisation: user.organisation.clone(),
+            created_at: now,
+            created_by: actor.to_string(),
+            disabled_at: None,
+        };
+        insert_user(&tx, &record, password_hash)?;
+        audit_detail(&tx, now, actor, "user.add", &super::user_detail(user))?;
+        tx.commit()?;
+        Ok(record)
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        Ok(users_with_hashes(&self.conn)?
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect())
+    }
+
+    fn user_with_hash(&self, name: &str) -> Result<Option<(User, String)>> {
+        get_user(&self.conn, name)
+    }
+
+    fn set_user_disabled(
+        &mut self,
+        name: &str,
+        disabled: bool,
+        actor: &str,
+        now: i64,
+    ) -> Result<User> {
+        let tx = self.immediate()?;
+        let n = tx.execute(
+            "UPDATE users SET disabled_at = CASE WHEN ?2 THEN COALESCE(disabled_at, ?3) END \
+             WHERE name = ?1",
+            params![name, disabled, now],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NoSuchUser(name.to_string()));
+        }
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        audit_detail(&tx, now, actor, action, name)?;
+        let (user, _) = get_user(&tx, name)?.ok_or_else(|| StoreError::NoSuchUser(name.into()))?;
+        tx.commit()?;
+        Ok(user)
+    }
+
+    fn set_password(
+        &mut self,
+        name: &str,
+        password_hash: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<()> {
+        let tx = self.immediate()?;
+        let n = tx.execute(
+            "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+            [name, password_hash],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NoSuchUser(name.to_string()));
+        }
+        audit_detail(&tx, now, actor, "user.password", name)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn dump(&self) -> Result<Dump> {
         // One read transaction: a consistent snapshot even while others write.
         let tx = self.conn.unchecked_transaction()?;
@@ -1074,6 +1178,7 @@ impl Store for SqliteStore {
             keys: self.keys()?,
             audit: self.audit(None)?,
             foreign_revocations,
+            users: users_with_hashes(&tx)?,
             next_serial: counter(&tx, SERIAL_COUNTER)?,
             next_bundle_sequence: counter(&tx, BUNDLE_COUNTER)?,
         };
@@ -1091,6 +1196,7 @@ impl Store for SqliteStore {
             "keys",
             "audit",
             "foreign_revocations",
+            "users",
         ] {
             let any: bool =
                 tx.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), [], |r| {
@@ -1128,9 +1234,9 @@ impl Store for SqliteStore {
                  driver_name, driver_id, mobile, occupants, category, cargo, origin, destination, \
                  start_at, end_at, route, test_sampled_at, test_result, status, source_file, \
                  source_row, imported_at, imported_by, forwarded_by, forwarded_at, decided_by, \
-                 decided_at, reject_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-                 ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, \
-                 ?27, ?28, ?29)",
+                 decided_at, reject_reason, organisation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
+                 ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, \
+                 ?25, ?26, ?27, ?28, ?29, ?30)",
             )?
             .execute(params![
                 id,
@@ -1162,6 +1268,7 @@ impl Store for SqliteStore {
                 a.decided_by,
                 a.decided_at,
                 a.reject_reason,
+                a.organisation,
             ])?;
             if let Some(p) = &a.pass {
                 tx.prepare_cached(
@@ -1211,9 +1318,71 @@ impl Store for SqliteStore {
                 params![f.serial, f.revoked_at, f.revoked_by, f.reason],
             )?;
         }
+        for (u, hash) in &dump.users {
+            insert_user(&tx, u, hash)?;
+        }
         tx.commit()?;
         Ok(())
     }
+}
+
+const USER_COLUMNS: &str =
+    "name, role, district, organisation, created_at, created_by, disabled_at, password_hash";
+
+fn user_from_row(r: &Row<'_>) -> Result<(User, String)> {
+    let role: String = r.get(1)?;
+    Ok((
+        User {
+            name: r.get(0)?,
+            role: role
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("账号角色 {role}")))?,
+            district: r.get(2)?,
+            organisation: r.get(3)?,
+            created_at: r.get(4)?,
+            created_by: r.get(5)?,
+            disabled_at: r.get(6)?,
+        },
+        r.get(7)?,
+    ))
+}
+
+fn get_user(conn: &Connection, name: &str) -> Result<Option<(User, String)>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"))?;
+    let mut rows = stmt.query([name])?;
+    match rows.next()? {
+        Some(r) => Ok(Some(user_from_row(r)?)),
+        None => Ok(None),
+    }
+}
+
+fn users_with_hashes(conn: &Connection) -> Result<Vec<(User, String)>> {
+    let mut stmt = conn.prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(user_from_row(r)?);
+    }
+    Ok(out)
+}
+
+fn insert_user(tx: &Connection, u: &User, password_hash: &str) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO users (name, role, district, organisation, password_hash, created_at, \
+         created_by, disabled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            u.name,
+            u.role.as_str(),
+            u.district,
+            u.organisation,
+            password_hash,
+            u.created_at,
+            u.created_by,
+            u.disabled_at
+        ],
+    )?;
+    Ok(())
 }
 
 fn insert_key(tx: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
