@@ -80,9 +80,22 @@ pub struct User {
     pub created_at: i64,
     pub created_by: String,
     pub disabled_at: Option<i64>,
+    /// Signing in is refused until then, after [`MAX_FAILED_LOGINS`] wrong passwords.
+    pub locked_until: Option<i64>,
 }
 
+/// Wrong passwords in a row before an account is locked for [`LOCK_SECS`]: guessing is slowed
+/// to a handful of tries per quarter hour per account, on every server process alike (the
+/// count is in the store).
+pub const MAX_FAILED_LOGINS: i64 = 5;
+pub const LOCK_SECS: i64 = 15 * 60;
+
 impl User {
+    /// Whether signing in is locked at `now`.
+    pub fn is_locked(&self, now: i64) -> bool {
+        self.locked_until.is_some_and(|t| now < t)
+    }
+
     pub fn is_active(&self) -> bool {
         self.disabled_at.is_none()
     }

@@ -1079,6 +1079,10 @@ fn concurrent_issuers_issue_each_pass_once(b: Backend) {
     let apps: BTreeSet<_> = all.iter().map(|(a, _)| a.clone()).collect();
     let serials: BTreeSet<_> = all.iter().map(|(_, s)| *s).collect();
     assert_eq!((apps.len(), serials.len()), (N, N));
+    // No serial was taken (nor any signature made) for an application another issuer had
+    // just reserved: the serials are exactly 1..=N.
+    let expected: BTreeSet<Serial> = (1..=N as u64).map(Serial).collect();
+    assert_eq!(serials, expected);
     let listed = s
         .list(&ListFilter {
             status: Some(Status::Issued),

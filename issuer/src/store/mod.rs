@@ -484,6 +484,22 @@ pub trait Store: Send {
         now: i64,
     ) -> Result<()>;
 
+    /// Counts a wrong password; the [`crate::accounts::MAX_FAILED_LOGINS`]th in a row locks
+    /// the account for [`crate::accounts::LOCK_SECS`] (audited).
+    fn login_failed(&mut self, name: &str, now: i64) -> Result<()>;
+
+    /// A successful sign-in: the count of wrong passwords starts again (audited).
+    fn login_succeeded(&mut self, name: &str, now: i64) -> Result<()>;
+
+    /// A web session's data, if it exists and has not expired at `now`.
+    fn session_load(&self, id: &str, now: i64) -> Result<Option<String>>;
+
+    /// Creates or replaces a web session.
+    fn session_save(&mut self, id: &str, data: &str, expires_at: i64) -> Result<()>;
+
+    /// Ends a web session (and removes every expired one).
+    fn session_delete(&mut self, id: &str, now: i64) -> Result<()>;
+
     /// Everything stored, for `db copy`.
     fn dump(&self) -> Result<Dump>;
 
@@ -554,6 +570,53 @@ const APP_COLUMNS: &str = "a.id, a.app_no, a.applicant_type, a.district, a.plate
     p.state, p.issued_by, p.revoked_at, p.revoked_by, p.revoke_reason, a.organisation";
 
 const APP_FROM: &str = "applications a LEFT JOIN passes p ON p.application_id = a.id";
+
+/// A value a list query binds.
+#[derive(Debug, Clone, PartialEq)]
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// The query of [`Store::list`] for `filter`, with placeholders made by `placeholder(n)`
+/// (`?n` or `$n`) and the values to bind in order. Only the filters that are set appear in the
+/// WHERE clause — `(?1 IS NULL OR …)` would keep both databases from using an index — and the
+/// page of applications is taken before their passes are joined, so a queue page reads a
+/// hundred rows, not the whole passes index.
+fn list_query(filter: &ListFilter, placeholder: fn(usize) -> String) -> (String, Vec<Param>) {
+    let mut conditions = Vec::new();
+    let mut params = Vec::new();
+    let mut bind = |column: &str, value: Param| {
+        params.push(value);
+        conditions.push(format!("{column} = {}", placeholder(params.len())));
+    };
+    if let Some(status) = filter.status {
+        bind("status", Param::Text(status.as_str().into()));
+    }
+    if let Some(district) = filter.district {
+        bind("district", Param::Int(i64::from(district)));
+    }
+    if let Some(plate) = &filter.plate {
+        bind("plate", Param::Text(plate.clone()));
+    }
+    let mut page = String::from("SELECT * FROM applications");
+    if !conditions.is_empty() {
+        page.push_str(" WHERE ");
+        page.push_str(&conditions.join(" AND "));
+    }
+    page.push_str(" ORDER BY id");
+    if let Some(limit) = filter.limit {
+        params.push(Param::Int(i64::from(limit)));
+        page.push_str(&format!(" LIMIT {}", placeholder(params.len())));
+    }
+    (
+        format!(
+            "SELECT {APP_COLUMNS} FROM ({page}) a LEFT JOIN passes p ON p.application_id = a.id \
+             ORDER BY a.id"
+        ),
+        params,
+    )
+}
 
 /// When an approved application can get its pass, as SQL over `a` (applications) with the time
 /// as the parameter `now` names: not before the test it vouches for was taken (checkpoints
@@ -669,6 +732,35 @@ mod tests {
         );
         let l = Location::parse("postgres://issuer@h/db").unwrap();
         assert_eq!(l.to_string(), "postgres://issuer@h/db");
+    }
+
+    #[test]
+    fn list_queries_name_only_the_filters_set() {
+        let (sql, params) = list_query(&ListFilter::default(), |n| format!("?{n}"));
+        assert!(
+            sql.contains("(SELECT * FROM applications ORDER BY id) a"),
+            "{sql}"
+        );
+        assert!(params.is_empty());
+        let filter = ListFilter {
+            status: Some(Status::Forwarded),
+            district: Some(371003),
+            plate: None,
+            limit: Some(100),
+        };
+        let (sql, params) = list_query(&filter, |n| format!("${n}"));
+        assert!(
+            sql.contains("WHERE status = $1 AND district = $2 ORDER BY id LIMIT $3"),
+            "{sql}"
+        );
+        assert_eq!(
+            params,
+            [
+                Param::Text("forwarded".into()),
+                Param::Int(371003),
+                Param::Int(100)
+            ]
+        );
     }
 
     #[test]

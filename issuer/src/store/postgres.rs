@@ -138,7 +138,15 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     created_by TEXT NOT NULL,
-    disabled_at BIGINT);
+    disabled_at BIGINT,
+    failed_logins BIGINT NOT NULL DEFAULT 0,
+    locked_until BIGINT);
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    expires_at BIGINT NOT NULL);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
+CREATE INDEX applications_queue ON applications (id) WHERE status IN ('submitted', 'forwarded');
 "#,
 ];
 
@@ -505,7 +513,7 @@ impl Tx<'_, '_> {
     fn insert_user(&mut self, u: &User, password_hash: &str) -> Result<()> {
         self.execute(
             "INSERT INTO users (name, role, district, organisation, password_hash, created_at, \
-             created_by, disabled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             created_by, disabled_at, locked_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &[
                 &u.name,
                 &u.role.as_str(),
@@ -515,6 +523,7 @@ impl Tx<'_, '_> {
                 &u.created_at,
                 &u.created_by,
                 &u.disabled_at,
+                &u.locked_until,
             ],
         )?;
         Ok(())
@@ -589,9 +598,25 @@ impl Tx<'_, '_> {
             issuable_at("$2::bigint")
         );
         let rows = self.query(&sql, &[&only, &now, &ask])?;
+        // The rows are locked now, but the statement judged "no pass yet" on the snapshot it
+        // started with: an application another issuer reserved and committed meanwhile (it
+        // held the lock until then) looks free. A fresh statement sees those passes; drop
+        // them before taking a serial or signing anything.
+        let locked: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
+        let taken: HashSet<i64> = self
+            .query(
+                "SELECT application_id FROM passes WHERE application_id = ANY($1)",
+                &[&locked],
+            )?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
         for row in rows {
             let (id, mut app) = app_from_row(&row)?;
-            if skip.contains(&app.data.app_no) || out.passes.len() >= limit {
+            if taken.contains(&id) || skip.contains(&app.data.app_no) || out.passes.len() >= limit {
                 continue;
             }
             let serial = self.next_serial()?;
@@ -1048,40 +1073,39 @@ impl Store for PgStore {
     }
 
     fn app_nos_with_status(&self, status: Status, district: Option<u32>) -> Result<Vec<String>> {
-        let district = district.map(i64::from);
         self.read(|tx| {
-            tx.query(
-                "SELECT app_no FROM applications WHERE status = $1 \
-                 AND ($2::bigint IS NULL OR district = $2) ORDER BY id",
-                &[&status.as_str(), &district],
-            )?
-            .iter()
-            .map(|r| Ok(r.try_get(0)?))
-            .collect()
+            let rows = match district {
+                Some(d) => tx.query(
+                    "SELECT app_no FROM applications WHERE district = $2 AND status = $1 \
+                     ORDER BY id",
+                    &[&status.as_str(), &i64::from(d)],
+                )?,
+                None => tx.query(
+                    "SELECT app_no FROM applications WHERE status = $1 ORDER BY id",
+                    &[&status.as_str()],
+                )?,
+            };
+            rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
         })
     }
 
     fn list(&self, filter: &ListFilter) -> Result<Vec<Application>> {
-        let district = filter.district.map(i64::from);
-        let limit = filter.limit.map(i64::from);
-        let sql = format!(
-            "SELECT {APP_COLUMNS} FROM {APP_FROM} WHERE ($1::text IS NULL OR a.status = $1) \
-             AND ($2::bigint IS NULL OR a.district = $2) AND ($3::text IS NULL OR a.plate = $3) \
-             ORDER BY a.id LIMIT $4"
-        );
+        let (sql, params) = super::list_query(filter, |n| format!("${n}"));
+        let values: Vec<Box<dyn ToSql + Sync>> = params
+            .into_iter()
+            .map(|p| -> Box<dyn ToSql + Sync> {
+                match p {
+                    super::Param::Text(t) => Box::new(t),
+                    super::Param::Int(i) => Box::new(i),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
         self.read(|tx| {
-            tx.query(
-                &sql,
-                &[
-                    &filter.status.map(Status::as_str),
-                    &district,
-                    &filter.plate,
-                    &limit,
-                ],
-            )?
-            .iter()
-            .map(|r| Ok(app_from_row(r)?.1))
-            .collect()
+            tx.query(&sql, &refs)?
+                .iter()
+                .map(|r| Ok(app_from_row(r)?.1))
+                .collect()
         })
     }
 
@@ -1380,6 +1404,7 @@ impl Store for PgStore {
                 created_at: now,
                 created_by: actor.to_string(),
                 disabled_at: None,
+                locked_until: None,
             };
             tx.insert_user(&record, password_hash)?;
             tx.audit_detail(now, actor, "user.add", &super::user_detail(user))?;
@@ -1451,6 +1476,65 @@ impl Store for PgStore {
                 return Err(StoreError::NoSuchUser(name.to_string()));
             }
             tx.audit_detail(now, actor, "user.password", name)
+        })
+    }
+
+    fn login_failed(&mut self, name: &str, now: i64) -> Result<()> {
+        use crate::accounts::{LOCK_SECS, MAX_FAILED_LOGINS};
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE users SET failed_logins = failed_logins + 1, locked_until = CASE \
+                 WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE name = $1",
+                &[&name, &MAX_FAILED_LOGINS, &(now + LOCK_SECS)],
+            )?;
+            if n > 0 {
+                tx.audit_detail(now, name, "login.failed", name)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn login_succeeded(&mut self, name: &str, now: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = $1",
+                &[&name],
+            )?;
+            tx.audit_detail(now, name, "login", name)
+        })
+    }
+
+    fn session_load(&self, id: &str, now: i64) -> Result<Option<String>> {
+        self.read(|tx| {
+            tx.query_opt(
+                "SELECT data FROM sessions WHERE id = $1 AND expires_at > $2",
+                &[&id, &now],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(Into::into)
+        })
+    }
+
+    fn session_save(&mut self, id: &str, data: &str, expires_at: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
+                 expires_at = excluded.expires_at",
+                &[&id, &data, &expires_at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session_delete(&mut self, id: &str, now: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM sessions WHERE id = $1 OR expires_at <= $2",
+                &[&id, &now],
+            )?;
+            Ok(())
         })
     }
 
@@ -1671,8 +1755,8 @@ impl Store for PgStore {
     }
 }
 
-const USER_COLUMNS: &str =
-    "name, role, district, organisation, created_at, created_by, disabled_at, password_hash";
+const USER_COLUMNS: &str = "name, role, district, organisation, created_at, created_by, \
+    disabled_at, password_hash, locked_until";
 
 fn user_from_row(r: &Row) -> Result<(User, String)> {
     let role: String = r.try_get(1)?;
@@ -1685,6 +1769,7 @@ fn user_from_row(r: &Row) -> Result<(User, String)> {
             created_at: r.try_get(4)?,
             created_by: r.try_get(5)?,
             disabled_at: r.try_get(6)?,
+            locked_until: r.try_get(8)?,
         },
         r.try_get(7)?,
     ))

@@ -125,7 +125,15 @@ CREATE TABLE users (
     password_hash TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     created_by TEXT NOT NULL,
-    disabled_at INTEGER);
+    disabled_at INTEGER,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER);
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    expires_at INTEGER NOT NULL);
+CREATE INDEX sessions_expiry ON sessions (expires_at);
+CREATE INDEX applications_queue ON applications (id) WHERE status IN ('submitted', 'forwarded');
 "#,
 ];
 
@@ -665,28 +673,33 @@ impl Store for SqliteStore {
     }
 
     fn app_nos_with_status(&self, status: Status, district: Option<u32>) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT app_no FROM applications WHERE status = ?1 AND (?2 IS NULL OR district = ?2) ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![status.as_str(), district], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        // Two statements rather than `(?2 IS NULL OR …)`, which would keep SQLite off the index.
+        let rows: Vec<String> = match district {
+            Some(d) => self
+                .conn
+                .prepare_cached(
+                    "SELECT app_no FROM applications WHERE district = ?2 AND status = ?1 \
+                     ORDER BY id",
+                )?
+                .query_map(params![status.as_str(), d], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?,
+            None => self
+                .conn
+                .prepare_cached("SELECT app_no FROM applications WHERE status = ?1 ORDER BY id")?
+                .query_map([status.as_str()], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?,
+        };
+        Ok(rows)
     }
 
     fn list(&self, filter: &ListFilter) -> Result<Vec<Application>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {APP_COLUMNS} FROM {APP_FROM} WHERE (?1 IS NULL OR a.status = ?1) \
-             AND (?2 IS NULL OR a.district = ?2) AND (?3 IS NULL OR a.plate = ?3) ORDER BY a.id \
-             LIMIT COALESCE(?4, -1)"
-        ))?;
-        let rows = stmt.query_map(
-            params![
-                filter.status.map(Status::as_str),
-                filter.district,
-                filter.plate,
-                filter.limit
-            ],
-            app_from_row,
-        )?;
+        let (sql, params) = super::list_query(filter, |n| format!("?{n}"));
+        let values = params.into_iter().map(|p| match p {
+            super::Param::Text(t) => rusqlite::types::Value::Text(t),
+            super::Param::Int(i) => rusqlite::types::Value::Integer(i),
+        });
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), app_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1071,6 +1084,7 @@ impl Store for SqliteStore {
             created_at: now,
             created_by: actor.to_string(),
             disabled_at: None,
+            locked_until: None,
         };
         insert_user(&tx, &record, password_hash)?;
         audit_detail(&tx, now, actor, "user.add", &super::user_detail(user))?;
@@ -1133,6 +1147,59 @@ impl Store for SqliteStore {
         }
         audit_detail(&tx, now, actor, "user.password", name)?;
         tx.commit()?;
+        Ok(())
+    }
+
+    fn login_failed(&mut self, name: &str, now: i64) -> Result<()> {
+        use crate::accounts::{LOCK_SECS, MAX_FAILED_LOGINS};
+        let tx = self.immediate()?;
+        let n = tx.execute(
+            "UPDATE users SET failed_logins = failed_logins + 1, locked_until = CASE \
+             WHEN failed_logins + 1 >= ?2 THEN ?3 ELSE locked_until END WHERE name = ?1",
+            params![name, MAX_FAILED_LOGINS, now + LOCK_SECS],
+        )?;
+        if n > 0 {
+            audit_detail(&tx, now, name, "login.failed", name)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn login_succeeded(&mut self, name: &str, now: i64) -> Result<()> {
+        let tx = self.immediate()?;
+        tx.execute(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = ?1",
+            [name],
+        )?;
+        audit_detail(&tx, now, name, "login", name)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn session_load(&self, id: &str, now: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT data FROM sessions WHERE id = ?1 AND expires_at > ?2")?
+            .query_row(params![id, now], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn session_save(&mut self, id: &str, data: &str, expires_at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO sessions (id, data, expires_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, \
+                 expires_at = excluded.expires_at",
+            )?
+            .execute(params![id, data, expires_at])?;
+        Ok(())
+    }
+
+    fn session_delete(&mut self, id: &str, now: i64) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM sessions WHERE id = ?1 OR expires_at <= ?2",
+            params![id, now],
+        )?;
         Ok(())
     }
 
@@ -1326,8 +1393,8 @@ impl Store for SqliteStore {
     }
 }
 
-const USER_COLUMNS: &str =
-    "name, role, district, organisation, created_at, created_by, disabled_at, password_hash";
+const USER_COLUMNS: &str = "name, role, district, organisation, created_at, created_by, \
+    disabled_at, password_hash, locked_until";
 
 fn user_from_row(r: &Row<'_>) -> Result<(User, String)> {
     let role: String = r.get(1)?;
@@ -1342,6 +1409,7 @@ fn user_from_row(r: &Row<'_>) -> Result<(User, String)> {
             created_at: r.get(4)?,
             created_by: r.get(5)?,
             disabled_at: r.get(6)?,
+            locked_until: r.get(8)?,
         },
         r.get(7)?,
     ))
@@ -1370,7 +1438,7 @@ fn users_with_hashes(conn: &Connection) -> Result<Vec<(User, String)>> {
 fn insert_user(tx: &Connection, u: &User, password_hash: &str) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO users (name, role, district, organisation, password_hash, created_at, \
-         created_by, disabled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         created_by, disabled_at, locked_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             u.name,
             u.role.as_str(),
@@ -1379,7 +1447,8 @@ fn insert_user(tx: &Connection, u: &User, password_hash: &str) -> rusqlite::Resu
             password_hash,
             u.created_at,
             u.created_by,
-            u.disabled_at
+            u.disabled_at,
+            u.locked_until
         ],
     )?;
     Ok(())
