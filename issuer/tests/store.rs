@@ -967,6 +967,55 @@ fn accounts(b: Backend) {
     );
 }
 
+/// Wrong passwords lock an account after the fifth in a row, until the lock runs out; a good
+/// one starts the count again. Web sessions expire and end.
+fn logins_and_sessions(b: Backend) {
+    use issuer::accounts::{LOCK_SECS, MAX_FAILED_LOGINS};
+    let db = Db::new(b);
+    let mut s = db.open();
+    let u = NewUser::new("wang.li", Role::City, None, None).unwrap();
+    s.add_user(&u, "$argon2id$h", "admin", 1).unwrap();
+    let user = |s: &dyn Store| s.user_with_hash("wang.li").unwrap().unwrap().0;
+    for _ in 0..MAX_FAILED_LOGINS - 1 {
+        s.login_failed("wang.li", 100).unwrap();
+    }
+    assert!(!user(&*s).is_locked(100));
+    s.login_succeeded("wang.li", 101).unwrap();
+    for _ in 0..MAX_FAILED_LOGINS - 1 {
+        s.login_failed("wang.li", 200).unwrap();
+    }
+    assert!(!user(&*s).is_locked(200), "the count started again");
+    s.login_failed("wang.li", 200).unwrap();
+    let locked = user(&*s);
+    assert!(locked.is_locked(200));
+    assert!(locked.is_locked(200 + LOCK_SECS - 1));
+    assert!(!locked.is_locked(200 + LOCK_SECS));
+    // An unknown name changes nothing and audits nothing.
+    s.login_failed("nobody", 200).unwrap();
+    let audit = s.audit(None).unwrap();
+    assert_eq!(
+        audit.iter().filter(|e| e.action == "login.failed").count(),
+        2 * MAX_FAILED_LOGINS as usize - 1
+    );
+    assert_eq!(audit.iter().filter(|e| e.action == "login").count(), 1);
+
+    assert_eq!(s.session_load("sid", 10).unwrap(), None);
+    s.session_save("sid", "{\"user\":\"wang.li\"}", 100)
+        .unwrap();
+    s.session_save("old", "{}", 50).unwrap();
+    assert_eq!(
+        s.session_load("sid", 99).unwrap().as_deref(),
+        Some("{\"user\":\"wang.li\"}")
+    );
+    assert_eq!(s.session_load("sid", 100).unwrap(), None, "expired");
+    s.session_save("sid", "{}", 200).unwrap();
+    assert_eq!(s.session_load("sid", 150).unwrap().as_deref(), Some("{}"));
+    // Ending one session also clears the expired ones.
+    s.session_delete("sid", 60).unwrap();
+    assert_eq!(s.session_load("sid", 61).unwrap(), None);
+    assert_eq!(s.session_load("old", 0).unwrap(), None);
+}
+
 // ------------------------------------------------------------------ concurrency
 
 /// Two reviewers, each on their own connection, approve and reject the same forwarded
@@ -1167,6 +1216,7 @@ conformance!(
     keys_rotate_and_compromise,
     dump_and_restore_round_trip,
     accounts,
+    logins_and_sessions,
     approve_and_reject_at_once_one_wins,
     concurrent_issuers_issue_each_pass_once,
     concurrent_imports_never_store_an_overlap,
