@@ -84,6 +84,21 @@ pub enum Command {
     Db(DbArgs),
     /// 账号：添加、列出、停用、启用、改口令（供网页服务登录）/ accounts for the web service
     User(UserArgs),
+    /// 启动网页服务：申请单位在线申请、区市转报、市级审批 / start the web service
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// 监听地址 (address to listen on)
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// 在 TLS 反向代理之后运行：Cookie 标为 Secure (behind a TLS proxy: mark cookies Secure)
+    #[arg(long)]
+    pub behind_tls: bool,
+    /// 数据库连接数上限 (database connections)
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub connections: u32,
 }
 
 #[derive(Debug, Args)]

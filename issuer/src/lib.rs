@@ -16,6 +16,7 @@
 //! - [`registry`]: the rules of the district and checkpoint tables.
 //! - [`render`]: the pass sheet (PDF, PNG), the QR (PNG, SVG) and the SMS text.
 //! - [`keyring`]: secret and public key files in the data directory.
+//! - [`web`]: the web service (`issuer serve`) over the same library.
 //! - [`clock`]: the issuer's clock (the system's, or `ISSUER_NOW` for demonstrations).
 
 /// The pass format the library's types are made of, re-exported so that a user of this library
@@ -35,4 +36,5 @@ pub mod render;
 pub mod store;
 pub mod trust;
 pub mod validate;
+pub mod web;
 pub mod workflow;

@@ -13,6 +13,7 @@ mod keys;
 mod passes;
 mod registry;
 mod review;
+mod serve;
 mod users;
 
 use std::path::PathBuf;
@@ -140,6 +141,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             UserCommand::Enable(a) => users::set_disabled(&data, &ctx, &a.name, false),
             UserCommand::Password(a) => users::password(&data, &ctx, &a.name),
         },
+        Command::Serve(a) => serve::serve(&data, a),
     }
 }
 

@@ -134,6 +134,8 @@ CREATE TABLE sessions (
     expires_at INTEGER NOT NULL);
 CREATE INDEX sessions_expiry ON sessions (expires_at);
 CREATE INDEX applications_queue ON applications (id) WHERE status IN ('submitted', 'forwarded');
+DROP INDEX applications_district;
+CREATE INDEX applications_district_numbers ON applications (district, status, id, app_no);
 "#,
 ];
 

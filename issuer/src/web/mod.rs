@@ -1,0 +1,192 @@
+//! The issuer as a web service (`issuer serve`): the same library and rules as the command
+//! line, for the people of the chain, each signed in with only their own rights.
+//!
+//! - [`session`]: signing in and out, the session (tower-sessions over the store's `sessions`
+//!   table, so any server process on one database knows every session) and its CSRF token;
+//! - [`pages`]: the server-rendered HTML (maud: escaped by construction), Chinese first;
+//! - [`api`]: the JSON API under `/api/` and its OpenAPI document.
+//!
+//! The store is synchronous (its PostgreSQL client runs its own small runtime), so every store
+//! call runs on tokio's blocking pool through [`AppState::store`], with connections from an
+//! r2d2 pool. Who may see and do what is decided by [`crate::accounts`], on the server, for
+//! every request: a hidden button is never the only guard.
+
+pub mod api;
+pub mod pages;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::accounts::Refusal;
+use crate::store::{self, Location, Store, StoreError};
+
+/// Opens store connections for the pool.
+#[derive(Debug)]
+pub struct StoreManager {
+    location: Location,
+}
+
+impl r2d2::ManageConnection for StoreManager {
+    type Connection = Box<dyn Store>;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<Box<dyn Store>, StoreError> {
+        store::open(&self.location)
+    }
+
+    fn is_valid(&self, conn: &mut Box<dyn Store>) -> Result<(), StoreError> {
+        conn.schema_version().map(|_| ())
+    }
+
+    fn has_broken(&self, _conn: &mut Box<dyn Store>) -> bool {
+        false
+    }
+}
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pool: r2d2::Pool<StoreManager>,
+    /// Cookies marked `Secure` (the service is behind TLS).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    /// A pool of up to `connections` store connections at `location` (one is opened now, so a
+    /// wrong location fails at start, not at the first request).
+    pub fn new(location: Location, connections: u32) -> Result<AppState, WebError> {
+        let pool = r2d2::Pool::builder()
+            .max_size(connections.max(1))
+            .min_idle(Some(1))
+            .build(StoreManager { location })
+            .map_err(|e| WebError::Internal(format!("无法打开数据库：{e}")))?;
+        Ok(AppState {
+            pool,
+            secure_cookies: false,
+        })
+    }
+
+    /// Runs `f` with a store connection on the blocking pool.
+    pub async fn store<T, F>(&self, f: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Store) -> Result<T, WebError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| WebError::Internal(format!("数据库连接不可用：{e}")))?;
+            f(&mut **conn)
+        })
+        .await
+        .map_err(|e| WebError::Internal(format!("请求处理中断：{e}")))?
+    }
+}
+
+/// Why a request did not succeed, as the person sees it. Bad input is never a 500: only a
+/// failing database or server is.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("请先登录")]
+    SignIn,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooMany(String),
+    #[error("服务器内部错误：{0}")]
+    Internal(String),
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::SignIn => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden(_) => StatusCode::FORBIDDEN,
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> WebError {
+        match e {
+            StoreError::NoSuchApplication(_)
+            | StoreError::NoSuchPass(_)
+            | StoreError::NoSuchKey(_)
+            | StoreError::NoSuchUser(_) => WebError::NotFound(e.to_string()),
+            StoreError::Illegal(_) | StoreError::Conflict { .. } | StoreError::UserExists(_) => {
+                WebError::Conflict(e.to_string())
+            }
+            StoreError::CodesInUse(_) | StoreError::RootKeyCompromise(_) => {
+                WebError::BadRequest(e.to_string())
+            }
+            other => WebError::Internal(checkpass::describe_error(&other)),
+        }
+    }
+}
+
+impl From<Refusal> for WebError {
+    fn from(r: Refusal) -> WebError {
+        WebError::Forbidden(r.to_string())
+    }
+}
+
+impl IntoResponse for WebError {
+    /// An HTML page with the reason; a refused sign-in sends the browser to the sign-in page.
+    fn into_response(self) -> Response {
+        if matches!(self, WebError::SignIn) {
+            return axum::response::Redirect::to("/login").into_response();
+        }
+        (self.status(), pages::error_page(&self)).into_response()
+    }
+}
+
+/// The service's routes.
+pub fn router(state: AppState) -> Router {
+    let sessions = session::layer(state.clone());
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/districts", get(pages::districts))
+        .route("/queue", get(pages::queue))
+        .route("/applications/{app_no}", get(pages::application))
+        .route(
+            "/applications/{app_no}/{action}",
+            post(pages::act_on_application),
+        )
+        .nest("/api", api::router())
+        .layer(sessions)
+        .with_state(Arc::new(state))
+}
+
+/// Serves on `addr` until Ctrl-C or SIGTERM, then finishes the requests in flight.
+pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    eprintln!(
+        "issuer 网页服务已启动 / web service listening on http://{}",
+        listener.local_addr()?
+    );
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

@@ -1,0 +1,361 @@
+//! The HTML pages: server-rendered, working without JavaScript, readable on a phone. maud
+//! escapes every value it writes, so a driver name like `<script>` is shown as text.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup, DOCTYPE};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::session::{check_csrf, csrf_token, CsrfForm, CurrentUser};
+use super::{AppState, WebError};
+use crate::accounts::{Role, User};
+use crate::domain::{Application, ListFilter};
+use crate::validate::format_cst;
+use crate::workflow::{Action, Status};
+
+/// The frame of every page.
+fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · 通行证签发" }
+                style { (STYLE) }
+            }
+            body {
+                header {
+                    strong { "重点物资运输车辆通行证" }
+                    nav {
+                        a href="/districts" { "各区市联络人" }
+                        @if let Some((u, csrf)) = user {
+                            a href="/queue" { "工作台" }
+                            span.who { (u.name) "（" (u.role.label_zh()) "）" }
+                            form method="post" action="/logout" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button { "退出" }
+                            }
+                        } @else {
+                            a href="/login" { "登录" }
+                        }
+                    }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:0;\
+    line-height:1.5}header{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:center;\
+    justify-content:space-between;padding:.6em 1em;background:#1d3557;color:#fff}\
+    header a{color:#fff;margin-right:1em}nav{display:flex;flex-wrap:wrap;gap:.5em;\
+    align-items:center}nav form{display:inline}main{padding:1em;max-width:70em}\
+    table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;\
+    padding:.4em;text-align:left;vertical-align:top}.error{color:#a00;font-weight:bold}\
+    input,button,select{font-size:1em;padding:.4em}label{display:block;margin:.5em 0}\
+    @media(max-width:40em){table,tbody,tr,td{display:block}th{display:none}\
+    td{border:0;padding:.1em .4em}tr{border-bottom:1px solid #ccc;padding:.4em 0}}";
+
+pub fn error_page(e: &WebError) -> Html<String> {
+    Html(
+        layout(
+            "无法完成",
+            None,
+            html! {
+                p.error { (e.to_string()) }
+                p { a href="/" { "返回" } }
+            },
+        )
+        .into_string(),
+    )
+}
+
+pub fn login_page(csrf: &str, error: Option<&str>) -> Markup {
+    layout(
+        "登录",
+        None,
+        html! {
+            @if let Some(e) = error { p.error { (e) } }
+            form method="post" action="/login" {
+                input type="hidden" name="csrf" value=(csrf);
+                label { "账号 " input name="name" autocomplete="username" required; }
+                label { "口令 " input name="password" type="password"
+                    autocomplete="current-password" required; }
+                button { "登录" }
+            }
+        },
+    )
+}
+
+/// `/`: the signed-in person's work.
+pub async fn home(user: Result<CurrentUser, WebError>) -> Response {
+    match user {
+        Ok(_) => Redirect::to("/queue").into_response(),
+        Err(_) => Redirect::to("/login").into_response(),
+    }
+}
+
+/// `/districts`: each district's liaison, phone and e-mail (the notice's 附件1); public.
+pub async fn districts(State(state): State<Arc<AppState>>) -> Result<Html<String>, WebError> {
+    let districts = state.store(|s| Ok(s.districts()?)).await?;
+    Ok(Html(
+        layout(
+            "各区市联络人",
+            None,
+            html! {
+                table {
+                    tr { th { "区划代码" } th { "区市" } th { "联络人" } th { "电话" } th { "邮箱" } }
+                    @for d in &districts {
+                        tr { td { (d.code) } td { (d.name) } td { (d.contact) }
+                             td { (d.phone) } td { (d.email) } }
+                    }
+                }
+            },
+        )
+        .into_string(),
+    ))
+}
+
+/// A mobile number as lists show it: 139****5678.
+pub fn masked_mobile(m: &str) -> String {
+    let chars: Vec<char> = m.chars().collect();
+    if chars.len() < 7 {
+        return "****".into();
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+/// The ID number as lists show it.
+pub fn masked_id(id: &str) -> String {
+    checkpass::pass::MaskedId::from_full_id(id)
+        .map(|m| m.to_string())
+        .unwrap_or_else(|_| "******".into())
+}
+
+/// What a role's queue lists.
+pub fn queue_filter(user: &User, district: Option<u32>) -> ListFilter {
+    match user.role {
+        Role::District => ListFilter {
+            status: Some(Status::Submitted),
+            district: user.district,
+            plate: None,
+            limit: Some(200),
+        },
+        Role::City => ListFilter {
+            status: Some(Status::Forwarded),
+            district,
+            plate: None,
+            limit: Some(200),
+        },
+        Role::Applicant | Role::Admin => ListFilter {
+            limit: Some(200),
+            ..ListFilter::default()
+        },
+    }
+}
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    district: Option<u32>,
+}
+
+/// `/queue`: a liaison's district queue, the city's forwarded queue, an applicant's own
+/// applications.
+pub async fn queue(
+    State(state): State<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Query(q): Query<QueueQuery>,
+) -> Result<Html<String>, WebError> {
+    let csrf = csrf_token(&session).await?;
+    let filter = queue_filter(&user, q.district);
+    let viewer = user.clone();
+    let apps: Vec<Application> = state
+        .store(move |s| {
+            let mut apps = s.list(&filter)?;
+            apps.retain(|a| viewer.may_see(a));
+            Ok(apps)
+        })
+        .await?;
+    let title = match user.role {
+        Role::District => "本区市待转报",
+        Role::City => "待市级审批",
+        Role::Applicant => "本单位的申请",
+        Role::Admin => "全部申请",
+    };
+    let body = html! {
+        @if apps.is_empty() { p { "没有待办的申请。" } }
+        @else {
+            table {
+                tr { th { "申请编号" } th { "车牌" } th { "驾驶人" } th { "身份证号" } th { "电话" }
+                     th { "起止时间" } th { "状态" } }
+                @for a in &apps {
+                    tr {
+                        td { a href={ "/applications/" (a.data.app_no) } { (a.data.app_no) } }
+                        td { (a.data.plate) }
+                        td { (a.data.driver_name) }
+                        td { (masked_id(&a.data.driver_id)) }
+                        td { (masked_mobile(&a.data.mobile)) }
+                        td { (format_cst(a.data.start_at)) " — " (format_cst(a.data.end_at)) }
+                        td { (a.status.label_zh()) }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Html(
+        layout(title, Some((&user, &csrf)), body).into_string(),
+    ))
+}
+
+/// `/applications/{no}`: one application, to those who may see it; the actions their role
+/// may take on it.
+pub async fn application(
+    State(state): State<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path(app_no): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let csrf = csrf_token(&session).await?;
+    let app = visible_application(&state, &user, app_no).await?;
+    let d = &app.data;
+    // The full ID number and mobile: to those who check them (and the applicant who typed them).
+    let full = matches!(user.role, Role::District | Role::City | Role::Applicant);
+    let actions: Vec<(&str, &str)> = match user.role {
+        Role::District if app.status == Status::Submitted => vec![("forward", "转报市级")],
+        Role::City if app.status == Status::Forwarded => {
+            vec![("approve", "批准"), ("reject", "驳回")]
+        }
+        _ => vec![],
+    };
+    let body = html! {
+        table {
+            tr { th { "状态" } td { (app.status.label_zh()) } }
+            tr { th { "车牌" } td { (d.plate) @if let Some(t) = &d.trailer { " / 挂车 " (t) } } }
+            tr { th { "驾驶人" } td { (d.driver_name) } }
+            tr { th { "身份证号" } td { @if full { (d.driver_id) } @else { (masked_id(&d.driver_id)) } } }
+            tr { th { "电话" } td { @if full { (d.mobile) } @else { (masked_mobile(&d.mobile)) } } }
+            tr { th { "货物" } td { (d.category.label_zh()) "：" (d.cargo) } }
+            tr { th { "起运 → 运送" } td { (d.origin) " → " (d.destination) } }
+            tr { th { "路线" } td { (d.route.join(" → ")) } }
+            tr { th { "时间" } td { (format_cst(d.start_at)) " — " (format_cst(d.end_at)) } }
+            tr { th { "核酸采样" } td { (format_cst(d.test_sampled_at)) "，" (d.test_result) } }
+            @if let Some(r) = &app.reject_reason { tr { th { "驳回理由" } td { (r) } } }
+        }
+        @for (action, label) in &actions {
+            form method="post" action={ "/applications/" (d.app_no) "/" (action) } {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="seen" value=(app.status.as_str());
+                @if *action == "reject" {
+                    label { "驳回理由 " input name="reason" required maxlength="200"; }
+                }
+                button { (label) }
+            }
+        }
+    };
+    Ok(Html(
+        layout(&format!("申请 {}", d.app_no), Some((&user, &csrf)), body).into_string(),
+    ))
+}
+
+/// The application, if `user` may see it; otherwise "not found", so that a guessed number
+/// tells nothing about applications of other districts or organisations.
+async fn visible_application(
+    state: &AppState,
+    user: &User,
+    app_no: String,
+) -> Result<Application, WebError> {
+    let app = state.store(move |s| Ok(s.get(&app_no)?)).await?;
+    if user.may_see(&app) {
+        Ok(app)
+    } else {
+        Err(WebError::NotFound(format!(
+            "找不到申请 {}",
+            app.data.app_no
+        )))
+    }
+}
+
+/// Forward, approve or reject one application, as the signed-in account, if its role and the
+/// two-person rule allow; `seen` is the status the page showed.
+pub async fn act(
+    state: &AppState,
+    user: &User,
+    app_no: String,
+    action: &str,
+    seen: Option<&str>,
+    reason: Option<String>,
+) -> Result<Application, WebError> {
+    let action = match action {
+        "forward" => Action::Forward,
+        "approve" => Action::Approve,
+        "reject" => Action::Reject,
+        other => return Err(WebError::NotFound(format!("没有“{other}”这项操作"))),
+    };
+    let seen: Option<Status> = match seen {
+        Some(s) => Some(
+            s.parse()
+                .map_err(|_| WebError::BadRequest(format!("未知状态：{s}")))?,
+        ),
+        None => None,
+    };
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if action == Action::Reject && reason.is_none() {
+        return Err(WebError::BadRequest("驳回须填写理由".into()));
+    }
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 200) {
+        return Err(WebError::BadRequest("理由不超过 200 字".into()));
+    }
+    let app = visible_application(state, user, app_no).await?;
+    match action {
+        Action::Forward => user.may_forward(&app)?,
+        _ => user.may_decide(&app)?,
+    }
+    let actor = user.name.clone();
+    let no = app.data.app_no.clone();
+    let now = crate::clock::now();
+    let changed = state
+        .store(move |s| Ok(s.transition(&[no], action, seen, &actor, now, reason.as_deref())?))
+        .await?;
+    changed
+        .into_iter()
+        .next()
+        .ok_or_else(|| WebError::Internal("未返回更改后的申请".into()))
+}
+
+pub async fn act_on_application(
+    State(state): State<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path((app_no, action)): Path<(String, String)>,
+    Form(mut form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    check_csrf(&session, form.csrf.as_deref()).await?;
+    let seen = form.rest.remove("seen");
+    let reason = form.rest.remove("reason");
+    let app = act(&state, &user, app_no, &action, seen.as_deref(), reason).await?;
+    Ok(Redirect::to(&format!("/applications/{}", app.data.app_no)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking() {
+        assert_eq!(masked_mobile("13912345678"), "139****5678");
+        assert_eq!(masked_mobile("123"), "****");
+        assert_eq!(masked_id("320102199210156657"), "320102********6657");
+        assert_eq!(masked_id("bad"), "******");
+    }
+}

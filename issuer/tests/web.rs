@@ -1,0 +1,546 @@
+//! The web service's limits, by direct URL and API call rather than by hidden buttons: each role
+//! sees and does only what it must. The router is called in-process (no socket), over a real
+//! SQLite store; the same rules run on PostgreSQL because they sit above the store.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use issuer::accounts::{hash_password, NewUser, Role};
+use issuer::checkpass::pass::Category;
+use issuer::domain::{Checkpoint, District};
+use issuer::store::{self, Location, Store};
+use issuer::validate::NewApplication;
+use issuer::web::{router, AppState};
+use issuer::workflow::Action;
+use serde_json::Value;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn app(no: &str, district: u32, plate: &str, driver: &str) -> NewApplication {
+    NewApplication {
+        app_no: no.into(),
+        applicant_type: "运输人".into(),
+        district,
+        plate: plate.into(),
+        trailer: None,
+        driver_name: driver.into(),
+        driver_id: "320102199210156657".into(),
+        mobile: "13551566498".into(),
+        occupants: 1,
+        category: Category::RawMaterials,
+        cargo: "钢材".into(),
+        origin: "甲".into(),
+        destination: "乙".into(),
+        start_at: 1_647_043_200,
+        end_at: 1_647_129_600,
+        route: vec!["C101".into()],
+        test_sampled_at: 1_647_000_000,
+        test_result: "阴性".into(),
+        row: 2,
+    }
+}
+
+/// A store with two districts, an application in each (one with a hostile driver name), and
+/// an account of every role.
+struct World {
+    _dir: tempfile::TempDir,
+    location: Location,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::Sqlite(dir.path().join("issuer.db"));
+        let mut s = store::open(&location).unwrap();
+        let district = |code, name: &str| District {
+            code,
+            name: name.into(),
+            contact: "联络人".into(),
+            phone: "0631-5200000".into(),
+            email: "a@example.cn".into(),
+        };
+        s.load_registry(
+            &[district(371002, "环翠区"), district(371003, "文登区")],
+            &[Checkpoint {
+                code: "C101".into(),
+                name: "一号站".into(),
+                district: 371002,
+                road: "G1".into(),
+            }],
+            "admin",
+            1,
+        )
+        .unwrap();
+        s.import(
+            &[
+                app("HC-1", 371002, "鲁K00001", "张三"),
+                app("WD-1", 371003, "鲁K00002", "<script>alert(1)</script>"),
+                app("WD-2", 371003, "鲁K00003", "李四"),
+            ],
+            "f.csv",
+            "t",
+            2,
+        )
+        .unwrap();
+        let hash = hash_password(PASSWORD).unwrap();
+        for (name, role, district, org) in [
+            ("liaison-hc", Role::District, Some(371002), None),
+            ("liaison-wd", Role::District, Some(371003), None),
+            ("reviewer1", Role::City, None, None),
+            ("reviewer2", Role::City, None, None),
+            ("admin1", Role::Admin, None, None),
+            ("shunda", Role::Applicant, None, Some("威海顺达物流")),
+        ] {
+            let u = NewUser::new(name, role, district, org).unwrap();
+            s.add_user(&u, &hash, "admin", 3).unwrap();
+        }
+        World {
+            _dir: dir,
+            location,
+        }
+    }
+
+    fn store(&self) -> Box<dyn Store> {
+        store::open(&self.location).unwrap()
+    }
+
+    fn router(&self) -> axum::Router {
+        router(AppState::new(self.location.clone(), 2).unwrap())
+    }
+}
+
+/// A browser: one session cookie, the last CSRF token it saw.
+struct Browser {
+    app: axum::Router,
+    cookie: Option<String>,
+}
+
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+impl Browser {
+    fn new(world: &World) -> Browser {
+        Browser {
+            app: world.router(),
+            cookie: None,
+        }
+    }
+
+    async fn send(&mut self, req: Request<Body>) -> Answer {
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        if let Some(c) = res.headers().get(header::SET_COOKIE) {
+            let c = c.to_str().unwrap();
+            if c.contains("Max-Age=0") {
+                self.cookie = None;
+            } else {
+                assert!(
+                    c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+                    "{c}"
+                );
+                self.cookie = Some(c.split(';').next().unwrap().to_string());
+            }
+        }
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_string());
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            location,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    fn request(&self, method: &str, path: &str) -> axum::http::request::Builder {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(c) = &self.cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let req = self.request("GET", path).body(Body::empty()).unwrap();
+        self.send(req).await
+    }
+
+    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let req = self
+            .request("POST", path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    async fn post_json(&mut self, path: &str, csrf: Option<&str>, body: Value) -> Answer {
+        let mut req = self
+            .request("POST", path)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        let req = req.body(Body::from(body.to_string())).unwrap();
+        self.send(req).await
+    }
+
+    /// The CSRF token in the page at `path`.
+    async fn csrf(&mut self, path: &str) -> String {
+        let page = self.get(path).await;
+        let at = page
+            .body
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("no csrf field in {path}: {}", page.body));
+        let rest = &page.body[at + 19..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+
+    async fn login(world: &World, name: &str) -> Browser {
+        let mut b = Browser::new(world);
+        let csrf = b.csrf("/login").await;
+        let a = b
+            .post_form(
+                "/login",
+                &[("name", name), ("password", PASSWORD), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{name}: {}", a.body);
+        b
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn signing_in_wrong_passwords_and_lockout() {
+    let world = World::new();
+    let mut b = Browser::new(&world);
+    // Not signed in: pages send to the sign-in page, the API answers 401 in JSON.
+    assert_eq!(b.get("/queue").await.location.as_deref(), Some("/login"));
+    let a = b.get("/api/me").await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert!(a.json()["error"].is_string());
+    // No CSRF token: refused before the password is looked at.
+    let a = b
+        .post_form("/login", &[("name", "reviewer1"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let csrf = b.csrf("/login").await;
+    for name in ["reviewer1", "nobody"] {
+        let a = b
+            .post_form(
+                "/login",
+                &[
+                    ("name", name),
+                    ("password", "wrong password!"),
+                    ("csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert!(a.body.contains("账号或口令错误"), "same answer for both");
+    }
+    for _ in 0..4 {
+        b.post_form(
+            "/login",
+            &[
+                ("name", "reviewer1"),
+                ("password", "wrong again!!"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    }
+    // Five wrong in a row: even the right password is refused for a while.
+    let a = b
+        .post_form(
+            "/login",
+            &[
+                ("name", "reviewer1"),
+                ("password", PASSWORD),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+    // Another account is not affected.
+    let mut other = Browser::login(&world, "reviewer2").await;
+    let me = other.get("/api/me").await.json();
+    assert_eq!(me["role"], "city");
+}
+
+#[tokio::test]
+async fn a_liaison_sees_and_forwards_only_their_district() {
+    let world = World::new();
+    let mut b = Browser::login(&world, "liaison-wd").await;
+    let queue = b.get("/queue").await;
+    assert!(queue.body.contains("WD-1") && queue.body.contains("WD-2"));
+    assert!(
+        !queue.body.contains("HC-1"),
+        "another district's application"
+    );
+    // Lists mask the ID number and mobile; the hostile name is text.
+    assert!(queue.body.contains("320102********6657"));
+    assert!(!queue.body.contains("320102199210156657"));
+    assert!(queue.body.contains("135****6498"));
+    assert!(queue.body.contains("&lt;script&gt;"));
+    assert!(!queue.body.contains("<script>alert"));
+    // Another district's application, by direct URL and by API: not found.
+    assert_eq!(
+        b.get("/applications/HC-1").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let me = b.get("/api/me").await.json();
+    let csrf = me["csrf"].as_str().unwrap().to_string();
+    let a = b
+        .post_json("/api/applications/HC-1/forward", Some(&csrf), Value::Null)
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    let listed = b.get("/api/applications").await.json();
+    let nos: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["app_no"].as_str().unwrap())
+        .collect();
+    assert_eq!(nos, ["WD-1", "WD-2"]);
+    // Without the CSRF token, nothing changes.
+    let a = b.post_form("/applications/WD-2/forward", &[]).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = b
+        .post_json("/api/applications/WD-2/forward", None, Value::Null)
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    // Its own district's: forwarded, under its own name.
+    let csrf = b.csrf("/applications/WD-2").await;
+    let a = b
+        .post_form(
+            "/applications/WD-2/forward",
+            &[("csrf", &csrf), ("seen", "submitted")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let stored = world.store().get("WD-2").unwrap();
+    assert_eq!(stored.forwarded_by.as_deref(), Some("liaison-wd"));
+    // A liaison cannot approve, by form or API.
+    let a = b
+        .post_form(
+            "/applications/WD-2/approve",
+            &[("csrf", &csrf), ("seen", "forwarded")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = b
+        .post_json(
+            "/api/applications/WD-2/approve",
+            Some(&csrf),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert_eq!(a.json()["status"], 403);
+    // An action that does not exist, or bad input: a clear 4xx, never a 500.
+    let a = b
+        .post_form("/applications/WD-1/delete", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let a = b
+        .post_form(
+            "/applications/WD-1/forward",
+            &[("csrf", &csrf), ("seen", "nonsense")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn reviewers_decide_once_and_never_on_their_own_forward() {
+    let world = World::new();
+    let mut s = world.store();
+    s.transition(
+        &["WD-1".into(), "WD-2".into()],
+        Action::Forward,
+        None,
+        "liaison-wd",
+        4,
+        None,
+    )
+    .unwrap();
+    // reviewer2 forwarded HC-1 itself (say, from the command line with --by).
+    s.transition(
+        &["HC-1".into()],
+        Action::Forward,
+        None,
+        "reviewer2",
+        4,
+        None,
+    )
+    .unwrap();
+    let mut r1 = Browser::login(&world, "reviewer1").await;
+    let mut r2 = Browser::login(&world, "reviewer2").await;
+    let queue = r1.get("/queue").await;
+    assert!(queue.body.contains("WD-1") && queue.body.contains("HC-1"));
+    let only = r1.get("/api/applications?district=371002").await.json();
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    let c1 = r1.csrf("/applications/WD-2").await;
+    let c2 = r2.csrf("/applications/WD-2").await;
+    // Both saw it forwarded; reviewer1 approves first, reviewer2's rejection is a conflict.
+    let a = r1
+        .post_form(
+            "/applications/WD-2/approve",
+            &[("csrf", &c1), ("seen", "forwarded")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let a = r2
+        .post_form(
+            "/applications/WD-2/reject",
+            &[("csrf", &c2), ("seen", "forwarded"), ("reason", "资料不全")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CONFLICT);
+    assert!(a.body.contains("刚被他人改为"), "{}", a.body);
+    let stored = world.store().get("WD-2").unwrap();
+    assert_eq!(stored.decided_by.as_deref(), Some("reviewer1"));
+    // A rejection needs a reason.
+    let a = r1
+        .post_form(
+            "/applications/WD-1/reject",
+            &[("csrf", &c1), ("seen", "forwarded"), ("reason", "  ")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    // reviewer2 cannot decide what it forwarded; reviewer1 can.
+    let a = r2
+        .post_json(
+            "/api/applications/HC-1/approve",
+            Some(&c2),
+            serde_json::json!({"seen": "forwarded"}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(a.json()["error"].as_str().unwrap().contains("自己转报"));
+    let a = r1
+        .post_json(
+            "/api/applications/HC-1/reject",
+            Some(&c1),
+            serde_json::json!({"seen": "forwarded", "reason": "路线有误"}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(a.json()["status"], "rejected");
+    assert_eq!(a.json()["reject_reason"], "路线有误");
+    let audit = world.store().audit(Some("HC-1")).unwrap();
+    assert_eq!(audit.last().unwrap().actor, "reviewer1");
+}
+
+#[tokio::test]
+async fn applicants_admins_and_disabled_accounts() {
+    let world = World::new();
+    // An applicant sees its organisation's applications only: none of the imported ones.
+    let mut a = Browser::login(&world, "shunda").await;
+    assert_eq!(
+        a.get("/api/applications").await.json(),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        a.get("/applications/WD-1").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let csrf = a.csrf("/queue").await;
+    let r = a
+        .post_form(
+            "/applications/WD-1/forward",
+            &[("csrf", &csrf), ("seen", "submitted")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // An admin sees everything but decides nothing.
+    let mut admin = Browser::login(&world, "admin1").await;
+    let all = admin.get("/api/applications").await.json();
+    assert_eq!(all.as_array().unwrap().len(), 3);
+    let csrf = admin.csrf("/queue").await;
+    let r = admin
+        .post_form(
+            "/applications/WD-1/forward",
+            &[("csrf", &csrf), ("seen", "submitted")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Disabling an account ends its session at the next request.
+    let mut l = Browser::login(&world, "liaison-wd").await;
+    assert_eq!(l.get("/queue").await.status, StatusCode::OK);
+    world
+        .store()
+        .set_user_disabled("liaison-wd", true, "admin1", 9)
+        .unwrap();
+    assert_eq!(l.get("/queue").await.location.as_deref(), Some("/login"));
+    // Signing out ends the session; its cookie no longer works.
+    let csrf = admin.csrf("/queue").await;
+    let old_cookie = admin.cookie.clone();
+    let r = admin.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.location.as_deref(), Some("/login"));
+    admin.cookie = old_cookie;
+    assert_eq!(admin.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
+    // A body that is not the documented object: a 400 that says why.
+    let mut r = Browser::login(&world, "reviewer1").await;
+    let csrf = r.get("/api/me").await.json()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let req = r
+        .request("POST", "/api/applications/WD-1/approve")
+        .header("x-csrf-token", &csrf)
+        .body(Body::from("{not json"))
+        .unwrap();
+    let answer = r.send(req).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(answer.json()["error"].as_str().unwrap().contains("JSON"));
+}
+
+#[tokio::test]
+async fn public_pages_and_the_api_document() {
+    let world = World::new();
+    let mut b = Browser::new(&world);
+    let page = b.get("/districts").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("文登区") && page.body.contains("0631-5200000"));
+    assert!(page.body.contains("width=device-width"), "phone-sized");
+    let doc = b.get("/api/openapi.json").await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths: HashMap<String, Value> = serde_json::from_value(doc["paths"].clone()).unwrap();
+    for p in [
+        "/api/me",
+        "/api/applications",
+        "/api/applications/{app_no}/{action}",
+    ] {
+        assert!(paths.contains_key(p), "{p}");
+    }
+    assert_eq!(b.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
+}
