@@ -1152,6 +1152,24 @@ fn concurrent_issuers_issue_each_pass_once(b: Backend) {
     assert_eq!(issues, N);
 }
 
+/// A city's whole spreadsheet in one import (the PostgreSQL backend once ran out of lock
+/// slots on a few thousand rows).
+fn a_large_import_goes_through(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    let rows: Vec<_> = (0..20_000)
+        .map(|i| app(&format!("L{i:05}"), &format!("鲁K{i:05}"), 100, 200))
+        .collect();
+    let out = s.import(&rows, "big.xlsx", "t", 1).unwrap();
+    assert!(out.iter().all(|o| *o == ImportOutcome::Inserted));
+    assert_eq!(
+        s.app_nos_with_status(Status::Submitted, None)
+            .unwrap()
+            .len(),
+        20_000
+    );
+}
+
 /// Imports of overlapping windows of one plate from two connections at once: one stored.
 fn concurrent_imports_never_store_an_overlap(b: Backend) {
     let db = Arc::new(Db::new(b));
@@ -1220,4 +1238,5 @@ conformance!(
     approve_and_reject_at_once_one_wins,
     concurrent_issuers_issue_each_pass_once,
     concurrent_imports_never_store_an_overlap,
+    a_large_import_goes_through,
 );
