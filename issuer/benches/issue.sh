@@ -16,6 +16,10 @@ cargo build --release -q -p issuer --bin issuer --example gen_applications --man
 target=$(cargo metadata --format-version 1 --no-deps --manifest-path "$here/Cargo.toml" | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 bin=$target/release/issuer
 export ISSUER_PASSPHRASE="bench passphrase" ISSUER_OPERATOR=bench
+# The generated applications travel on 12–14 March 2022 with their tests taken the day before:
+# at 13 March 09:00 every one of them can be issued (a pass is never signed before its test,
+# nor after its window).
+export ISSUER_NOW="2022-03-13T09:00:00+08:00"
 samples=$here/samples/weihai
 
 "$target/release/examples/gen_applications" "$rows" "$work/apps.xlsx"
