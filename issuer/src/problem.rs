@@ -50,6 +50,29 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
+    /// The field the problem is in, where it is one field's (a web form shows it there).
+    pub fn column(self) -> Option<Column> {
+        use ProblemKind::*;
+        Some(match self {
+            Missing(c) | BadTime(c) => c,
+            OverWireLimit(c) => return c,
+            BadAppNo | DuplicateInFile | ConflictingNumber => Column::AppNo,
+            BadApplicantType => Column::ApplicantType,
+            UnknownDistrict | BadDistrict => Column::District,
+            BadPlate | PlateOverlap => Column::Plate,
+            BadTrailer => Column::Trailer,
+            BadIdShape | BadIdBirthDate | BadIdCheckDigit | IdNotMaskable => Column::DriverId,
+            BadMobile => Column::Mobile,
+            BadOccupants => Column::Occupants,
+            BadCategory => Column::Category,
+            WindowReversed | WindowTooLong { .. } => Column::End,
+            TestTooOldAtStart { .. } | TestAfterStart => Column::TestSampledAt,
+            NotNegative => Column::TestResult,
+            UnknownCheckpoint => Column::Route,
+            NotPassFormat => return None,
+        })
+    }
+
     /// The stable code.
     pub fn code(self) -> &'static str {
         use ProblemKind::*;

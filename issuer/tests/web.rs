@@ -544,3 +544,81 @@ async fn public_pages_and_the_api_document() {
     }
     assert_eq!(b.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_applicant_applies_and_fixes_a_wrong_field() {
+    let world = World::new();
+    // Only applicant accounts apply.
+    let mut liaison = Browser::login(&world, "liaison-hc").await;
+    assert_eq!(liaison.get("/apply").await.status, StatusCode::FORBIDDEN);
+    let mut a = Browser::login(&world, "shunda").await;
+    let form = a.get("/apply").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("身份证号") && form.body.contains("环翠区"));
+    let csrf = a.csrf("/apply").await;
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("applicant_type", "运输人"),
+        ("district", "371002"),
+        ("plate", "鲁K77777"),
+        ("trailer", ""),
+        ("driver_name", "王五"),
+        // The check digit is wrong (…6657 is right).
+        ("driver_id", "320102199210156658"),
+        ("mobile", "13912345678"),
+        ("occupants", "1"),
+        ("category", "工业原材料"),
+        ("cargo", "钢材"),
+        ("origin", "环翠区张村镇"),
+        ("destination", "文登区米山镇"),
+        ("start", "2022-03-12T08:00"),
+        ("end", "2022-03-13T08:00"),
+        ("route", "C101"),
+        ("test_sampled_at", "2022-03-11T20:00"),
+        ("test_result", "阴性"),
+    ];
+    let wrong = a.post_form("/apply", &fields).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("校验"), "{}", wrong.body);
+    // What was typed stays in the form.
+    assert!(wrong.body.contains("鲁K77777") && wrong.body.contains("王五"));
+    assert_eq!(
+        a.get("/api/applications").await.json(),
+        serde_json::json!([])
+    );
+    // Corrected.
+    for f in fields.iter_mut() {
+        if f.0 == "driver_id" {
+            f.1 = "320102199210156657";
+        }
+    }
+    let ok = a.post_form("/apply", &fields).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let at = ok.location.unwrap();
+    let app_no = at.trim_start_matches("/applications/").to_string();
+    assert!(app_no.starts_with('W'));
+    let mine = a.get("/api/applications").await.json();
+    assert_eq!(mine[0]["app_no"], app_no.as_str());
+    assert_eq!(mine[0]["status"], "submitted");
+    assert_eq!(a.get(&at).await.status, StatusCode::OK);
+    // The district's liaison has it in the queue; the other district's does not.
+    assert!(liaison.get("/queue").await.body.contains(&app_no));
+    let mut other = Browser::login(&world, "liaison-wd").await;
+    assert!(!other.get("/queue").await.body.contains(&app_no));
+    // The same truck again in an overlapping window: refused, beside the plate.
+    let csrf2 = a.csrf("/apply").await;
+    for f in fields.iter_mut() {
+        if f.0 == "csrf" {
+            f.1 = &csrf2;
+        }
+    }
+    let again = a.post_form("/apply", &fields).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(
+        again.body.contains(&app_no),
+        "names the overlapping application"
+    );
+    let stored = world.store().get(&app_no).unwrap();
+    assert_eq!(stored.organisation.as_deref(), Some("威海顺达物流"));
+    assert_eq!(stored.imported_by, "shunda");
+}

@@ -358,6 +358,19 @@ pub trait Store: Send {
         source: &str,
         actor: &str,
         now: i64,
+    ) -> Result<Vec<ImportOutcome>> {
+        self.import_as(rows, source, None, actor, now)
+    }
+
+    /// [`Store::import`], for rows an organisation's account submitted (recorded with them:
+    /// the organisation sees its own applications).
+    fn import_as(
+        &mut self,
+        rows: &[NewApplication],
+        source: &str,
+        organisation: Option<&str>,
+        actor: &str,
+        now: i64,
     ) -> Result<Vec<ImportOutcome>>;
 
     /// Applies a forward, approve or reject to each application, with who and when, and

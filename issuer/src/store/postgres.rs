@@ -884,10 +884,11 @@ impl Store for PgStore {
         self.read(|tx| tx.checkpoints())
     }
 
-    fn import(
+    fn import_as(
         &mut self,
         rows: &[NewApplication],
         source: &str,
+        organisation: Option<&str>,
         actor: &str,
         now: i64,
     ) -> Result<Vec<ImportOutcome>> {
@@ -946,9 +947,9 @@ impl Store for PgStore {
                     "INSERT INTO applications (app_no, applicant_type, district, plate, trailer, \
                      driver_name, driver_id, mobile, occupants, category, cargo, origin, \
                      destination, start_at, end_at, route, test_sampled_at, test_result, status, \
-                     source_file, source_row, imported_at, imported_by) VALUES ($1, $2, $3, $4, \
-                     $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                     $21, $22, $23)",
+                     source_file, source_row, imported_at, imported_by, organisation) VALUES ($1, \
+                     $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                     $19, $20, $21, $22, $23, $24)",
                     &[
                         &app.app_no,
                         &app.applicant_type,
@@ -973,6 +974,7 @@ impl Store for PgStore {
                         &row_no,
                         &now,
                         &actor,
+                        &organisation,
                     ],
                 )?;
                 let detail = format!("{source} 第{}行", app.row);

@@ -489,10 +489,11 @@ impl Store for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn import(
+    fn import_as(
         &mut self,
         rows: &[NewApplication],
         source: &str,
+        organisation: Option<&str>,
         actor: &str,
         now: i64,
     ) -> Result<Vec<ImportOutcome>> {
@@ -535,8 +536,9 @@ impl Store for SqliteStore {
                 "INSERT INTO applications (app_no, applicant_type, district, plate, trailer, \
                  driver_name, driver_id, mobile, occupants, category, cargo, origin, destination, \
                  start_at, end_at, route, test_sampled_at, test_result, status, source_file, \
-                 source_row, imported_at, imported_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, \
-                 ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                 source_row, imported_at, imported_by, organisation) VALUES (?1, ?2, ?3, ?4, ?5, \
+                 ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, \
+                 ?23, ?24)",
             )?
             .execute(params![
                 app.app_no,
@@ -562,6 +564,7 @@ impl Store for SqliteStore {
                 app.row,
                 now,
                 actor,
+                organisation,
             ])?;
             let detail = format!("{source} 第{}行", app.row);
             audit(

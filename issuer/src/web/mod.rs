@@ -4,6 +4,7 @@
 //! - [`session`]: signing in and out, the session (tower-sessions over the store's `sessions`
 //!   table, so any server process on one database knows every session) and its CSRF token;
 //! - [`pages`]: the server-rendered HTML (maud: escaped by construction), Chinese first;
+//! - [`apply`]: the applicant's form, checked by the import's own rules;
 //! - [`api`]: the JSON API under `/api/` and its OpenAPI document.
 //!
 //! The store is synchronous (its PostgreSQL client runs its own small runtime), so every store
@@ -12,6 +13,7 @@
 //! every request: a hidden button is never the only guard.
 
 pub mod api;
+pub mod apply;
 pub mod pages;
 pub mod session;
 
@@ -166,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/districts", get(pages::districts))
+        .route("/apply", get(apply::apply_page).post(apply::submit))
         .route("/queue", get(pages::queue))
         .route("/applications/{app_no}", get(pages::application))
         .route(

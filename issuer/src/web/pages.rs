@@ -18,7 +18,7 @@ use crate::validate::format_cst;
 use crate::workflow::{Action, Status};
 
 /// The frame of every page.
-fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup {
+pub fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -35,6 +35,7 @@ fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup {
                         a href="/districts" { "各区市联络人" }
                         @if let Some((u, csrf)) = user {
                             a href="/queue" { "工作台" }
+                            @if u.role == Role::Applicant { a href="/apply" { "在线申请" } }
                             span.who { (u.name) "（" (u.role.label_zh()) "）" }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(csrf);
