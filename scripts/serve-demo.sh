@@ -32,4 +32,7 @@ add demo-city --role city                               # 市级审核
 add demo-admin --role admin                             # 管理员
 add demo-carrier --role applicant --organisation "演示物流公司"
 echo "账号 demo-district / demo-city / demo-admin / demo-carrier，口令 $password"
-exec "$issuer" serve "$@"
+# --sign: the demo's signing key is unlocked (ISSUER_PASSPHRASE as scripts/demo.sh set it), so
+# demo-city can issue from the web.
+export ISSUER_PASSPHRASE="demo passphrase, not for production"
+exec "$issuer" serve --sign "$@"

@@ -99,6 +99,10 @@ pub struct ServeArgs {
     /// 数据库连接数上限 (database connections)
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub connections: u32,
+    /// 启动时解锁签发密钥（口令取自 ISSUER_PASSPHRASE 或终端），市级审核可在网页签发
+    /// (unlock the signing key at start so that city reviewers can issue from the web)
+    #[arg(long)]
+    pub sign: bool,
 }
 
 #[derive(Debug, Args)]

@@ -26,6 +26,12 @@ pub fn init() -> Result<()> {
     Ok(())
 }
 
+/// Fixes the clock at `at` (unix seconds), as `ISSUER_NOW` would, for a program or test that
+/// runs on the sample data; false if the clock was already set (it is set once per process).
+pub fn simulate(at: i64) -> bool {
+    FIXED.set(Some(at)).is_ok()
+}
+
 /// The fixed time `ISSUER_NOW` set, if it set one (after [`init`]).
 pub fn simulated() -> Option<i64> {
     FIXED.get().copied().flatten()

@@ -622,3 +622,140 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
     assert_eq!(stored.organisation.as_deref(), Some("威海顺达物流"));
     assert_eq!(stored.imported_by, "shunda");
 }
+
+/// The chain in one service: an applicant applies, the liaison forwards, a reviewer approves
+/// and issues with the key the service was started with, the applicant downloads the pass,
+/// and its QR verifies green at a checkpoint on the route.
+#[tokio::test]
+async fn apply_forward_approve_issue_download_and_verify() {
+    use issuer::checkpass::keys::SigningKey;
+    use issuer::checkpass::verdict::Level;
+    // The sample's day: 2022-03-12 09:00 (UTC+8).
+    issuer::clock::simulate(1_647_046_800);
+    let world = World::new();
+    let key = SigningKey::generate();
+    let mut s = world.store();
+    s.set_meta("issuer", "CN-WH").unwrap();
+    s.set_meta("issuer_name", "威海市交通运输保障专班").unwrap();
+    s.add_key(
+        &issuer::domain::KeyRecord {
+            kid: key.kid().to_hex(),
+            role: "signing".into(),
+            public_key: key.public_key().to_hex(),
+            file: "unused".into(),
+            status: "active".into(),
+            created_at: 1_646_000_000,
+            retired_at: None,
+            compromised_at: None,
+            compromised_since: None,
+            compromise_reason: None,
+        },
+        "admin",
+        1,
+    )
+    .unwrap();
+    let passes = world._dir.path().join("passes");
+    let mut state = AppState::new(world.location.clone(), 2).unwrap();
+    state.passes_dir = passes.clone();
+    state.signer = Some(std::sync::Arc::new(issuer::web::WebSigner {
+        kid: key.kid().to_hex(),
+        key,
+    }));
+    let app = router(state);
+    let browser = |cookie: Option<String>| Browser {
+        app: app.clone(),
+        cookie,
+    };
+    let login = |name: &'static str| {
+        let mut b = browser(None);
+        async move {
+            let csrf = b.csrf("/login").await;
+            let a = b
+                .post_form(
+                    "/login",
+                    &[("name", name), ("password", PASSWORD), ("csrf", &csrf)],
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER);
+            b
+        }
+    };
+    let mut applicant = login("shunda").await;
+    let csrf = applicant.csrf("/apply").await;
+    let ok = applicant
+        .post_form(
+            "/apply",
+            &[
+                ("csrf", &csrf),
+                ("applicant_type", "运输人"),
+                ("district", "371002"),
+                ("plate", "鲁K88888"),
+                ("driver_name", "赵六"),
+                ("driver_id", "320102199210156657"),
+                ("mobile", "13912345678"),
+                ("occupants", "1"),
+                ("category", "工业原材料"),
+                ("cargo", "钢材"),
+                ("origin", "环翠区张村镇"),
+                ("destination", "文登区米山镇"),
+                ("start", "2022-03-12T08:00"),
+                ("end", "2022-03-13T08:00"),
+                ("route", "C101"),
+                ("test_sampled_at", "2022-03-11T20:00"),
+                ("test_result", "阴性"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let page = ok.location.unwrap();
+    let app_no = page.trim_start_matches("/applications/").to_string();
+    // Not issued yet: nothing to download.
+    let file = format!("{page}/files/qr.txt");
+    assert_eq!(applicant.get(&file).await.status, StatusCode::NOT_FOUND);
+
+    let mut liaison = login("liaison-hc").await;
+    let csrf = liaison.csrf(&page).await;
+    let a = liaison
+        .post_form(
+            &format!("{page}/forward"),
+            &[("csrf", &csrf), ("seen", "submitted")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    let mut reviewer = login("reviewer1").await;
+    let csrf = reviewer.csrf(&page).await;
+    let a = reviewer
+        .post_form(
+            &format!("{page}/approve"),
+            &[("csrf", &csrf), ("seen", "forwarded")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    // A liaison cannot issue; the reviewer can.
+    let csrf_l = liaison.csrf(&page).await;
+    let a = liaison
+        .post_form(&format!("{page}/issue"), &[("csrf", &csrf_l)])
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = reviewer
+        .post_form(&format!("{page}/issue"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let stored = world.store().get(&app_no).unwrap();
+    assert_eq!(stored.status, issuer::workflow::Status::Issued);
+    assert_eq!(stored.pass.as_ref().unwrap().issued_by, "reviewer1");
+
+    // The applicant downloads it; the files are rendered again if this machine lacks them.
+    std::fs::remove_dir_all(&passes).unwrap();
+    let qr = applicant.get(&file).await;
+    assert_eq!(qr.status, StatusCode::OK);
+    let png = applicant.get(&format!("{page}/files/pass.pdf")).await;
+    assert!(png.body.starts_with("%PDF"));
+    // Another organisation's account or another district's liaison: not found.
+    let mut other = login("liaison-wd").await;
+    assert_eq!(other.get(&file).await.status, StatusCode::NOT_FOUND);
+    // Green at C101, the checkpoint on its route, when the truck travels.
+    let bundle = issuer::trust::contents(&*world.store(), 1_647_046_800).unwrap();
+    let verdict = issuer::checkpass::rules::verify(qr.body.trim(), &bundle, "C101", 1_647_050_000);
+    assert_eq!(verdict.level(), Level::Green, "{:?}", verdict.reasons);
+}

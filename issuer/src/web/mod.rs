@@ -5,6 +5,7 @@
 //!   table, so any server process on one database knows every session) and its CSRF token;
 //! - [`pages`]: the server-rendered HTML (maud: escaped by construction), Chinese first;
 //! - [`apply`]: the applicant's form, checked by the import's own rules;
+//! - [`passes`]: issuing from the web, and the pass files to download;
 //! - [`api`]: the JSON API under `/api/` and its OpenAPI document.
 //!
 //! The store is synchronous (its PostgreSQL client runs its own small runtime), so every store
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod apply;
 pub mod pages;
+pub mod passes;
 pub mod session;
 
 use std::net::SocketAddr;
@@ -51,12 +53,23 @@ impl r2d2::ManageConnection for StoreManager {
     }
 }
 
+/// The signing key a city reviewer issues with from the web, unlocked when the service
+/// started (`issuer serve` with the passphrase); without it, passes are issued from the
+/// command line only.
+pub struct WebSigner {
+    pub key: checkpass::keys::SigningKey,
+    pub kid: String,
+}
+
 /// What every request handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pool: r2d2::Pool<StoreManager>,
     /// Cookies marked `Secure` (the service is behind TLS).
     pub secure_cookies: bool,
+    /// Where pass files are written and read (the data directory's `passes/`).
+    pub passes_dir: std::path::PathBuf,
+    pub signer: Option<Arc<WebSigner>>,
 }
 
 impl AppState {
@@ -71,6 +84,8 @@ impl AppState {
         Ok(AppState {
             pool,
             secure_cookies: false,
+            passes_dir: std::path::PathBuf::from("passes"),
+            signer: None,
         })
     }
 
@@ -175,6 +190,7 @@ pub fn router(state: AppState) -> Router {
             "/applications/{app_no}/{action}",
             post(pages::act_on_application),
         )
+        .route("/applications/{app_no}/files/{name}", get(passes::download))
         .nest("/api", api::router())
         .layer(sessions)
         .with_state(Arc::new(state))

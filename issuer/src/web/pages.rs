@@ -235,8 +235,10 @@ pub async fn application(
         Role::City if app.status == Status::Forwarded => {
             vec![("approve", "批准"), ("reject", "驳回")]
         }
+        Role::City if app.status == Status::Approved => vec![("issue", "签发通行证")],
         _ => vec![],
     };
+    let files = app.status == Status::Issued;
     let body = html! {
         table {
             tr { th { "状态" } td { (app.status.label_zh()) } }
@@ -250,6 +252,15 @@ pub async fn application(
             tr { th { "时间" } td { (format_cst(d.start_at)) " — " (format_cst(d.end_at)) } }
             tr { th { "核酸采样" } td { (format_cst(d.test_sampled_at)) "，" (d.test_result) } }
             @if let Some(r) = &app.reject_reason { tr { th { "驳回理由" } td { (r) } } }
+            @if let Some(p) = &app.pass { tr { th { "通行证编号" } td { (p.serial.to_string()) } } }
+        }
+        @if files {
+            p {
+                "下载通行证："
+                a href={ "/applications/" (d.app_no) "/files/pass.pdf" } { "PDF" } " "
+                a href={ "/applications/" (d.app_no) "/files/pass.png" } { "图片" } " "
+                a href={ "/applications/" (d.app_no) "/files/qr.png" } { "二维码" }
+            }
         }
         @for (action, label) in &actions {
             form method="post" action={ "/applications/" (d.app_no) "/" (action) } {
@@ -295,6 +306,10 @@ pub async fn act(
     seen: Option<&str>,
     reason: Option<String>,
 ) -> Result<Application, WebError> {
+    if action == "issue" {
+        let app = visible_application(state, user, app_no).await?;
+        return super::passes::issue(state, user, app).await;
+    }
     let action = match action {
         "forward" => Action::Forward,
         "approve" => Action::Approve,
