@@ -237,6 +237,46 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// The form fields of a good application for district 371002 travelling through C101, with
+/// plate `plate`.
+fn good_application(plate: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("applicant_type", "运输人"),
+        ("district", "371002"),
+        ("plate", plate),
+        ("trailer", ""),
+        ("driver_name", "王五"),
+        ("driver_id", "320102199210156657"),
+        ("mobile", "13912345678"),
+        ("occupants", "1"),
+        ("category", "工业原材料"),
+        ("cargo", "钢材"),
+        ("origin", "环翠区张村镇"),
+        ("destination", "文登区米山镇"),
+        ("start", "2022-03-12T08:00"),
+        ("end", "2022-03-13T08:00"),
+        ("route", "C101"),
+        ("test_sampled_at", "2022-03-11T20:00"),
+        ("test_result", "阴性"),
+    ]
+}
+
+/// `fields` with `name` set to `value`, and the CSRF token.
+fn with<'a>(
+    fields: &[(&'a str, &'a str)],
+    csrf: &'a str,
+    name: &str,
+    value: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut out = vec![("csrf", csrf)];
+    out.extend(
+        fields
+            .iter()
+            .map(|(k, v)| (*k, if *k == name { value } else { *v })),
+    );
+    out
+}
+
 #[tokio::test]
 async fn signing_in_wrong_passwords_and_lockout() {
     let world = World::new();
@@ -556,27 +596,9 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("身份证号") && form.body.contains("环翠区"));
     let csrf = a.csrf("/apply").await;
-    let mut fields = vec![
-        ("csrf", csrf.as_str()),
-        ("applicant_type", "运输人"),
-        ("district", "371002"),
-        ("plate", "鲁K77777"),
-        ("trailer", ""),
-        ("driver_name", "王五"),
-        // The check digit is wrong (…6657 is right).
-        ("driver_id", "320102199210156658"),
-        ("mobile", "13912345678"),
-        ("occupants", "1"),
-        ("category", "工业原材料"),
-        ("cargo", "钢材"),
-        ("origin", "环翠区张村镇"),
-        ("destination", "文登区米山镇"),
-        ("start", "2022-03-12T08:00"),
-        ("end", "2022-03-13T08:00"),
-        ("route", "C101"),
-        ("test_sampled_at", "2022-03-11T20:00"),
-        ("test_result", "阴性"),
-    ];
+    let good = good_application("鲁K77777");
+    // The check digit is wrong (…6657 is right).
+    let fields = with(&good, &csrf, "driver_id", "320102199210156658");
     let wrong = a.post_form("/apply", &fields).await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.body.contains("校验"), "{}", wrong.body);
@@ -587,11 +609,7 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
         serde_json::json!([])
     );
     // Corrected.
-    for f in fields.iter_mut() {
-        if f.0 == "driver_id" {
-            f.1 = "320102199210156657";
-        }
-    }
+    let fields = with(&good, &csrf, "", "");
     let ok = a.post_form("/apply", &fields).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let at = ok.location.unwrap();
@@ -607,11 +625,7 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
     assert!(!other.get("/queue").await.body.contains(&app_no));
     // The same truck again in an overlapping window: refused, beside the plate.
     let csrf2 = a.csrf("/apply").await;
-    for f in fields.iter_mut() {
-        if f.0 == "csrf" {
-            f.1 = &csrf2;
-        }
-    }
+    let fields = with(&good, &csrf2, "", "");
     let again = a.post_form("/apply", &fields).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert!(
@@ -682,29 +696,9 @@ async fn apply_forward_approve_issue_download_and_verify() {
     };
     let mut applicant = login("shunda").await;
     let csrf = applicant.csrf("/apply").await;
+    let good = good_application("鲁K88888");
     let ok = applicant
-        .post_form(
-            "/apply",
-            &[
-                ("csrf", &csrf),
-                ("applicant_type", "运输人"),
-                ("district", "371002"),
-                ("plate", "鲁K88888"),
-                ("driver_name", "赵六"),
-                ("driver_id", "320102199210156657"),
-                ("mobile", "13912345678"),
-                ("occupants", "1"),
-                ("category", "工业原材料"),
-                ("cargo", "钢材"),
-                ("origin", "环翠区张村镇"),
-                ("destination", "文登区米山镇"),
-                ("start", "2022-03-12T08:00"),
-                ("end", "2022-03-13T08:00"),
-                ("route", "C101"),
-                ("test_sampled_at", "2022-03-11T20:00"),
-                ("test_result", "阴性"),
-            ],
-        )
+        .post_form("/apply", &with(&good, &csrf, "", ""))
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let page = ok.location.unwrap();

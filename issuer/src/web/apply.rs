@@ -23,25 +23,9 @@ use crate::problem::{Problem, ProblemKind};
 use crate::validate::{self, Cell, Column, RawRow, APPLICANT_TYPES};
 
 /// The form's fields: the spreadsheet's columns but the number, which the system gives.
-const FIELDS: [Column; 17] = [
-    Column::ApplicantType,
-    Column::District,
-    Column::Plate,
-    Column::Trailer,
-    Column::DriverName,
-    Column::DriverId,
-    Column::Mobile,
-    Column::Occupants,
-    Column::Category,
-    Column::Cargo,
-    Column::Origin,
-    Column::Destination,
-    Column::Start,
-    Column::End,
-    Column::Route,
-    Column::TestSampledAt,
-    Column::TestResult,
-];
+fn fields() -> impl Iterator<Item = Column> {
+    Column::ALL.into_iter().filter(|c| *c != Column::AppNo)
+}
 
 /// The form field's name for a column.
 fn field_name(c: Column) -> &'static str {
@@ -112,7 +96,7 @@ fn form(
         (errors_of(None))
         form method="post" action="/apply" {
             input type="hidden" name="csrf" value=(csrf);
-            @for c in FIELDS {
+            @for c in fields() {
                 label {
                     (c.header()) @if c.required() { " *" } " "
                     @match c {
@@ -206,7 +190,7 @@ pub async fn submit(
     let app_no = new_app_no()?;
     let mut cells = BTreeMap::new();
     cells.insert(Column::AppNo, Cell::Text(app_no.clone()));
-    for c in FIELDS {
+    for c in fields() {
         let mut v = values.get(field_name(c)).cloned().unwrap_or_default();
         if matches!(c, Column::Start | Column::End | Column::TestSampledAt) {
             // A browser's datetime-local value (2022-03-12T08:00) as the files write it.
