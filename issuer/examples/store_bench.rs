@@ -53,7 +53,7 @@ use issuer::checkpass::pass::{Category, Serial};
 use issuer::checkpass::wire;
 use issuer::domain::{ImportOutcome, ListFilter};
 use issuer::issuing;
-use issuer::store::{self, Lease, Location, SignError, Signed, Store, ToSign, Which};
+use issuer::store::{self, Ask, Lease, Location, SignError, Signed, Store, ToSign, Which};
 use issuer::validate::NewApplication;
 use issuer::workflow::{Action, Status};
 
@@ -859,7 +859,17 @@ fn issuer_thread(
     start.wait();
     loop {
         let started = Instant::now();
-        let reserved = s.reserve(Which::New, batch, &none, &lease, &actor, NOW, &mut sign)?;
+        let reserved = s.reserve(
+            &Ask {
+                which: Which::New,
+                limit: batch,
+                skip: &none,
+                lease: &lease,
+                actor: &actor,
+                now: NOW,
+            },
+            &mut sign,
+        )?;
         run.reserve.add(started.elapsed());
         ensure!(reserved.unsigned.is_empty(), "the signer refused one");
         if reserved.passes.len() < batch {

@@ -21,7 +21,7 @@ use checkpass::verdict::Level;
 
 use crate::domain::{Application, PassRecord};
 use crate::render::{self, Formats, PassSheet};
-use crate::store::{Lease, Reservation, SignError, Signed, Store, ToSign, Which};
+use crate::store::{Ask, Lease, Reservation, SignError, Signed, Store, ToSign, Which};
 
 use crate::validate::format_cst;
 
@@ -359,12 +359,14 @@ fn unsigned_failures(unsigned: Vec<(Application, SignError)>) -> impl Iterator<I
 pub fn issue_one(store: &mut dyn Store, job: &Job<'_>, app_no: &str) -> Result<Outcome> {
     let mut out = Outcome::default();
     let reserved = store.reserve(
-        Which::One(app_no),
-        1,
-        &HashSet::new(),
-        job.lease,
-        job.actor,
-        crate::clock::now(),
+        &Ask {
+            which: Which::One(app_no),
+            limit: 1,
+            skip: &HashSet::new(),
+            lease: job.lease,
+            actor: job.actor,
+            now: crate::clock::now(),
+        },
         &mut signer(job),
     )?;
     if let Some(f) = unsigned_failures(reserved.unsigned).next() {
@@ -433,12 +435,14 @@ pub fn issue_all(store: &mut dyn Store, job: &Job<'_>) -> Result<Outcome> {
             while in_flight.len() < 2 && !exhausted {
                 let started = Instant::now();
                 let reserved = store.reserve(
-                    which,
-                    job.batch,
-                    &skip,
-                    job.lease,
-                    job.actor,
-                    crate::clock::now(),
+                    &Ask {
+                        which,
+                        limit: job.batch,
+                        skip: &skip,
+                        lease: job.lease,
+                        actor: job.actor,
+                        now: crate::clock::now(),
+                    },
                     &mut signer(job),
                 )?;
                 t.reserve_secs += secs(started.elapsed());

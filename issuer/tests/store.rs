@@ -15,7 +15,7 @@ use issuer::domain::{
     Checkpoint, District, ImportOutcome, KeyRecord, ListFilter, NotIssuable, Revoked,
 };
 use issuer::store::{
-    self, postgres::PgStore, sqlite::SqliteStore, Lease, Location, SignError, Signed, Store,
+    self, postgres::PgStore, sqlite::SqliteStore, Ask, Lease, Location, SignError, Signed, Store,
     StoreError, ToSign, Which,
 };
 use issuer::validate::NewApplication;
@@ -117,12 +117,14 @@ fn sign(t: ToSign<'_>) -> Result<Signed, SignError> {
 /// Reserves (and signs) up to `limit` new passes at `now` as holder "a".
 fn reserve_new(s: &mut dyn Store, limit: usize, now: i64) -> issuer::store::Reserved {
     s.reserve(
-        Which::New,
-        limit,
-        &HashSet::new(),
-        &lease("a"),
-        "c",
-        now,
+        &Ask {
+            which: Which::New,
+            limit,
+            skip: &HashSet::new(),
+            lease: &lease("a"),
+            actor: "c",
+            now,
+        },
         &mut sign,
     )
     .unwrap()
@@ -341,12 +343,14 @@ fn in_status(s: &mut dyn Store, no: &str, plate: &str, status: Status) {
             }
             let r = s
                 .reserve(
-                    Which::One(no),
-                    1,
-                    &HashSet::new(),
-                    &lease("a"),
-                    "c",
-                    150,
+                    &Ask {
+                        which: Which::One(no),
+                        limit: 1,
+                        skip: &HashSet::new(),
+                        lease: &lease("a"),
+                        actor: "c",
+                        now: 150,
+                    },
                     &mut sign,
                 )
                 .unwrap();
@@ -423,19 +427,45 @@ fn reservation_is_reused_and_issue_recorded_once(b: Backend) {
     let none = HashSet::new();
     let a = lease("a");
     let first = s
-        .reserve(Which::New, 10, &none, &a, "c", 150, &mut sign)
+        .reserve(
+            &Ask {
+                which: Which::New,
+                limit: 10,
+                skip: &none,
+                lease: &a,
+                actor: "c",
+                now: 150,
+            },
+            &mut sign,
+        )
         .unwrap()
         .passes;
     assert_eq!(first.len(), 1);
     // A crash before mark_issued: the same holder gets the same serial and QR back.
-    let nothing = s.reserve(Which::New, 10, &none, &a, "c", 151, &mut |_| {
-        panic!("no new work")
-    });
+    let nothing = s.reserve(
+        &Ask {
+            which: Which::New,
+            limit: 10,
+            skip: &none,
+            lease: &a,
+            actor: "c",
+            now: 151,
+        },
+        &mut |_| panic!("no new work"),
+    );
     assert!(nothing.unwrap().passes.is_empty());
     let again = s
-        .reserve(Which::Pending, 10, &none, &a, "c", 151, &mut |_| {
-            panic!("must not sign twice")
-        })
+        .reserve(
+            &Ask {
+                which: Which::Pending,
+                limit: 10,
+                skip: &none,
+                lease: &a,
+                actor: "c",
+                now: 151,
+            },
+            &mut |_| panic!("must not sign twice"),
+        )
         .unwrap()
         .passes;
     assert_eq!(again[0].pass, first[0].pass);
@@ -451,7 +481,17 @@ fn reservation_is_reused_and_issue_recorded_once(b: Backend) {
     assert_eq!(s.mark_issued(&[serial], "c", 152).unwrap(), 1);
     assert_eq!(s.mark_issued(&[serial], "c", 153).unwrap(), 0);
     assert!(s
-        .reserve(Which::One("A1"), 10, &none, &a, "c", 154, &mut sign)
+        .reserve(
+            &Ask {
+                which: Which::One("A1"),
+                limit: 10,
+                skip: &none,
+                lease: &a,
+                actor: "c",
+                now: 154
+            },
+            &mut sign
+        )
         .unwrap()
         .passes
         .is_empty());
@@ -478,12 +518,32 @@ fn a_lease_keeps_others_off_until_it_runs_out(b: Backend) {
     approved(&mut *s, &[app("A1", "鲁K11111", 100, 200)]);
     let none = HashSet::new();
     let mine = s
-        .reserve(Which::New, 10, &none, &lease("a"), "a", 150, &mut sign)
+        .reserve(
+            &Ask {
+                which: Which::New,
+                limit: 10,
+                skip: &none,
+                lease: &lease("a"),
+                actor: "a",
+                now: 150,
+            },
+            &mut sign,
+        )
         .unwrap()
         .passes;
     let mut other = db.open();
     let theirs = other
-        .reserve(Which::Pending, 10, &none, &lease("b"), "b", 150, &mut sign)
+        .reserve(
+            &Ask {
+                which: Which::Pending,
+                limit: 10,
+                skip: &none,
+                lease: &lease("b"),
+                actor: "b",
+                now: 150,
+            },
+            &mut sign,
+        )
         .unwrap();
     assert!(theirs.passes.is_empty(), "a live lease is respected");
     let held = other.held_elsewhere(&lease("b")).unwrap();
@@ -495,7 +555,17 @@ fn a_lease_keeps_others_off_until_it_runs_out(b: Backend) {
         "not from its holder"
     );
     assert!(other
-        .reserve(Which::One("A1"), 1, &none, &lease("b"), "b", 150, &mut sign)
+        .reserve(
+            &Ask {
+                which: Which::One("A1"),
+                limit: 1,
+                skip: &none,
+                lease: &lease("b"),
+                actor: "b",
+                now: 150
+            },
+            &mut sign
+        )
         .unwrap()
         .passes
         .is_empty());
@@ -504,16 +574,28 @@ fn a_lease_keeps_others_off_until_it_runs_out(b: Backend) {
         holder: "a".into(),
         secs: 0,
     };
-    s.reserve(Which::Pending, 10, &none, &short, "a", 150, &mut sign)
-        .unwrap();
+    s.reserve(
+        &Ask {
+            which: Which::Pending,
+            limit: 10,
+            skip: &none,
+            lease: &short,
+            actor: "a",
+            now: 150,
+        },
+        &mut sign,
+    )
+    .unwrap();
     let taken = other
         .reserve(
-            Which::Pending,
-            10,
-            &none,
-            &lease("c"),
-            "c",
-            151,
+            &Ask {
+                which: Which::Pending,
+                limit: 10,
+                skip: &none,
+                lease: &lease("c"),
+                actor: "c",
+                now: 151,
+            },
             &mut |_| panic!("never signed twice"),
         )
         .unwrap()
@@ -580,12 +662,14 @@ fn a_refused_signature_does_not_stop_the_others(b: Backend) {
     let a = lease("a");
     let r = s
         .reserve(
-            Which::New,
-            10,
-            &HashSet::new(),
-            &a,
-            "c",
-            150,
+            &Ask {
+                which: Which::New,
+                limit: 10,
+                skip: &HashSet::new(),
+                lease: &a,
+                actor: "c",
+                now: 150,
+            },
             &mut refuse_a2,
         )
         .unwrap();
@@ -607,7 +691,17 @@ fn a_refused_signature_does_not_stop_the_others(b: Backend) {
     assert!(s.get("A2").unwrap().pass.is_none());
     let skip: HashSet<String> = ["A2".to_string()].into();
     let r = s
-        .reserve(Which::New, 1, &skip, &a, "c", 151, &mut refuse_a2)
+        .reserve(
+            &Ask {
+                which: Which::New,
+                limit: 1,
+                skip: &skip,
+                lease: &a,
+                actor: "c",
+                now: 151,
+            },
+            &mut refuse_a2,
+        )
         .unwrap();
     assert!(r.passes.is_empty() && r.unsigned.is_empty());
     // Withdrawn after approval: rejected, audited, and out of every later reservation.
@@ -623,7 +717,17 @@ fn a_refused_signature_does_not_stop_the_others(b: Backend) {
         .unwrap();
     assert_eq!(w[0].status, Status::Rejected);
     let r = s
-        .reserve(Which::New, 10, &HashSet::new(), &a, "c", 153, &mut sign)
+        .reserve(
+            &Ask {
+                which: Which::New,
+                limit: 10,
+                skip: &HashSet::new(),
+                lease: &a,
+                actor: "c",
+                now: 153,
+            },
+            &mut sign,
+        )
         .unwrap();
     assert!(r.passes.is_empty() && r.unsigned.is_empty());
 }
@@ -670,12 +774,14 @@ fn issuable_only_between_test_and_window_end(b: Backend) {
     );
     let r = s
         .reserve(
-            Which::New,
-            10,
-            &HashSet::new(),
-            &lease("a"),
-            "c",
-            now,
+            &Ask {
+                which: Which::New,
+                limit: 10,
+                skip: &HashSet::new(),
+                lease: &lease("a"),
+                actor: "c",
+                now,
+            },
             &mut sign,
         )
         .unwrap();
@@ -1102,7 +1208,17 @@ fn concurrent_issuers_issue_each_pass_once(b: Backend) {
                 for which in [Which::Pending, Which::New] {
                     loop {
                         let r = s
-                            .reserve(which, 4, &HashSet::new(), &l, "c", 150, &mut sign)
+                            .reserve(
+                                &Ask {
+                                    which,
+                                    limit: 4,
+                                    skip: &HashSet::new(),
+                                    lease: &l,
+                                    actor: "c",
+                                    now: 150,
+                                },
+                                &mut sign,
+                            )
                             .unwrap();
                         if r.passes.is_empty() {
                             break;

@@ -219,6 +219,18 @@ impl Lease {
     }
 }
 
+/// What one [`Store::reserve`] call asks for: up to `limit` applications of `which`, passing
+/// over the numbers in `skip`, held under `lease`, recorded as `actor` at `now`.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    pub which: Which<'a>,
+    pub limit: usize,
+    pub skip: &'a HashSet<String>,
+    pub lease: &'a Lease,
+    pub actor: &'a str,
+    pub now: i64,
+}
+
 /// What the signer is given to sign one reservation.
 pub struct ToSign<'a> {
     pub app: &'a Application,
@@ -430,17 +442,7 @@ pub trait Store: Send {
     /// its QR text are fixed before any file exists. An application `sign` refuses is returned
     /// in [`Reserved::unsigned`] and nothing is stored for it; the others are reserved all the
     /// same. Two issuers never reserve one application twice, nor one serial for two.
-    #[allow(clippy::too_many_arguments)]
-    fn reserve(
-        &mut self,
-        which: Which<'_>,
-        limit: usize,
-        skip: &HashSet<String>,
-        lease: &Lease,
-        actor: &str,
-        now: i64,
-        sign: &mut Signer<'_>,
-    ) -> Result<Reserved>;
+    fn reserve(&mut self, ask: &Ask<'_>, sign: &mut Signer<'_>) -> Result<Reserved>;
 
     /// Approved applications without a pass that cannot be issued at `now`, and why.
     fn not_issuable(&self, now: i64) -> Result<Vec<(String, NotIssuable)>>;

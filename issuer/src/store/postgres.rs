@@ -27,7 +27,7 @@ use postgres::{Client, IsolationLevel, Row, Statement, Transaction};
 
 use super::{
     issuable_at, live_statuses_sql, route_from_text, route_to_text, same_content, sorted_order,
-    DbError, Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store,
+    Ask, DbError, Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store,
     StoreError, ToSign, Which, APP_COLUMNS, APP_FROM,
 };
 use crate::accounts::{NewUser, User};
@@ -546,19 +546,17 @@ impl Tx<'_, '_> {
         .collect()
     }
 
-    /// Reserved passes for `which` under `lease`: pending ones whose lease is over first, then
-    /// new ones.
-    #[allow(clippy::too_many_arguments)]
-    fn reserve(
-        &mut self,
-        which: Which<'_>,
-        limit: usize,
-        skip: &HashSet<String>,
-        lease: &Lease,
-        actor: &str,
-        now: i64,
-        sign: &mut Signer<'_>,
-    ) -> Result<Reserved> {
+    /// Reserved passes for `ask.which` under `ask.lease`: pending ones whose lease is over
+    /// first, then new ones.
+    fn reserve(&mut self, ask: &Ask<'_>, sign: &mut Signer<'_>) -> Result<Reserved> {
+        let Ask {
+            which,
+            limit,
+            skip,
+            lease,
+            actor,
+            now,
+        } = *ask;
         let (only, pending, new) = match which {
             Which::One(app_no) => (Some(app_no), true, true),
             Which::Pending => (None, true, false),
@@ -1213,17 +1211,8 @@ impl Store for PgStore {
         })
     }
 
-    fn reserve(
-        &mut self,
-        which: Which<'_>,
-        limit: usize,
-        skip: &HashSet<String>,
-        lease: &Lease,
-        actor: &str,
-        now: i64,
-        sign: &mut Signer<'_>,
-    ) -> Result<Reserved> {
-        self.write(|tx| tx.reserve(which, limit, skip, lease, actor, now, sign))
+    fn reserve(&mut self, ask: &Ask<'_>, sign: &mut Signer<'_>) -> Result<Reserved> {
+        self.write(|tx| tx.reserve(ask, sign))
     }
 
     fn not_issuable(&self, now: i64) -> Result<Vec<(String, NotIssuable)>> {

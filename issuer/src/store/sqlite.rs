@@ -7,7 +7,7 @@
 //! `PRAGMA user_version`; [`MIGRATIONS`] has the same steps, in the same order, as the
 //! PostgreSQL backend's.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::{
     issuable_at, live_statuses_sql, route_from_text, route_to_text, same_content, sorted_order,
-    Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store, StoreError,
+    Ask, Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store, StoreError,
     ToSign, Which, APP_COLUMNS, APP_FROM,
 };
 use crate::accounts::{NewUser, User};
@@ -832,16 +832,15 @@ impl Store for SqliteStore {
         )?)
     }
 
-    fn reserve(
-        &mut self,
-        which: Which<'_>,
-        limit: usize,
-        skip: &HashSet<String>,
-        lease: &Lease,
-        actor: &str,
-        now: i64,
-        sign: &mut Signer<'_>,
-    ) -> Result<Reserved> {
+    fn reserve(&mut self, ask: &Ask<'_>, sign: &mut Signer<'_>) -> Result<Reserved> {
+        let Ask {
+            which,
+            limit,
+            skip,
+            lease,
+            actor,
+            now,
+        } = *ask;
         let (only, kind) = match which {
             Which::One(app_no) => (Some(app_no), 0),
             Which::Pending => (None, 1),
