@@ -416,6 +416,47 @@ fn tcp_connections_use_tls_and_check_the_certificate() {
     assert!(err.contains("PGSSLROOTCERT"), "{err}");
 }
 
+/// `issuer serve` on PostgreSQL answers over a real socket and stops cleanly on SIGTERM (its
+/// blocking database client is closed outside the async runtime).
+#[test]
+fn serve_on_postgres_answers_and_stops_cleanly() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let Some(env) = Env::init_postgres() else {
+        return;
+    };
+    let mut child = env
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        if let Some(at) = line.find("http://") {
+            break line[at + 7..].trim().to_string();
+        }
+    };
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "GET /districts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut page = String::new();
+    conn.read_to_string(&mut page).unwrap();
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("环翠区"),
+        "{page}"
+    );
+    // SAFETY: kill(2) with the child's pid and SIGTERM.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}: {rest:?}");
+    assert!(!rest.iter().any(|l| l.contains("panicked")), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("已停止")), "{rest:?}");
+}
+
 #[test]
 fn a_bad_database_url_or_server_is_a_clear_error() {
     let env = Env::new();

@@ -17,6 +17,9 @@ use issuer::workflow::Action;
 use serde_json::Value;
 use tower::ServiceExt;
 
+#[path = "common/pg.rs"]
+mod pg;
+
 const PASSWORD: &str = "correct horse battery staple";
 
 fn app(no: &str, district: u32, plate: &str, driver: &str) -> NewApplication {
@@ -48,12 +51,29 @@ fn app(no: &str, district: u32, plate: &str, driver: &str) -> NewApplication {
 struct World {
     _dir: tempfile::TempDir,
     location: Location,
+    /// Built once, outside any async context: PostgreSQL's blocking client must not connect
+    /// from a thread that drives async tasks.
+    app: axum::Router,
 }
 
 impl World {
     fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
         let location = Location::Sqlite(dir.path().join("issuer.db"));
+        World::at(dir, location)
+    }
+
+    /// The same world in a database of this process's throwaway PostgreSQL cluster; `None`
+    /// (skipped) only outside CI on a machine without PostgreSQL.
+    fn postgres() -> Option<World> {
+        if !pg::available() {
+            return None;
+        }
+        let location = Location::Postgres(pg::Cluster::shared().new_database());
+        Some(World::at(tempfile::tempdir().unwrap(), location))
+    }
+
+    fn at(dir: tempfile::TempDir, location: Location) -> World {
         let mut s = store::open(&location).unwrap();
         let district = |code, name: &str| District {
             code,
@@ -97,9 +117,11 @@ impl World {
             let u = NewUser::new(name, role, district, org).unwrap();
             s.add_user(&u, &hash, "admin", 3).unwrap();
         }
+        let app = router(AppState::new(location.clone(), 2).unwrap());
         World {
             _dir: dir,
             location,
+            app,
         }
     }
 
@@ -107,8 +129,14 @@ impl World {
         store::open(&self.location).unwrap()
     }
 
+    /// Runs `f` on the store from a plain thread, as the service's blocking pool does (an
+    /// async test's own thread may not block on PostgreSQL's client).
+    fn with_store<T: Send>(&self, f: impl FnOnce(&mut dyn Store) -> T + Send) -> T {
+        std::thread::scope(|scope| scope.spawn(|| f(&mut *self.store())).join().unwrap())
+    }
+
     fn router(&self) -> axum::Router {
-        router(AppState::new(self.location.clone(), 2).unwrap())
+        self.app.clone()
     }
 }
 
@@ -337,8 +365,28 @@ async fn signing_in_wrong_passwords_and_lockout() {
 
 #[tokio::test]
 async fn a_liaison_sees_and_forwards_only_their_district() {
-    let world = World::new();
-    let mut b = Browser::login(&world, "liaison-wd").await;
+    liaison_limits(&World::new()).await;
+}
+
+/// The service on PostgreSQL: its blocking client runs on tokio's blocking pool, and the
+/// sessions live in the database.
+#[test]
+fn a_liaison_sees_and_forwards_only_their_district_on_postgres() {
+    let Some(world) = World::postgres() else {
+        return;
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(liaison_limits(&world));
+    // Dropped here, outside the runtime: closing a PostgreSQL connection blocks.
+    drop(world);
+}
+
+async fn liaison_limits(world: &World) {
+    let mut b = Browser::login(world, "liaison-wd").await;
     let queue = b.get("/queue").await;
     assert!(queue.body.contains("WD-1") && queue.body.contains("WD-2"));
     assert!(
@@ -386,7 +434,7 @@ async fn a_liaison_sees_and_forwards_only_their_district() {
         )
         .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-    let stored = world.store().get("WD-2").unwrap();
+    let stored = world.with_store(|s| s.get("WD-2").unwrap());
     assert_eq!(stored.forwarded_by.as_deref(), Some("liaison-wd"));
     // A liaison cannot approve, by form or API.
     let a = b

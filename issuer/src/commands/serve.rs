@@ -38,8 +38,13 @@ pub(super) fn serve(data: &DataDir, args: ServeArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("无法启动网页服务的运行时")?;
-    runtime
-        .block_on(web::serve(args.listen, state))
-        .with_context(|| format!("无法在 {} 上提供网页服务", args.listen))?;
+    // The pool's last handle is dropped after the runtime, on this thread: closing a
+    // PostgreSQL connection blocks, which a runtime's own threads may not do.
+    let keep = state.clone();
+    let served = runtime.block_on(web::serve(args.listen, state));
+    drop(runtime);
+    drop(keep);
+    served.with_context(|| format!("无法在 {} 上提供网页服务", args.listen))?;
+    eprintln!("网页服务已停止 / web service stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -196,7 +196,32 @@ pub fn router(state: AppState) -> Router {
         .with_state(Arc::new(state))
 }
 
-/// Serves on `addr` until Ctrl-C or SIGTERM, then finishes the requests in flight.
+/// Ctrl-C, or SIGTERM (what a service manager sends).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Serves on `addr` until Ctrl-C or SIGTERM, then finishes the requests in flight. The caller
+/// keeps a clone of `state` and drops it outside the runtime (see `AppState::store`: the
+/// PostgreSQL client blocks, also when it closes).
 pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     eprintln!(
@@ -204,8 +229,6 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
         listener.local_addr()?
     );
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown_signal())
         .await
 }
