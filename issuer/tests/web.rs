@@ -800,4 +800,128 @@ async fn apply_forward_approve_issue_download_and_verify() {
     let bundle = issuer::trust::contents(&*world.store(), 1_647_046_800).unwrap();
     let verdict = issuer::checkpass::rules::verify(qr.body.trim(), &bundle, "C101", 1_647_050_000);
     assert_eq!(verdict.level(), Level::Green, "{:?}", verdict.reasons);
+
+    // Revoked by a reviewer, with a reason: the pass is no longer offered, and the next
+    // bundle carries its serial.
+    let a = reviewer
+        .post_form(
+            &format!("{page}/revoke"),
+            &[("csrf", &csrf), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    let a = liaison
+        .post_form(
+            &format!("{page}/revoke"),
+            &[("csrf", &csrf_l), ("reason", "丢失")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = reviewer
+        .post_form(
+            &format!("{page}/revoke"),
+            &[("csrf", &csrf), ("reason", "驾驶员更换")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(applicant.get(&file).await.status, StatusCode::CONFLICT);
+    let revoked = world.store().get(&app_no).unwrap();
+    assert_eq!(revoked.status, issuer::workflow::Status::Revoked);
+    let serial = revoked.pass.unwrap().serial;
+    let bundle = issuer::trust::contents(&*world.store(), 1_647_046_800).unwrap();
+    let verdict = issuer::checkpass::rules::verify(qr.body.trim(), &bundle, "C101", 1_647_050_000);
+    assert_eq!(
+        verdict.level(),
+        Level::Red,
+        "{serial}: {:?}",
+        verdict.reasons
+    );
+}
+
+/// Accounts from the web: only an admin reaches the pages, by URL or form; a new account can
+/// sign in at once; disabling one ends its session; an admin cannot disable itself.
+#[tokio::test]
+async fn the_admin_manages_accounts() {
+    let world = World::new();
+    let mut reviewer = Browser::login(&world, "reviewer1").await;
+    assert_eq!(
+        reviewer.get("/admin/users").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let csrf_r = reviewer.csrf("/queue").await;
+    let a = reviewer
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf", &csrf_r),
+                ("name", "sneaky"),
+                ("role", "admin"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = reviewer
+        .post_form("/admin/users/reviewer2/disable", &[("csrf", &csrf_r)])
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+
+    let mut admin = Browser::login(&world, "admin1").await;
+    let page = admin.get("/admin/users").await;
+    assert!(page.body.contains("liaison-wd") && page.body.contains("区市联络员"));
+    let csrf = admin.csrf("/admin/users").await;
+    // Bad input: clear 400s.
+    for (field, value) in [("role", "emperor"), ("district", "abc"), ("name", "x")] {
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("name", "liaison-rc"),
+            ("role", "district"),
+            ("district", "371002"),
+            ("password", PASSWORD),
+        ];
+        for f in form.iter_mut() {
+            if f.0 == field {
+                f.1 = value;
+            }
+        }
+        let a = admin.post_form("/admin/users", &form).await;
+        assert_eq!(
+            a.status,
+            StatusCode::BAD_REQUEST,
+            "{field}={value}: {}",
+            a.body
+        );
+    }
+    let a = admin
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("name", "liaison-rc"),
+                ("role", "district"),
+                ("district", "371002"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let mut new = Browser::login(&world, "liaison-rc").await;
+    assert!(new.get("/queue").await.body.contains("HC-1"));
+    let a = admin
+        .post_form("/admin/users/liaison-rc/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(new.get("/queue").await.location.as_deref(), Some("/login"));
+    let a = admin
+        .post_form("/admin/users/admin1/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    let a = admin
+        .post_form("/admin/users/nobody/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let audit = world.store().audit(None).unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "user.disable" && e.actor == "admin1"));
 }

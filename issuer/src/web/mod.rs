@@ -5,6 +5,7 @@
 //!   table, so any server process on one database knows every session) and its CSRF token;
 //! - [`pages`]: the server-rendered HTML (maud: escaped by construction), Chinese first;
 //! - [`apply`]: the applicant's form, checked by the import's own rules;
+//! - [`admin`]: the admin's account pages;
 //! - [`passes`]: issuing from the web, and the pass files to download;
 //! - [`api`]: the JSON API under `/api/` and its OpenAPI document.
 //!
@@ -13,6 +14,7 @@
 //! r2d2 pool. Who may see and do what is decided by [`crate::accounts`], on the server, for
 //! every request: a hidden button is never the only guard.
 
+pub mod admin;
 pub mod api;
 pub mod apply;
 pub mod pages;
@@ -184,6 +186,8 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(session::logout))
         .route("/districts", get(pages::districts))
         .route("/apply", get(apply::apply_page).post(apply::submit))
+        .route("/admin/users", get(admin::users).post(admin::add))
+        .route("/admin/users/{name}/{action}", post(admin::set_disabled))
         .route("/queue", get(pages::queue))
         .route("/applications/{app_no}", get(pages::application))
         .route(

@@ -36,6 +36,7 @@ pub fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup 
                         @if let Some((u, csrf)) = user {
                             a href="/queue" { "工作台" }
                             @if u.role == Role::Applicant { a href="/apply" { "在线申请" } }
+                            @if u.role == Role::Admin { a href="/admin/users" { "账号管理" } }
                             span.who { (u.name) "（" (u.role.label_zh()) "）" }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(csrf);
@@ -236,6 +237,7 @@ pub async fn application(
             vec![("approve", "批准"), ("reject", "驳回")]
         }
         Role::City if app.status == Status::Approved => vec![("issue", "签发通行证")],
+        Role::City if app.status == Status::Issued => vec![("revoke", "撤销通行证")],
         _ => vec![],
     };
     let files = app.status == Status::Issued;
@@ -268,6 +270,9 @@ pub async fn application(
                 input type="hidden" name="seen" value=(app.status.as_str());
                 @if *action == "reject" {
                     label { "驳回理由 " input name="reason" required maxlength="200"; }
+                }
+                @if *action == "revoke" {
+                    label { "撤销理由 " input name="reason" required maxlength="200"; }
                 }
                 button { (label) }
             }
@@ -309,6 +314,10 @@ pub async fn act(
     if action == "issue" {
         let app = visible_application(state, user, app_no).await?;
         return super::passes::issue(state, user, app).await;
+    }
+    if action == "revoke" {
+        let app = visible_application(state, user, app_no).await?;
+        return super::passes::revoke(state, user, app, reason).await;
     }
     let action = match action {
         "forward" => Action::Forward,

@@ -100,6 +100,39 @@ pub async fn issue(
         .await
 }
 
+/// Revokes the pass of an issued application as `user` (a city reviewer), with a reason; the
+/// next trust bundle carries it to the checkpoints.
+pub async fn revoke(
+    state: &AppState,
+    user: &User,
+    app: Application,
+    reason: Option<String>,
+) -> Result<Application, WebError> {
+    if user.role != Role::City {
+        return Err(WebError::Forbidden("只有市级审核账号可以撤销通行证".into()));
+    }
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| WebError::BadRequest("撤销须填写理由".into()))?;
+    if reason.chars().count() > 200 {
+        return Err(WebError::BadRequest("理由不超过 200 字".into()));
+    }
+    let serial = app
+        .pass
+        .as_ref()
+        .map(|p| p.serial)
+        .ok_or_else(|| WebError::Conflict(format!("申请 {} 没有通行证", app.data.app_no)))?;
+    let actor = user.name.clone();
+    let app_no = app.data.app_no.clone();
+    state
+        .store(move |s| {
+            s.revoke(serial, &reason, &actor, crate::clock::now())?;
+            Ok(s.get(&app_no)?)
+        })
+        .await
+}
+
 /// The files a pass may be downloaded as, and their types.
 const FILES: [(&str, &str); 5] = [
     ("pass.pdf", "application/pdf"),

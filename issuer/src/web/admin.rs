@@ -1,0 +1,147 @@
+//! The admin's pages: accounts (add, disable, enable). Only an admin account reaches them; the
+//! same rules as `issuer user` apply ([`crate::accounts::NewUser`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::html;
+use tower_sessions::Session;
+
+use super::pages::layout;
+use super::session::{check_csrf, csrf_token, CurrentUser};
+use super::{AppState, WebError};
+use crate::accounts::{self, NewUser, Role, User};
+
+fn admin(user: &User) -> Result<(), WebError> {
+    if user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden("只有管理员可以管理账号".into()))
+    }
+}
+
+/// `GET /admin/users`.
+pub async fn users(
+    State(state): State<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+) -> Result<Html<String>, WebError> {
+    admin(&user)?;
+    let csrf = csrf_token(&session).await?;
+    let users = state.store(|s| Ok(s.users()?)).await?;
+    let body = html! {
+        table {
+            tr { th { "账号" } th { "角色" } th { "区市 / 单位" } th { "状态" } th {} }
+            @for u in &users {
+                tr {
+                    td { (u.name) }
+                    td { (u.role.label_zh()) }
+                    td {
+                        @if let Some(d) = u.district { (d) }
+                        @if let Some(o) = &u.organisation { (o) }
+                    }
+                    td { @if u.is_active() { "启用" } @else { "已停用" } }
+                    td {
+                        @if u.name != user.name {
+                            form method="post" action={ "/admin/users/" (u.name) "/"
+                                (if u.is_active() { "disable" } else { "enable" }) } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button { @if u.is_active() { "停用" } @else { "启用" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "添加账号" }
+        form method="post" action="/admin/users" {
+            input type="hidden" name="csrf" value=(csrf);
+            label { "账号 " input name="name" required; }
+            label { "角色 " select name="role" {
+                @for r in Role::ALL { option value=(r.as_str()) { (r.label_zh()) } }
+            } }
+            label { "区市代码（联络员）" input name="district"; }
+            label { "单位（申请单位）" input name="organisation"; }
+            label { "初始口令（至少 12 个字符）" input name="password" type="password" required; }
+            button { "添加" }
+        }
+    };
+    Ok(Html(
+        layout("账号管理", Some((&user, &csrf)), body).into_string(),
+    ))
+}
+
+/// `POST /admin/users`: a new account.
+pub async fn add(
+    State(state): State<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    check_csrf(&session, form.get("csrf").map(String::as_str)).await?;
+    admin(&user)?;
+    let field = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let role: Role = field("role")
+        .unwrap_or_default()
+        .parse()
+        .map_err(WebError::BadRequest)?;
+    let district = field("district")
+        .map(|d| {
+            d.parse::<u32>()
+                .map_err(|_| WebError::BadRequest(format!("区市代码“{d}”不是数字")))
+        })
+        .transpose()?;
+    let new = NewUser::new(
+        field("name").unwrap_or_default(),
+        role,
+        district,
+        field("organisation"),
+    )
+    .map_err(|e| WebError::BadRequest(e.to_string()))?;
+    let password = form.get("password").cloned().unwrap_or_default();
+    let actor = user.name.clone();
+    state
+        .store(move |s| {
+            if let Some(code) = new.district {
+                if !s.districts()?.iter().any(|d| d.code == code) {
+                    return Err(WebError::BadRequest(format!(
+                        "区划代码 {code} 不在区划表中"
+                    )));
+                }
+            }
+            let hash = accounts::hash_password(&password)
+                .map_err(|e| WebError::BadRequest(e.to_string()))?;
+            s.add_user(&new, &hash, &actor, crate::clock::now())?;
+            Ok(())
+        })
+        .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+/// `POST /admin/users/{name}/{disable|enable}`.
+pub async fn set_disabled(
+    State(state): State<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    session: Session,
+    Path((name, action)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, WebError> {
+    check_csrf(&session, form.get("csrf").map(String::as_str)).await?;
+    admin(&user)?;
+    let disabled = match action.as_str() {
+        "disable" => true,
+        "enable" => false,
+        other => return Err(WebError::NotFound(format!("没有“{other}”这项操作"))),
+    };
+    if name == user.name {
+        return Err(WebError::BadRequest("不能停用自己的账号".into()));
+    }
+    let actor = user.name.clone();
+    state
+        .store(move |s| Ok(s.set_user_disabled(&name, disabled, &actor, crate::clock::now())?))
+        .await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
