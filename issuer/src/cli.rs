@@ -345,7 +345,7 @@ pub struct ExportArgs {
 
 /// Which issued passes a command works on: by id, or every issued and unrevoked one.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["ids", "all"])))]
+#[command(group(clap::ArgGroup::new("which").required(true).multiple(true).args(["ids", "all"])))]
 pub struct IssuedSelection {
     /// 申请编号或通行证编号 (application numbers or pass serials)
     pub ids: Vec<String>,
@@ -370,9 +370,13 @@ pub struct PrintArgs {
 pub struct SmsArgs {
     #[command(flatten)]
     pub which: IssuedSelection,
-    /// 只取该时间之后签发的通行证，如 “2022-03-12 08:00” (only passes issued since this time)
+    /// 只取该时间之后签发（或驳回）的，如 “2022-03-12 08:00” (only those issued or rejected since)
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
+    /// 同时通知被驳回的申请（附理由）；可不选通行证单独使用
+    /// (also tell the drivers of rejected applications, with the reason)
+    #[arg(long, group = "which")]
+    pub rejected: bool,
     /// 输出的 CSV 文件（UTF-8 带 BOM，Excel 可直接打开）(the CSV to write)
     #[arg(long, required = true, value_name = "FILE")]
     pub out: PathBuf,

@@ -1357,3 +1357,49 @@ fn serve_starts_the_web_service() {
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     assert!(page.contains("环翠区"), "{page}");
 }
+
+/// The SMS outbox tells drivers of both outcomes: a pass issued, or an application rejected
+/// with its reason.
+#[test]
+fn the_sms_outbox_tells_rejections_too() {
+    let env = Env::init();
+    env.import_sample();
+    env.ok(&["forward", "SQ003-0001", "SQ083-0002"]);
+    env.ok(&["approve", "SQ003-0001"]);
+    env.ok(&["reject", "SQ083-0002", "--reason", "核酸报告不清晰"]);
+    env.ok(&["issue", "SQ003-0001", "--formats", "svg"]);
+    let only = env.path("rejected.csv");
+    let v = env.json(&["sms", "--rejected", "--out", only.to_str().unwrap()]);
+    assert_eq!(
+        (v["issued"].as_u64(), v["rejected"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let text = std::fs::read_to_string(&only).unwrap();
+    assert!(
+        text.contains("SQ083-0002") && text.contains("核酸报告不清晰"),
+        "{text}"
+    );
+    assert!(!text.contains("SQ003-0001"));
+    let both = env.path("both.csv");
+    let v = env.json(&[
+        "sms",
+        "--all",
+        "--rejected",
+        "--out",
+        both.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        (v["issued"].as_u64(), v["rejected"].as_u64()),
+        (Some(1), Some(1))
+    );
+    // Nothing rejected since then: nothing to send is an error, as before.
+    let err = env.fails(&[
+        "sms",
+        "--rejected",
+        "--since",
+        "2022-03-13 00:00",
+        "--out",
+        env.path("none.csv").to_str().unwrap(),
+    ]);
+    assert!(err.contains("没有需要发送短信"), "{err}");
+}

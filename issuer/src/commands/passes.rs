@@ -118,38 +118,83 @@ fn outbox_csv(rows: &[[&str; 4]]) -> Result<Vec<u8>> {
 pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<ExitCode> {
     let store = data.open()?;
     let since = super::parse_since(args.since.as_deref())?;
-    let apps: Vec<Application> = issued_apps(&*store, &args.which)?
-        .into_iter()
-        .filter(|a| match (since, &a.pass) {
-            (Some(t), Some(p)) => p.issued_at >= t,
-            _ => true,
-        })
-        .collect();
-    if apps.is_empty() {
-        bail!("没有需要发送短信的通行证（已签发且未撤销）");
-    }
+    let chosen = args.which.all || !args.which.ids.is_empty();
+    let apps: Vec<Application> = if chosen || !args.rejected {
+        issued_apps(&*store, &args.which)?
+            .into_iter()
+            .filter(|a| match (since, &a.pass) {
+                (Some(t), Some(p)) => p.issued_at >= t,
+                _ => true,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let sheets = sheets_of(&*store, &apps)?;
-    let texts: Vec<String> = sheets.iter().map(issuer::render::sms_text).collect();
-    let rows: Vec<[&str; 4]> = apps
+    // Rows: phone, text, application number, serial (empty for a rejection).
+    let mut rows: Vec<[String; 4]> = apps
         .iter()
         .zip(&sheets)
-        .zip(&texts)
-        .map(|((app, sheet), text)| {
+        .map(|(app, sheet)| {
             [
-                app.data.mobile.as_str(),
-                text.as_str(),
-                app.data.app_no.as_str(),
-                sheet.serial.as_str(),
+                app.data.mobile.clone(),
+                issuer::render::sms_text(sheet),
+                app.data.app_no.clone(),
+                sheet.serial.clone(),
             ]
         })
         .collect();
-    let bytes = outbox_csv(&rows)?;
+    let issued = rows.len();
+    if args.rejected {
+        let issuer_name = store
+            .meta("issuer_name")?
+            .unwrap_or_else(|| store.issuer_id().unwrap_or_default());
+        let rejected = store.list(&ListFilter {
+            status: Some(Status::Rejected),
+            district: args.which.district,
+            plate: None,
+            limit: None,
+        })?;
+        rows.extend(
+            rejected
+                .iter()
+                .filter(|a| since.is_none_or(|t| a.decided_at.is_some_and(|d| d >= t)))
+                .map(|a| {
+                    let d = &a.data;
+                    [
+                        d.mobile.clone(),
+                        issuer::render::rejection_text(
+                            &issuer_name,
+                            &d.driver_name,
+                            &d.plate,
+                            &d.app_no,
+                            a.reject_reason.as_deref().unwrap_or("未说明"),
+                        ),
+                        d.app_no.clone(),
+                        String::new(),
+                    ]
+                }),
+        );
+    }
+    if rows.is_empty() {
+        bail!("没有需要发送短信的通行证或驳回通知");
+    }
+    let refs: Vec<[&str; 4]> = rows
+        .iter()
+        .map(|r| [r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str()])
+        .collect();
+    let bytes = outbox_csv(&refs)?;
     // Owner-only: the outbox holds the drivers' phone numbers.
     keyring::write_atomic(&args.out, &bytes, 0o600, true)?;
     if ctx.json {
-        ctx.print_json(&json!({ "out": args.out, "messages": sheets.len() }))?;
+        ctx.print_json(&json!({
+            "out": args.out,
+            "messages": rows.len(),
+            "issued": issued,
+            "rejected": rows.len() - issued,
+        }))?;
     } else {
-        println!("已导出 {} 条短信到 {}", sheets.len(), args.out.display());
+        println!("已导出 {} 条短信到 {}", rows.len(), args.out.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -26,7 +26,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-pub use sms::sms_text;
+pub use sms::{rejection_text, sms_text};
 
 /// What a pass sheet shows, as display strings. The full ID number and the phone number are
 /// never given here.

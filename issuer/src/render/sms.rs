@@ -80,9 +80,63 @@ fn window<'a>(from: &'a str, to: &'a str) -> (&'a str, &'a str) {
     }
 }
 
+/// The SMS that tells a driver their application was refused, with the reason (shortened to
+/// keep the message within [`MAX_CHARS`]). Never the ID number.
+pub fn rejection_text(
+    issuer_name: &str,
+    driver_name: &str,
+    plate: &str,
+    app_no: &str,
+    reason: &str,
+) -> String {
+    let city = city_of(issuer_name);
+    let sender = if city.is_empty() {
+        issuer_name.chars().take(8).collect::<String>()
+    } else {
+        city.to_string()
+    };
+    let build = |reason: &str| {
+        format!(
+            "【{sender}通行证】{driver_name}您好，车辆{plate}的通行证申请{app_no}未获批准，理由：{reason}。如有疑问请联系所属区市联络员。"
+        )
+    };
+    let full = build(reason);
+    if full.chars().count() <= MAX_CHARS {
+        return full;
+    }
+    let room = MAX_CHARS.saturating_sub(build("").chars().count() + 1);
+    let short: String = reason.chars().take(room).collect();
+    build(&format!("{short}…"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rejections_say_why_within_the_limit() {
+        let t = rejection_text(
+            "威海市交通运输保障专班",
+            "张三",
+            "鲁K12345",
+            "SQ003-0002",
+            "资料不全",
+        );
+        assert_eq!(
+            t,
+            "【威海市通行证】张三您好，车辆鲁K12345的通行证申请SQ003-0002未获批准，理由：资料不全。如有疑问请联系所属区市联络员。"
+        );
+        let long = "理".repeat(300);
+        let t = rejection_text(
+            "威海市交通运输保障专班",
+            "张三",
+            "鲁K12345",
+            "SQ003-0002",
+            &long,
+        );
+        assert!(t.chars().count() <= MAX_CHARS, "{}", t.chars().count());
+        assert!(t.contains("理理…。"));
+    }
     use crate::render::tests::sample_sheet;
 
     #[test]
