@@ -120,7 +120,31 @@ pub fn import_rows(
     actor: &str,
     now: i64,
 ) -> Result<FileOutcome, StoreError> {
-    let (good, mut refused) = check_rows(file, rows, rules);
+    import_rows_of(store, file, rows, rules, None, actor, now)
+}
+
+/// [`import_rows`] for a district liaison: a row of another district than `district` is
+/// refused ([`ProblemKind::OtherDistrict`]).
+pub fn import_rows_of(
+    store: &mut dyn Store,
+    file: &str,
+    rows: &[RawRow],
+    rules: &Rules,
+    district: Option<u32>,
+    actor: &str,
+    now: i64,
+) -> Result<FileOutcome, StoreError> {
+    let (mut good, mut refused) = check_rows(file, rows, rules);
+    if let Some(own) = district {
+        let (mine, others): (Vec<_>, Vec<_>) = good.into_iter().partition(|a| a.district == own);
+        good = mine;
+        refused.extend(others.into_iter().map(|a| RefusedRow {
+            file: file.to_string(),
+            row: a.row,
+            app_no: a.app_no,
+            problems: vec![Problem::new(ProblemKind::OtherDistrict)],
+        }));
+    }
     let outcomes = store.import(&good, file, actor, now)?;
     let mut out = FileOutcome {
         rows: rows.len(),

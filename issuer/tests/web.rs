@@ -925,3 +925,73 @@ async fn the_admin_manages_accounts() {
         .iter()
         .any(|e| e.action == "user.disable" && e.actor == "admin1"));
 }
+
+/// A liaison uploads the district's spreadsheet: its own rows are stored, another district's
+/// and bad rows are listed with their reasons; only liaisons may upload; a file that is not a
+/// spreadsheet is a clear 400.
+#[tokio::test]
+async fn a_liaison_uploads_the_districts_spreadsheet() {
+    let world = World::new();
+    const HEADER: &str = "申请编号,申请人类型,所属区市,车牌号,挂车号,驾驶人员姓名,身份证号,联系方式,随车人员数,货物类别,货物名称,起运地点,运送地点,拟通行开始时间,拟通行结束时间,拟通行路线,核酸采样时间,核酸检测结果";
+    let row = |no: &str, district: &str, plate: &str| {
+        format!(
+            "{no},运输人,{district},{plate},,王五,320102199210156657,13912345678,1,工业原材料,钢材,甲地,乙地,2022-03-12 08:00,2022-03-13 08:00,C101,2022-03-11 20:00,阴性"
+        )
+    };
+    let csv = [
+        HEADER.to_string(),
+        row("UP-1", "371003", "鲁K60001"),
+        row("UP-2", "371002", "鲁K60002"),
+        row("UP-3", "371003", ""),
+    ]
+    .join("\n");
+    let multipart = |csrf: &str, name: &str, bytes: &str| {
+        let b = "XBOUNDARYX";
+        format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+             Content-Type: text/csv\r\n\r\n{bytes}\r\n--{b}--\r\n"
+        )
+    };
+    let post = |b: &mut Browser, body: String| {
+        b.request("POST", "/upload")
+            .header(
+                header::CONTENT_TYPE,
+                "multipart/form-data; boundary=XBOUNDARYX",
+            )
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let mut reviewer = Browser::login(&world, "reviewer1").await;
+    assert_eq!(reviewer.get("/upload").await.status, StatusCode::FORBIDDEN);
+    let csrf_r = reviewer.csrf("/queue").await;
+    let req = post(&mut reviewer, multipart(&csrf_r, "a.csv", &csv));
+    assert_eq!(reviewer.send(req).await.status, StatusCode::FORBIDDEN);
+
+    let mut l = Browser::login(&world, "liaison-wd").await;
+    let csrf = l.csrf("/upload").await;
+    // Without the token: refused, nothing stored.
+    let req = post(&mut l, multipart("wrong", "a.csv", &csv));
+    assert_eq!(l.send(req).await.status, StatusCode::FORBIDDEN);
+    let req = post(&mut l, multipart(&csrf, "a.csv", &csv));
+    let done = l.send(req).await;
+    assert_eq!(
+        done.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        done.body
+    );
+    assert!(done.body.contains("导入 1 行"), "{}", done.body);
+    assert!(done.body.contains("UP-2") && done.body.contains("不属于本区市"));
+    assert!(done.body.contains("UP-3") && done.body.contains("缺少车牌号"));
+    let stored = world.store().get("UP-1").unwrap();
+    assert_eq!(stored.imported_by, "liaison-wd");
+    assert!(matches!(
+        world.store().get("UP-2"),
+        Err(issuer::store::StoreError::NoSuchApplication(_))
+    ));
+    // Not a spreadsheet: a clear 400.
+    let req = post(&mut l, multipart(&csrf, "x.csv", "\u{1}\u{2}garbage"));
+    let bad = l.send(req).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+}

@@ -6,6 +6,7 @@
 //! - [`pages`]: the server-rendered HTML (maud: escaped by construction), Chinese first;
 //! - [`apply`]: the applicant's form, checked by the import's own rules;
 //! - [`admin`]: the admin's account pages;
+//! - [`upload`]: a district liaison's spreadsheet upload (the command line's import);
 //! - [`passes`]: issuing from the web, and the pass files to download;
 //! - [`api`]: the JSON API under `/api/` and its OpenAPI document.
 //!
@@ -20,6 +21,7 @@ pub mod apply;
 pub mod pages;
 pub mod passes;
 pub mod session;
+pub mod upload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -186,6 +188,14 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(session::logout))
         .route("/districts", get(pages::districts))
         .route("/apply", get(apply::apply_page).post(apply::submit))
+        .route(
+            "/upload",
+            get(upload::page)
+                .post(upload::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    upload::MAX_UPLOAD_BYTES + 64 * 1024,
+                )),
+        )
         .route("/admin/users", get(admin::users).post(admin::add))
         .route("/admin/users/{name}/{action}", post(admin::set_disabled))
         .route("/queue", get(pages::queue))

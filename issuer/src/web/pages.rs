@@ -37,6 +37,7 @@ pub fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup 
                             a href="/queue" { "工作台" }
                             @if u.role == Role::Applicant { a href="/apply" { "在线申请" } }
                             @if u.role == Role::Admin { a href="/admin/users" { "账号管理" } }
+                            @if u.role == Role::District { a href="/upload" { "上传申请表" } }
                             span.who { (u.name) "（" (u.role.label_zh()) "）" }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(csrf);
