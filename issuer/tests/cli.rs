@@ -1330,28 +1330,9 @@ fn accounts_are_managed_from_the_command_line() {
 /// public page answers over a real socket.
 #[test]
 fn serve_starts_the_web_service() {
-    use std::io::{BufRead, BufReader, Read, Write};
     let env = Env::init();
-    let mut child = env
-        .command(&["serve", "--listen", "127.0.0.1:0"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("serve printed its address").unwrap();
-        if let Some(at) = line.find("http://") {
-            break line[at + 7..].trim().to_string();
-        }
-    };
-    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
-    write!(
-        conn,
-        "GET /districts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut page = String::new();
-    conn.read_to_string(&mut page).unwrap();
+    let (mut child, addr, _) = env.serve();
+    let page = common::http_get(&addr, "/districts");
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");

@@ -97,15 +97,7 @@ fn two_machines_share_one_database() {
         db: first.db.clone(),
     };
     // The second machine gets a copy of the data directory's keys (passes stay local).
-    std::fs::create_dir_all(second.data().join("keys")).unwrap();
-    for entry in std::fs::read_dir(first.data().join("keys")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(
-            entry.path(),
-            second.data().join("keys").join(entry.file_name()),
-        )
-        .unwrap();
-    }
+    copy_dir(&first.data().join("keys"), &second.data().join("keys"));
     let csv = first.path("many.csv");
     common::write_valid_csv(&csv, 12);
     first.approve_all_from(&csv);
@@ -420,30 +412,11 @@ fn tcp_connections_use_tls_and_check_the_certificate() {
 /// blocking database client is closed outside the async runtime).
 #[test]
 fn serve_on_postgres_answers_and_stops_cleanly() {
-    use std::io::{BufRead, BufReader, Read, Write};
     let Some(env) = Env::init_postgres() else {
         return;
     };
-    let mut child = env
-        .command(&["serve", "--listen", "127.0.0.1:0"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next().expect("serve printed its address").unwrap();
-        if let Some(at) = line.find("http://") {
-            break line[at + 7..].trim().to_string();
-        }
-    };
-    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
-    write!(
-        conn,
-        "GET /districts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut page = String::new();
-    conn.read_to_string(&mut page).unwrap();
+    let (mut child, addr, lines) = env.serve();
+    let page = common::http_get(&addr, "/districts");
     assert!(
         page.starts_with("HTTP/1.1 200") && page.contains("环翠区"),
         "{page}"

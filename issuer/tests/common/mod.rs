@@ -186,6 +186,31 @@ impl Env {
             .collect()
     }
 
+    /// Starts `issuer serve` on a free loopback port; returns the process, its address and
+    /// the rest of its standard error.
+    pub fn serve(
+        &self,
+    ) -> (
+        std::process::Child,
+        String,
+        std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+    ) {
+        use std::io::BufRead;
+        let mut child = self
+            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("serve printed its address").unwrap();
+            if let Some(at) = line.find("http://") {
+                break line[at + 7..].trim().to_string();
+            }
+        };
+        (child, addr, lines)
+    }
+
     /// Pass directories (not temporary ones) under the data directory.
     pub fn pass_dirs(&self) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(self.data().join("passes")) else {
@@ -199,6 +224,20 @@ impl Env {
         dirs.sort();
         dirs
     }
+}
+
+/// A whole HTTP/1.1 answer to `GET path` from `addr`, over a real socket.
+pub fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    answer
 }
 
 /// GB 11643 check character.
