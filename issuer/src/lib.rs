@@ -38,3 +38,11 @@ pub mod trust;
 pub mod validate;
 pub mod web;
 pub mod workflow;
+
+/// `bytes` random bytes from the operating system, as lowercase hex: session tokens, lease
+/// holders, numbers of applications submitted online.
+pub fn random_hex(bytes: usize) -> Result<String, getrandom::Error> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf)?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}

@@ -207,11 +207,9 @@ impl Lease {
     /// A lease held by this process.
     pub fn for_this_process(secs: i64) -> Lease {
         let host = whoami::hostname().unwrap_or_else(|_| "host".into());
-        let mut random = [0u8; 6];
         // The random part only keeps two processes with one pid apart (containers); a failure
         // to get it leaves host and pid, which is still unique on one machine.
-        let _ = getrandom::fill(&mut random);
-        let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let random = crate::random_hex(6).unwrap_or_default();
         Lease {
             holder: format!("{host}:{}:{random}", std::process::id()),
             secs,

@@ -165,12 +165,8 @@ pub async fn apply_page(
 
 /// A number for an application submitted online: `W` and 12 random hex digits.
 fn new_app_no() -> Result<String, WebError> {
-    let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes).map_err(|e| WebError::Internal(e.to_string()))?;
-    Ok(format!(
-        "W{}",
-        bytes.iter().map(|b| format!("{b:02X}")).collect::<String>()
-    ))
+    let hex = crate::random_hex(6).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(format!("W{}", hex.to_uppercase()))
 }
 
 /// `POST /apply`: checked like an imported row; stored, or the form again with every problem

@@ -100,9 +100,7 @@ pub async fn csrf_token(session: &Session) -> Result<String, WebError> {
     {
         return Ok(t);
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| WebError::Internal(e.to_string()))?;
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = crate::random_hex(32).map_err(|e| WebError::Internal(e.to_string()))?;
     session
         .insert(CSRF_KEY, &token)
         .await
@@ -276,9 +274,7 @@ fn dummy_hash() -> Result<String, WebError> {
     if let Some(h) = DUMMY.get() {
         return Ok(h.clone());
     }
-    let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).map_err(|e| WebError::Internal(e.to_string()))?;
-    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let password = crate::random_hex(24).map_err(|e| WebError::Internal(e.to_string()))?;
     let hash = accounts::hash_password(&password).map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(DUMMY.get_or_init(|| hash).clone())
 }
