@@ -58,8 +58,7 @@ fn issued_apps(store: &dyn Store, which: &IssuedSelection) -> Result<Vec<Applica
 /// The pass sheets of `apps` (those with a pass).
 fn sheets_of(store: &dyn Store, apps: &[Application]) -> Result<Vec<issuer::render::PassSheet>> {
     let checkpoints = store.checkpoints()?;
-    let issuer = store.issuer_id()?;
-    let issuer_name = store.meta("issuer_name")?.unwrap_or(issuer);
+    let issuer_name = store.issuer_name()?;
     Ok(apps
         .iter()
         .filter_map(|app| {
@@ -146,9 +145,7 @@ pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<Exi
         .collect();
     let issued = rows.len();
     if args.rejected {
-        let issuer_name = store
-            .meta("issuer_name")?
-            .unwrap_or_else(|| store.issuer_id().unwrap_or_default());
+        let issuer_name = store.issuer_name()?;
         let rejected = store.list(&ListFilter {
             status: Some(Status::Rejected),
             district: args.which.district,
@@ -244,7 +241,7 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
 
     let checkpoints = store.checkpoints()?;
     let issuer = store.issuer_id()?;
-    let issuer_name = store.meta("issuer_name")?.unwrap_or_else(|| issuer.clone());
+    let issuer_name = store.issuer_name()?;
     let started = Instant::now();
     let mut out = Vec::new();
 

@@ -535,6 +535,15 @@ pub trait Store: Send {
             .ok_or_else(|| StoreError::Corrupt("缺少签发机构标识：数据目录未完整初始化".into()))
     }
 
+    /// The issuer's name as the pass sheet and SMS show it: the one set at `init`, else the
+    /// issuer id.
+    fn issuer_name(&self) -> Result<String> {
+        match self.meta("issuer_name")? {
+            Some(name) => Ok(name),
+            None => self.issuer_id(),
+        }
+    }
+
     /// An application by its number, or by the serial of its pass (as printed on it).
     fn find(&self, id: &str) -> Result<Application> {
         match self.get(id) {

@@ -71,7 +71,7 @@ pub async fn issue(
                 WebError::Internal(format!("无法创建 {}：{e}", passes_dir.display()))
             })?;
             let issuer = s.issuer_id()?;
-            let issuer_name = s.meta("issuer_name")?.unwrap_or_else(|| issuer.clone());
+            let issuer_name = s.issuer_name()?;
             let checkpoints = s.checkpoints()?;
             let policy = s.policy()?;
             let lease = Lease::for_this_process(Lease::DEFAULT_SECS);
@@ -165,9 +165,7 @@ pub async fn download(
                 }
                 _ => return Err(WebError::NotFound("该申请尚未签发通行证".into())),
             };
-            let issuer_name = s
-                .meta("issuer_name")?
-                .unwrap_or_else(|| s.issuer_id().unwrap_or_default());
+            let issuer_name = s.issuer_name()?;
             let sheet = issuing::sheet_data(&app, &pass, &s.checkpoints()?, &issuer_name);
             std::fs::create_dir_all(&passes_dir).map_err(|e| WebError::Internal(e.to_string()))?;
             // Derived data: written again here if this machine lacks it.
