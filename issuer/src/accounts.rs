@@ -124,6 +124,39 @@ impl User {
         Ok(())
     }
 
+    /// Whether this account may send `app` back to its applicant for correction: the liaison
+    /// of its district, for an application an applicant account submitted online (an imported
+    /// row has no account to go back to; its liaison corrects the spreadsheet).
+    pub fn may_return(&self, app: &Application) -> Result<(), Refusal> {
+        self.may_forward(app)?;
+        if app.organisation.is_none() {
+            return Err(Refusal::NoApplicantAccount);
+        }
+        Ok(())
+    }
+
+    /// Whether this account may correct and resubmit `app`: an account of the organisation
+    /// that submitted it.
+    pub fn may_resubmit(&self, app: &Application) -> Result<(), Refusal> {
+        if self.role != Role::Applicant {
+            return Err(Refusal::Role {
+                needed: Role::Applicant,
+                has: self.role,
+            });
+        }
+        if !self.may_see(app) {
+            return Err(Refusal::OtherOrganisation);
+        }
+        Ok(())
+    }
+
+    /// Whether this account may open `app`'s uploaded test report: those who check it (its
+    /// district's liaison, the city) and the organisation that uploaded it — not an admin, who
+    /// manages the system and needs no one's medical record.
+    pub fn may_see_report(&self, app: &Application) -> bool {
+        self.role != Role::Admin && self.may_see(app)
+    }
+
     /// Whether this account may forward `app`: the liaison of its district.
     pub fn may_forward(&self, app: &Application) -> Result<(), Refusal> {
         if self.role != Role::District {
@@ -148,6 +181,10 @@ pub enum Refusal {
     OwnForward,
     #[error("这份申请不属于本账号所在的区市")]
     OtherDistrict,
+    #[error("这份申请不属于本单位")]
+    OtherOrganisation,
+    #[error("这份申请由区市导入，没有可退回的申请单位账号：请在申请表中更正后重新上传")]
+    NoApplicantAccount,
 }
 
 /// A new account, checked.

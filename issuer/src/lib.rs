@@ -14,6 +14,7 @@
 //! - [`trust`]: the trust bundle the checkpoints install, built from the store.
 //! - [`issuing`]: signing an approved application's pass, checking it, writing its files.
 //! - [`registry`]: the rules of the district and checkpoint tables.
+//! - [`report`]: the driver's test report uploaded with an online application.
 //! - [`render`]: the pass sheet (PDF, PNG), the QR (PNG, SVG) and the SMS text.
 //! - [`keyring`]: secret and public key files in the data directory.
 //! - [`web`]: the web service (`issuer serve`) over the same library.
@@ -33,6 +34,7 @@ pub mod keyring;
 pub mod problem;
 pub mod registry;
 pub mod render;
+pub mod report;
 pub mod store;
 pub mod trust;
 pub mod validate;

@@ -11,8 +11,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
-    /// Imported from a district spreadsheet, not yet reviewed.
+    /// Imported from a district spreadsheet or submitted online, not yet reviewed.
     Submitted,
+    /// Sent back to the applicant by the district liaison, with a reason, to be corrected and
+    /// submitted again. It keeps its plate's window meanwhile.
+    Returned,
     /// Checked and forwarded by the district group.
     Forwarded,
     /// Approved by the city group; a pass may be issued.
@@ -26,8 +29,9 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Status::Submitted,
+        Status::Returned,
         Status::Forwarded,
         Status::Approved,
         Status::Rejected,
@@ -39,6 +43,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Submitted => "submitted",
+            Status::Returned => "returned",
             Status::Forwarded => "forwarded",
             Status::Approved => "approved",
             Status::Rejected => "rejected",
@@ -57,6 +62,7 @@ impl Status {
     pub fn label_zh(self) -> &'static str {
         match self {
             Status::Submitted => "已提交",
+            Status::Returned => "已退回待修改",
             Status::Forwarded => "区市已转报",
             Status::Approved => "市级已批准",
             Status::Rejected => "已驳回",
@@ -91,6 +97,10 @@ pub enum Action {
     Reject,
     Issue,
     Revoke,
+    /// The liaison sends an application back to its applicant with a reason.
+    Return,
+    /// The applicant sends a returned application again, corrected.
+    Resubmit,
 }
 
 impl Action {
@@ -102,6 +112,8 @@ impl Action {
             Action::Reject => "reject",
             Action::Issue => "issue",
             Action::Revoke => "revoke",
+            Action::Return => "return",
+            Action::Resubmit => "resubmit",
         }
     }
 
@@ -112,6 +124,8 @@ impl Action {
             Action::Reject => "驳回",
             Action::Issue => "签发",
             Action::Revoke => "撤销",
+            Action::Return => "退回",
+            Action::Resubmit => "重新提交",
         }
     }
 }
@@ -144,6 +158,8 @@ pub fn rule(action: Action) -> (&'static [Status], Status) {
         Action::Reject => (&[Status::Forwarded, Status::Approved], Status::Rejected),
         Action::Issue => (&[Status::Approved], Status::Issued),
         Action::Revoke => (&[Status::Issued], Status::Revoked),
+        Action::Return => (&[Status::Submitted], Status::Returned),
+        Action::Resubmit => (&[Status::Returned], Status::Submitted),
     }
 }
 
@@ -205,6 +221,8 @@ mod tests {
             Action::Reject,
             Action::Issue,
             Action::Revoke,
+            Action::Return,
+            Action::Resubmit,
         ];
         let mut allowed = 0;
         for from in Status::ALL {
@@ -214,7 +232,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(allowed, 6);
+        assert_eq!(allowed, 8);
         let err = transition("SQ1", Status::Submitted, Action::Approve).unwrap_err();
         assert!(err.to_string().contains("不能批准"), "{err}");
         assert!(err.to_string().contains("已提交"), "{err}");
@@ -224,6 +242,16 @@ mod tests {
                 .needed,
             [Status::Approved]
         );
+    }
+
+    #[test]
+    fn a_returned_application_comes_back_submitted() {
+        let s = transition("A", Status::Submitted, Action::Return).unwrap();
+        assert_eq!(s, Status::Returned);
+        assert!(s.is_live(), "it keeps its plate's window while corrected");
+        assert!(transition("A", s, Action::Forward).is_err());
+        assert_eq!(transition("A", s, Action::Resubmit), Ok(Status::Submitted));
+        assert!(transition("A", Status::Forwarded, Action::Return).is_err());
     }
 
     #[test]

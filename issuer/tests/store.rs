@@ -14,9 +14,10 @@ use issuer::checkpass::pass::{Category, Serial};
 use issuer::domain::{
     Checkpoint, District, ImportOutcome, KeyRecord, ListFilter, NotIssuable, Revoked,
 };
+use issuer::report::{MediaType, TestReport};
 use issuer::store::{
-    self, postgres::PgStore, sqlite::SqliteStore, Ask, Lease, Location, SignError, Signed, Store,
-    StoreError, ToSign, Which,
+    self, postgres::PgStore, sqlite::SqliteStore, Amended, Ask, Lease, Location, SignError, Signed,
+    Store, StoreError, ToSign, Which,
 };
 use issuer::validate::NewApplication;
 use issuer::workflow::{self, Action, Status};
@@ -327,6 +328,11 @@ fn in_status(s: &mut dyn Store, no: &str, plate: &str, status: Status) {
     if status == Status::Submitted {
         return;
     }
+    if status == Status::Returned {
+        s.transition(&one, Action::Return, None, "d", 2, Some("x"))
+            .unwrap();
+        return;
+    }
     s.transition(&one, Action::Forward, None, "d", 2, None)
         .unwrap();
     match status {
@@ -371,7 +377,12 @@ fn every_illegal_transition_is_refused(b: Backend) {
     let mut s = db.open();
     let mut n = 0;
     for status in Status::ALL {
-        for action in [Action::Forward, Action::Approve, Action::Reject] {
+        for action in [
+            Action::Forward,
+            Action::Approve,
+            Action::Reject,
+            Action::Return,
+        ] {
             n += 1;
             let no = format!("S{n:02}");
             in_status(&mut *s, &no, &format!("鲁K{n:05}"), status);
@@ -980,7 +991,10 @@ fn dump_and_restore_round_trip(b: Backend) {
     s.mark_issued(&[r.passes[0].pass.serial], "c", 151).unwrap();
     s.revoke(Serial(77), "伪造", "c", 152).unwrap();
     s.next_bundle_sequence("c", 153, "x").unwrap();
+    s.put_report(&report("A3", b"%PDF-1.4\n%%EOF\n"), "carrier", 154)
+        .unwrap();
     let original = s.dump().unwrap();
+    assert_eq!(original.reports.len(), 1);
     assert_eq!(original.next_serial, 3);
     assert_eq!(original.next_bundle_sequence, 2);
 
@@ -1007,6 +1021,96 @@ fn dump_and_restore_round_trip(b: Backend) {
     assert!(matches!(
         copy.restore(&original),
         Err(StoreError::NotEmpty(_))
+    ));
+}
+
+fn report(app_no: &str, content: &[u8]) -> TestReport {
+    TestReport::new(app_no, content.to_vec(), "carrier", 5).unwrap()
+}
+
+/// A liaison returns an application; its applicant corrects it (checked for plate overlap
+/// against every application but itself) and it is submitted again. Its test report is kept,
+/// replaced, and read back byte for byte.
+fn returned_amended_and_reported(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    let (districts, checkpoints) = registry();
+    s.load_registry(&districts, &checkpoints, "admin", 1)
+        .unwrap();
+    s.import(
+        &[
+            app("A1", "鲁K11111", 100, 200),
+            app("B1", "鲁K22222", 100, 200),
+        ],
+        "f",
+        "t",
+        2,
+    )
+    .unwrap();
+    // Only a returned application can be amended.
+    let mut changed = app("A1", "鲁K11111", 120, 220);
+    assert!(matches!(
+        s.amend(&changed, "carrier", 3),
+        Err(StoreError::Illegal(_))
+    ));
+    let back = s
+        .transition(
+            &["A1".to_string()],
+            Action::Return,
+            Some(Status::Submitted),
+            "liaison",
+            4,
+            Some("照片不清"),
+        )
+        .unwrap();
+    assert_eq!(back[0].status, Status::Returned);
+    assert_eq!(back[0].reject_reason.as_deref(), Some("照片不清"));
+    // Its own old window does not count against it; another application's does.
+    changed.plate = "鲁K22222".into();
+    assert_eq!(
+        s.amend(&changed, "carrier", 5).unwrap(),
+        Amended::Overlaps("B1".into())
+    );
+    assert_eq!(s.get("A1").unwrap().status, Status::Returned);
+    changed.plate = "鲁K11111".into();
+    changed.cargo = "冷链蔬菜".into();
+    let Amended::Resubmitted(done) = s.amend(&changed, "carrier", 6).unwrap() else {
+        panic!("not resubmitted");
+    };
+    assert_eq!(done.status, Status::Submitted);
+    assert_eq!(done.data.cargo, "冷链蔬菜");
+    assert_eq!(done.data.start_at, 120);
+    assert_eq!(done.reject_reason, None);
+    assert_eq!(done.decided_by, None);
+    let audit = s.audit(Some("A1")).unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(
+        (
+            last.action.as_str(),
+            last.actor.as_str(),
+            last.to_status.as_deref()
+        ),
+        ("resubmit", "carrier", Some("submitted"))
+    );
+
+    assert_eq!(s.report_info("A1").unwrap(), None);
+    let png = {
+        let mut out = Vec::new();
+        image::GrayImage::new(3, 3)
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
+        out
+    };
+    s.put_report(&report("A1", &png), "carrier", 7).unwrap();
+    let pdf = b"%PDF-1.4\n\x00\xff binary\n%%EOF\n";
+    s.put_report(&report("A1", pdf), "carrier", 8).unwrap();
+    let kept = s.report("A1").unwrap().unwrap();
+    assert_eq!(kept.content, pdf);
+    assert_eq!(kept.info.media_type, MediaType::Pdf);
+    assert_eq!(s.report_info("A1").unwrap().unwrap(), kept.info);
+    assert!(matches!(
+        s.put_report(&report("NOPE", pdf), "carrier", 9),
+        Err(StoreError::NoSuchApplication(_))
     ));
 }
 
@@ -1349,6 +1453,7 @@ conformance!(
     lists_and_queues,
     keys_rotate_and_compromise,
     dump_and_restore_round_trip,
+    returned_amended_and_reported,
     accounts,
     logins_and_sessions,
     approve_and_reject_at_once_one_wins,

@@ -220,6 +220,51 @@ impl Browser {
         self.send(req).await
     }
 
+    /// The form as a browser sends a form with a file: `multipart/form-data`, with the file
+    /// (field name, file name, bytes) if one is chosen.
+    async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Answer {
+        let b = "XBOUNDARYX";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                    .as_bytes(),
+            );
+        }
+        if let Some((name, file_name, bytes)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                     filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+        let req = self
+            .request("POST", path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={b}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// An application form with a test report photo, as the apply page sends it.
+    async fn apply(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        self.post_multipart(path, fields, Some(("report", "report.png", &report_png())))
+            .await
+    }
+
     async fn post_json(&mut self, path: &str, csrf: Option<&str>, body: Value) -> Answer {
         let mut req = self
             .request("POST", path)
@@ -267,6 +312,15 @@ fn urlencode(s: &str) -> String {
 
 /// The form fields of a good application for district 371002 travelling through C101, with
 /// plate `plate`.
+/// A small real PNG: a photographed test report as far as the service can tell.
+fn report_png() -> Vec<u8> {
+    let mut out = Vec::new();
+    image::GrayImage::from_pixel(8, 8, image::Luma([200]))
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
 fn good_application(plate: &'static str) -> Vec<(&'static str, &'static str)> {
     vec![
         ("applicant_type", "运输人"),
@@ -647,7 +701,7 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
     let good = good_application("鲁K77777");
     // The check digit is wrong (…6657 is right).
     let fields = with(&good, &csrf, "driver_id", "320102199210156658");
-    let wrong = a.post_form("/apply", &fields).await;
+    let wrong = a.apply("/apply", &fields).await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.body.contains("校验"), "{}", wrong.body);
     // What was typed stays in the form.
@@ -658,7 +712,29 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
     );
     // Corrected.
     let fields = with(&good, &csrf, "", "");
-    let ok = a.post_form("/apply", &fields).await;
+    // Without the test report: refused, beside the report's field.
+    let no_report = a.post_form("/apply", &fields).await;
+    assert_eq!(no_report.status, StatusCode::BAD_REQUEST);
+    assert!(no_report.body.contains("请上传司机的核酸检测报告"));
+    // A web page renamed report.png: refused by its content.
+    let fake = a
+        .post_multipart(
+            "/apply",
+            &fields,
+            Some(("report", "report.png", b"<html><script>alert(1)</script>")),
+        )
+        .await;
+    assert_eq!(fake.status, StatusCode::BAD_REQUEST);
+    assert!(
+        fake.body.contains("PNG 或 JPEG 图片或 PDF"),
+        "{}",
+        fake.body
+    );
+    assert_eq!(
+        a.get("/api/applications").await.json(),
+        serde_json::json!([])
+    );
+    let ok = a.apply("/apply", &fields).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let at = ok.location.unwrap();
     let app_no = at.trim_start_matches("/applications/").to_string();
@@ -674,7 +750,7 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
     // The same truck again in an overlapping window: refused, beside the plate.
     let csrf2 = a.csrf("/apply").await;
     let fields = with(&good, &csrf2, "", "");
-    let again = a.post_form("/apply", &fields).await;
+    let again = a.apply("/apply", &fields).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert!(
         again.body.contains(&app_no),
@@ -745,9 +821,7 @@ async fn apply_forward_approve_issue_download_and_verify() {
     let mut applicant = login("shunda").await;
     let csrf = applicant.csrf("/apply").await;
     let good = good_application("鲁K88888");
-    let ok = applicant
-        .post_form("/apply", &with(&good, &csrf, "", ""))
-        .await;
+    let ok = applicant.apply("/apply", &with(&good, &csrf, "", "")).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let page = ok.location.unwrap();
     let app_no = page.trim_start_matches("/applications/").to_string();
@@ -994,4 +1068,137 @@ async fn a_liaison_uploads_the_districts_spreadsheet() {
     let req = post(&mut l, multipart(&csrf, "x.csv", "\u{1}\u{2}garbage"));
     let bad = l.send(req).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+}
+
+/// A liaison sends an online application back with a reason; only its organisation corrects
+/// and resubmits it; the test report is seen by those who check it and by nobody else.
+#[tokio::test]
+async fn a_returned_application_is_corrected_and_its_report_kept_private() {
+    let world = World::new();
+    world.with_store(|s| {
+        let u = NewUser::new("other-org", Role::Applicant, None, Some("别家公司")).unwrap();
+        s.add_user(&u, &hash_password(PASSWORD).unwrap(), "admin", 3)
+            .unwrap();
+    });
+    let mut a = Browser::login(&world, "shunda").await;
+    let csrf = a.csrf("/apply").await;
+    let good = good_application("鲁K55555");
+    let ok = a.apply("/apply", &with(&good, &csrf, "", "")).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let page = ok.location.unwrap();
+    let app_no = page.trim_start_matches("/applications/").to_string();
+    let report = format!("{page}/report");
+
+    // The report: to the applicant, its district's liaison and the city; sent as what it is.
+    let mut liaison = Browser::login(&world, "liaison-hc").await;
+    let seen = liaison.get(&page).await;
+    assert!(seen.body.contains("查看报告（PNG"), "{}", seen.body);
+    let res = liaison
+        .app
+        .clone()
+        .oneshot(liaison.request("GET", &report).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "image/png");
+    assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(res.headers()[header::CONTENT_SECURITY_POLICY], "sandbox");
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(bytes.as_ref(), report_png().as_slice());
+    assert_eq!(a.get(&report).await.status, StatusCode::OK);
+    let mut reviewer = Browser::login(&world, "reviewer1").await;
+    assert_eq!(reviewer.get(&report).await.status, StatusCode::OK);
+    let mut other_district = Browser::login(&world, "liaison-wd").await;
+    assert_eq!(
+        other_district.get(&report).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut other_org = Browser::login(&world, "other-org").await;
+    assert_eq!(other_org.get(&report).await.status, StatusCode::NOT_FOUND);
+    let mut admin = Browser::login(&world, "admin1").await;
+    assert_eq!(admin.get(&report).await.status, StatusCode::FORBIDDEN);
+
+    // Returning needs a reason, the application's own liaison, and an applicant account.
+    let csrf_l = liaison.csrf(&page).await;
+    let no_reason = liaison
+        .post_form(
+            &format!("{page}/return"),
+            &[("csrf", &csrf_l), ("seen", "submitted")],
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+    let csrf_o = other_district.csrf("/queue").await;
+    let by_other = other_district
+        .post_form(
+            &format!("{page}/return"),
+            &[("csrf", &csrf_o), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(by_other.status, StatusCode::NOT_FOUND);
+    let imported = liaison
+        .post_form(
+            "/applications/HC-1/return",
+            &[("csrf", &csrf_l), ("reason", "照片不清")],
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::FORBIDDEN, "{}", imported.body);
+    let back = liaison
+        .post_form(
+            &format!("{page}/return"),
+            &[
+                ("csrf", &csrf_l),
+                ("seen", "submitted"),
+                ("reason", "核酸报告照片不清，请重新拍摄"),
+            ],
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    assert!(!liaison.get("/queue").await.body.contains(&app_no));
+
+    // The applicant's list says why, with the way to correct it; nobody else may correct it.
+    let list = a.get("/queue").await.body;
+    assert!(list.contains("已退回待修改") && list.contains("核酸报告照片不清"));
+    let amend = format!("{page}/amend");
+    assert!(list.contains(&amend));
+    assert_eq!(other_org.get(&amend).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(liaison.get(&amend).await.status, StatusCode::FORBIDDEN);
+    let form = a.get(&amend).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("鲁K55555") && form.body.contains("2022-03-12T08:00"));
+    let csrf = a.csrf(&amend).await;
+    // A wrong field is shown beside it, as on the first submission; nothing changes.
+    let wrong = a
+        .post_multipart(&amend, &with(&good, &csrf, "mobile", "1391234"), None)
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("已上传过报告"));
+    let corrected = with(&good, &csrf, "cargo", "冷链蔬菜");
+    let done = a.post_multipart(&amend, &corrected, None).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let stored = world.store().get(&app_no).unwrap();
+    assert_eq!(stored.status, issuer::workflow::Status::Submitted);
+    assert_eq!(stored.data.cargo, "冷链蔬菜");
+    assert_eq!(stored.reject_reason, None);
+    // The report was kept; the application is back in its district's queue, once.
+    assert!(world.store().report_info(&app_no).unwrap().is_some());
+    assert!(liaison.get("/queue").await.body.contains(&app_no));
+    assert_eq!(
+        a.get(&amend).await.status,
+        StatusCode::CONFLICT,
+        "only a returned application is corrected"
+    );
+    let audit = world.store().audit(Some(&app_no)).unwrap();
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|e| (e.action.as_str(), e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("import", "shunda"),
+            ("report", "shunda"),
+            ("return", "liaison-hc"),
+            ("resubmit", "shunda")
+        ]
+    );
 }

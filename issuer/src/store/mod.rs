@@ -31,6 +31,7 @@ use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
     NotIssuable, PassRecord, Revoked,
 };
+use crate::report::{ReportInfo, TestReport};
 use crate::validate::NewApplication;
 use crate::workflow::{Action, IllegalTransition, Status};
 
@@ -270,9 +271,20 @@ pub struct Dump {
     pub foreign_revocations: Vec<ForeignRevocation>,
     /// Accounts with their password hashes.
     pub users: Vec<(User, String)>,
+    /// Test reports uploaded with online applications.
+    pub reports: Vec<TestReport>,
     /// The next pass serial and bundle sequence number the store will hand out.
     pub next_serial: u64,
     pub next_bundle_sequence: u64,
+}
+
+/// What [`Store::amend`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Amended {
+    /// Submitted again with the new content.
+    Resubmitted(Box<Application>),
+    /// Refused: the corrected window overlaps this other application of the plate.
+    Overlaps(String),
 }
 
 /// A serial revoked without ever being issued here (a forgery seen in the field).
@@ -303,6 +315,7 @@ impl Dump {
             ("audit", self.audit.len()),
             ("foreign_revocations", self.foreign_revocations.len()),
             ("users", self.users.len()),
+            ("reports", self.reports.len()),
         ]
     }
 
@@ -402,6 +415,17 @@ pub trait Store: Send {
         now: i64,
         reason: Option<&str>,
     ) -> Result<Vec<Application>>;
+
+    /// A returned application (`app.app_no`), corrected by its applicant, submitted again: its
+    /// content replaced, its decision and reason cleared, checked for plate overlap against
+    /// every other live application as an import is. Fails with
+    /// [`StoreError::Illegal`] unless it is returned.
+    fn amend(&mut self, app: &NewApplication, actor: &str, now: i64) -> Result<Amended>;
+
+    /// Keeps `report` as the test report of its application, replacing an earlier one.
+    fn put_report(&mut self, report: &TestReport, actor: &str, now: i64) -> Result<()>;
+    fn report_info(&self, app_no: &str) -> Result<Option<ReportInfo>>;
+    fn report(&self, app_no: &str) -> Result<Option<TestReport>>;
 
     /// Application numbers in a status, oldest first, optionally of one district.
     fn app_nos_with_status(&self, status: Status, district: Option<u32>) -> Result<Vec<String>>;
@@ -789,7 +813,7 @@ mod tests {
     fn live_statuses() {
         assert_eq!(
             live_statuses_sql(),
-            "('submitted', 'forwarded', 'approved', 'issued')"
+            "('submitted', 'returned', 'forwarded', 'approved', 'issued')"
         );
     }
 }

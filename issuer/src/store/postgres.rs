@@ -27,14 +27,15 @@ use postgres::{Client, IsolationLevel, Row, Statement, Transaction};
 
 use super::{
     issuable_at, live_statuses_sql, route_from_text, route_to_text, same_content, sorted_order,
-    Ask, DbError, Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store,
-    StoreError, ToSign, Which, APP_COLUMNS, APP_FROM,
+    Amended, Ask, DbError, Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer,
+    Store, StoreError, ToSign, Which, APP_COLUMNS, APP_FROM,
 };
 use crate::accounts::{NewUser, User};
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
     NotIssuable, Revoked,
 };
+use crate::report::{MediaType, ReportInfo, TestReport};
 use crate::validate::NewApplication;
 use crate::workflow::{self, Action, Status};
 
@@ -150,6 +151,16 @@ CREATE INDEX applications_queue ON applications (id) WHERE status IN ('submitted
 DROP INDEX applications_district;
 CREATE INDEX applications_district_numbers ON applications (district, status, id) INCLUDE (app_no);
 "#,
+    r#"
+CREATE TABLE reports (
+    app_no TEXT PRIMARY KEY REFERENCES applications (app_no),
+    media_type TEXT NOT NULL CHECK (media_type IN ('image/png', 'image/jpeg', 'application/pdf')),
+    content BYTEA NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_at BIGINT NOT NULL);
+"#,
 ];
 
 /// The server's clock in seconds, for leases: one clock for every machine.
@@ -193,6 +204,27 @@ fn opt_int<T: TryFrom<i64>>(row: &Row, i: usize, what: &str) -> Result<Option<T>
     let v: Option<i64> = row.try_get(i)?;
     v.map(|v| T::try_from(v).map_err(|_| corrupt(what, v)))
         .transpose()
+}
+
+const REPORT_INFO: &str = "app_no, media_type, size, sha256, uploaded_by, uploaded_at";
+
+fn report_info_from_row(r: &Row) -> Result<ReportInfo> {
+    let media: String = r.try_get(1)?;
+    Ok(ReportInfo {
+        app_no: r.try_get(0)?,
+        media_type: MediaType::parse(&media).ok_or_else(|| corrupt("media_type", &media))?,
+        size: int(r, 2, "size")?,
+        sha256: r.try_get(3)?,
+        uploaded_by: r.try_get(4)?,
+        uploaded_at: r.try_get(5)?,
+    })
+}
+
+fn report_from_row(r: &Row) -> Result<TestReport> {
+    Ok(TestReport {
+        info: report_info_from_row(r)?,
+        content: r.try_get(6)?,
+    })
 }
 
 fn app_from_row(row: &Row) -> Result<(i64, Application)> {
@@ -367,6 +399,46 @@ impl Tx<'_, '_> {
                 &from.map(Status::as_str),
                 &to.map(Status::as_str),
                 &detail,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The first other live application of `app`'s plate whose window overlaps `app`'s.
+    fn overlapping(&mut self, app: &NewApplication) -> Result<Option<String>> {
+        let candidates = self.query(
+            &format!(
+                "SELECT app_no, start_at, end_at FROM applications \
+                 WHERE plate = $1 AND app_no <> $2 AND status IN {} ORDER BY id",
+                live_statuses_sql()
+            ),
+            &[&app.plate, &app.app_no],
+        )?;
+        for r in &candidates {
+            if app.overlaps(&app.plate, r.try_get(1)?, r.try_get(2)?) {
+                return Ok(Some(r.try_get(0)?));
+            }
+        }
+        Ok(None)
+    }
+
+    fn insert_report(&mut self, report: &TestReport) -> Result<()> {
+        let i = &report.info;
+        let size = i64::try_from(i.size).map_err(|_| corrupt("size", i.size))?;
+        self.execute(
+            "INSERT INTO reports (app_no, media_type, content, size, sha256, uploaded_by, \
+             uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_no) DO UPDATE SET \
+             media_type = excluded.media_type, content = excluded.content, size = excluded.size, \
+             sha256 = excluded.sha256, uploaded_by = excluded.uploaded_by, \
+             uploaded_at = excluded.uploaded_at",
+            &[
+                &i.app_no,
+                &i.media_type.as_str(),
+                &report.content,
+                &size,
+                &i.sha256,
+                &i.uploaded_by,
+                &i.uploaded_at,
             ],
         )?;
         Ok(())
@@ -921,22 +993,7 @@ impl Store for PgStore {
                     Err(StoreError::NoSuchApplication(_)) => {}
                     Err(e) => return Err(e),
                 }
-                let candidates = tx.query(
-                    &format!(
-                        "SELECT app_no, start_at, end_at FROM applications \
-                         WHERE plate = $1 AND status IN {} ORDER BY id",
-                        live_statuses_sql()
-                    ),
-                    &[&app.plate],
-                )?;
-                let mut overlap = None;
-                for r in &candidates {
-                    if app.overlaps(&app.plate, r.try_get(1)?, r.try_get(2)?) {
-                        overlap = Some(r.try_get::<_, String>(0)?);
-                        break;
-                    }
-                }
-                if let Some(other) = overlap {
+                if let Some(other) = tx.overlapping(app)? {
                     outcomes.push(ImportOutcome::Overlaps(other));
                     continue;
                 }
@@ -1006,11 +1063,13 @@ impl Store for PgStore {
                 "UPDATE applications SET status = $1, forwarded_by = $2, forwarded_at = $3 \
                  WHERE app_no = $4 AND status = $5"
             }
-            Action::Approve | Action::Reject => {
+            // A return is the liaison's decision: `decided_*` and the reason say who sent it
+            // back and why, until the applicant resubmits.
+            Action::Approve | Action::Reject | Action::Return => {
                 "UPDATE applications SET status = $1, decided_by = $2, decided_at = $3, \
                  reject_reason = $6 WHERE app_no = $4 AND status = $5"
             }
-            Action::Issue | Action::Revoke => {
+            Action::Issue | Action::Revoke | Action::Resubmit => {
                 return Err(StoreError::Corrupt(format!(
                     "{} 不能用 transition",
                     action.as_str()
@@ -1077,6 +1136,116 @@ impl Store for PgStore {
                 changed[i] = Some(tx.get_app(app_no)?.1);
             }
             Ok(changed.into_iter().flatten().collect())
+        })
+    }
+
+    fn amend(&mut self, new: &NewApplication, actor: &str, now: i64) -> Result<Amended> {
+        let key = format!("plate:{}", new.plate);
+        self.write(|tx| {
+            // The import's lock on the plate's bucket: an import of the same plate waits.
+            tx.query(
+                "SELECT pg_advisory_xact_lock($2, (((hashtextextended($1, 0) % 256) + 256) % 256)::int)",
+                &[&key, &IMPORT_LOCK_SPACE],
+            )?;
+            let (_, app) = tx.get_app(&new.app_no)?;
+            let to = workflow::transition(&new.app_no, app.status, Action::Resubmit)?;
+            if let Some(other) = tx.overlapping(new)? {
+                return Ok(Amended::Overlaps(other));
+            }
+            let n = tx.execute(
+                "UPDATE applications SET applicant_type = $2, district = $3, plate = $4, \
+                 trailer = $5, driver_name = $6, driver_id = $7, mobile = $8, occupants = $9, \
+                 category = $10, cargo = $11, origin = $12, destination = $13, start_at = $14, \
+                 end_at = $15, route = $16, test_sampled_at = $17, test_result = $18, \
+                 status = $19, decided_by = NULL, decided_at = NULL, reject_reason = NULL \
+                 WHERE app_no = $1 AND status = $20",
+                &[
+                    &new.app_no,
+                    &new.applicant_type,
+                    &i64::from(new.district),
+                    &new.plate,
+                    &new.trailer,
+                    &new.driver_name,
+                    &new.driver_id,
+                    &new.mobile,
+                    &i64::from(new.occupants),
+                    &category_param(new.category),
+                    &new.cargo,
+                    &new.origin,
+                    &new.destination,
+                    &new.start_at,
+                    &new.end_at,
+                    &route_to_text(&new.route),
+                    &new.test_sampled_at,
+                    &new.test_result,
+                    &to.as_str(),
+                    &app.status.as_str(),
+                ],
+            )?;
+            if n == 0 {
+                let (_, current) = tx.get_app(&new.app_no)?;
+                return Err(StoreError::Conflict {
+                    app_no: new.app_no.clone(),
+                    read: app.status.label_zh(),
+                    now: current.status.label_zh(),
+                });
+            }
+            tx.audit(
+                now,
+                actor,
+                Action::Resubmit.as_str(),
+                Some(&new.app_no),
+                None,
+                Some(app.status),
+                Some(to),
+                None,
+            )?;
+            Ok(Amended::Resubmitted(Box::new(tx.get_app(&new.app_no)?.1)))
+        })
+    }
+
+    fn put_report(&mut self, report: &TestReport, actor: &str, now: i64) -> Result<()> {
+        self.write(|tx| {
+            tx.get_app(&report.info.app_no)?;
+            tx.insert_report(report)?;
+            let detail = format!(
+                "{} {} 字节 sha256 {}",
+                report.info.media_type.as_str(),
+                report.info.size,
+                report.info.sha256
+            );
+            tx.audit(
+                now,
+                actor,
+                "report",
+                Some(&report.info.app_no),
+                None,
+                None,
+                None,
+                Some(&detail),
+            )
+        })
+    }
+
+    fn report_info(&self, app_no: &str) -> Result<Option<ReportInfo>> {
+        self.read(|tx| {
+            tx.query_opt(
+                &format!("SELECT {REPORT_INFO} FROM reports WHERE app_no = $1"),
+                &[&app_no],
+            )?
+            .map(|r| report_info_from_row(&r))
+            .transpose()
+        })
+    }
+
+    fn report(&self, app_no: &str) -> Result<Option<TestReport>> {
+        self.read(|tx| {
+            tx.query_opt(
+                &format!("SELECT {REPORT_INFO}, content FROM reports WHERE app_no = $1"),
+                &[&app_no],
+            )?
+            .map(|r| report_from_row(&r))
+            .transpose()
         })
     }
 
@@ -1591,6 +1760,17 @@ impl Store for PgStore {
                 audit,
                 foreign_revocations,
                 users: tx.users()?,
+                reports: tx
+                    .query(
+                        // Byte order, as SQLite sorts, whatever the database's collation.
+                        &format!(
+                            "SELECT {REPORT_INFO}, content FROM reports ORDER BY app_no COLLATE \"C\""
+                        ),
+                        &[],
+                    )?
+                    .iter()
+                    .map(report_from_row)
+                    .collect::<Result<_>>()?,
                 next_serial: tx.next_of("pass_serial")?,
                 next_bundle_sequence: tx.next_of("bundle_sequence")?,
             })
@@ -1608,6 +1788,7 @@ impl Store for PgStore {
                 "audit",
                 "foreign_revocations",
                 "users",
+                "reports",
             ] {
                 let any: bool = tx
                     .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), &[])?
@@ -1728,6 +1909,9 @@ impl Store for PgStore {
             }
             for (u, hash) in &dump.users {
                 tx.insert_user(u, hash)?;
+            }
+            for r in &dump.reports {
+                tx.insert_report(r)?;
             }
             for f in &dump.foreign_revocations {
                 let s = i64::try_from(f.serial).map_err(|_| corrupt("serial", f.serial))?;

@@ -16,14 +16,15 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::{
     issuable_at, live_statuses_sql, route_from_text, route_to_text, same_content, sorted_order,
-    Ask, Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store, StoreError,
-    ToSign, Which, APP_COLUMNS, APP_FROM,
+    Amended, Ask, Dump, ForeignRevocation, Lease, Reservation, Reserved, Result, Signer, Store,
+    StoreError, ToSign, Which, APP_COLUMNS, APP_FROM,
 };
 use crate::accounts::{NewUser, User};
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
     NotIssuable, PassRecord, Revoked,
 };
+use crate::report::{MediaType, ReportInfo, TestReport};
 use crate::validate::NewApplication;
 use crate::workflow::{self, Action, Status};
 
@@ -136,6 +137,16 @@ CREATE INDEX sessions_expiry ON sessions (expires_at);
 CREATE INDEX applications_queue ON applications (id) WHERE status IN ('submitted', 'forwarded');
 DROP INDEX applications_district;
 CREATE INDEX applications_district_numbers ON applications (district, status, id, app_no);
+"#,
+    r#"
+CREATE TABLE reports (
+    app_no TEXT PRIMARY KEY REFERENCES applications (app_no),
+    media_type TEXT NOT NULL CHECK (media_type IN ('image/png', 'image/jpeg', 'application/pdf')),
+    content BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    uploaded_at INTEGER NOT NULL);
 "#,
 ];
 
@@ -266,6 +277,63 @@ fn get_app(conn: &Connection, app_no: &str) -> Result<Application> {
     .query_row([app_no], app_from_row)
     .optional()?
     .ok_or_else(|| StoreError::NoSuchApplication(app_no.to_string()))
+}
+
+/// The first other live application of `app`'s plate whose window overlaps `app`'s.
+fn overlapping(conn: &Connection, app: &NewApplication) -> Result<Option<String>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT app_no, start_at, end_at FROM applications \
+         WHERE plate = ?1 AND app_no <> ?2 AND status IN {} ORDER BY id",
+        live_statuses_sql()
+    ))?;
+    let mut rows = stmt.query([&app.plate, &app.app_no])?;
+    while let Some(r) = rows.next()? {
+        if app.overlaps(&app.plate, r.get(1)?, r.get(2)?) {
+            return Ok(Some(r.get(0)?));
+        }
+    }
+    Ok(None)
+}
+
+const REPORT_INFO: &str = "app_no, media_type, size, sha256, uploaded_by, uploaded_at";
+
+fn report_info_from_row(r: &Row<'_>) -> rusqlite::Result<ReportInfo> {
+    let media: String = r.get(1)?;
+    Ok(ReportInfo {
+        app_no: r.get(0)?,
+        media_type: MediaType::parse(&media).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                format!("bad media_type {media}").into(),
+            )
+        })?,
+        size: r.get(2)?,
+        sha256: r.get(3)?,
+        uploaded_by: r.get(4)?,
+        uploaded_at: r.get(5)?,
+    })
+}
+
+fn insert_report(conn: &Connection, report: &TestReport) -> rusqlite::Result<()> {
+    let i = &report.info;
+    conn.prepare_cached(
+        "INSERT INTO reports (app_no, media_type, content, size, sha256, uploaded_by, uploaded_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (app_no) DO UPDATE SET \
+         media_type = excluded.media_type, content = excluded.content, size = excluded.size, \
+         sha256 = excluded.sha256, uploaded_by = excluded.uploaded_by, \
+         uploaded_at = excluded.uploaded_at",
+    )?
+    .execute(params![
+        i.app_no,
+        i.media_type.as_str(),
+        report.content,
+        i.size,
+        i.sha256,
+        i.uploaded_by,
+        i.uploaded_at
+    ])?;
+    Ok(())
 }
 
 fn meta_get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
@@ -512,23 +580,7 @@ impl Store for SqliteStore {
                 Err(StoreError::NoSuchApplication(_)) => {}
                 Err(e) => return Err(e),
             }
-            let overlap = {
-                let mut stmt = tx.prepare_cached(&format!(
-                    "SELECT app_no, start_at, end_at FROM applications \
-                     WHERE plate = ?1 AND status IN {} ORDER BY id",
-                    live_statuses_sql()
-                ))?;
-                let mut rows = stmt.query([&app.plate])?;
-                let mut found = None;
-                while let Some(r) = rows.next()? {
-                    if app.overlaps(&app.plate, r.get(1)?, r.get(2)?) {
-                        found = Some(r.get::<_, String>(0)?);
-                        break;
-                    }
-                }
-                found
-            };
-            if let Some(other) = overlap {
+            if let Some(other) = overlapping(&tx, app)? {
                 outcomes.push(ImportOutcome::Overlaps(other));
                 continue;
             }
@@ -598,12 +650,15 @@ impl Store for SqliteStore {
                 "UPDATE applications SET status = ?1, forwarded_by = ?2, forwarded_at = ?3 \
                  WHERE app_no = ?4 AND status = ?5"
             }
-            Action::Approve | Action::Reject => {
+            // A return is the liaison's decision: `decided_*` and the reason say who sent it
+            // back and why, until the applicant resubmits.
+            Action::Approve | Action::Reject | Action::Return => {
                 "UPDATE applications SET status = ?1, decided_by = ?2, decided_at = ?3, \
                  reject_reason = ?6 WHERE app_no = ?4 AND status = ?5"
             }
-            // Issuing and revoking go through `mark_issued` and `revoke`.
-            Action::Issue | Action::Revoke => {
+            // Issuing and revoking go through `mark_issued` and `revoke`, resubmitting through
+            // `amend`.
+            Action::Issue | Action::Revoke | Action::Resubmit => {
                 return Err(StoreError::Corrupt(format!(
                     "{} 不能用 transition",
                     action.as_str()
@@ -675,6 +730,113 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(changed.into_iter().flatten().collect())
+    }
+
+    fn amend(&mut self, new: &NewApplication, actor: &str, now: i64) -> Result<Amended> {
+        let tx = self.immediate()?;
+        let app = get_app(&tx, &new.app_no)?;
+        let to = workflow::transition(&new.app_no, app.status, Action::Resubmit)?;
+        if let Some(other) = overlapping(&tx, new)? {
+            return Ok(Amended::Overlaps(other));
+        }
+        let n = tx
+            .prepare_cached(
+                "UPDATE applications SET applicant_type = ?2, district = ?3, plate = ?4, \
+                 trailer = ?5, driver_name = ?6, driver_id = ?7, mobile = ?8, occupants = ?9, \
+                 category = ?10, cargo = ?11, origin = ?12, destination = ?13, start_at = ?14, \
+                 end_at = ?15, route = ?16, test_sampled_at = ?17, test_result = ?18, \
+                 status = ?19, decided_by = NULL, decided_at = NULL, reject_reason = NULL \
+                 WHERE app_no = ?1 AND status = ?20",
+            )?
+            .execute(params![
+                new.app_no,
+                new.applicant_type,
+                new.district,
+                new.plate,
+                new.trailer,
+                new.driver_name,
+                new.driver_id,
+                new.mobile,
+                new.occupants,
+                new.category.code(),
+                new.cargo,
+                new.origin,
+                new.destination,
+                new.start_at,
+                new.end_at,
+                route_to_text(&new.route),
+                new.test_sampled_at,
+                new.test_result,
+                to.as_str(),
+                app.status.as_str(),
+            ])?;
+        if n == 0 {
+            return Err(StoreError::Corrupt(format!("{} 未能更新", new.app_no)));
+        }
+        audit(
+            &tx,
+            now,
+            actor,
+            Action::Resubmit.as_str(),
+            Some(&new.app_no),
+            None,
+            Some(app.status),
+            Some(to),
+            None,
+        )?;
+        let changed = get_app(&tx, &new.app_no)?;
+        tx.commit()?;
+        Ok(Amended::Resubmitted(Box::new(changed)))
+    }
+
+    fn put_report(&mut self, report: &TestReport, actor: &str, now: i64) -> Result<()> {
+        let tx = self.immediate()?;
+        get_app(&tx, &report.info.app_no)?;
+        insert_report(&tx, report)?;
+        let detail = format!(
+            "{} {} 字节 sha256 {}",
+            report.info.media_type.as_str(),
+            report.info.size,
+            report.info.sha256
+        );
+        audit(
+            &tx,
+            now,
+            actor,
+            "report",
+            Some(&report.info.app_no),
+            None,
+            None,
+            None,
+            Some(&detail),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn report_info(&self, app_no: &str) -> Result<Option<ReportInfo>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {REPORT_INFO} FROM reports WHERE app_no = ?1"
+            ))?
+            .query_row([app_no], report_info_from_row)
+            .optional()?)
+    }
+
+    fn report(&self, app_no: &str) -> Result<Option<TestReport>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {REPORT_INFO}, content FROM reports WHERE app_no = ?1"
+            ))?
+            .query_row([app_no], |r| {
+                Ok(TestReport {
+                    info: report_info_from_row(r)?,
+                    content: r.get(6)?,
+                })
+            })
+            .optional()?)
     }
 
     fn app_nos_with_status(&self, status: Status, district: Option<u32>) -> Result<Vec<String>> {
@@ -1240,6 +1402,18 @@ impl Store for SqliteStore {
             })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
+        let reports = {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {REPORT_INFO}, content FROM reports ORDER BY app_no"
+            ))?;
+            let rows = stmt.query_map([], |r| {
+                Ok(TestReport {
+                    info: report_info_from_row(r)?,
+                    content: r.get(6)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
         let dump = Dump {
             schema_version: self.schema_version()?,
             meta,
@@ -1250,6 +1424,7 @@ impl Store for SqliteStore {
             audit: self.audit(None)?,
             foreign_revocations,
             users: users_with_hashes(&tx)?,
+            reports,
             next_serial: counter(&tx, SERIAL_COUNTER)?,
             next_bundle_sequence: counter(&tx, BUNDLE_COUNTER)?,
         };
@@ -1268,6 +1443,7 @@ impl Store for SqliteStore {
             "audit",
             "foreign_revocations",
             "users",
+            "reports",
         ] {
             let any: bool =
                 tx.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), [], |r| {
@@ -1391,6 +1567,9 @@ impl Store for SqliteStore {
         }
         for (u, hash) in &dump.users {
             insert_user(&tx, u, hash)?;
+        }
+        for r in &dump.reports {
+            insert_report(&tx, r)?;
         }
         tx.commit()?;
         Ok(())

@@ -187,7 +187,12 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/districts", get(pages::districts))
-        .route("/apply", get(apply::apply_page).post(apply::submit))
+        .route(
+            "/apply",
+            get(apply::apply_page)
+                .post(apply::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(apply::MAX_FORM_BYTES)),
+        )
         .route(
             "/upload",
             get(upload::page)
@@ -205,6 +210,13 @@ pub fn router(state: AppState) -> Router {
             post(pages::act_on_application),
         )
         .route("/applications/{app_no}/files/{name}", get(passes::download))
+        .route("/applications/{app_no}/report", get(pages::report))
+        .route(
+            "/applications/{app_no}/amend",
+            get(apply::amend_page)
+                .post(apply::amend)
+                .layer(axum::extract::DefaultBodyLimit::max(apply::MAX_FORM_BYTES)),
+        )
         .nest("/api", api::router())
         .layer(sessions)
         .with_state(Arc::new(state))

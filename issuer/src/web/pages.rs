@@ -199,7 +199,8 @@ pub async fn queue(
         @else {
             table {
                 tr { th { "申请编号" } th { "车牌" } th { "驾驶人" } th { "身份证号" } th { "电话" }
-                     th { "起止时间" } th { "状态" } }
+                     th { "起止时间" } th { "状态" }
+                     @if user.role == Role::Applicant { th { "理由" } } }
                 @for a in &apps {
                     tr {
                         td { a href={ "/applications/" (a.data.app_no) } { (a.data.app_no) } }
@@ -209,6 +210,14 @@ pub async fn queue(
                         td { (masked_mobile(&a.data.mobile)) }
                         td { (format_cst(a.data.start_at)) " — " (format_cst(a.data.end_at)) }
                         td { (a.status.label_zh()) }
+                        @if user.role == Role::Applicant {
+                            td {
+                                (a.reject_reason.as_deref().unwrap_or(""))
+                                @if a.status == Status::Returned {
+                                    " " a href={ "/applications/" (a.data.app_no) "/amend" } { "修改" }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -233,6 +242,9 @@ pub async fn application(
     // The full ID number and mobile: to those who check them (and the applicant who typed them).
     let full = matches!(user.role, Role::District | Role::City | Role::Applicant);
     let actions: Vec<(&str, &str)> = match user.role {
+        Role::District if app.status == Status::Submitted && user.may_return(&app).is_ok() => {
+            vec![("forward", "转报市级"), ("return", "退回申请单位修改")]
+        }
         Role::District if app.status == Status::Submitted => vec![("forward", "转报市级")],
         Role::City if app.status == Status::Forwarded => {
             vec![("approve", "批准"), ("reject", "驳回")]
@@ -242,6 +254,13 @@ pub async fn application(
         _ => vec![],
     };
     let files = app.status == Status::Issued;
+    let report = if user.may_see_report(&app) {
+        let no = d.app_no.clone();
+        state.store(move |s| Ok(s.report_info(&no)?)).await?
+    } else {
+        None
+    };
+    let amend = app.status == Status::Returned && user.may_resubmit(&app).is_ok();
     let body = html! {
         table {
             tr { th { "状态" } td { (app.status.label_zh()) } }
@@ -254,7 +273,30 @@ pub async fn application(
             tr { th { "路线" } td { (d.route.join(" → ")) } }
             tr { th { "时间" } td { (format_cst(d.start_at)) " — " (format_cst(d.end_at)) } }
             tr { th { "核酸采样" } td { (format_cst(d.test_sampled_at)) "，" (d.test_result) } }
-            @if let Some(r) = &app.reject_reason { tr { th { "驳回理由" } td { (r) } } }
+            @if let Some(r) = &app.reject_reason {
+                tr {
+                    th { @if app.status == Status::Returned { "退回理由" } @else { "驳回理由" } }
+                    td { (r) }
+                }
+            }
+            @if user.may_see_report(&app) {
+                tr {
+                    th { "核酸检测报告" }
+                    td {
+                        @if let Some(r) = &report {
+                            a href={ "/applications/" (d.app_no) "/report" } target="_blank" {
+                                "查看报告（" (r.media_type.extension().to_uppercase()) "，"
+                                (r.size / 1024 + 1) " KB）"
+                            }
+                            " 上传于 " (format_cst(r.uploaded_at))
+                        } @else if app.organisation.is_some() {
+                            "未上传"
+                        } @else {
+                            "区市导入的申请，报告由区市核验"
+                        }
+                    }
+                }
+            }
             @if let Some(p) = &app.pass { tr { th { "通行证编号" } td { (p.serial.to_string()) } } }
         }
         @if files {
@@ -265,12 +307,18 @@ pub async fn application(
                 a href={ "/applications/" (d.app_no) "/files/qr.png" } { "二维码" }
             }
         }
+        @if amend {
+            p { a href={ "/applications/" (d.app_no) "/amend" } { "修改并重新提交" } }
+        }
         @for (action, label) in &actions {
             form method="post" action={ "/applications/" (d.app_no) "/" (action) } {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="seen" value=(app.status.as_str());
                 @if *action == "reject" {
                     label { "驳回理由 " input name="reason" required maxlength="200"; }
+                }
+                @if *action == "return" {
+                    label { "退回理由（申请单位可见） " input name="reason" required maxlength="200"; }
                 }
                 @if *action == "revoke" {
                     label { "撤销理由 " input name="reason" required maxlength="200"; }
@@ -282,6 +330,51 @@ pub async fn application(
     Ok(Html(
         layout(&format!("申请 {}", d.app_no), Some((&user, &csrf)), body).into_string(),
     ))
+}
+
+/// `GET /applications/{no}/report`: the uploaded test report, to those who may see it. Sent
+/// with its checked media type, never sniffed, and sandboxed: a PDF's scripts cannot reach the
+/// service's pages.
+pub async fn report(
+    State(state): State<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    Path(app_no): Path<String>,
+) -> Result<Response, WebError> {
+    let app = visible_application(&state, &user, app_no).await?;
+    if !user.may_see_report(&app) {
+        return Err(WebError::Forbidden(
+            "管理员账号不查看个人的核酸检测报告".into(),
+        ));
+    }
+    let no = app.data.app_no.clone();
+    let report = state
+        .store(move |s| Ok(s.report(&no)?))
+        .await?
+        .ok_or_else(|| {
+            WebError::NotFound(format!("申请 {} 没有上传核酸检测报告", app.data.app_no))
+        })?;
+    use axum::http::header;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                report.info.media_type.as_str().to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"report-{}.{}\"",
+                    report.info.app_no,
+                    report.info.media_type.extension()
+                ),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CONTENT_SECURITY_POLICY, "sandbox".to_string()),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        report.content,
+    )
+        .into_response())
 }
 
 /// The application, if `user` may see it; otherwise "not found", so that a guessed number
@@ -324,6 +417,7 @@ pub async fn act(
         "forward" => Action::Forward,
         "approve" => Action::Approve,
         "reject" => Action::Reject,
+        "return" => Action::Return,
         other => return Err(WebError::NotFound(format!("没有“{other}”这项操作"))),
     };
     let seen: Option<Status> = match seen {
@@ -336,8 +430,11 @@ pub async fn act(
     let reason = reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
-    if action == Action::Reject && reason.is_none() {
-        return Err(WebError::BadRequest("驳回须填写理由".into()));
+    if matches!(action, Action::Reject | Action::Return) && reason.is_none() {
+        return Err(WebError::BadRequest(format!(
+            "{}须填写理由",
+            action.label_zh()
+        )));
     }
     if reason.as_ref().is_some_and(|r| r.chars().count() > 200) {
         return Err(WebError::BadRequest("理由不超过 200 字".into()));
@@ -345,6 +442,7 @@ pub async fn act(
     let app = visible_application(state, user, app_no).await?;
     match action {
         Action::Forward => user.may_forward(&app)?,
+        Action::Return => user.may_return(&app)?,
         _ => user.may_decide(&app)?,
     }
     let actor = user.name.clone();
