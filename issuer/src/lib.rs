@@ -13,6 +13,7 @@
 //!   PostgreSQL shared): applications, passes, keys, registry, audit trail.
 //! - [`trust`]: the trust bundle the checkpoints install, built from the store.
 //! - [`issuing`]: signing an approved application's pass, checking it, writing its files.
+//! - [`outbox`]: the SMS outbox (issued passes and rejections) and the batch to print.
 //! - [`registry`]: the rules of the district and checkpoint tables.
 //! - [`report`]: the driver's test report uploaded with an online application.
 //! - [`render`]: the pass sheet (PDF, PNG), the QR (PNG, SVG) and the SMS text.
@@ -31,6 +32,7 @@ pub mod import;
 pub mod intake;
 pub mod issuing;
 pub mod keyring;
+pub mod outbox;
 pub mod problem;
 pub mod registry;
 pub mod render;

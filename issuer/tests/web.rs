@@ -875,6 +875,22 @@ async fn apply_forward_approve_issue_download_and_verify() {
     let verdict = issuer::checkpass::rules::verify(qr.body.trim(), &bundle, "C101", 1_647_050_000);
     assert_eq!(verdict.level(), Level::Green, "{:?}", verdict.reasons);
 
+    // The driver's SMS (serial, how to get the pass) is in the city's outbox; the pass is in
+    // the print batch.
+    let outbox = reviewer.get("/outbox?kind=issued").await;
+    assert_eq!(outbox.status, StatusCode::OK);
+    let serial = stored.pass.as_ref().unwrap().serial.to_string();
+    assert!(outbox.body.contains(&serial), "{}", outbox.body);
+    assert!(outbox.body.contains("在线下载"));
+    let pdf = reviewer.get("/print.pdf").await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.body.starts_with("%PDF"));
+    assert!(reviewer.get("/print").await.body.contains(&serial));
+    assert_eq!(
+        applicant.get("/print.pdf").await.status,
+        StatusCode::FORBIDDEN
+    );
+
     // Revoked by a reviewer, with a reason: the pass is no longer offered, and the next
     // bundle carries its serial.
     let a = reviewer
@@ -1201,4 +1217,165 @@ async fn a_returned_application_is_corrected_and_its_report_kept_private() {
             ("resubmit", "shunda")
         ]
     );
+}
+
+/// The city's desk: the queue filtered, many decided at once (each on its own), rejections in
+/// the SMS outbox with their reason, and none of it open to another role.
+#[tokio::test]
+async fn the_city_decides_many_and_tells_the_drivers() {
+    let world = World::new();
+    world.with_store(|s| {
+        s.set_meta("issuer", "CN-WH").unwrap();
+        s.set_meta("issuer_name", "威海市交通运输保障专班").unwrap();
+        s.transition(
+            &["HC-1".into()],
+            Action::Forward,
+            None,
+            "liaison-hc",
+            4,
+            None,
+        )
+        .unwrap();
+        s.transition(
+            &["WD-1".into()],
+            Action::Forward,
+            None,
+            "liaison-wd",
+            4,
+            None,
+        )
+        .unwrap();
+        // As if reviewer1 had forwarded it: the two-person rule must hold in bulk too.
+        s.transition(
+            &["WD-2".into()],
+            Action::Forward,
+            None,
+            "reviewer1",
+            4,
+            None,
+        )
+        .unwrap();
+    });
+    let mut r = Browser::login(&world, "reviewer1").await;
+    let all = r.get("/queue").await.body;
+    assert!(all.contains("HC-1") && all.contains("WD-1") && all.contains("WD-2"));
+    assert!(
+        all.contains("name=\"app\""),
+        "checkboxes in the forwarded queue"
+    );
+    let wd = r.get("/queue?district=371003").await.body;
+    assert!(!wd.contains(">HC-1<") && wd.contains(">WD-1<"));
+    let plate = r.get("/queue?plate=%E9%B2%81K00002").await.body;
+    assert!(plate.contains(">WD-1<") && !plate.contains(">WD-2<"));
+    assert_eq!(
+        r.get("/queue?status=nonsense").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        r.get("/queue?district=abc").await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    let csrf = r.csrf("/queue").await;
+    let no_reason = r
+        .post_form(
+            "/decide",
+            &[("csrf", &csrf), ("action", "reject"), ("app", "WD-1")],
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+    // A liaison cannot decide, not even in bulk; nor without the token.
+    let mut l = Browser::login(&world, "liaison-wd").await;
+    let csrf_l = l.csrf("/queue").await;
+    let by_liaison = l
+        .post_form(
+            "/decide",
+            &[("csrf", &csrf_l), ("action", "approve"), ("app", "WD-1")],
+        )
+        .await;
+    assert_eq!(by_liaison.status, StatusCode::FORBIDDEN);
+    let no_token = r
+        .post_form("/decide", &[("action", "approve"), ("app", "WD-1")])
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        world.store().get("WD-1").unwrap().status,
+        issuer::workflow::Status::Forwarded
+    );
+    // Three at once: two approved, the own forward refused and said so.
+    let done = r
+        .post_form(
+            "/decide",
+            &[
+                ("csrf", &csrf),
+                ("action", "approve"),
+                ("app", "HC-1"),
+                ("app", "WD-2"),
+                ("app", "NO-SUCH"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::CONFLICT, "{}", done.body);
+    assert!(
+        done.body.contains("批准 1 份，未完成 2 份"),
+        "{}",
+        done.body
+    );
+    assert!(done.body.contains("不能审批自己转报的申请"));
+    assert_eq!(
+        world.store().get("HC-1").unwrap().status,
+        issuer::workflow::Status::Approved
+    );
+    assert_eq!(
+        world.store().get("WD-2").unwrap().status,
+        issuer::workflow::Status::Forwarded
+    );
+    let rejected = r
+        .post_form(
+            "/decide",
+            &[
+                ("csrf", &csrf),
+                ("action", "reject"),
+                ("reason", "货物不属于重点物资"),
+                ("app", "WD-1"),
+            ],
+        )
+        .await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.body);
+
+    // The rejection reaches the outbox with its reason; the page shows the hostile driver
+    // name as text and masks the phone, the gateway's file has it in full.
+    let outbox = r.get("/outbox?kind=rejected").await;
+    assert_eq!(outbox.status, StatusCode::OK, "{}", outbox.body);
+    assert!(outbox.body.contains("货物不属于重点物资"));
+    assert!(outbox.body.contains("135****6498"));
+    assert!(!outbox.body.contains("<script>alert"));
+    assert!(outbox.body.contains("&lt;script&gt;"));
+    let csv = r.get("/outbox.csv?kind=rejected&district=371003").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with('\u{feff}'));
+    assert!(csv.body.contains("13551566498") && csv.body.contains("WD-1"));
+    assert!(csv.body.contains("货物不属于重点物资"));
+    assert_eq!(
+        r.get("/outbox.csv?kind=rejected&district=371002")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        r.get("/outbox?since=yesterday").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(r.get("/print.pdf").await.status, StatusCode::NOT_FOUND);
+    // Only the city.
+    for name in ["liaison-wd", "shunda", "admin1"] {
+        let mut b = Browser::login(&world, name).await;
+        for path in ["/outbox", "/outbox.csv", "/print", "/print.pdf"] {
+            assert_eq!(
+                b.get(path).await.status,
+                StatusCode::FORBIDDEN,
+                "{name} {path}"
+            );
+        }
+    }
 }

@@ -13,9 +13,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{FormatArg, IssueArgs, IssuedSelection, PrintArgs, RevokeArgs, SmsArgs};
-use issuer::domain::{Application, ListFilter, NotIssuable, Revoked};
+use issuer::domain::{Application, NotIssuable, Revoked};
 use issuer::issuing;
 use issuer::keyring;
+use issuer::outbox;
 use issuer::render::Formats;
 use issuer::store::{Lease, Store};
 use issuer::workflow::{self, Action, Status};
@@ -26,172 +27,98 @@ use super::{Ctx, DataDir, EXIT_SOME_REFUSED};
 
 /// The issued, unrevoked passes `which` names, in serial order; a revoked or unissued one
 /// named by id is an error.
-fn issued_apps(store: &dyn Store, which: &IssuedSelection) -> Result<Vec<Application>> {
-    let mut apps = if which.all {
-        store.list(&ListFilter {
-            status: Some(Status::Issued),
+fn issued_apps(
+    store: &dyn Store,
+    which: &IssuedSelection,
+    since: Option<i64>,
+) -> Result<Vec<Application>> {
+    if which.all {
+        let sel = outbox::Selection {
             district: which.district,
-            plate: None,
-            limit: None,
-        })?
-    } else {
-        let mut apps = Vec::new();
-        for id in &which.ids {
-            let app = store.find(id)?;
-            match app.status {
-                Status::Issued => apps.push(app),
-                Status::Revoked => bail!("申请 {} 的通行证已撤销", app.data.app_no),
-                other => bail!(
-                    "申请 {} 尚未签发通行证（当前状态：{}）",
-                    app.data.app_no,
-                    other.label_zh()
-                ),
-            }
+            since,
+            ..outbox::Selection::default()
+        };
+        return Ok(outbox::issued(store, &sel)?);
+    }
+    let mut apps = Vec::new();
+    for id in &which.ids {
+        let app = store.find(id)?;
+        match app.status {
+            Status::Issued => apps.push(app),
+            Status::Revoked => bail!("申请 {} 的通行证已撤销", app.data.app_no),
+            other => bail!(
+                "申请 {} 尚未签发通行证（当前状态：{}）",
+                app.data.app_no,
+                other.label_zh()
+            ),
         }
-        apps
-    };
-    apps.sort_by_key(|a| a.pass.as_ref().map(|p| p.serial));
-    apps.dedup_by_key(|a| a.pass.as_ref().map(|p| p.serial));
+    }
+    apps.retain(|a| match (since, &a.pass) {
+        (Some(t), Some(p)) => p.issued_at >= t,
+        _ => true,
+    });
+    outbox::sort_by_serial(&mut apps);
     Ok(apps)
-}
-
-/// The pass sheets of `apps` (those with a pass).
-fn sheets_of(store: &dyn Store, apps: &[Application]) -> Result<Vec<issuer::render::PassSheet>> {
-    let checkpoints = store.checkpoints()?;
-    let issuer_name = store.issuer_name()?;
-    Ok(apps
-        .iter()
-        .filter_map(|app| {
-            let pass = app.pass.as_ref()?;
-            Some(issuing::sheet_data(app, pass, &checkpoints, &issuer_name))
-        })
-        .collect())
 }
 
 pub(super) fn print(data: &DataDir, ctx: &Ctx, args: PrintArgs) -> Result<ExitCode> {
     let store = data.open()?;
-    let apps = issued_apps(&*store, &args.which)?;
-    if apps.is_empty() {
-        bail!("没有可打印的通行证（已签发且未撤销）");
-    }
-    let sheets = sheets_of(&*store, &apps)?;
-    let pdf = issuer::render::print_pdf(&sheets).context("生成打印文件失败")?;
+    let apps = issued_apps(&*store, &args.which, None)?;
+    let (pdf, serials) = outbox::print_batch(&*store, &apps)?;
     // Readable by the operator only: the sheets carry names and masked ID numbers.
     keyring::write_atomic(&args.out, &pdf, 0o600, true)?;
     if ctx.json {
         ctx.print_json(&json!({
             "out": args.out,
-            "pages": sheets.len(),
-            "serials": sheets.iter().map(|s| &s.serial).collect::<Vec<_>>(),
+            "pages": serials.len(),
+            "serials": serials.iter().map(ToString::to_string).collect::<Vec<_>>(),
         }))?;
     } else {
         println!(
             "已将 {} 张通行证写入 {}（每页一张，A5）",
-            sheets.len(),
+            serials.len(),
             args.out.display()
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Header of the SMS outbox: the two columns SMS gateways' batch upload takes first, then
-/// what the operator needs to trace a message back.
-const SMS_HEADER: [&str; 4] = ["手机号码", "短信内容", "申请编号", "通行证编号"];
-
-/// The SMS outbox file: a byte-order mark (Excel, and the gateways' Excel templates, read it
-/// right), the header, and a row per message. The gateway's operators open it in Excel, so no
-/// cell may run as a formula: every cell goes through [`checkpass::text::csv_safe`].
-fn outbox_csv(rows: &[[&str; 4]]) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    w.write_record(SMS_HEADER)?;
-    for row in rows {
-        w.write_record(
-            row.map(checkpass::text::csv_safe)
-                .iter()
-                .map(|c| c.as_bytes()),
-        )?;
-    }
-    w.into_inner().map_err(|e| anyhow!("{e}"))
-}
-
 pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<ExitCode> {
     let store = data.open()?;
     let since = super::parse_since(args.since.as_deref())?;
-    let chosen = args.which.all || !args.which.ids.is_empty();
-    let apps: Vec<Application> = if chosen || !args.rejected {
-        issued_apps(&*store, &args.which)?
-            .into_iter()
-            .filter(|a| match (since, &a.pass) {
-                (Some(t), Some(p)) => p.issued_at >= t,
-                _ => true,
-            })
-            .collect()
+    let mut messages = if args.which.all || !args.which.ids.is_empty() {
+        outbox::issued_messages(&*store, &issued_apps(&*store, &args.which, since)?)?
     } else {
         Vec::new()
     };
-    let sheets = sheets_of(&*store, &apps)?;
-    // Rows: phone, text, application number, serial (empty for a rejection).
-    let mut rows: Vec<[String; 4]> = apps
-        .iter()
-        .zip(&sheets)
-        .map(|(app, sheet)| {
-            [
-                app.data.mobile.clone(),
-                issuer::render::sms_text(sheet),
-                app.data.app_no.clone(),
-                sheet.serial.clone(),
-            ]
-        })
-        .collect();
-    let issued = rows.len();
     if args.rejected {
-        let issuer_name = store.issuer_name()?;
-        let rejected = store.list(&ListFilter {
-            status: Some(Status::Rejected),
+        let sel = outbox::Selection {
             district: args.which.district,
-            plate: None,
-            limit: None,
-        })?;
-        rows.extend(
-            rejected
-                .iter()
-                .filter(|a| since.is_none_or(|t| a.decided_at.is_some_and(|d| d >= t)))
-                .map(|a| {
-                    let d = &a.data;
-                    [
-                        d.mobile.clone(),
-                        issuer::render::rejection_text(
-                            &issuer_name,
-                            &d.driver_name,
-                            &d.plate,
-                            &d.app_no,
-                            a.reject_reason.as_deref().unwrap_or("未说明"),
-                        ),
-                        d.app_no.clone(),
-                        String::new(),
-                    ]
-                }),
-        );
+            since,
+            issued: false,
+            rejected: true,
+        };
+        messages.extend(outbox::messages(&*store, &sel)?);
     }
-    if rows.is_empty() {
+    if messages.is_empty() {
         bail!("没有需要发送短信的通行证或驳回通知");
     }
-    let refs: Vec<[&str; 4]> = rows
-        .iter()
-        .map(|r| [r[0].as_str(), r[1].as_str(), r[2].as_str(), r[3].as_str()])
-        .collect();
-    let bytes = outbox_csv(&refs)?;
+    let bytes = outbox::csv(&messages)?;
     // Owner-only: the outbox holds the drivers' phone numbers.
     keyring::write_atomic(&args.out, &bytes, 0o600, true)?;
+    let issued = messages
+        .iter()
+        .filter(|m| m.kind == outbox::Kind::Issued)
+        .count();
     if ctx.json {
         ctx.print_json(&json!({
             "out": args.out,
-            "messages": rows.len(),
+            "messages": messages.len(),
             "issued": issued,
-            "rejected": rows.len() - issued,
+            "rejected": messages.len() - issued,
         }))?;
     } else {
-        println!("已导出 {} 条短信到 {}", rows.len(), args.out.display());
+        println!("已导出 {} 条短信到 {}", messages.len(), args.out.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -425,25 +352,4 @@ pub(super) fn revoke(data: &DataDir, ctx: &Ctx, args: RevokeArgs) -> Result<Exit
         ),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_cells_starting_with_formula_characters_are_neutralised() {
-        let bytes = outbox_csv(&[
-            ["13551566498", "您的通行证…", "SQ1", "00000-00001-8"],
-            ["+8613551566498", "=HYPERLINK(\"http://x\")", "-1", "@A1"],
-        ])
-        .unwrap();
-        let text = std::str::from_utf8(&bytes).unwrap();
-        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
-        assert_eq!(lines[1], "13551566498,您的通行证…,SQ1,00000-00001-8");
-        assert_eq!(
-            lines[2],
-            "'+8613551566498,\"'=HYPERLINK(\"\"http://x\"\")\",'-1,'@A1"
-        );
-    }
 }

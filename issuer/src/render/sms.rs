@@ -40,7 +40,7 @@ pub fn sms_text(s: &PassSheet) -> String {
             String::new()
         };
         format!(
-            "【{sender}通行证】{hello}车辆{vehicle}的通行证{serial}已签发，有效期{from}至{to}，路线：{route}。{conditions}。过检查站请出示通行证二维码及核酸报告。",
+            "【{sender}通行证】{hello}车辆{vehicle}的通行证{serial}已签发，有效期{from}至{to}，路线：{route}。{conditions}。通行证由申请单位在线下载或打印交给您，过检查站请出示通行证二维码及核酸报告。",
             serial = s.serial
         )
     };

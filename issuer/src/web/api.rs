@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tower_sessions::Session;
 
-use super::pages::{masked_id, masked_mobile, queue_filter};
+use super::pages::{masked_id, masked_mobile, QueueQuery};
 use super::session::{check_csrf, csrf_token, CurrentUser};
 use super::{AppState, WebError};
 use crate::accounts::User;
@@ -127,17 +127,12 @@ impl From<&Application> for Listed {
     }
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    district: Option<u32>,
-}
-
 async fn list(
     State(state): State<Arc<AppState>>,
     ApiUser(user): ApiUser,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<QueueQuery>,
 ) -> Result<Json<Vec<Listed>>, ApiError> {
-    let filter = queue_filter(&user, q.district);
+    let filter = q.filter(&user)?;
     let apps = state
         .store(move |s| {
             let mut apps = s.list(&filter)?;

@@ -6,6 +6,7 @@
 //! - [`pages`]: the server-rendered HTML (maud: escaped by construction), Chinese first;
 //! - [`apply`]: the applicant's form, checked by the import's own rules;
 //! - [`admin`]: the admin's account pages;
+//! - [`city`]: the city's bulk decisions, SMS outbox and print batch;
 //! - [`upload`]: a district liaison's spreadsheet upload (the command line's import);
 //! - [`passes`]: issuing from the web, and the pass files to download;
 //! - [`api`]: the JSON API under `/api/` and its OpenAPI document.
@@ -18,6 +19,7 @@
 pub mod admin;
 pub mod api;
 pub mod apply;
+pub mod city;
 pub mod pages;
 pub mod passes;
 pub mod session;
@@ -204,6 +206,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/users", get(admin::users).post(admin::add))
         .route("/admin/users/{name}/{action}", post(admin::set_disabled))
         .route("/queue", get(pages::queue))
+        .route("/decide", post(city::decide))
+        .route("/outbox", get(city::outbox_page))
+        .route("/outbox.csv", get(city::outbox_csv))
+        .route("/print", get(city::print_page))
+        .route("/print.pdf", get(city::print_pdf))
         .route("/applications/{app_no}", get(pages::application))
         .route(
             "/applications/{app_no}/{action}",

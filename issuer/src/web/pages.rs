@@ -38,6 +38,10 @@ pub fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup 
                             @if u.role == Role::Applicant { a href="/apply" { "在线申请" } }
                             @if u.role == Role::Admin { a href="/admin/users" { "账号管理" } }
                             @if u.role == Role::District { a href="/upload" { "上传申请表" } }
+                            @if u.role == Role::City {
+                                a href="/outbox" { "短信发件箱" }
+                                a href="/print" { "打印通行证" }
+                            }
                             span.who { (u.name) "（" (u.role.label_zh()) "）" }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(csrf);
@@ -143,35 +147,65 @@ pub fn masked_id(id: &str) -> String {
         .unwrap_or_else(|_| "******".into())
 }
 
-/// What a role's queue lists.
-pub fn queue_filter(user: &User, district: Option<u32>) -> ListFilter {
-    match user.role {
-        Role::District => ListFilter {
-            status: Some(Status::Submitted),
-            district: user.district,
-            plate: None,
-            limit: Some(200),
-        },
-        Role::City => ListFilter {
-            status: Some(Status::Forwarded),
+/// What a queue page (or the API's list) is asked for: `?status=…&district=…&plate=…`, each
+/// optional, read by hand so that a bad value is a message rather than a bare rejection.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QueueQuery {
+    pub status: Option<String>,
+    pub district: Option<String>,
+    pub plate: Option<String>,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl QueueQuery {
+    /// What `user`'s queue lists: a liaison always their own district (submitted by default),
+    /// the city every district (forwarded by default), an applicant everything of their
+    /// organisation (the store call is followed by [`User::may_see`]).
+    pub fn filter(&self, user: &User) -> Result<ListFilter, WebError> {
+        let status = match given(&self.status) {
+            Some("all") => None,
+            Some(s) => Some(
+                s.parse::<Status>()
+                    .map_err(|_| WebError::BadRequest(format!("未知状态：{s}")))?,
+            ),
+            None => match user.role {
+                Role::District => Some(Status::Submitted),
+                Role::City => Some(Status::Forwarded),
+                Role::Applicant | Role::Admin => None,
+            },
+        };
+        let district = match given(&self.district) {
+            Some(d) => Some(
+                d.parse::<u32>()
+                    .map_err(|_| WebError::BadRequest(format!("区划代码应为数字：{d}")))?,
+            ),
+            None => None,
+        };
+        let district = match user.role {
+            Role::District => user.district,
+            _ => district,
+        };
+        let plate = given(&self.plate).map(str::to_string);
+        if plate.as_ref().is_some_and(|p| p.chars().count() > 16) {
+            return Err(WebError::BadRequest("车牌号过长".into()));
+        }
+        Ok(ListFilter {
+            status,
             district,
-            plate: None,
-            limit: Some(200),
-        },
-        Role::Applicant | Role::Admin => ListFilter {
-            limit: Some(200),
-            ..ListFilter::default()
-        },
+            plate,
+            limit: Some(QUEUE_PAGE),
+        })
     }
 }
 
-#[derive(Deserialize)]
-pub struct QueueQuery {
-    district: Option<u32>,
-}
+/// The most a queue page lists (oldest first: the longest waiting come first).
+pub const QUEUE_PAGE: u32 = 200;
 
-/// `/queue`: a liaison's district queue, the city's forwarded queue, an applicant's own
-/// applications.
+/// `/queue`: a liaison's district queue, the city's forwarded queue (with filters, and
+/// approval or rejection of many at once), an applicant's own applications.
 pub async fn queue(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
@@ -179,48 +213,108 @@ pub async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> Result<Html<String>, WebError> {
     let csrf = csrf_token(&session).await?;
-    let filter = queue_filter(&user, q.district);
+    let filter = q.filter(&user)?;
     let viewer = user.clone();
-    let apps: Vec<Application> = state
+    let (apps, districts) = state
         .store(move |s| {
             let mut apps = s.list(&filter)?;
             apps.retain(|a| viewer.may_see(a));
-            Ok(apps)
+            Ok((apps, s.districts()?))
         })
         .await?;
+    let filter = q.filter(&user)?;
     let title = match user.role {
-        Role::District => "本区市待转报",
-        Role::City => "待市级审批",
+        Role::District => "本区市申请",
+        Role::City => "市级审批",
         Role::Applicant => "本单位的申请",
         Role::Admin => "全部申请",
     };
-    let body = html! {
-        @if apps.is_empty() { p { "没有待办的申请。" } }
-        @else {
-            table {
-                tr { th { "申请编号" } th { "车牌" } th { "驾驶人" } th { "身份证号" } th { "电话" }
-                     th { "起止时间" } th { "状态" }
-                     @if user.role == Role::Applicant { th { "理由" } } }
-                @for a in &apps {
-                    tr {
-                        td { a href={ "/applications/" (a.data.app_no) } { (a.data.app_no) } }
-                        td { (a.data.plate) }
-                        td { (a.data.driver_name) }
-                        td { (masked_id(&a.data.driver_id)) }
-                        td { (masked_mobile(&a.data.mobile)) }
-                        td { (format_cst(a.data.start_at)) " — " (format_cst(a.data.end_at)) }
-                        td { (a.status.label_zh()) }
-                        @if user.role == Role::Applicant {
-                            td {
-                                (a.reject_reason.as_deref().unwrap_or(""))
-                                @if a.status == Status::Returned {
-                                    " " a href={ "/applications/" (a.data.app_no) "/amend" } { "修改" }
-                                }
+    // Many at once: the city's forwarded queue.
+    let bulk = user.role == Role::City && filter.status == Some(Status::Forwarded);
+    let statuses: &[Status] = match user.role {
+        Role::District => &[
+            Status::Submitted,
+            Status::Returned,
+            Status::Forwarded,
+            Status::Rejected,
+            Status::Issued,
+        ],
+        _ => &Status::ALL,
+    };
+    let table = html! {
+        table {
+            tr {
+                @if bulk { th { "选择" } }
+                th { "申请编号" } th { "区市" } th { "车牌" } th { "驾驶人" } th { "身份证号" }
+                th { "电话" } th { "起止时间" } th { "状态" }
+                @if user.role == Role::Applicant { th { "理由" } }
+            }
+            @for a in &apps {
+                tr {
+                    @if bulk {
+                        td { input type="checkbox" name="app" value=(a.data.app_no)
+                            aria-label={ "选择 " (a.data.app_no) }; }
+                    }
+                    td { a href={ "/applications/" (a.data.app_no) } { (a.data.app_no) } }
+                    td { (districts.iter().find(|d| d.code == a.data.district)
+                            .map_or_else(|| a.data.district.to_string(), |d| d.name.clone())) }
+                    td { (a.data.plate) }
+                    td { (a.data.driver_name) }
+                    td { (masked_id(&a.data.driver_id)) }
+                    td { (masked_mobile(&a.data.mobile)) }
+                    td { (format_cst(a.data.start_at)) " — " (format_cst(a.data.end_at)) }
+                    td { (a.status.label_zh()) }
+                    @if user.role == Role::Applicant {
+                        td {
+                            (a.reject_reason.as_deref().unwrap_or(""))
+                            @if a.status == Status::Returned {
+                                " " a href={ "/applications/" (a.data.app_no) "/amend" } { "修改" }
                             }
                         }
                     }
                 }
             }
+        }
+    };
+    let body = html! {
+        form.filters method="get" action="/queue" {
+            label { "状态 "
+                select name="status" {
+                    option value="all" selected[filter.status.is_none()] { "全部" }
+                    @for st in statuses {
+                        option value=(st.as_str()) selected[filter.status == Some(*st)] { (st.label_zh()) }
+                    }
+                }
+            }
+            @if matches!(user.role, Role::City | Role::Admin) {
+                label { "区市 "
+                    select name="district" {
+                        option value="" { "全部" }
+                        @for d in &districts {
+                            option value=(d.code) selected[filter.district == Some(d.code)] { (d.name) }
+                        }
+                    }
+                }
+            }
+            label { "车牌 " input name="plate" value=(filter.plate.clone().unwrap_or_default()) size="10"; }
+            button { "筛选" }
+        }
+        @if apps.is_empty() { p { "没有符合条件的申请。" } }
+        @else if bulk {
+            form method="post" action="/decide" {
+                input type="hidden" name="csrf" value=(csrf);
+                (table)
+                fieldset {
+                    legend { "对选中的申请" }
+                    label { input type="radio" name="action" value="approve" checked; " 批准" }
+                    label { input type="radio" name="action" value="reject"; " 驳回" }
+                    label { "驳回理由 " input name="reason" maxlength="200"; }
+                    button { "提交" }
+                }
+            }
+        } @else { (table) }
+        @if apps.len() as u32 >= QUEUE_PAGE {
+            p { "只列出最早的 " (QUEUE_PAGE) " 份；请用筛选缩小范围。" }
         }
     };
     Ok(Html(
