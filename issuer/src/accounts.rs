@@ -49,6 +49,15 @@ impl Role {
             Role::Admin => "管理员",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::Applicant => "applicant",
+            Role::District => "district liaison",
+            Role::City => "city reviewer",
+            Role::Admin => "admin",
+        }
+    }
 }
 
 impl fmt::Display for Role {

@@ -40,6 +40,13 @@ impl Kind {
             Kind::Rejected => "未获批准",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Kind::Issued => "pass issued",
+            Kind::Rejected => "rejected",
+        }
+    }
 }
 
 /// One SMS for the gateway.

@@ -70,6 +70,18 @@ impl Status {
             Status::Revoked => "已撤销",
         }
     }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Status::Submitted => "submitted",
+            Status::Returned => "returned for correction",
+            Status::Forwarded => "forwarded by the district",
+            Status::Approved => "approved by the city",
+            Status::Rejected => "rejected",
+            Status::Issued => "pass issued",
+            Status::Revoked => "revoked",
+        }
+    }
 }
 
 impl fmt::Display for Status {

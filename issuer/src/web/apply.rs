@@ -14,6 +14,7 @@ use checkpass::pass::Category;
 use maud::{html, Markup};
 use tower_sessions::Session;
 
+use super::i18n::{self, t};
 use super::pages::layout;
 use super::session::{check_csrf, csrf_token, CurrentUser};
 use super::{AppState, WebError};
@@ -103,7 +104,7 @@ fn form(
     let errors_of = |c: Option<Column>| -> Markup {
         html! {
             @for p in errors.get(&c).into_iter().flatten() {
-                span.error { " " (p.to_string()) }
+                span.error { " " (i18n::problem(p)) }
             }
         }
     };
@@ -114,14 +115,14 @@ fn form(
     let report_required = matches!(purpose, Purpose::New);
     html! {
         @if !errors.is_empty() || report_error.is_some() {
-            p.error { "申请未提交：请按各栏提示更正。" }
+            p.error { (t("申请未提交：请按各栏提示更正。", "Not submitted: correct each field as noted.")) }
         }
         (errors_of(None))
         form method="post" action=(action) enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(csrf);
             @for c in fields() {
                 label {
-                    (c.header()) @if c.required() { " *" } " "
+                    (i18n::column(c)) @if c.required() { " *" } " "
                     @match c {
                         Column::ApplicantType => select name=(field_name(c)) {
                             @for t in APPLICANT_TYPES {
@@ -138,12 +139,12 @@ fn form(
                         Column::Category => select name=(field_name(c)) {
                             @for cat in Category::ALL {
                                 option value=(cat.label_zh()) selected[value(c) == cat.label_zh()] {
-                                    (cat.label_zh())
+                                    (i18n::category(cat))
                                 }
                             }
                         },
                         Column::TestResult => select name=(field_name(c)) {
-                            option value="阴性" { "阴性" }
+                            option value="阴性" { (t("阴性", "negative")) }
                         },
                         Column::Start | Column::End | Column::TestSampledAt => {
                             input type="datetime-local" name=(field_name(c)) value=(value(c));
@@ -158,7 +159,7 @@ fn form(
                             datalist id="checkpoints" {
                                 @for cp in &reg.checkpoints { option value=(cp.code) { (cp.name) } }
                             }
-                            small { " 按通行顺序填写检查站编码，用 → 或逗号分隔：" }
+                            small { (t(" 按通行顺序填写检查站编码，用 → 或逗号分隔：", " checkpoint codes in travel order, separated by → or commas: ")) }
                             @for cp in &reg.checkpoints { small { " " (cp.code) " " (cp.name) } }
                         },
                         _ => { input name=(field_name(c)) value=(value(c)); },
@@ -167,15 +168,15 @@ fn form(
                 }
             }
             label {
-                "核酸检测报告（PNG/JPEG 图片或 PDF，不超过 5 MiB）" @if report_required { " *" } " "
+                (t("核酸检测报告（PNG/JPEG 图片或 PDF，不超过 5 MiB）", "Test report (PNG/JPEG photo or PDF, at most 5 MiB)")) @if report_required { " *" } " "
                 input type="file" name="report" accept="image/png,image/jpeg,application/pdf"
                     required[report_required];
                 @if let Purpose::Amend { has_report: true, .. } = purpose {
-                    small { " 已上传过报告；不选文件则保留原报告。" }
+                    small { (t(" 已上传过报告；不选文件则保留原报告。", " A report was uploaded; choose no file to keep it.")) }
                 }
                 @if let Some(e) = report_error { span.error { " " (e) } }
             }
-            button { @if report_required { "提交申请" } @else { "重新提交" } }
+            button { @if report_required { (t("提交申请", "Submit")) } @else { (t("重新提交", "Submit again")) } }
         }
     }
 }
@@ -198,7 +199,12 @@ pub async fn apply_page(
         None,
     );
     Ok(Html(
-        layout("在线申请通行证", Some((&user, &csrf)), body).into_string(),
+        layout(
+            t("在线申请通行证", "Apply for a pass"),
+            Some((&user, &csrf)),
+            body,
+        )
+        .into_string(),
     ))
 }
 
@@ -344,8 +350,13 @@ async fn refused(
         report_error.as_deref(),
     );
     let title = match purpose {
-        Purpose::New => "在线申请通行证".to_string(),
-        Purpose::Amend { app_no, .. } => format!("修改并重新提交 {app_no}"),
+        Purpose::New => t("在线申请通行证", "Apply for a pass").to_string(),
+        Purpose::Amend { app_no, .. } => {
+            format!(
+                "{}{app_no}",
+                t("修改并重新提交 ", "Correct and submit again ")
+            )
+        }
     };
     Ok((
         StatusCode::BAD_REQUEST,
@@ -380,7 +391,11 @@ pub async fn submit(
     let report = match checked_report(&app_no, sent.report, &user) {
         Some(Ok(r)) => Ok(r),
         Some(Err(e)) => Err(e),
-        None => Err("请上传司机的核酸检测报告".to_string()),
+        None => Err(t(
+            "请上传司机的核酸检测报告",
+            "Upload the driver's test report",
+        )
+        .to_string()),
     };
     let actor = user.name.clone();
     let now = crate::clock::now();
@@ -473,13 +488,18 @@ pub async fn amend_page(
     let no = app.data.app_no.clone();
     let body = html! {
         @if let Some(r) = &app.reject_reason {
-            p.error { "退回理由：" (r) }
+            p.error { (t("退回理由：", "Returned because: ")) (r) }
         }
         (form(&reg, &csrf, Purpose::Amend { app_no: &no, has_report }, &values_of(&app.data),
               &BTreeMap::new(), None))
     };
     Ok(Html(
-        layout(&format!("修改并重新提交 {no}"), Some((&user, &csrf)), body).into_string(),
+        layout(
+            &format!("{}{no}", t("修改并重新提交 ", "Correct and submit again ")),
+            Some((&user, &csrf)),
+            body,
+        )
+        .into_string(),
     ))
 }
 

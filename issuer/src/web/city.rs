@@ -13,6 +13,7 @@ use maud::html;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::i18n::{self, t};
 use super::pages::{layout, masked_mobile};
 use super::session::{check_csrf, csrf_token, CurrentUser};
 use super::{AppState, WebError};
@@ -92,21 +93,21 @@ pub async fn decide(
     let done = outcomes.iter().filter(|(_, r)| r.is_ok()).count();
     let csrf = csrf_token(&session).await?;
     let body = html! {
-        p { (if action == "approve" { "批准" } else { "驳回" }) " " (done) " 份，未完成 "
-            (outcomes.len() - done) " 份。" }
+        p { (if action == "approve" { t("批准", "Approved") } else { t("驳回", "Rejected") }) " " (done)
+            (t(" 份，未完成 ", "; not done: ")) (outcomes.len() - done) (t(" 份。", ".")) }
         table {
-            tr { th { "申请编号" } th { "结果" } }
+            tr { th { (t("申请编号", "Application")) } th { (t("结果", "Outcome")) } }
             @for (no, r) in &outcomes {
                 tr {
                     td { a href={ "/applications/" (no) } { (no) } }
                     @match r {
-                        Ok(st) => td { (st.label_zh()) },
+                        Ok(st) => td { (i18n::status(*st)) },
                         Err(e) => td.error { (e.to_string()) },
                     }
                 }
             }
         }
-        p { a href="/queue" { "返回待审批" } }
+        p { a href="/queue" { (t("返回待审批", "Back to the queue")) } }
     };
     let status = if done == outcomes.len() {
         axum::http::StatusCode::OK
@@ -115,7 +116,7 @@ pub async fn decide(
     };
     Ok((
         status,
-        Html(layout("批量审批结果", Some((&user, &csrf)), body).into_string()),
+        Html(layout(t("批量审批结果", "Decisions"), Some((&user, &csrf)), body).into_string()),
     )
         .into_response())
 }
@@ -201,25 +202,25 @@ fn filter_form(
     let since = q.since.clone().unwrap_or_default();
     html! {
         form.filters method="get" action=(action) {
-            label { "区市 "
+            label { (t("区市 ", "District "))
                 select name="district" {
-                    option value="" { "全部" }
+                    option value="" { (t("全部", "all")) }
                     @for d in districts {
                         option value=(d.code) selected[q.district.as_deref() == Some(d.code.to_string().as_str())] { (d.name) }
                     }
                 }
             }
-            label { "自 " input name="since" value=(since) placeholder="2022-03-12 08:00" size="16"; " 起" }
+            label { (t("自 ", "Since ")) input name="since" value=(since) placeholder="2022-03-12 08:00" size="16"; }
             @if kinds {
-                label { "类别 "
+                label { (t("类别 ", "Kind "))
                     select name="kind" {
-                        option value="all" { "全部" }
-                        option value="issued" selected[q.kind.as_deref() == Some("issued")] { "签发通知" }
-                        option value="rejected" selected[q.kind.as_deref() == Some("rejected")] { "驳回通知" }
+                        option value="all" { (t("全部", "all")) }
+                        option value="issued" selected[q.kind.as_deref() == Some("issued")] { (t("签发通知", "pass issued")) }
+                        option value="rejected" selected[q.kind.as_deref() == Some("rejected")] { (t("驳回通知", "rejected")) }
                     }
                 }
             }
-            button { "筛选" }
+            button { (t("筛选", "Filter")) }
         }
     }
 }
@@ -242,16 +243,17 @@ pub async fn outbox_page(
     let body = html! {
         (filter_form("/outbox", &q, &districts, true))
         p {
-            "共 " (messages.len()) " 条。"
+            (t("共 ", "")) (messages.len()) (t(" 条。", " messages. "))
             @if !messages.is_empty() {
-                a href={ "/outbox.csv" @if !query.is_empty() { "?" (query) } } download { "下载短信网关文件（CSV）" }
+                a href={ "/outbox.csv" @if !query.is_empty() { "?" (query) } } download { (t("下载短信网关文件（CSV）", "Download the gateway file (CSV)")) }
             }
         }
         table {
-            tr { th { "类别" } th { "申请编号" } th { "手机" } th { "短信内容" } th { "时间" } }
+            tr { th { (t("类别", "Kind")) } th { (t("申请编号", "Application")) } th { (t("手机", "Mobile")) }
+                 th { (t("短信内容", "Text")) } th { (t("时间", "Time")) } }
             @for m in &messages {
                 tr {
-                    td { (m.kind.label_zh()) }
+                    td { (t(m.kind.label_zh(), m.kind.label_en())) }
                     td { a href={ "/applications/" (m.app_no) } { (m.app_no) } }
                     td { (masked_mobile(&m.mobile)) }
                     td { (m.text) }
@@ -261,7 +263,7 @@ pub async fn outbox_page(
         }
     };
     Ok(Html(
-        layout("短信发件箱", Some((&user, &csrf)), body).into_string(),
+        layout(t("短信发件箱", "SMS outbox"), Some((&user, &csrf)), body).into_string(),
     ))
 }
 
@@ -311,13 +313,14 @@ pub async fn print_page(
     let body = html! {
         (filter_form("/print", &q, &districts, false))
         p {
-            "已签发且未撤销的通行证 " (apps.len()) " 张。"
+            (t("已签发且未撤销的通行证 ", "Issued, unrevoked passes: ")) (apps.len()) (t(" 张。", ". "))
             @if !apps.is_empty() {
-                a href={ "/print.pdf" @if !query.is_empty() { "?" (query) } } { "下载打印文件（PDF，每页一张 A5）" }
+                a href={ "/print.pdf" @if !query.is_empty() { "?" (query) } } { (t("下载打印文件（PDF，每页一张 A5）", "Download to print (PDF, one A5 page each)")) }
             }
         }
         table {
-            tr { th { "通行证编号" } th { "申请编号" } th { "车牌" } th { "签发时间" } }
+            tr { th { (t("通行证编号", "Serial")) } th { (t("申请编号", "Application")) } th { (t("车牌", "Plate")) }
+                 th { (t("签发时间", "Issued")) } }
             @for a in &apps {
                 @if let Some(p) = &a.pass {
                     tr {
@@ -331,7 +334,7 @@ pub async fn print_page(
         }
     };
     Ok(Html(
-        layout("打印通行证", Some((&user, &csrf)), body).into_string(),
+        layout(t("打印通行证", "Print passes"), Some((&user, &csrf)), body).into_string(),
     ))
 }
 

@@ -3,6 +3,7 @@
 //!
 //! - [`session`]: signing in and out, the session (tower-sessions over the store's `sessions`
 //!   table, so any server process on one database knows every session) and its CSRF token;
+//! - [`i18n`]: Chinese first, English on request (`/lang?to=en`);
 //! - [`pages`]: the server-rendered HTML (maud: escaped by construction), Chinese first;
 //! - [`apply`]: the applicant's form, checked by the import's own rules;
 //! - [`admin`]: the admin's account pages;
@@ -20,6 +21,7 @@ pub mod admin;
 pub mod api;
 pub mod apply;
 pub mod city;
+pub mod i18n;
 pub mod pages;
 pub mod passes;
 pub mod session;
@@ -224,8 +226,10 @@ pub fn router(state: AppState) -> Router {
                 .post(apply::amend)
                 .layer(axum::extract::DefaultBodyLimit::max(apply::MAX_FORM_BYTES)),
         )
+        .route("/lang", get(i18n::switch))
         .nest("/api", api::router())
         .layer(sessions)
+        .layer(axum::middleware::from_fn(i18n::middleware))
         .with_state(Arc::new(state))
 }
 

@@ -10,6 +10,7 @@ use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::i18n::{self, t, Lang};
 use super::session::{check_csrf, csrf_token, CsrfForm, CurrentUser};
 use super::{AppState, WebError};
 use crate::accounts::{Role, User};
@@ -21,34 +22,38 @@ use crate::workflow::{Action, Status};
 pub fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="zh-CN" {
+        html lang=(t("zh-CN", "en")) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · 通行证签发" }
+                title { (title) (t(" · 通行证签发", " · Passes")) }
                 style { (STYLE) }
             }
             body {
                 header {
-                    strong { "重点物资运输车辆通行证" }
+                    strong { (t("重点物资运输车辆通行证", "Priority freight vehicle passes")) }
                     nav {
-                        a href="/districts" { "各区市联络人" }
+                        a href="/districts" { (t("各区市联络人", "District liaisons")) }
                         @if let Some((u, csrf)) = user {
-                            a href="/queue" { "工作台" }
-                            @if u.role == Role::Applicant { a href="/apply" { "在线申请" } }
-                            @if u.role == Role::Admin { a href="/admin/users" { "账号管理" } }
-                            @if u.role == Role::District { a href="/upload" { "上传申请表" } }
+                            a href="/queue" { (t("工作台", "Work")) }
+                            @if u.role == Role::Applicant { a href="/apply" { (t("在线申请", "Apply")) } }
+                            @if u.role == Role::Admin { a href="/admin/users" { (t("账号管理", "Accounts")) } }
+                            @if u.role == Role::District { a href="/upload" { (t("上传申请表", "Upload a spreadsheet")) } }
                             @if u.role == Role::City {
-                                a href="/outbox" { "短信发件箱" }
-                                a href="/print" { "打印通行证" }
+                                a href="/outbox" { (t("短信发件箱", "SMS outbox")) }
+                                a href="/print" { (t("打印通行证", "Print passes")) }
                             }
-                            span.who { (u.name) "（" (u.role.label_zh()) "）" }
+                            span.who { (u.name) " (" (i18n::role(u.role)) ")" }
                             form method="post" action="/logout" {
                                 input type="hidden" name="csrf" value=(csrf);
-                                button { "退出" }
+                                button { (t("退出", "Sign out")) }
                             }
                         } @else {
-                            a href="/login" { "登录" }
+                            a href="/login" { (t("登录", "Sign in")) }
+                        }
+                        @match i18n::lang() {
+                            Lang::Zh => a href="/lang?to=en" lang="en" { "English" },
+                            Lang::En => a href="/lang?to=zh" lang="zh-CN" { "中文" },
                         }
                     }
                 }
@@ -72,11 +77,11 @@ const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;ma
 pub fn error_page(e: &WebError) -> Html<String> {
     Html(
         layout(
-            "无法完成",
+            t("无法完成", "Not done"),
             None,
             html! {
                 p.error { (e.to_string()) }
-                p { a href="/" { "返回" } }
+                p { a href="/" { (t("返回", "Back")) } }
             },
         )
         .into_string(),
@@ -85,16 +90,16 @@ pub fn error_page(e: &WebError) -> Html<String> {
 
 pub fn login_page(csrf: &str, error: Option<&str>) -> Markup {
     layout(
-        "登录",
+        t("登录", "Sign in"),
         None,
         html! {
             @if let Some(e) = error { p.error { (e) } }
             form method="post" action="/login" {
                 input type="hidden" name="csrf" value=(csrf);
-                label { "账号 " input name="name" autocomplete="username" required; }
-                label { "口令 " input name="password" type="password"
+                label { (t("账号 ", "Account ")) input name="name" autocomplete="username" required; }
+                label { (t("口令 ", "Password ")) input name="password" type="password"
                     autocomplete="current-password" required; }
-                button { "登录" }
+                button { (t("登录", "Sign in")) }
             }
         },
     )
@@ -113,11 +118,11 @@ pub async fn districts(State(state): State<Arc<AppState>>) -> Result<Html<String
     let districts = state.store(|s| Ok(s.districts()?)).await?;
     Ok(Html(
         layout(
-            "各区市联络人",
+            t("各区市联络人", "District liaisons"),
             None,
             html! {
                 table {
-                    tr { th { "区划代码" } th { "区市" } th { "联络人" } th { "电话" } th { "邮箱" } }
+                    tr { th { (t("区划代码", "Code")) } th { (t("区市", "District")) } th { (t("联络人", "Liaison")) } th { (t("电话", "Phone")) } th { (t("邮箱", "E-mail")) } }
                     @for d in &districts {
                         tr { td { (d.code) } td { (d.name) } td { (d.contact) }
                              td { (d.phone) } td { (d.email) } }
@@ -224,10 +229,10 @@ pub async fn queue(
         .await?;
     let filter = q.filter(&user)?;
     let title = match user.role {
-        Role::District => "本区市申请",
-        Role::City => "市级审批",
-        Role::Applicant => "本单位的申请",
-        Role::Admin => "全部申请",
+        Role::District => t("本区市申请", "Applications of the district"),
+        Role::City => t("市级审批", "City review"),
+        Role::Applicant => t("本单位的申请", "Our applications"),
+        Role::Admin => t("全部申请", "All applications"),
     };
     // Many at once: the city's forwarded queue.
     let bulk = user.role == Role::City && filter.status == Some(Status::Forwarded);
@@ -244,16 +249,18 @@ pub async fn queue(
     let table = html! {
         table {
             tr {
-                @if bulk { th { "选择" } }
-                th { "申请编号" } th { "区市" } th { "车牌" } th { "驾驶人" } th { "身份证号" }
-                th { "电话" } th { "起止时间" } th { "状态" }
-                @if user.role == Role::Applicant { th { "理由" } }
+                @if bulk { th { (t("选择", "Pick")) } }
+                th { (t("申请编号", "Application")) } th { (t("区市", "District")) }
+                th { (t("车牌", "Plate")) } th { (t("驾驶人", "Driver")) }
+                th { (t("身份证号", "ID number")) } th { (t("电话", "Mobile")) }
+                th { (t("起止时间", "Window")) } th { (t("状态", "Status")) }
+                @if user.role == Role::Applicant { th { (t("理由", "Reason")) } }
             }
             @for a in &apps {
                 tr {
                     @if bulk {
                         td { input type="checkbox" name="app" value=(a.data.app_no)
-                            aria-label={ "选择 " (a.data.app_no) }; }
+                            aria-label={ (t("选择 ", "Pick ")) (a.data.app_no) }; }
                     }
                     td { a href={ "/applications/" (a.data.app_no) } { (a.data.app_no) } }
                     td { (districts.iter().find(|d| d.code == a.data.district)
@@ -263,12 +270,12 @@ pub async fn queue(
                     td { (masked_id(&a.data.driver_id)) }
                     td { (masked_mobile(&a.data.mobile)) }
                     td { (format_cst(a.data.start_at)) " — " (format_cst(a.data.end_at)) }
-                    td { (a.status.label_zh()) }
+                    td { (i18n::status(a.status)) }
                     @if user.role == Role::Applicant {
                         td {
                             (a.reject_reason.as_deref().unwrap_or(""))
                             @if a.status == Status::Returned {
-                                " " a href={ "/applications/" (a.data.app_no) "/amend" } { "修改" }
+                                " " a href={ "/applications/" (a.data.app_no) "/amend" } { (t("修改", "Correct")) }
                             }
                         }
                     }
@@ -278,43 +285,43 @@ pub async fn queue(
     };
     let body = html! {
         form.filters method="get" action="/queue" {
-            label { "状态 "
+            label { (t("状态 ", "Status "))
                 select name="status" {
-                    option value="all" selected[filter.status.is_none()] { "全部" }
+                    option value="all" selected[filter.status.is_none()] { (t("全部", "all")) }
                     @for st in statuses {
-                        option value=(st.as_str()) selected[filter.status == Some(*st)] { (st.label_zh()) }
+                        option value=(st.as_str()) selected[filter.status == Some(*st)] { (i18n::status(*st)) }
                     }
                 }
             }
             @if matches!(user.role, Role::City | Role::Admin) {
-                label { "区市 "
+                label { (t("区市 ", "District "))
                     select name="district" {
-                        option value="" { "全部" }
+                        option value="" { (t("全部", "all")) }
                         @for d in &districts {
                             option value=(d.code) selected[filter.district == Some(d.code)] { (d.name) }
                         }
                     }
                 }
             }
-            label { "车牌 " input name="plate" value=(filter.plate.clone().unwrap_or_default()) size="10"; }
-            button { "筛选" }
+            label { (t("车牌 ", "Plate ")) input name="plate" value=(filter.plate.clone().unwrap_or_default()) size="10"; }
+            button { (t("筛选", "Filter")) }
         }
-        @if apps.is_empty() { p { "没有符合条件的申请。" } }
+        @if apps.is_empty() { p { (t("没有符合条件的申请。", "No application matches.")) } }
         @else if bulk {
             form method="post" action="/decide" {
                 input type="hidden" name="csrf" value=(csrf);
                 (table)
                 fieldset {
-                    legend { "对选中的申请" }
-                    label { input type="radio" name="action" value="approve" checked; " 批准" }
-                    label { input type="radio" name="action" value="reject"; " 驳回" }
-                    label { "驳回理由 " input name="reason" maxlength="200"; }
-                    button { "提交" }
+                    legend { (t("对选中的申请", "For the picked applications")) }
+                    label { input type="radio" name="action" value="approve" checked; (t(" 批准", " approve")) }
+                    label { input type="radio" name="action" value="reject"; (t(" 驳回", " reject")) }
+                    label { (t("驳回理由 ", "Reason to reject ")) input name="reason" maxlength="200"; }
+                    button { (t("提交", "Submit")) }
                 }
             }
         } @else { (table) }
         @if apps.len() as u32 >= QUEUE_PAGE {
-            p { "只列出最早的 " (QUEUE_PAGE) " 份；请用筛选缩小范围。" }
+            p { (t("只列出最早的 ", "Only the oldest ")) (QUEUE_PAGE) (t(" 份；请用筛选缩小范围。", " are listed; filter to narrow it down.")) }
         }
     };
     Ok(Html(
@@ -337,14 +344,26 @@ pub async fn application(
     let full = matches!(user.role, Role::District | Role::City | Role::Applicant);
     let actions: Vec<(&str, &str)> = match user.role {
         Role::District if app.status == Status::Submitted && user.may_return(&app).is_ok() => {
-            vec![("forward", "转报市级"), ("return", "退回申请单位修改")]
+            vec![
+                ("forward", t("转报市级", "Forward to the city")),
+                ("return", t("退回申请单位修改", "Return to the applicant")),
+            ]
         }
-        Role::District if app.status == Status::Submitted => vec![("forward", "转报市级")],
+        Role::District if app.status == Status::Submitted => {
+            vec![("forward", t("转报市级", "Forward to the city"))]
+        }
         Role::City if app.status == Status::Forwarded => {
-            vec![("approve", "批准"), ("reject", "驳回")]
+            vec![
+                ("approve", t("批准", "Approve")),
+                ("reject", t("驳回", "Reject")),
+            ]
         }
-        Role::City if app.status == Status::Approved => vec![("issue", "签发通行证")],
-        Role::City if app.status == Status::Issued => vec![("revoke", "撤销通行证")],
+        Role::City if app.status == Status::Approved => {
+            vec![("issue", t("签发通行证", "Issue the pass"))]
+        }
+        Role::City if app.status == Status::Issued => {
+            vec![("revoke", t("撤销通行证", "Revoke the pass"))]
+        }
         _ => vec![],
     };
     let files = app.status == Status::Issued;
@@ -357,72 +376,77 @@ pub async fn application(
     let amend = app.status == Status::Returned && user.may_resubmit(&app).is_ok();
     let body = html! {
         table {
-            tr { th { "状态" } td { (app.status.label_zh()) } }
-            tr { th { "车牌" } td { (d.plate) @if let Some(t) = &d.trailer { " / 挂车 " (t) } } }
-            tr { th { "驾驶人" } td { (d.driver_name) } }
-            tr { th { "身份证号" } td { @if full { (d.driver_id) } @else { (masked_id(&d.driver_id)) } } }
-            tr { th { "电话" } td { @if full { (d.mobile) } @else { (masked_mobile(&d.mobile)) } } }
-            tr { th { "货物" } td { (d.category.label_zh()) "：" (d.cargo) } }
-            tr { th { "起运 → 运送" } td { (d.origin) " → " (d.destination) } }
-            tr { th { "路线" } td { (d.route.join(" → ")) } }
-            tr { th { "时间" } td { (format_cst(d.start_at)) " — " (format_cst(d.end_at)) } }
-            tr { th { "核酸采样" } td { (format_cst(d.test_sampled_at)) "，" (d.test_result) } }
+            tr { th { (t("状态", "Status")) } td { (i18n::status(app.status)) } }
+            tr { th { (t("车牌", "Plate")) } td { (d.plate) @if let Some(tr) = &d.trailer { (t(" / 挂车 ", " / trailer ")) (tr) } } }
+            tr { th { (t("驾驶人", "Driver")) } td { (d.driver_name) } }
+            tr { th { (t("身份证号", "ID number")) } td { @if full { (d.driver_id) } @else { (masked_id(&d.driver_id)) } } }
+            tr { th { (t("电话", "Mobile")) } td { @if full { (d.mobile) } @else { (masked_mobile(&d.mobile)) } } }
+            tr { th { (t("货物", "Cargo")) } td { (i18n::category(d.category)) (t("：", ": ")) (d.cargo) } }
+            tr { th { (t("起运 → 运送", "From → to")) } td { (d.origin) " → " (d.destination) } }
+            tr { th { (t("路线", "Route")) } td { (d.route.join(" → ")) } }
+            tr { th { (t("时间", "Window")) } td { (format_cst(d.start_at)) " — " (format_cst(d.end_at)) } }
+            tr { th { (t("核酸采样", "Test sampled")) } td { (format_cst(d.test_sampled_at)) (t("，", ", ")) (d.test_result) } }
             @if let Some(r) = &app.reject_reason {
                 tr {
-                    th { @if app.status == Status::Returned { "退回理由" } @else { "驳回理由" } }
+                    th { @if app.status == Status::Returned { (t("退回理由", "Returned because")) } @else { (t("驳回理由", "Rejected because")) } }
                     td { (r) }
                 }
             }
             @if user.may_see_report(&app) {
                 tr {
-                    th { "核酸检测报告" }
+                    th { (t("核酸检测报告", "Test report")) }
                     td {
                         @if let Some(r) = &report {
                             a href={ "/applications/" (d.app_no) "/report" } target="_blank" {
-                                "查看报告（" (r.media_type.extension().to_uppercase()) "，"
-                                (r.size / 1024 + 1) " KB）"
+                                (t("查看报告（", "Open the report (")) (r.media_type.extension().to_uppercase()) ", "
+                                (r.size / 1024 + 1) (t(" KB）", " KB)"))
                             }
-                            " 上传于 " (format_cst(r.uploaded_at))
+                            (t(" 上传于 ", " uploaded ")) (format_cst(r.uploaded_at))
                         } @else if app.organisation.is_some() {
-                            "未上传"
+                            (t("未上传", "not uploaded"))
                         } @else {
-                            "区市导入的申请，报告由区市核验"
+                            (t("区市导入的申请，报告由区市核验", "imported by the district, which checked the report"))
                         }
                     }
                 }
             }
-            @if let Some(p) = &app.pass { tr { th { "通行证编号" } td { (p.serial.to_string()) } } }
+            @if let Some(p) = &app.pass { tr { th { (t("通行证编号", "Pass serial")) } td { (p.serial.to_string()) } } }
         }
         @if files {
             p {
-                "下载通行证："
+                (t("下载通行证：", "Download the pass: "))
                 a href={ "/applications/" (d.app_no) "/files/pass.pdf" } { "PDF" } " "
-                a href={ "/applications/" (d.app_no) "/files/pass.png" } { "图片" } " "
-                a href={ "/applications/" (d.app_no) "/files/qr.png" } { "二维码" }
+                a href={ "/applications/" (d.app_no) "/files/pass.png" } { (t("图片", "image")) } " "
+                a href={ "/applications/" (d.app_no) "/files/qr.png" } { (t("二维码", "QR code")) }
             }
         }
         @if amend {
-            p { a href={ "/applications/" (d.app_no) "/amend" } { "修改并重新提交" } }
+            p { a href={ "/applications/" (d.app_no) "/amend" } { (t("修改并重新提交", "Correct and submit again")) } }
         }
         @for (action, label) in &actions {
             form method="post" action={ "/applications/" (d.app_no) "/" (action) } {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="seen" value=(app.status.as_str());
                 @if *action == "reject" {
-                    label { "驳回理由 " input name="reason" required maxlength="200"; }
+                    label { (t("驳回理由 ", "Reason ")) input name="reason" required maxlength="200"; }
                 }
                 @if *action == "return" {
-                    label { "退回理由（申请单位可见） " input name="reason" required maxlength="200"; }
+                    label { (t("退回理由（申请单位可见） ", "Reason (the applicant sees it) ")) input name="reason" required maxlength="200"; }
                 }
                 @if *action == "revoke" {
-                    label { "撤销理由 " input name="reason" required maxlength="200"; }
+                    label { (t("撤销理由 ", "Reason ")) input name="reason" required maxlength="200"; }
                 }
                 button { (label) }
             }
         }
     };
     Ok(Html(
-        layout(&format!("申请 {}", d.app_no), Some((&user, &csrf)), body).into_string(),
+        layout(
+            &format!("{}{}", t("申请 ", "Application "), d.app_no),
+            Some((&user, &csrf)),
+            body,
+        )
+        .into_string(),
     ))
 }
 

@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::html;
 use tower_sessions::Session;
 
+use super::i18n::{self, t};
 use super::pages::layout;
 use super::session::{check_csrf, csrf_token, CurrentUser};
 use super::{AppState, WebError};
@@ -31,8 +32,8 @@ fn upload_form(csrf: &str) -> maud::Markup {
     html! {
         form method="post" action="/upload" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(csrf);
-            label { "申请表（.xlsx，或 UTF-8/GBK 编码的 .csv）" input type="file" name="file" required; }
-            button { "上传并导入" }
+            label { (t("申请表（.xlsx，或 UTF-8/GBK 编码的 .csv）", "Spreadsheet (.xlsx, or .csv in UTF-8 or GBK)")) " " input type="file" name="file" required; }
+            button { (t("上传并导入", "Upload and import")) }
         }
     }
 }
@@ -45,7 +46,12 @@ pub async fn page(
     liaison(&user)?;
     let csrf = csrf_token(&session).await?;
     Ok(Html(
-        layout("上传申请表", Some((&user, &csrf)), upload_form(&csrf)).into_string(),
+        layout(
+            t("上传申请表", "Upload a spreadsheet"),
+            Some((&user, &csrf)),
+            upload_form(&csrf),
+        )
+        .into_string(),
     ))
 }
 
@@ -100,22 +106,23 @@ pub async fn upload(
     let csrf = csrf_token(&session).await?;
     let body = html! {
         p {
-            "共 " (outcome.rows) " 行：导入 " (outcome.imported) " 行，已导入过 "
-            (outcome.already_imported) " 行，拒绝 " (outcome.refused.len()) " 行。"
+            (t("共 ", "")) (outcome.rows) (t(" 行：导入 ", " rows: imported ")) (outcome.imported)
+            (t(" 行，已导入过 ", ", already imported ")) (outcome.already_imported)
+            (t(" 行，拒绝 ", ", refused ")) (outcome.refused.len()) (t(" 行。", "."))
         }
         @if !outcome.refused.is_empty() {
             table {
-                tr { th { "行" } th { "申请编号" } th { "原因" } }
+                tr { th { (t("行", "Row")) } th { (t("申请编号", "Application")) } th { (t("原因", "Reasons")) } }
                 @for r in &outcome.refused {
                     tr {
                         td { (r.row) }
                         td { (r.app_no) }
-                        td { (r.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("；")) }
+                        td { (r.problems.iter().map(i18n::problem).collect::<Vec<_>>().join(t("；", "; "))) }
                     }
                 }
             }
         }
-        p { a href="/queue" { "查看本区市待转报" } }
+        p { a href="/queue" { (t("查看本区市待转报", "The district's queue")) } }
         (upload_form(&csrf))
     };
     let status = if outcome.refused.is_empty() {
@@ -126,7 +133,7 @@ pub async fn upload(
     };
     Ok((
         status,
-        Html(layout("上传结果", Some((&user, &csrf)), body).into_string()),
+        Html(layout(t("上传结果", "Upload result"), Some((&user, &csrf)), body).into_string()),
     )
         .into_response())
 }
