@@ -3,12 +3,21 @@
 # checkpoint verifies them offline.
 #
 #   scripts/demo.sh            (outputs under out/demo/, replaced on every run)
+#   scripts/demo.sh --serve    (then the web service on that data, with DEMO accounts:
+#                               scripts/serve-demo.sh)
 #
 # The sample applications travel in March 2022, so the demo runs the issuer's clock at
 # 2022-03-12 09:00 (UTC+8), issues again at 19:00 for the tests taken in between, and checks at
 # the checkpoint as of 2022-03-13 08:00.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+serve=false
+case "${1:-}" in
+  --serve) serve=true ;;
+  "") ;;
+  *) echo "用法 / usage: scripts/demo.sh [--serve]" >&2; exit 64 ;;
+esac
 
 out=${DEMO_OUT:-out/demo}
 rm -rf "$out"
@@ -90,3 +99,11 @@ echo "to print:      $out/print-all.pdf (every pass, a page each); SMS outbox: $
 echo "trust bundles: $out/bundle.cose, $out/bundle-2.cose (after the revocation)"
 echo "root key:      $out/public-keys/root.pub"
 echo "scan log:      $out/checkpoint-C101"
+
+if $serve; then
+  echo
+  echo "== 网页服务 (the web service on this data, with DEMO accounts) =="
+  exec scripts/serve-demo.sh
+fi
+echo
+echo "web service:   scripts/serve-demo.sh (or scripts/demo.sh --serve) — DEMO accounts printed"

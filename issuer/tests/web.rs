@@ -339,7 +339,9 @@ fn good_application(plate: &'static str) -> Vec<(&'static str, &'static str)> {
         ("destination", "文登区米山镇"),
         ("start", "2022-03-12T08:00"),
         ("end", "2022-03-13T08:00"),
-        ("route", "C101"),
+        // Picked from the registry's checkpoints, one select per stop.
+        ("route1", "C101"),
+        ("route2", ""),
         ("test_sampled_at", "2022-03-11T20:00"),
         ("test_result", "阴性"),
     ]
@@ -1183,6 +1185,10 @@ async fn a_returned_application_is_corrected_and_its_report_kept_private() {
     let form = a.get(&amend).await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("鲁K55555") && form.body.contains("2022-03-12T08:00"));
+    assert!(
+        form.body.contains(r#"<option value="C101" selected>"#),
+        "the route's stop is picked again"
+    );
     let csrf = a.csrf(&amend).await;
     // A wrong field is shown beside it, as on the first submission; nothing changes.
     let wrong = a

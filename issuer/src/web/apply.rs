@@ -154,13 +154,25 @@ fn form(
                                 value=(if value(c).is_empty() { "1".to_string() } else { value(c) });
                         },
                         Column::Route => {
-                            input name=(field_name(c)) value=(value(c)) placeholder="C201→C101"
-                                list="checkpoints";
-                            datalist id="checkpoints" {
-                                @for cp in &reg.checkpoints { option value=(cp.code) { (cp.name) } }
+                            // Picked in travel order, one select per stop: no typing of codes
+                            // on a phone, and no script needed.
+                            @let stops = validate::parse_route(&value(c));
+                            small { (t(" 按通行顺序选择经过的检查站", " the checkpoints passed, in travel order")) }
+                            @for i in 0..ROUTE_STOPS {
+                                span.stop {
+                                    (i + 1) ". "
+                                    select name={ "route" (i + 1) }
+                                        aria-label={ (t("第", "stop ")) (i + 1) (t("站", "")) } {
+                                        option value="" { "—" }
+                                        @for cp in &reg.checkpoints {
+                                            option value=(cp.code)
+                                                selected[stops.get(i) == Some(&cp.code)] {
+                                                (cp.code) " " (cp.name)
+                                            }
+                                        }
+                                    }
+                                }
                             }
-                            small { (t(" 按通行顺序填写检查站编码，用 → 或逗号分隔：", " checkpoint codes in travel order, separated by → or commas: ")) }
-                            @for cp in &reg.checkpoints { small { " " (cp.code) " " (cp.name) } }
                         },
                         _ => { input name=(field_name(c)) value=(value(c)); },
                     }
@@ -271,6 +283,24 @@ impl<S: Send + Sync> FromRequest<S> for Sent {
 /// The body limit of the form's routes: the report and the text fields.
 pub const MAX_FORM_BYTES: usize = crate::report::MAX_REPORT_BYTES + 64 * 1024;
 
+/// How many stops the form offers to pick (a longer route is typed into `route`, as a
+/// spreadsheet has it).
+pub const ROUTE_STOPS: usize = 6;
+
+/// The route as the form sent it: the picked stops in order (`route1`…), or a typed `route`.
+fn route_of(values: &HashMap<String, String>) -> String {
+    let picked: Vec<&str> = (1..=ROUTE_STOPS)
+        .filter_map(|i| values.get(&format!("route{i}")))
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if picked.is_empty() {
+        values.get("route").cloned().unwrap_or_default()
+    } else {
+        picked.join("→")
+    }
+}
+
 /// The sent fields as a spreadsheet row numbered `app_no`.
 fn raw_row(app_no: &str, values: &HashMap<String, String>) -> Result<RawRow, WebError> {
     if values.values().any(|v| v.len() > 1024) {
@@ -279,7 +309,11 @@ fn raw_row(app_no: &str, values: &HashMap<String, String>) -> Result<RawRow, Web
     let mut cells = BTreeMap::new();
     cells.insert(Column::AppNo, Cell::Text(app_no.to_string()));
     for c in fields() {
-        let mut v = values.get(field_name(c)).cloned().unwrap_or_default();
+        let mut v = if c == Column::Route {
+            route_of(values)
+        } else {
+            values.get(field_name(c)).cloned().unwrap_or_default()
+        };
         if matches!(c, Column::Start | Column::End | Column::TestSampledAt) {
             // A browser's datetime-local value (2022-03-12T08:00) as the files write it.
             v = v.replace('T', " ");
@@ -340,6 +374,8 @@ async fn refused(
         errors.entry(p.kind.column()).or_default().push(p);
     }
     values.remove("csrf");
+    let route = route_of(&values);
+    values.insert(field_name(Column::Route).to_string(), route);
     let reg = registry(state).await?;
     let body = form(
         &reg,
@@ -561,4 +597,29 @@ pub async fn amend(
         report.err(),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_route_is_the_picked_stops_in_order_or_the_typed_text() {
+        let sent = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            route_of(&sent(&[
+                ("route1", "C201"),
+                ("route2", ""),
+                ("route3", "C101")
+            ])),
+            "C201→C101"
+        );
+        assert_eq!(route_of(&sent(&[("route", "C201,C101")])), "C201,C101");
+        assert_eq!(route_of(&sent(&[])), "");
+    }
 }
