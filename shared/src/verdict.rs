@@ -335,9 +335,7 @@ impl Reason {
             Reason::TestTooOld {
                 age_hours,
                 max_hours,
-            } => format!(
-                "核酸采样已 {age_hours} 小时，超过 {max_hours} 小时：请查验新的阴性报告并登记"
-            ),
+            } => format!("核酸采样已 {age_hours} 小时，超过 {max_hours} 小时：请查验新的阴性报告"),
             Reason::RepeatScan { seconds_ago } if *seconds_ago < 60 => {
                 "同一通行证刚刚在本站查验过".into()
             }
@@ -426,7 +424,7 @@ impl Reason {
                 age_hours,
                 max_hours,
             } => format!(
-                "Test sample is {age_hours} h old, over {max_hours} h: sight a newer negative report and record it"
+                "Test sample is {age_hours} h old, over {max_hours} h: ask for a newer negative report"
             ),
             Reason::RepeatScan { seconds_ago } if *seconds_ago < 60 => {
                 "The same pass was checked here less than a minute ago".into()
