@@ -105,7 +105,10 @@ fn the_chain_in_a_real_browser_on_a_phone_and_a_desktop() {
     let (mut server, addr, lines) = env.serve_with(&["--sign"]);
     // The server's standard error, kept for a failure's message (and never left to fill the pipe).
     let server_log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
-    let out_dir = env.path("browser");
+    // Downloads, screenshots and the page of a failed step: kept after the test (under
+    // target/tmp), replaced by the next run.
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let _ = std::fs::remove_dir_all(&out_dir);
     let screenshots = match std::env::var_os("SCREENSHOT_DIR") {
         Some(d) => workspace().join(d),
         None => out_dir.clone(),

@@ -26,6 +26,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const env = (name, fallback) => {
@@ -44,6 +45,8 @@ const ACCOUNTS = {
   otherLiaison: env('OTHER_LIAISON', 'liaison-wd'),
   reviewer: env('REVIEWER', 'reviewer1'),
 };
+/** The driver's test report the applicant uploads with the form (a fictional sample). */
+const REPORT = env('REPORT_FILE', fileURLToPath(new URL('report.png', import.meta.url)));
 fs.mkdirSync(OUT, { recursive: true });
 fs.mkdirSync(SHOTS, { recursive: true });
 
@@ -66,7 +69,6 @@ const browser = await chromium.launch({
     '--disable-background-networking',
     '--disable-component-update',
     '--disable-sync',
-    '--lang=zh-CN',
   ],
 });
 
@@ -142,6 +144,7 @@ async function apply(page, app, wrong) {
   for (const [name, value] of Object.entries(values)) {
     await page.fill(`[name=${name}]`, name === wrong.field ? wrong.value : value);
   }
+  await page.setInputFiles('[name=report]', REPORT);
   await page.getByRole('button', { name: '提交申请' }).click();
   await page.waitForLoadState();
   note(`${app.plate}: the error beside ${wrong.field}`);
@@ -158,11 +161,14 @@ async function apply(page, app, wrong) {
   }
   note(`${app.plate}: corrected`);
   await page.fill(`[name=${wrong.field}]`, values[wrong.field]);
+  // A browser never keeps a chosen file across pages: the report is chosen again.
+  await page.setInputFiles('[name=report]', REPORT);
   await page.getByRole('button', { name: '提交申请' }).click();
   await page.waitForURL(/\/applications\/W[0-9A-F]+$/);
   const appNo = page.url().split('/').pop();
   await expectText(page, 'main', '已提交');
   await expectText(page, 'main', app.driver);
+  await expectText(page, 'main', '查看报告（PNG');
   return appNo;
 }
 
@@ -184,6 +190,18 @@ async function press(page, appNo, label, status) {
   await page.getByRole('button', { name: label, exact: true }).click();
   await page.waitForURL(`${BASE}/applications/${appNo}`);
   await expectText(page, 'main', status);
+}
+
+/** The liaison opens the uploaded test report from the application's page (a new tab). */
+async function viewReport(page) {
+  const [tab] = await Promise.all([
+    page.context().waitForEvent('page'),
+    page.getByRole('link', { name: /查看报告/ }).click(),
+  ]);
+  await tab.waitForLoadState();
+  assert.match(tab.url(), /\/report$/);
+  assert.equal(await tab.evaluate(() => document.contentType), 'image/png', 'the report as uploaded');
+  await tab.close();
 }
 
 /** Clicks a download link and saves the file under OUT_DIR. */
@@ -210,10 +228,12 @@ async function chain(label, device, app, wrong, shots = {}) {
   note(`${label}: the liaison forwards ${appNo}`);
   const liaison = await signIn(ACCOUNTS.liaison, device);
   await expectText(liaison, 'main', appNo);
+  await liaison.screenshot({ path: path.join(OUT, `${label}-district-queue.png`), fullPage: true });
   if (shots.district) {
     await liaison.screenshot({ path: path.join(SHOTS, shots.district), fullPage: true });
   }
   await openFromQueue(liaison, appNo);
+  await viewReport(liaison);
   await press(liaison, appNo, '转报市级', '区市已转报');
 
   note(`${label}: the reviewer approves and issues ${appNo}`);
@@ -230,6 +250,7 @@ async function chain(label, device, app, wrong, shots = {}) {
   current = applicant;
   await openFromQueue(applicant, appNo);
   await expectText(applicant, 'main', '已发证');
+  await applicant.screenshot({ path: path.join(OUT, `${label}-issued.png`), fullPage: true });
   const qr = await download(applicant, '二维码', `${label}-qr.png`);
   const pdf = await download(applicant, 'PDF', `${label}-pass.pdf`);
   assert.equal(fs.readFileSync(pdf).subarray(0, 4).toString('latin1'), '%PDF', 'a PDF');
@@ -294,7 +315,7 @@ async function directUrls(appNo, device, driver) {
   for (const who of [ACCOUNTS.otherLiaison, ACCOUNTS.otherApplicant]) {
     note(`direct URL: ${who} opens ${appNo}`);
     const page = await signIn(who, device);
-    for (const url of [`/applications/${appNo}`, `/applications/${appNo}/files/qr.png`]) {
+    for (const url of ['', '/files/qr.png', '/report'].map((f) => `/applications/${appNo}${f}`)) {
       const answer = await page.goto(`${BASE}${url}`);
       assert.ok([403, 404].includes(answer.status()), `${who} ${url}: ${answer.status()}`);
       await expectText(page, 'main', '无法完成');
