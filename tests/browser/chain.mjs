@@ -79,6 +79,13 @@ function note(what) {
   console.error(`${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s  ${what}`);
 }
 
+/** A screenshot of the whole page, cut below its content (no empty window under a short list). */
+async function shot(page, file) {
+  const height = await page.evaluate(() => document.body.scrollHeight);
+  const { width } = page.viewportSize();
+  await page.screenshot({ path: file, clip: { x: 0, y: 0, width, height: height + 16 } });
+}
+
 /** Every dialog a page opened (an alert would mean a name ran as script). */
 const dialogs = [];
 /** The page of the step under way, for a screenshot when it fails. */
@@ -230,7 +237,7 @@ async function chain(label, device, app, wrong, shots = {}) {
   await expectText(liaison, 'main', appNo);
   await liaison.screenshot({ path: path.join(OUT, `${label}-district-queue.png`), fullPage: true });
   if (shots.district) {
-    await liaison.screenshot({ path: path.join(SHOTS, shots.district), fullPage: true });
+    await shot(liaison, path.join(SHOTS, shots.district));
   }
   await openFromQueue(liaison, appNo);
   await viewReport(liaison);
@@ -240,7 +247,7 @@ async function chain(label, device, app, wrong, shots = {}) {
   const reviewer = await signIn(ACCOUNTS.reviewer, device);
   await expectText(reviewer, 'main', appNo);
   if (shots.city) {
-    await reviewer.screenshot({ path: path.join(SHOTS, shots.city), fullPage: true });
+    await shot(reviewer, path.join(SHOTS, shots.city));
   }
   await openFromQueue(reviewer, appNo);
   await press(reviewer, appNo, '批准', '市级已批准');
