@@ -69,7 +69,7 @@ const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;ma
     line-height:1.5}header{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:center;\
     justify-content:space-between;padding:.6em 1em;background:#1d3557;color:#fff}\
     header a{color:#fff;margin-right:1em}nav{display:flex;flex-wrap:wrap;gap:.5em;\
-    align-items:center}nav form{display:inline}main{padding:1em;max-width:70em}\
+    align-items:center}nav form{display:inline}main{padding:1em;max-width:90em}\
     table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;\
     padding:.4em;text-align:left;vertical-align:top}.error{color:#a00;font-weight:bold}\
     input,button,select{font-size:1em;padding:.4em}label{display:block;margin:.5em 0}\
