@@ -1,10 +1,11 @@
 //! The web service in a real browser: `issuer serve --sign` on the sample's data and clock,
 //! and Debian's headless Chromium driven by playwright-core (`tests/browser/chain.mjs`) doing
 //! what the people of the chain do, on a phone-sized and a desktop-sized window: apply (one
-//! field wrong first), forward, approve, issue, download; a rejection reaching the applicant;
-//! other districts and organisations refused by URL; a `<script>` name shown as text. Then the
-//! QR image the applicant downloaded is read with the verifier's decoder at a checkpoint set up
-//! like `verifier init` sets one up, and is green there.
+//! field wrong first, with the test report), forward, approve, issue, download; a rejection
+//! reaching the applicant and the city's SMS outbox; other districts and organisations refused
+//! by URL; a `<script>` name shown as text. Then the QR image the applicant downloaded is read
+//! with the verifier's decoder at a checkpoint set up like `verifier init` sets one up, and is
+//! green there.
 //!
 //! `scripts/install-deps.sh` installs Chromium, a CJK font, Node.js and the script's
 //! `node_modules`. Without them the test says why and passes, except under `CI=true`, where it

@@ -12,8 +12,9 @@
 //   forwards it; a city reviewer approves and issues it; the applicant sees 已发证 and
 //   downloads the QR image and the pass PDF (the Rust test then checks that QR at a
 //   checkpoint on the route);
-// - a rejection with a reason reaches the applicant's list; its driver is named
-//   `<script>alert(1)</script>`, which must show as text on every page (no dialog may open);
+// - a rejection with a reason reaches the applicant's list and the city's SMS outbox (page and
+//   gateway CSV); its driver is named `<script>alert(1)</script>`, which must show as text on
+//   every page (no dialog may open);
 // - another district's liaison and another organisation's applicant opening an application
 //   by its URL are refused and shown none of its data.
 //
@@ -48,6 +49,11 @@ const ACCOUNTS = {
 /** The driver's test report the applicant uploads with the form (a fictional sample). */
 const REPORT = env('REPORT_FILE', fileURLToPath(new URL('report.png', import.meta.url)));
 fs.mkdirSync(OUT, { recursive: true });
+// Never hang the test run: the whole script normally takes about 25 s.
+setTimeout(() => {
+  console.error(`FAILED: still running after 5 minutes, at step “${step}”`);
+  process.exit(1);
+}, 300_000).unref();
 fs.mkdirSync(SHOTS, { recursive: true });
 
 const PHONE = {
@@ -83,7 +89,7 @@ function note(what) {
 async function shot(page, file) {
   const height = await page.evaluate(() => document.body.scrollHeight);
   const { width } = page.viewportSize();
-  await page.screenshot({ path: file, clip: { x: 0, y: 0, width, height: height + 16 } });
+  await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width, height: height + 16 } });
 }
 
 /** Every dialog a page opened (an alert would mean a name ran as script). */
@@ -95,7 +101,8 @@ let step = 'launch';
 /** A signed-in person in a fresh browser context of the given size. */
 async function signIn(name, device) {
   const context = await browser.newContext({ ...device, locale: 'zh-CN', acceptDownloads: true });
-  context.setDefaultTimeout(10_000);
+  // Generous for a loaded 2-core machine; a step normally takes well under a second.
+  context.setDefaultTimeout(30_000);
   const page = await context.newPage();
   page.on('dialog', async (d) => {
     dialogs.push(`${name}: ${d.type()} ${d.message()}`);
@@ -142,12 +149,14 @@ async function apply(page, app, wrong) {
     destination: '文登区米山镇仓储中心',
     start: '2022-03-12T08:00',
     end: '2022-03-14T08:00',
-    route: 'C201→C101',
     test_sampled_at: '2022-03-11T20:00',
   };
   await page.selectOption('[name=applicant_type]', '运输人');
   await page.selectOption('[name=district]', '371002');
   await page.selectOption('[name=category]', '工业原材料');
+  // The route: one select per stop, in travel order.
+  await page.selectOption('[name=route1]', 'C201');
+  await page.selectOption('[name=route2]', 'C101');
   for (const [name, value] of Object.entries(values)) {
     await page.fill(`[name=${name}]`, name === wrong.field ? wrong.value : value);
   }
@@ -159,10 +168,12 @@ async function apply(page, app, wrong) {
   await page.locator('p.error', { hasText: '申请未提交' }).waitFor();
   const beside = fieldLabel(page, wrong.field).locator('.error');
   assert.match(await beside.innerText(), wrong.message, `the error beside ${wrong.field}`);
-  // Only that field is wrong, and what was typed is kept.
+  // Only that field is wrong, and what was typed and chosen is kept.
   assert.equal(await page.locator('label .error').count(), 1, 'one error on the form');
-  assert.equal(await page.inputValue('[name=plate]'), app.plate);
-  assert.equal(await page.inputValue('[name=driver_name]'), app.driver);
+  for (const [name, value] of Object.entries(values)) {
+    if (name !== wrong.field) assert.equal(await page.inputValue(`[name=${name}]`), value, name);
+  }
+  assert.equal(await page.inputValue('[name=route2]'), 'C101');
   if (wrong.screenshot) {
     await page.screenshot({ path: path.join(SHOTS, wrong.screenshot), fullPage: true });
   }
@@ -215,7 +226,7 @@ async function viewReport(page) {
 async function download(page, linkName, file) {
   const [dl] = await Promise.all([
     page.waitForEvent('download'),
-    page.getByRole('link', { name: linkName, exact: true }).click(),
+    page.getByRole('link', { name: linkName, exact: typeof linkName === 'string' }).click(),
   ]);
   const to = path.join(OUT, file);
   await dl.saveAs(to);
@@ -278,9 +289,9 @@ async function rejection(device) {
   note('rejection: applicant');
   const applicant = await signIn(ACCOUNTS.applicant, device);
   const appNo = await apply(applicant, app, {
-    field: 'route',
-    value: 'C999',
-    message: /检查站/,
+    field: 'plate',
+    value: '鲁K',
+    message: /车牌号格式错误/,
   });
   note('rejection: liaison');
   const liaison = await signIn(ACCOUNTS.liaison, device);
@@ -311,10 +322,34 @@ async function rejection(device) {
   await expectText(applicant, 'main', reason);
   // Not issued: nothing to download.
   assert.equal(await applicant.getByRole('link', { name: '二维码' }).count(), 0);
-  // TODO(outbox): when the city's SMS outbox page (/outbox) is on main, check here that the
-  // reviewer sees this rejection's SMS there: the driver's phone and the reason.
-  for (const p of [applicant, liaison, reviewer]) await p.context().close();
+  for (const p of [applicant, liaison]) await p.context().close();
+
+  note('rejection: the SMS outbox');
+  current = reviewer;
+  await smsOutbox(reviewer, appNo, app, reason);
+  await reviewer.context().close();
   return { app_no: appNo, reason, mobile: app.mobile };
+}
+
+/**
+ * The city's SMS outbox tells the rejected driver, with the reason (the page masks the phone,
+ * the gateway's CSV has it whole), and the drivers of the passes issued before.
+ */
+async function smsOutbox(reviewer, appNo, app, reason) {
+  await reviewer.getByRole('link', { name: '短信发件箱' }).click();
+  await reviewer.waitForURL(`${BASE}/outbox`);
+  const row = reviewer.locator('tr', { has: reviewer.getByRole('link', { name: appNo, exact: true }) });
+  const text = await row.innerText();
+  assert.ok(text.includes(reason), `the reason in the SMS: ${text}`);
+  assert.ok(text.includes(app.driver), `the driver's name, as text: ${text}`);
+  const masked = `${app.mobile.slice(0, 3)}****${app.mobile.slice(-4)}`;
+  assert.ok(text.includes(masked), `the phone ${masked}: ${text}`);
+  for (const issued of [result.phone?.app_no, result.desktop?.app_no]) {
+    await reviewer.getByRole('link', { name: issued, exact: true }).waitFor();
+  }
+  const csv = fs.readFileSync(await download(reviewer, /短信网关文件/, 'sms-outbox.csv'), 'utf8');
+  const line = csv.split(/\r?\n/).find((l) => l.includes(appNo)) ?? '';
+  assert.ok(line.includes(app.mobile) && line.includes(reason), `the gateway's line: ${line}`);
 }
 
 /** Another district's liaison and another organisation's applicant, by URL: refused. */
