@@ -1,20 +1,41 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the build needs, if they are missing: cmake and a C++
 # compiler (zxing-cpp's bundled C++ library), libclang (camera bindings), ALSA headers (sound),
-# pkg-config, OpenSSL headers (TLS to a PostgreSQL server), poppler-utils (tests read the pass PDF with an independent reader), and the
-# PostgreSQL server (the issuer's PostgreSQL tests start a throwaway cluster with its initdb and
-# pg_ctl; Debian 12's `postgresql` gives 15). Does nothing when all are present.
+# pkg-config, OpenSSL headers (TLS to a PostgreSQL server), poppler-utils (tests read the pass
+# PDF with an independent reader), and the PostgreSQL server (the issuer's PostgreSQL tests
+# start a throwaway cluster with its initdb and pg_ctl; Debian 12's `postgresql` gives 15).
+# For the browser test (issuer/tests/browser.rs): Debian's Chromium, a CJK font (so pages and
+# screenshots show Chinese), Node.js and npm (only when `node` is missing), and
+# tests/browser/node_modules from its package-lock.json (`npm ci`, again when the lock file
+# changed). Does nothing, and says nothing, when all are present.
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 need=()
-for pkg in pkg-config cmake g++ libclang-dev libasound2-dev libssl-dev poppler-utils; do
+for pkg in pkg-config cmake g++ libclang-dev libasound2-dev libssl-dev poppler-utils \
+  chromium fonts-noto-cjk; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # Any version's server will do (issuer/tests/common/pg.rs takes the highest), so look for its
 # binaries rather than for one package name.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
-[ "${#need[@]}" -eq 0 ] && exit 0
-echo "installing: ${need[*]}"
-sudo_cmd=""
-[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-$sudo_cmd apt-get update -q
-DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${need[@]}"
+# Any Node.js with npm will do (a newer one from elsewhere too); Debian's only if there is none.
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
+# The browser test's JavaScript (playwright-core only: it drives the Chromium above and
+# downloads no browser of its own). A stamp of the lock file it was installed from tells
+# whether node_modules is stale.
+browser="$root/tests/browser"
+stamp="$browser/node_modules/.installed-from-lock"
+if ! cmp -s "$browser/package-lock.json" "$stamp"; then
+  echo "npm ci in tests/browser"
+  (cd "$browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  cp "$browser/package-lock.json" "$stamp"
+fi

@@ -63,17 +63,20 @@ pub fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup 
     }
 }
 
+/// On a phone (narrow window) tables become stacked cards: a list's header row is hidden, and
+/// a detail row's label (a `th` before its `td`) shows above its value.
 const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:0;\
     line-height:1.5}header{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:center;\
     justify-content:space-between;padding:.6em 1em;background:#1d3557;color:#fff}\
     header a{color:#fff;margin-right:1em}nav{display:flex;flex-wrap:wrap;gap:.5em;\
-    align-items:center}nav form{display:inline}main{padding:1em;max-width:70em}\
+    align-items:center}nav form{display:inline}main{padding:1em;max-width:90em}\
     table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;\
     padding:.4em;text-align:left;vertical-align:top}.error{color:#a00;font-weight:bold}\
     input,button,select{font-size:1em;padding:.4em}label{display:block;margin:.5em 0}\
     .stop{display:inline-block;margin:.2em .6em .2em 0}\
     @media(max-width:40em){table,tbody,tr,td{display:block}th{display:none}\
-    td{border:0;padding:.1em .4em}tr{border-bottom:1px solid #ccc;padding:.4em 0}}";
+    th:has(+td){display:block;border:0;padding:.3em .4em 0;color:#555;font-size:.85em;\
+    font-weight:normal}td{border:0;padding:.1em .4em}tr{border-bottom:1px solid #ccc;padding:.4em 0}}";
 
 pub fn error_page(e: &WebError) -> Html<String> {
     Html(

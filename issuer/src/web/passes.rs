@@ -142,7 +142,8 @@ const FILES: [(&str, &str); 5] = [
     ("qr.txt", "text/plain; charset=utf-8"),
 ];
 
-/// `GET /applications/{no}/files/{name}`.
+/// `GET /applications/{no}/files/{name}`: sent as an attachment named after the serial
+/// (`00000-00001-8-qr.png`), so a phone's browser saves it to show at the checkpoint.
 pub async fn download(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
@@ -152,7 +153,7 @@ pub async fn download(
         return Err(WebError::NotFound(format!("没有文件 {name}")));
     };
     let passes_dir = state.passes_dir.clone();
-    let bytes = state
+    let (bytes, serial) = state
         .store(move |s| {
             let app = s.get(&app_no)?;
             if !user.may_see(&app) {
@@ -171,9 +172,18 @@ pub async fn download(
             // Derived data: written again here if this machine lacks it.
             let dir = issuing::write_pass_dir(&passes_dir, &sheet, pass.serial, Formats::all())
                 .map_err(|e| WebError::Internal(checkpass::describe_error(e.as_ref())))?;
-            std::fs::read(dir.join(file))
-                .map_err(|e| WebError::Internal(format!("无法读取 {file}：{e}")))
+            let bytes = std::fs::read(dir.join(file))
+                .map_err(|e| WebError::Internal(format!("无法读取 {file}：{e}")))?;
+            Ok((bytes, pass.serial.to_string()))
         })
         .await?;
-    Ok(([(header::CONTENT_TYPE, *content_type)], bytes).into_response())
+    let disposition = format!("attachment; filename=\"{serial}-{file}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }

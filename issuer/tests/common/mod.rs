@@ -195,9 +195,23 @@ impl Env {
         String,
         std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
     ) {
+        self.serve_with(&[])
+    }
+
+    /// [`Env::serve`] with more options (`--sign`).
+    pub fn serve_with(
+        &self,
+        options: &[&str],
+    ) -> (
+        std::process::Child,
+        String,
+        std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+    ) {
         use std::io::BufRead;
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend_from_slice(options);
         let mut child = self
-            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .command(&args)
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
