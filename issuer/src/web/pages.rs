@@ -73,7 +73,8 @@ const STYLE: &str = "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;ma
     table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ccc;\
     padding:.4em;text-align:left;vertical-align:top}.error{color:#a00;font-weight:bold}\
     input,button,select{font-size:1em;padding:.4em}label{display:block;margin:.5em 0}\
-    .stop{display:inline-block;margin:.2em .6em .2em 0}\
+    .stop{display:inline-block;margin:.2em .6em .2em 0}.filters label{display:inline-block;\
+    margin-right:1em}\
     @media(max-width:40em){table,tbody,tr,td{display:block}th{display:none}\
     th:has(+td){display:block;border:0;padding:.3em .4em 0;color:#555;font-size:.85em;\
     font-weight:normal}td{border:0;padding:.1em .4em}tr{border-bottom:1px solid #ccc;padding:.4em 0}}";
