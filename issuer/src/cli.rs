@@ -70,7 +70,7 @@ pub enum Command {
     Sms(SmsArgs),
     /// 撤销已签发的通行证 (revoke an issued pass)
     Revoke(RevokeArgs),
-    /// 显示审计日志 (print the audit trail)
+    /// 显示审计日志，可按操作人、操作、时间筛选 (print the audit trail, optionally filtered)
     Audit(AuditArgs),
     /// 导出签名的信任包给检查站 (export the signed trust bundle for the checkpoints)
     Bundle(BundleArgs),
@@ -297,6 +297,18 @@ pub struct RevokeArgs {
 pub struct AuditArgs {
     /// 只显示该申请的记录 (only this application)
     pub id: Option<String>,
+    /// 只显示该操作人的记录 (only this actor)
+    #[arg(long, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// 只显示该操作（如 issue），或其下各项（keys 含 keys.add、keys.revoke）(only this action)
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+    /// 自该日或该时刻起，如 “2022-03-12” 或 “2022-03-12 08:00” (from this day or time, UTC+8)
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// 至该日（含当天）或该时刻前 (to this day, inclusive, or before this time)
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
 }
 
 #[derive(Debug, Args)]

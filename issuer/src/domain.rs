@@ -75,6 +75,71 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
+/// Which lines of the audit trail to read ([`crate::store::Store::audit_where`]). Every
+/// condition set must hold; unset ones do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Exactly this actor.
+    pub actor: Option<String>,
+    /// This action (`keys.add`), or every action under it (`keys`: `keys.add`, `keys.revoke`).
+    pub action: Option<String>,
+    /// Lines about this application.
+    pub app_no: Option<String>,
+    /// From this time on.
+    pub from: Option<i64>,
+    /// Before this time.
+    pub to: Option<i64>,
+    /// Newest first (the admin's pages) instead of oldest first.
+    pub newest_first: bool,
+    /// Only lines after this one in the order asked: the page after one that ended there.
+    pub after_id: Option<i64>,
+    /// At most this many.
+    pub limit: Option<u32>,
+}
+
+impl AuditFilter {
+    /// The lines about one application (all of them with `None`), oldest first.
+    pub fn of_application(app_no: Option<&str>) -> AuditFilter {
+        AuditFilter {
+            app_no: app_no.map(str::to_string),
+            ..AuditFilter::default()
+        }
+    }
+
+    /// The filter as people type it: actor, action and application number as given (blank:
+    /// any), and days or times (UTC+8) from and to. A day as `to` includes that whole day.
+    pub fn from_text(
+        actor: Option<&str>,
+        action: Option<&str>,
+        app_no: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<AuditFilter, String> {
+        let text = |t: Option<&str>| t.map(str::trim).filter(|t| !t.is_empty()).map(String::from);
+        let time = |t: Option<&str>, end: bool| -> Result<Option<i64>, String> {
+            let Some(t) = t.map(str::trim).filter(|t| !t.is_empty()) else {
+                return Ok(None);
+            };
+            if let Some(at) = checkpass::time::parse_cst(t) {
+                return Ok(Some(at));
+            }
+            checkpass::time::parse_cst(&format!("{t} 00:00"))
+                .map(|day| Some(if end { day + 24 * 3600 } else { day }))
+                .ok_or_else(|| {
+                    format!("时间“{t}”无法识别，应为“2022-03-12”或“2022-03-12 08:00”的形式")
+                })
+        };
+        Ok(AuditFilter {
+            actor: text(actor),
+            action: text(action),
+            app_no: text(app_no),
+            from: time(from, false)?,
+            to: time(to, true)?,
+            ..AuditFilter::default()
+        })
+    }
+}
+
 /// A key as recorded (the sealed secret lives in a file of the data directory).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeyRecord {

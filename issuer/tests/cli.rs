@@ -865,6 +865,34 @@ fn registry_and_policy_change_after_init() {
         .collect();
     assert!(actions.contains(&"policy.set"), "{actions:?}");
     assert_eq!(actions.iter().filter(|a| **a == "registry.load").count(), 2);
+    // Filtered, as the admin's page filters it: by action (and its family), actor, days.
+    let count = |args: &[&str]| {
+        let mut all = vec!["audit"];
+        all.extend_from_slice(args);
+        env.json(&all).as_array().unwrap().len()
+    };
+    assert_eq!(count(&["--action", "policy"]), 1);
+    assert_eq!(
+        count(&["--action", "registry.load", "--actor", "测试员"]),
+        2
+    );
+    assert_eq!(count(&["--actor", "someone else"]), 0);
+    assert_eq!(
+        count(&[
+            "--action",
+            "registry.load",
+            "--from",
+            "2022-03-12",
+            "--to",
+            "2022-03-12"
+        ]),
+        2
+    );
+    assert_eq!(
+        count(&["--action", "registry.load", "--to", "2022-03-11"]),
+        0
+    );
+    assert!(env.fails(&["audit", "--from", "soon"]).contains("无法识别"));
 
     let bundle_path = env.path("bundle.cose");
     env.ok(&["bundle", "--out", bundle_path.to_str().unwrap()]);

@@ -12,7 +12,7 @@ use std::sync::{Arc, Barrier};
 use issuer::accounts::{NewUser, Role};
 use issuer::checkpass::pass::{Category, Serial};
 use issuer::domain::{
-    Checkpoint, District, ImportOutcome, KeyRecord, ListFilter, NotIssuable, Revoked,
+    AuditFilter, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter, NotIssuable, Revoked,
 };
 use issuer::report::{MediaType, TestReport};
 use issuer::store::{
@@ -966,6 +966,120 @@ fn keys_rotate_and_compromise(b: Backend) {
     assert_eq!(s.last_expiry_signed_by("k").unwrap(), Some(200));
 }
 
+/// The audit trail read through a filter: each condition in the database, the order either
+/// way, a page after a line, a limit; the LIKE of an action's family escapes its wildcards.
+fn audit_filters(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    s.add_key(&key("root1", "root", 1), "admin", 10).unwrap();
+    s.add_key(&key("sig1", "signing", 1), "admin", 20).unwrap();
+    s.import(&[app("A1", "鲁K11111", 100, 200)], "f.csv", "liaison", 30)
+        .unwrap();
+    s.import(&[app("A2", "鲁K22222", 100, 200)], "f.csv", "liaison", 40)
+        .unwrap();
+    s.transition(&["A1".into()], Action::Forward, None, "liaison", 50, None)
+        .unwrap();
+    s.compromise_key("sig1", 0, "被盗", "admin", 60).unwrap();
+    s.set_policy("{}", "{}", "admin2", 70).unwrap();
+    s.next_bundle_sequence("admin2", 80, "x").unwrap();
+    let all = s.audit(None).unwrap();
+    assert_eq!(all.len(), 8);
+    let ats =
+        |f: AuditFilter| -> Vec<i64> { s.audit_where(&f).unwrap().iter().map(|e| e.at).collect() };
+    let f = AuditFilter::default;
+    assert_eq!(ats(f()), [10, 20, 30, 40, 50, 60, 70, 80]);
+    assert_eq!(
+        ats(AuditFilter {
+            actor: Some("admin".into()),
+            ..f()
+        }),
+        [10, 20, 60],
+        "exactly that actor, not admin2"
+    );
+    assert_eq!(
+        ats(AuditFilter {
+            action: Some("keys".into()),
+            ..f()
+        }),
+        [10, 20, 60],
+        "keys.add and keys.revoke"
+    );
+    assert_eq!(
+        ats(AuditFilter {
+            action: Some("keys.revoke".into()),
+            ..f()
+        }),
+        [60]
+    );
+    for wild in ["key_", "%", "keys%", "_"] {
+        assert_eq!(
+            ats(AuditFilter {
+                action: Some(wild.into()),
+                ..f()
+            }),
+            Vec::<i64>::new(),
+            "{wild} is no wildcard"
+        );
+    }
+    assert_eq!(
+        ats(AuditFilter {
+            app_no: Some("A1".into()),
+            ..f()
+        }),
+        [30, 50]
+    );
+    assert_eq!(ats(AuditFilter::of_application(Some("A2"))), [40]);
+    assert_eq!(
+        ats(AuditFilter {
+            from: Some(30),
+            to: Some(60),
+            ..f()
+        }),
+        [30, 40, 50],
+        "from inclusive, to exclusive"
+    );
+    assert_eq!(
+        ats(AuditFilter {
+            actor: Some("liaison".into()),
+            action: Some("import".into()),
+            from: Some(35),
+            ..f()
+        }),
+        [40]
+    );
+    // Newest first, a page at a time.
+    let newest = |after_id: Option<i64>| AuditFilter {
+        newest_first: true,
+        limit: Some(3),
+        after_id,
+        ..f()
+    };
+    let page1 = s.audit_where(&newest(None)).unwrap();
+    assert_eq!(page1.iter().map(|e| e.at).collect::<Vec<_>>(), [80, 70, 60]);
+    let page2 = s.audit_where(&newest(Some(page1[2].id))).unwrap();
+    assert_eq!(page2.iter().map(|e| e.at).collect::<Vec<_>>(), [50, 40, 30]);
+    let page3 = s.audit_where(&newest(Some(page2[2].id))).unwrap();
+    assert_eq!(page3.iter().map(|e| e.at).collect::<Vec<_>>(), [20, 10]);
+    // Oldest first after a line.
+    assert_eq!(
+        ats(AuditFilter {
+            after_id: Some(all[5].id),
+            ..f()
+        }),
+        [70, 80]
+    );
+    // The lines themselves, whole.
+    assert_eq!(
+        s.audit_where(&AuditFilter {
+            app_no: Some("A1".into()),
+            newest_first: true,
+            ..f()
+        })
+        .unwrap(),
+        [all[4].clone(), all[2].clone()]
+    );
+}
+
 /// A whole store copied to a fresh one of the other backend, and back, is the same store; a
 /// copy into a store that holds anything is refused.
 fn dump_and_restore_round_trip(b: Backend) {
@@ -1452,6 +1566,7 @@ conformance!(
     registry_and_codes_in_use,
     lists_and_queues,
     keys_rotate_and_compromise,
+    audit_filters,
     dump_and_restore_round_trip,
     returned_amended_and_reported,
     accounts,

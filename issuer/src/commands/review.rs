@@ -8,7 +8,7 @@ use checkpass::text::terminal_safe as safe;
 use serde::Serialize;
 
 use crate::cli::{AuditArgs, BulkArgs, ListArgs, RejectArgs, ShowArgs};
-use issuer::domain::{Application, ListFilter};
+use issuer::domain::{Application, AuditFilter, ListFilter};
 use issuer::issuing;
 use issuer::validate::{self, format_cst};
 use issuer::workflow::{self, Action, Status};
@@ -157,7 +157,15 @@ pub(super) fn show(data: &DataDir, ctx: &Ctx, args: ShowArgs) -> Result<ExitCode
 
 pub(super) fn audit(data: &DataDir, ctx: &Ctx, args: AuditArgs) -> Result<ExitCode> {
     let store = data.open()?;
-    let entries = store.audit(args.id.as_deref())?;
+    let filter = AuditFilter::from_text(
+        args.actor.as_deref(),
+        args.action.as_deref(),
+        args.id.as_deref(),
+        args.from.as_deref(),
+        args.to.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let entries = store.audit_where(&filter)?;
     if ctx.json {
         ctx.print_json(&entries)?;
     } else {

@@ -434,8 +434,13 @@ pub trait Store: Send {
     fn get(&self, app_no: &str) -> Result<Application>;
     fn get_by_serial(&self, serial: Serial) -> Result<Application>;
 
+    /// The lines of the audit trail `filter` selects, in its order, filtered in the database.
+    fn audit_where(&self, filter: &crate::domain::AuditFilter) -> Result<Vec<AuditEntry>>;
+
     /// The audit trail, oldest first, optionally of one application.
-    fn audit(&self, app_no: Option<&str>) -> Result<Vec<AuditEntry>>;
+    fn audit(&self, app_no: Option<&str>) -> Result<Vec<AuditEntry>> {
+        self.audit_where(&crate::domain::AuditFilter::of_application(app_no))
+    }
 
     /// Records a new key. A new active signing key retires the previous active one in the same
     /// transaction, so there is always exactly one key to sign with.
@@ -664,6 +669,75 @@ fn list_query(filter: &ListFilter, placeholder: fn(usize) -> String) -> (String,
     )
 }
 
+/// The columns an [`AuditEntry`] is read from, in the order both backends' row readers expect.
+const AUDIT_COLUMNS: &str = "id, at, actor, action, app_no, serial, from_status, to_status, detail";
+
+/// The query of [`Store::audit_where`] for `filter`, placeholders by `placeholder(n)`, and the
+/// values to bind in order. As in [`list_query`], only the conditions set appear. An action
+/// matches itself and the actions under it (`keys` → `keys.add`), through `LIKE` with its
+/// wildcards escaped.
+fn audit_query(
+    filter: &crate::domain::AuditFilter,
+    placeholder: fn(usize) -> String,
+) -> (String, Vec<Param>) {
+    let mut conditions = Vec::new();
+    let mut params = Vec::new();
+    let bind = |params: &mut Vec<Param>, value: Param| {
+        params.push(value);
+        placeholder(params.len())
+    };
+    if let Some(actor) = &filter.actor {
+        let p = bind(&mut params, Param::Text(actor.clone()));
+        conditions.push(format!("actor = {p}"));
+    }
+    if let Some(action) = &filter.action {
+        let exact = bind(&mut params, Param::Text(action.clone()));
+        let escaped: String = action
+            .chars()
+            .flat_map(|c| match c {
+                '\\' | '%' | '_' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let under = bind(&mut params, Param::Text(format!("{escaped}.%")));
+        conditions.push(format!(
+            "(action = {exact} OR action LIKE {under} ESCAPE '\\')"
+        ));
+    }
+    if let Some(app_no) = &filter.app_no {
+        let p = bind(&mut params, Param::Text(app_no.clone()));
+        conditions.push(format!("app_no = {p}"));
+    }
+    if let Some(from) = filter.from {
+        let p = bind(&mut params, Param::Int(from));
+        conditions.push(format!("at >= {p}"));
+    }
+    if let Some(to) = filter.to {
+        let p = bind(&mut params, Param::Int(to));
+        conditions.push(format!("at < {p}"));
+    }
+    if let Some(after) = filter.after_id {
+        let p = bind(&mut params, Param::Int(after));
+        let op = if filter.newest_first { "<" } else { ">" };
+        conditions.push(format!("id {op} {p}"));
+    }
+    let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit");
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(if filter.newest_first {
+        " ORDER BY id DESC"
+    } else {
+        " ORDER BY id"
+    });
+    if let Some(limit) = filter.limit {
+        let p = bind(&mut params, Param::Int(i64::from(limit)));
+        sql.push_str(&format!(" LIMIT {p}"));
+    }
+    (sql, params)
+}
+
 /// When an approved application can get its pass, as SQL over `a` (applications) with the time
 /// as the parameter `now` names: not before the test it vouches for was taken (checkpoints
 /// refuse a pass that says so), and not once its window is over. The same text serves both
@@ -807,6 +881,33 @@ mod tests {
                 Param::Int(100)
             ]
         );
+    }
+
+    #[test]
+    fn audit_queries_name_only_the_filters_set() {
+        use crate::domain::AuditFilter;
+        let (sql, params) = audit_query(&AuditFilter::default(), |n| format!("?{n}"));
+        assert!(sql.ends_with("FROM audit ORDER BY id"), "{sql}");
+        assert!(params.is_empty());
+        let filter = AuditFilter {
+            actor: Some("admin1".into()),
+            action: Some("a_b%".into()),
+            from: Some(10),
+            newest_first: true,
+            after_id: Some(99),
+            limit: Some(200),
+            ..AuditFilter::default()
+        };
+        let (sql, params) = audit_query(&filter, |n| format!("${n}"));
+        assert!(
+            sql.ends_with(
+                "WHERE actor = $1 AND (action = $2 OR action LIKE $3 ESCAPE '\\') \
+                 AND at >= $4 AND id < $5 ORDER BY id DESC LIMIT $6"
+            ),
+            "{sql}"
+        );
+        assert_eq!(params[2], Param::Text("a\\_b\\%.%".into()));
+        assert_eq!(params[5], Param::Int(200));
     }
 
     #[test]

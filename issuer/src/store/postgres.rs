@@ -1301,17 +1301,19 @@ impl Store for PgStore {
         })
     }
 
-    fn audit(&self, app_no: Option<&str>) -> Result<Vec<AuditEntry>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT id, at, actor, action, app_no, serial, from_status, to_status, detail \
-                 FROM audit WHERE ($1::text IS NULL OR app_no = $1) ORDER BY id",
-                &[&app_no],
-            )?
-            .iter()
-            .map(audit_from_row)
-            .collect()
-        })
+    fn audit_where(&self, filter: &crate::domain::AuditFilter) -> Result<Vec<AuditEntry>> {
+        let (sql, params) = super::audit_query(filter, |n| format!("${n}"));
+        let values: Vec<Box<dyn ToSql + Sync>> = params
+            .into_iter()
+            .map(|p| -> Box<dyn ToSql + Sync> {
+                match p {
+                    super::Param::Text(t) => Box::new(t),
+                    super::Param::Int(i) => Box::new(i),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
+        self.read(|tx| tx.query(&sql, &refs)?.iter().map(audit_from_row).collect())
     }
 
     fn add_key(&mut self, key: &KeyRecord, actor: &str, now: i64) -> Result<()> {

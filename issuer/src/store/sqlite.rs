@@ -889,12 +889,14 @@ impl Store for SqliteStore {
         }
     }
 
-    fn audit(&self, app_no: Option<&str>) -> Result<Vec<AuditEntry>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, at, actor, action, app_no, serial, from_status, to_status, detail FROM audit \
-             WHERE (?1 IS NULL OR app_no = ?1) ORDER BY id",
-        )?;
-        let rows = stmt.query_map([app_no], |r| {
+    fn audit_where(&self, filter: &crate::domain::AuditFilter) -> Result<Vec<AuditEntry>> {
+        let (sql, params) = super::audit_query(filter, |n| format!("?{n}"));
+        let values = params.into_iter().map(|p| match p {
+            super::Param::Text(t) => rusqlite::types::Value::Text(t),
+            super::Param::Int(i) => rusqlite::types::Value::Integer(i),
+        });
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
             let serial: Option<u64> = r.get(5)?;
             Ok(AuditEntry {
                 id: r.get(0)?,
