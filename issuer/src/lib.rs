@@ -18,6 +18,8 @@
 //! - [`report`]: the driver's test report uploaded with an online application.
 //! - [`render`]: the pass sheet (PDF, PNG), the QR (PNG, SVG) and the SMS text.
 //! - [`keyring`]: secret and public key files in the data directory.
+//! - [`keys`]: the active keys, unlocking one, rotating, declaring one compromised.
+//! - [`policy`]: the verification policy's items and their bounds.
 //! - [`web`]: the web service (`issuer serve`) over the same library.
 //! - [`clock`]: the issuer's clock (the system's, or `ISSUER_NOW` for demonstrations).
 
@@ -32,7 +34,9 @@ pub mod import;
 pub mod intake;
 pub mod issuing;
 pub mod keyring;
+pub mod keys;
 pub mod outbox;
+pub mod policy;
 pub mod problem;
 pub mod registry;
 pub mod render;

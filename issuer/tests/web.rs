@@ -799,7 +799,7 @@ async fn apply_forward_approve_issue_download_and_verify() {
     let passes = world._dir.path().join("passes");
     let mut state = AppState::new(world.location.clone(), 2).unwrap();
     state.passes_dir = passes.clone();
-    state.signer = Some(std::sync::Arc::new(issuer::web::WebSigner {
+    state.set_signer(Some(issuer::web::WebSigner {
         kid: key.kid().to_hex(),
         key,
     }));

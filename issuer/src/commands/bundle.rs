@@ -8,21 +8,15 @@ use checkpass::keys::KeyRole;
 use serde_json::json;
 
 use crate::cli::BundleArgs;
-use issuer::{keyring, trust};
+use issuer::{keyring, keys, trust};
 
-use super::keys::{active_key, unlock};
 use super::{Ctx, DataDir};
 
 pub(super) fn bundle(data: &DataDir, ctx: &Ctx, args: BundleArgs) -> Result<ExitCode> {
     let actor = ctx.actor()?;
     let mut store = data.open()?;
     let passphrase = keyring::root_passphrase()?;
-    let root = unlock(
-        data,
-        &active_key(&*store, KeyRole::Root)?,
-        KeyRole::Root,
-        &passphrase,
-    )?;
+    let (_, root) = keys::unlock_active(&*store, &data.keys(), KeyRole::Root, &passphrase)?;
     let t = issuer::clock::now();
     let note = args.out.display().to_string();
     let (b, bytes) = trust::export(&mut *store, &root, t, &actor, &note)?;

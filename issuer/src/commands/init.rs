@@ -9,7 +9,7 @@ use checkpass::keys::{KeyRole, SigningKey};
 use serde_json::json;
 
 use crate::cli::InitArgs;
-use issuer::domain::{Checkpoint, District, KeyRecord};
+use issuer::domain::{Checkpoint, District};
 use issuer::import;
 use issuer::keyring;
 use issuer::store::Location;
@@ -92,7 +92,7 @@ pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode
             (&root, KeyRole::Root, root_file),
             (&signing, KeyRole::Signing, signing_file),
         ] {
-            store.add_key(&key_record(key, role, file, t), &actor, t)?;
+            store.add_key(&issuer::keys::record(key, role, file, t), &actor, t)?;
         }
         // Last: a store is initialised once it names its issuer.
         store.set_meta("issuer", args.issuer.trim())?;
@@ -146,19 +146,4 @@ fn sample_registry() -> Result<(Vec<District>, Vec<Checkpoint>)> {
         import::parse_districts("内置示例 districts.csv", DISTRICTS)?,
         import::parse_checkpoints("内置示例 checkpoints.csv", CHECKPOINTS)?,
     ))
-}
-
-pub(super) fn key_record(key: &SigningKey, role: KeyRole, file: String, t: i64) -> KeyRecord {
-    KeyRecord {
-        kid: key.kid().to_hex(),
-        role: role.as_str().into(),
-        public_key: key.public_key().to_hex(),
-        file,
-        status: "active".into(),
-        created_at: t,
-        retired_at: None,
-        compromised_at: None,
-        compromised_since: None,
-        compromise_reason: None,
-    }
 }

@@ -21,7 +21,6 @@ use issuer::render::Formats;
 use issuer::store::{Lease, Store};
 use issuer::workflow::{self, Action, Status};
 
-use super::keys::{active_key, unlock};
 use super::review::listed;
 use super::{Ctx, DataDir, EXIT_SOME_REFUSED};
 
@@ -214,8 +213,8 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
 
     // Argon2 once per process.
     let passphrase = keyring::passphrase(false)?;
-    let record = active_key(&*store, KeyRole::Signing)?;
-    let key = unlock(data, &record, KeyRole::Signing, &passphrase)?;
+    let (record, key) =
+        issuer::keys::unlock_active(&*store, &data.keys(), KeyRole::Signing, &passphrase)?;
     let policy = store.policy()?;
     let job = issuing::Job {
         key: &key,

@@ -3,14 +3,14 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use checkpass::bundle::Policy;
 use checkpass::text::terminal_safe as safe;
 use serde_json::json;
 
 use crate::cli::{PolicySetArgs, RegistryLoadArgs};
 use issuer::domain::{Checkpoint, District};
-use issuer::import;
+use issuer::{import, policy};
 
 use super::{Ctx, DataDir};
 
@@ -84,11 +84,9 @@ fn print_policy(ctx: &Ctx, p: &Policy) -> Result<()> {
     if ctx.json {
         return ctx.print_json(p);
     }
-    println!("核酸采样最长 {} 小时", p.max_test_age_secs / 3600);
-    println!("允许时钟误差 {} 分钟", p.clock_skew_secs / 60);
-    println!("信任包过期 {} 小时", p.max_bundle_age_secs / 3600);
-    println!("重复扫码判定 {} 分钟", p.repeat_window_secs / 60);
-    println!("通行证最长有效 {} 小时", p.max_validity_secs / 3600);
+    for item in &policy::ITEMS {
+        println!("{} {} {}", item.label, item.get(p), item.unit);
+    }
     Ok(())
 }
 
@@ -98,46 +96,17 @@ pub(super) fn policy_show(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Bounds of each policy item: (name, least, most). Outside them a checkpoint would turn
-/// away everyone (zero) or stop protecting anything (weeks).
-const POLICY_BOUNDS: [(&str, u32, u32); 5] = [
-    ("--max-test-age-hours", 1, 14 * 24),
-    ("--clock-skew-minutes", 0, 60),
-    ("--max-bundle-age-hours", 1, 14 * 24),
-    ("--repeat-window-minutes", 0, 24 * 60),
-    ("--max-validity-hours", 1, 31 * 24),
-];
-
 pub(super) fn policy_set(data: &DataDir, ctx: &Ctx, args: PolicySetArgs) -> Result<ExitCode> {
     let actor = ctx.actor()?;
     let mut store = data.open()?;
-    let old = store.policy()?;
-    let mut new = old;
-    let items = [
-        (args.max_test_age_hours, &mut new.max_test_age_secs, 3600),
-        (args.clock_skew_minutes, &mut new.clock_skew_secs, 60),
-        (
-            args.max_bundle_age_hours,
-            &mut new.max_bundle_age_secs,
-            3600,
-        ),
-        (args.repeat_window_minutes, &mut new.repeat_window_secs, 60),
-        (args.max_validity_hours, &mut new.max_validity_secs, 3600),
+    let change = [
+        args.max_test_age_hours,
+        args.clock_skew_minutes,
+        args.max_bundle_age_hours,
+        args.repeat_window_minutes,
+        args.max_validity_hours,
     ];
-    for ((value, slot, unit), (name, least, most)) in items.into_iter().zip(POLICY_BOUNDS) {
-        if let Some(v) = value {
-            if !(least..=most).contains(&v) {
-                bail!("{name} 应在 {least} 到 {most} 之间，收到 {v} / {name} must be {least}..={most}, got {v}");
-            }
-            *slot = i64::from(v) * unit;
-        }
-    }
-    store.set_policy(
-        &serde_json::to_string(&old)?,
-        &serde_json::to_string(&new)?,
-        &actor,
-        issuer::clock::now(),
-    )?;
+    let new = policy::set(&mut *store, &change, &actor, issuer::clock::now())?;
     if !ctx.json {
         println!("策略已更新，随下一个信任包下发（issuer bundle --out FILE）：");
     }

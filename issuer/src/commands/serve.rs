@@ -2,30 +2,27 @@
 
 use std::process::ExitCode;
 
-use std::sync::Arc;
-
 use anyhow::{Context, Result};
 use checkpass::keys::KeyRole;
 
 use crate::cli::ServeArgs;
-use issuer::keyring;
 use issuer::web::{self, AppState, WebSigner};
+use issuer::{keyring, keys};
 
-use super::keys::{active_key, unlock};
 use super::DataDir;
 
 pub(super) fn serve(data: &DataDir, args: ServeArgs) -> Result<ExitCode> {
     // Checks that the store is there and initialised, and names it if not.
     let store = data.open()?;
     let signer = if args.sign {
-        let record = active_key(&*store, KeyRole::Signing)?;
         let passphrase = keyring::passphrase(false)?;
-        let key = unlock(data, &record, KeyRole::Signing, &passphrase)?;
+        let (record, key) =
+            keys::unlock_active(&*store, &data.keys(), KeyRole::Signing, &passphrase)?;
         eprintln!("签发密钥 {} 已解锁：市级审核可在网页签发", record.kid);
-        Some(Arc::new(WebSigner {
+        Some(WebSigner {
             key,
             kid: record.kid,
-        }))
+        })
     } else {
         None
     };
@@ -33,7 +30,8 @@ pub(super) fn serve(data: &DataDir, args: ServeArgs) -> Result<ExitCode> {
     let mut state = AppState::new(data.location(), args.connections)?;
     state.secure_cookies = args.behind_tls;
     state.passes_dir = data.passes();
-    state.signer = signer;
+    state.keys_dir = data.keys();
+    state.set_signer(signer);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

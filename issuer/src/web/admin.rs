@@ -1,12 +1,19 @@
-//! The admin's pages: accounts (add, disable, enable). Only an admin account reaches them; the
-//! same rules as `issuer user` apply ([`crate::accounts::NewUser`]).
+//! The admin's pages: accounts (add, disable, enable) here; the keys and the trust bundle
+//! ([`keys`]), the registry and the policy ([`registry`]), the audit trail ([`audit`]). Only an
+//! admin account reaches them, by page or by form; the same library functions and rules as the
+//! command line's `issuer user`, `keys`, `bundle`, `registry`, `policy` and `audit` apply.
+
+mod audit;
+mod keys;
+mod registry;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::routing::{get, post};
+use axum::{Form, Router};
 use maud::html;
 use tower_sessions::Session;
 
@@ -19,8 +26,30 @@ fn admin(user: &User) -> Result<(), WebError> {
     if user.role == Role::Admin {
         Ok(())
     } else {
-        Err(WebError::Forbidden("只有管理员可以管理账号".into()))
+        Err(WebError::Forbidden("只有管理员可以使用此功能".into()))
     }
+}
+
+/// The admin's routes besides the accounts'.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/admin/keys", get(keys::page))
+        .route("/admin/keys/rotate", post(keys::rotate))
+        .route("/admin/keys/revoke", post(keys::revoke))
+        .route("/admin/bundle", get(keys::bundle_page).post(keys::bundle))
+        .route(
+            "/admin/registry",
+            get(registry::page)
+                .post(registry::load)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    registry::MAX_UPLOAD_BYTES + 64 * 1024,
+                )),
+        )
+        .route(
+            "/admin/policy",
+            get(registry::policy_page).post(registry::set_policy),
+        )
+        .route("/admin/audit", get(audit::page))
 }
 
 /// `GET /admin/users`.

@@ -6,7 +6,7 @@
 //! - [`i18n`]: Chinese first, English on request (`/lang?to=en`);
 //! - [`pages`]: the server-rendered HTML (maud: escaped by construction), Chinese first;
 //! - [`apply`]: the applicant's form, checked by the import's own rules;
-//! - [`admin`]: the admin's account pages;
+//! - [`admin`]: the admin's pages: accounts, keys, registry and policy, trust bundle, audit;
 //! - [`city`]: the city's bulk decisions, SMS outbox and print batch;
 //! - [`upload`]: a district liaison's spreadsheet upload (the command line's import);
 //! - [`passes`]: issuing from the web, and the pass files to download;
@@ -69,6 +69,79 @@ pub struct WebSigner {
     pub kid: String,
 }
 
+/// Where the service keeps its [`WebSigner`]. It follows the admin's key changes made from the
+/// web: a rotation puts the new key in (if the service signs at all), declaring the key
+/// compromised takes it out, so no pass is signed with a retired key. A change made elsewhere
+/// (the command line, another server process) is caught when issuing: the signer must be the
+/// store's active key.
+#[derive(Default)]
+pub struct SignerSlot {
+    /// Started with `--sign`.
+    enabled: bool,
+    current: std::sync::RwLock<Option<Arc<WebSigner>>>,
+    /// Held across a key change and the signer's update that follows it.
+    changing: std::sync::Mutex<()>,
+}
+
+impl SignerSlot {
+    pub fn new(signer: Option<WebSigner>) -> SignerSlot {
+        SignerSlot {
+            enabled: signer.is_some(),
+            current: std::sync::RwLock::new(signer.map(Arc::new)),
+            changing: std::sync::Mutex::new(()),
+        }
+    }
+
+    /// One key change at a time in this process: two rotations at once must leave the signer
+    /// on the key the store made active last.
+    pub fn lock_changes(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.changing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether the service was started to issue from the web.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The key to issue with now.
+    pub fn current(&self) -> Option<Arc<WebSigner>> {
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// After a rotation: the new key signs from now on, if the service signs at all. Returns
+    /// whether it does.
+    pub fn replace(&self, signer: WebSigner) -> bool {
+        if !self.enabled {
+            return false;
+        }
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(signer));
+        true
+    }
+
+    /// After `kid` was declared compromised: no more signing with it. Returns whether it was
+    /// the key in use.
+    pub fn forget(&self, kid: &str) -> bool {
+        let mut current = self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if current.as_ref().is_some_and(|s| s.kid == kid) {
+            *current = None;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// What every request handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -77,7 +150,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Where pass files are written and read (the data directory's `passes/`).
     pub passes_dir: std::path::PathBuf,
-    pub signer: Option<Arc<WebSigner>>,
+    /// The sealed keys (the data directory's `keys/`): the admin's rotation and bundle.
+    pub keys_dir: std::path::PathBuf,
+    pub signer: Arc<SignerSlot>,
 }
 
 impl AppState {
@@ -93,8 +168,14 @@ impl AppState {
             pool,
             secure_cookies: false,
             passes_dir: std::path::PathBuf::from("passes"),
-            signer: None,
+            keys_dir: std::path::PathBuf::from("keys"),
+            signer: Arc::default(),
         })
+    }
+
+    /// Issue from the web with `signer` (`None`: from the command line only).
+    pub fn set_signer(&mut self, signer: Option<WebSigner>) {
+        self.signer = Arc::new(SignerSlot::new(signer));
     }
 
     /// Runs `f` with a store connection on the blocking pool.
@@ -207,6 +288,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/users", get(admin::users).post(admin::add))
         .route("/admin/users/{name}/{action}", post(admin::set_disabled))
+        .merge(admin::routes())
         .route("/queue", get(pages::queue))
         .route("/decide", post(city::decide))
         .route("/outbox", get(city::outbox_page))

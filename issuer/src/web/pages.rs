@@ -37,7 +37,14 @@ pub fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup 
                         @if let Some((u, csrf)) = user {
                             a href="/queue" { (t("工作台", "Work")) }
                             @if u.role == Role::Applicant { a href="/apply" { (t("在线申请", "Apply")) } }
-                            @if u.role == Role::Admin { a href="/admin/users" { (t("账号管理", "Accounts")) } }
+                            @if u.role == Role::Admin {
+                                a href="/admin/users" { (t("账号管理", "Accounts")) }
+                                a href="/admin/keys" { (t("密钥", "Keys")) }
+                                a href="/admin/registry" { (t("区划与检查站", "Registry")) }
+                                a href="/admin/policy" { (t("核验策略", "Policy")) }
+                                a href="/admin/bundle" { (t("信任包", "Trust bundle")) }
+                                a href="/admin/audit" { (t("审计日志", "Audit trail")) }
+                            }
                             @if u.role == Role::District { a href="/upload" { (t("上传申请表", "Upload a spreadsheet")) } }
                             @if u.role == Role::City {
                                 a href="/outbox" { (t("短信发件箱", "SMS outbox")) }

@@ -33,10 +33,12 @@ pub async fn issue(
             app.status.label_zh()
         )));
     }
-    let signer = state.signer.clone().ok_or_else(|| {
-        WebError::Conflict(
-            "网页服务启动时未解锁签发密钥，不能在网页签发：请在命令行运行 issuer issue".into(),
-        )
+    let signer = state.signer.current().ok_or_else(|| {
+        WebError::Conflict(if state.signer.enabled() {
+            "网页签发已停止：签发密钥已宣告泄露，请管理员轮换密钥（/admin/keys）后再签发".into()
+        } else {
+            "网页服务启动时未解锁签发密钥，不能在网页签发：请在命令行运行 issuer issue".into()
+        })
     })?;
     let passes_dir = state.passes_dir.clone();
     let actor = user.name.clone();
@@ -63,7 +65,7 @@ pub async fn issue(
                 .find(|k| k.role == "signing" && k.status == "active");
             if active.as_ref().map(|k| k.kid.as_str()) != Some(signer.kid.as_str()) {
                 return Err(WebError::Conflict(
-                    "网页服务解锁的签发密钥已不是当前密钥（已轮换或宣告泄露）：请重启网页服务"
+                    "网页服务解锁的签发密钥已不是当前密钥（已在命令行或另一网页服务进程轮换或宣告泄露）：请重试；仍不行请重启网页服务"
                         .into(),
                 ));
             }
