@@ -161,6 +161,13 @@ CREATE TABLE reports (
     uploaded_by TEXT NOT NULL,
     uploaded_at BIGINT NOT NULL);
 "#,
+    // The admin's audit filters read newest first by id; without these a rare actor or
+    // action would scan the whole trail (an import audits every row).
+    r#"
+CREATE INDEX audit_actor ON audit (actor, id);
+CREATE INDEX audit_action ON audit (action, id);
+CREATE INDEX audit_at ON audit (at, id);
+"#,
 ];
 
 /// The server's clock in seconds, for leases: one clock for every machine.

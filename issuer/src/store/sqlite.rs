@@ -148,6 +148,13 @@ CREATE TABLE reports (
     uploaded_by TEXT NOT NULL,
     uploaded_at INTEGER NOT NULL);
 "#,
+    // The admin's audit filters read newest first by id; without these a rare actor or
+    // action would scan the whole trail (an import audits every row).
+    r#"
+CREATE INDEX audit_actor ON audit (actor, id);
+CREATE INDEX audit_action ON audit (action, id);
+CREATE INDEX audit_at ON audit (at, id);
+"#,
 ];
 
 /// The database's clock, for leases (all processes on one file share the machine's clock).
