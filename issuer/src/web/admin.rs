@@ -17,6 +17,7 @@ use axum::{Form, Router};
 use maud::html;
 use tower_sessions::Session;
 
+use super::i18n::t;
 use super::pages::layout;
 use super::session::{check_csrf, csrf_token, CurrentUser};
 use super::{AppState, WebError};
@@ -63,43 +64,43 @@ pub async fn users(
     let users = state.store(|s| Ok(s.users()?)).await?;
     let body = html! {
         table {
-            tr { th { "账号" } th { "角色" } th { "区市 / 单位" } th { "状态" } th {} }
+            tr { th { (t("账号", "Account")) } th { (t("角色", "Role")) } th { (t("区市 / 单位", "District / organisation")) } th { (t("状态", "Status")) } th {} }
             @for u in &users {
                 tr {
                     td { (u.name) }
-                    td { (u.role.label_zh()) }
+                    td { (super::i18n::role(u.role)) }
                     td {
                         @if let Some(d) = u.district { (d) }
                         @if let Some(o) = &u.organisation { (o) }
                     }
-                    td { @if u.is_active() { "启用" } @else { "已停用" } }
+                    td { @if u.is_active() { (t("启用", "active")) } @else { (t("已停用", "disabled")) } }
                     td {
                         @if u.name != user.name {
                             form method="post" action={ "/admin/users/" (u.name) "/"
                                 (if u.is_active() { "disable" } else { "enable" }) } {
                                 input type="hidden" name="csrf" value=(csrf);
-                                button { @if u.is_active() { "停用" } @else { "启用" } }
+                                button { @if u.is_active() { (t("停用", "Disable")) } @else { (t("启用", "Enable")) } }
                             }
                         }
                     }
                 }
             }
         }
-        h2 { "添加账号" }
+        h2 { (t("添加账号", "Add an account")) }
         form method="post" action="/admin/users" {
             input type="hidden" name="csrf" value=(csrf);
-            label { "账号 " input name="name" required; }
-            label { "角色 " select name="role" {
-                @for r in Role::ALL { option value=(r.as_str()) { (r.label_zh()) } }
+            label { (t("账号 ", "Account ")) input name="name" required; }
+            label { (t("角色 ", "Role ")) select name="role" {
+                @for r in Role::ALL { option value=(r.as_str()) { (super::i18n::role(r)) } }
             } }
-            label { "区市代码（联络员）" input name="district"; }
-            label { "单位（申请单位）" input name="organisation"; }
-            label { "初始口令（至少 12 个字符）" input name="password" type="password" required; }
-            button { "添加" }
+            label { (t("区市代码（联络员）", "District code (liaison) ")) input name="district"; }
+            label { (t("单位（申请单位）", "Organisation (applicant) ")) input name="organisation"; }
+            label { (t("初始口令（至少 12 个字符）", "First password (at least 12 characters) ")) input name="password" type="password" required; }
+            button { (t("添加", "Add")) }
         }
     };
     Ok(Html(
-        layout("账号管理", Some((&user, &csrf)), body).into_string(),
+        layout(t("账号管理", "Accounts"), Some((&user, &csrf)), body).into_string(),
     ))
 }
 

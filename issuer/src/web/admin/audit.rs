@@ -13,6 +13,7 @@ use tower_sessions::Session;
 use super::admin;
 use crate::domain::AuditFilter;
 use crate::validate::format_cst;
+use crate::web::i18n::t;
 use crate::web::pages::layout;
 use crate::web::session::{csrf_token, CurrentUser};
 use crate::web::{AppState, WebError};
@@ -112,21 +113,22 @@ pub async fn page(
     });
     let body = html! {
         form method="get" action="/admin/audit" {
-            label { "操作人 " input name="actor" value=(value(&q.actor)); }
-            label { "操作 " input name="action" list="actions" value=(value(&q.action)); }
+            label { (t("操作人 ", "Actor ")) input name="actor" value=(value(&q.actor)); }
+            label { (t("操作 ", "Action ")) input name="action" list="actions" value=(value(&q.action)); }
             datalist id="actions" { @for a in ACTIONS { option value=(a) {} } }
-            label { "申请编号 " input name="app_no" value=(value(&q.app_no)); }
-            label { "自（日期） " input type="date" name="from" value=(value(&q.from)); }
-            label { "至（日期，含当天） " input type="date" name="to" value=(value(&q.to)); }
-            button { "筛选" }
-            " " a href="/admin/audit" { "清除筛选" }
+            label { (t("申请编号 ", "Application ")) input name="app_no" value=(value(&q.app_no)); }
+            label { (t("自（日期） ", "From (day) ")) input type="date" name="from" value=(value(&q.from)); }
+            label { (t("至（日期，含当天） ", "To (day, included) ")) input type="date" name="to" value=(value(&q.to)); }
+            button { (t("筛选", "Filter")) }
+            " " a href="/admin/audit" { (t("清除筛选", "Clear")) }
         }
-        @if lines.is_empty() { p { "没有符合条件的记录。" } }
+        @if lines.is_empty() { p { (t("没有符合条件的记录。", "Nothing matches.")) } }
         @else {
-            p { "最新的在前；本页 " (lines.len()) " 条。" }
+            p { (t("最新的在前；本页 ", "Newest first; on this page: ")) (lines.len()) (t(" 条。", ".")) }
             table {
-                tr { th { "#" } th { "时间" } th { "操作人" } th { "操作" } th { "申请编号" }
-                     th { "通行证" } th { "状态变化" } th { "说明" } }
+                tr { th { "#" } th { (t("时间", "Time")) } th { (t("操作人", "Actor")) } th { (t("操作", "Action")) }
+                     th { (t("申请编号", "Application")) } th { (t("通行证", "Pass")) }
+                     th { (t("状态变化", "Status")) } th { (t("说明", "Detail")) } }
                 @for e in &lines {
                     tr {
                         td { (e.id) }
@@ -148,9 +150,9 @@ pub async fn page(
                 }
             }
         }
-        @if let Some(next) = next { p { a href=(next) { "下一页（更早的记录）" } } }
+        @if let Some(next) = next { p { a href=(next) { (t("下一页（更早的记录）", "Next page (older)")) } } }
     };
     Ok(Html(
-        layout("审计日志", Some((&user, &csrf)), body).into_string(),
+        layout(t("审计日志", "Audit trail"), Some((&user, &csrf)), body).into_string(),
     ))
 }

@@ -21,6 +21,7 @@ use crate::domain::AuditFilter;
 use crate::keys::{self, KeysError};
 use crate::trust::{self, TrustError};
 use crate::validate::format_cst;
+use crate::web::i18n::t;
 use crate::web::pages::layout;
 use crate::web::session::{check_csrf, csrf_token, CurrentUser};
 use crate::web::{AppState, WebError, WebSigner};
@@ -81,8 +82,9 @@ async fn keys_page(
         @if let Some(n) = notice { div.notice { (n) } }
         p { (signer_state(state)) }
         table {
-            tr { th { "密钥编号" } th { "类型" } th { "状态" } th { "创建时间" } th { "停用时间" }
-                 th { "宣告泄露" } }
+            tr { th { (t("密钥编号", "Key id")) } th { (t("类型", "Kind")) } th { (t("状态", "Status")) }
+                 th { (t("创建时间", "Created")) } th { (t("停用时间", "Retired")) }
+                 th { (t("宣告泄露", "Declared stolen")) } }
             @for k in &records {
                 tr {
                     td { code { (k.kid) } }
@@ -105,27 +107,27 @@ async fn keys_page(
                 }
             }
         }
-        h2 { "轮换签发密钥" }
-        p { "生成新的签发密钥，旧密钥停用（其签发的通行证到期前仍有效）。新密钥用同一口令加密。轮换后请下载新的信任包分发到各检查站。" }
+        h2 { (t("轮换签发密钥", "Rotate the signing key")) }
+        p { (t("生成新的签发密钥，旧密钥停用（其签发的通行证到期前仍有效）。新密钥用同一口令加密。轮换后请下载新的信任包分发到各检查站。", "A new signing key replaces the active one (passes it signed stay valid until they expire), sealed with the same passphrase. Then download a new trust bundle for the checkpoints.")) }
         form method="post" action="/admin/keys/rotate" {
             input type="hidden" name="csrf" value=(csrf);
-            label { "签发密钥口令 " input type="password" name="passphrase" autocomplete="off" required; }
-            button { "生成新签发密钥" }
+            label { (t("签发密钥口令 ", "Signing key passphrase ")) input type="password" name="passphrase" autocomplete="off" required; }
+            button { (t("生成新签发密钥", "Create a new signing key")) }
         }
-        h2 { "宣告签发密钥泄露" }
-        p { "下一个信任包起，检查站拒绝该密钥签发的通行证。根密钥泄露不能这样处理。" }
+        h2 { (t("宣告签发密钥泄露", "Declare a signing key stolen")) }
+        p { (t("下一个信任包起，检查站拒绝该密钥签发的通行证。根密钥泄露不能这样处理。", "From the next trust bundle on, checkpoints refuse the passes it signed. A stolen root key cannot be handled this way.")) }
         form method="post" action="/admin/keys/revoke" {
             input type="hidden" name="csrf" value=(csrf);
-            label { "密钥 " select name="kid" {
+            label { (t("密钥 ", "Key ")) select name="kid" {
                 @for kid in &signing { option value=(kid) { (kid) } }
             } }
-            label { "理由 " input name="reason" required maxlength=(keys::MAX_REASON_CHARS); }
-            label { "自此时间起签发的作废（不填为全部）" input type="datetime-local" name="since"; }
-            button { "宣告泄露" }
+            label { (t("理由 ", "Reason ")) input name="reason" required maxlength=(keys::MAX_REASON_CHARS); }
+            label { (t("自此时间起签发的作废（不填为全部）", "Refuse what it signed from (empty: all) ")) input type="datetime-local" name="since"; }
+            button { (t("宣告泄露", "Declare stolen")) }
         }
     };
     Ok(Html(
-        layout("密钥管理", Some((user, &csrf)), body).into_string(),
+        layout(t("密钥管理", "Keys"), Some((user, &csrf)), body).into_string(),
     ))
 }
 
@@ -249,14 +251,14 @@ pub async fn bundle_page(
             "检查站用 verifier bundle install FILE 安装。每次下载取一个新序号，记入审计日志。" }
         form method="post" action="/admin/bundle" {
             input type="hidden" name="csrf" value=(csrf);
-            label { "根密钥口令（未单独设置时即签发密钥口令）"
+            label { (t("根密钥口令（未单独设置时即签发密钥口令）", "Root key passphrase (the signing key's unless set apart) "))
                 input type="password" name="passphrase" autocomplete="off" required; }
-            button { "签名并下载信任包" }
+            button { (t("签名并下载信任包", "Sign and download the trust bundle")) }
         }
         @if !exports.is_empty() {
-            h2 { "最近导出" }
+            h2 { (t("最近导出", "Recent exports")) }
             table {
-                tr { th { "时间" } th { "操作人" } th { "内容" } }
+                tr { th { (t("时间", "Time")) } th { (t("操作人", "Actor")) } th { (t("内容", "Detail")) } }
                 @for e in &exports {
                     tr { td { (format_cst(e.at)) } td { (e.actor) }
                          td { (e.detail.as_deref().unwrap_or("")) } }
@@ -265,7 +267,7 @@ pub async fn bundle_page(
         }
     };
     Ok(Html(
-        layout("信任包", Some((&user, &csrf)), body).into_string(),
+        layout(t("信任包", "Trust bundle"), Some((&user, &csrf)), body).into_string(),
     ))
 }
 

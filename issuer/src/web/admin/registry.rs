@@ -16,6 +16,7 @@ use crate::accounts::User;
 use crate::domain::{Checkpoint, District};
 use crate::import;
 use crate::policy::{self, PolicyError, ITEMS};
+use crate::web::i18n::t;
 use crate::web::pages::layout;
 use crate::web::session::{check_csrf, csrf_token, CurrentUser};
 use crate::web::{AppState, WebError};
@@ -46,33 +47,38 @@ async fn registry_page(
         .await?;
     let body = html! {
         @if let Some(n) = notice { div { (n) } }
-        h2 { "区划 " (districts.len()) " 个" }
+        h2 { (t("区划 ", "Districts: ")) (districts.len()) }
         table {
-            tr { th { "区划代码" } th { "名称" } th { "负责人" } th { "联系电话" } th { "邮箱" } }
+            tr { th { (t("区划代码", "Code")) } th { (t("名称", "Name")) } th { (t("负责人", "Liaison")) } th { (t("联系电话", "Phone")) } th { (t("邮箱", "E-mail")) } }
             @for d in &districts {
                 tr { td { (d.code) } td { (d.name) } td { (d.contact) } td { (d.phone) }
                      td { (d.email) } }
             }
         }
-        h2 { "检查站 " (checkpoints.len()) " 个" }
+        h2 { (t("检查站 ", "Checkpoints: ")) (checkpoints.len()) }
         table {
-            tr { th { "编码" } th { "名称" } th { "所属区市" } th { "道路" } }
+            tr { th { (t("编码", "Code")) } th { (t("名称", "Name")) } th { (t("所属区市", "District")) } th { (t("道路", "Road")) } }
             @for c in &checkpoints {
                 tr { td { (c.code) } td { (c.name) } td { (c.district) } td { (c.road) } }
             }
         }
-        h2 { "载入新表" }
+        h2 { (t("载入新表", "Load new tables")) }
         p { "上传的表替换现有的表；只上传一个表时，另一个不变。尚未到期的申请或通行证仍在使用的编码不能删除。"
             "新表随下一个信任包下发。" }
         form method="post" action="/admin/registry" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(csrf);
-            label { "区划表 CSV（区划代码,名称,负责人,联系电话,邮箱）" input type="file" name="districts"; }
-            label { "检查站表 CSV（编码,名称,所属区市,道路）" input type="file" name="checkpoints"; }
-            button { "载入" }
+            label { (t("区划表 CSV（区划代码,名称,负责人,联系电话,邮箱）", "Districts CSV (区划代码,名称,负责人,联系电话,邮箱) ")) input type="file" name="districts"; }
+            label { (t("检查站表 CSV（编码,名称,所属区市,道路）", "Checkpoints CSV (编码,名称,所属区市,道路) ")) input type="file" name="checkpoints"; }
+            button { (t("载入", "Load")) }
         }
     };
     Ok(Html(
-        layout("区划与检查站", Some((user, &csrf)), body).into_string(),
+        layout(
+            t("区划与检查站", "Districts and checkpoints"),
+            Some((user, &csrf)),
+            body,
+        )
+        .into_string(),
     ))
 }
 
@@ -174,7 +180,7 @@ async fn policy_form(
     let current = state.store(|s| Ok(s.policy()?)).await?;
     let body = html! {
         @if let Some(n) = notice { div { (n) } }
-        p { "核验策略随下一个信任包下发到各检查站。" }
+        p { (t("核验策略随下一个信任包下发到各检查站。", "The policy reaches the checkpoints with the next trust bundle.")) }
         form method="post" action="/admin/policy" {
             input type="hidden" name="csrf" value=(csrf);
             @for item in &ITEMS {
@@ -184,11 +190,16 @@ async fn policy_form(
                         min=(item.least) max=(item.most) required;
                 }
             }
-            button { "保存" }
+            button { (t("保存", "Save")) }
         }
     };
     Ok(Html(
-        layout("核验策略", Some((user, &csrf)), body).into_string(),
+        layout(
+            t("核验策略", "Verification policy"),
+            Some((user, &csrf)),
+            body,
+        )
+        .into_string(),
     ))
 }
 
