@@ -16,7 +16,8 @@
 #   curl (the login form's CSRF token, then the session cookie);
 # - with one `issuer serve` process, then with two on the same database (two ports), runs wrk
 #   for DURATION with CONNECTIONS connections against (a) the city's queue page, (b) the
-#   liaison's queue page, (c) POST /apply, each request a new valid application. With two
+#   liaison's queue page, (c) POST /apply, each request a new valid application with a small
+#   test report (a REPORT_KB KiB PNG: the service's work, not the transfer of a photo). With two
 #   processes, two wrk run at once, each with half the connections against one process; their
 #   requests per second are summed and their latency distributions merged (weighted by
 #   requests) before the percentiles are read.
@@ -29,6 +30,7 @@ rows=${ROWS:-100000}
 duration=${DURATION:-30s}
 connections=${CONNECTIONS:-50}
 pool=${POOL:-8} # issuer serve --connections: store connections per server process
+report_kb=${REPORT_KB:-8}
 here=$(cd "$(dirname "$0")/.." && pwd)
 lua=$here/scripts/bench-web
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
@@ -50,7 +52,7 @@ cleanup() {
 trap cleanup EXIT
 "${as_pg[@]}" "$bin_dir/initdb" -A trust -U postgres -E UTF8 --locale=C -D "$work/pg/data" >/dev/null
 "${as_pg[@]}" "$bin_dir/pg_ctl" -w -D "$work/pg/data" -l "$work/pg/log" \
-  -o "-k $work/pg -c listen_addresses= -c max_connections=100" start >/dev/null
+  -o "-k $work/pg -c listen_addresses= -c max_connections=100 -c max_wal_size=256MB" start >/dev/null
 "$bin_dir/createdb" -h "$work/pg" -U postgres issuer
 
 echo "== build" >&2
@@ -87,6 +89,17 @@ echo "   forward, approve, reject: $(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "
 psql=("$bin_dir/psql" -h "$work/pg" -U postgres -d issuer -X -q -A -t)
 "${psql[@]}" -c "VACUUM ANALYZE"
 echo "   $("${psql[@]}" -F ' ' -c "SELECT string_agg(status || ' ' || n, ', ' ORDER BY status) FROM (SELECT status, count(*) AS n FROM applications GROUP BY status) s")" >&2
+
+# The test report sent with each online application: a grey-noise PNG of about REPORT_KB KiB.
+python3 - "$work/report.png" "$report_kb" <<'EOF'
+import random, struct, sys, zlib
+side = int((int(sys.argv[2]) * 1024) ** 0.5)
+rows = b"".join(b"\0" + bytes(random.randrange(256) for _ in range(side)) for _ in range(side))
+chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)) \
+    + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+EOF
 
 export ISSUER_USER_PASSWORD="bench password $$ $(date +%s)"
 "$issuer" user add bench-city --role city >/dev/null 2> >(quiet)
@@ -173,7 +186,7 @@ run() {
   login "$user" "${ports[0]}"
   for port in "${ports[@]}"; do
     out=$work/$key-$n-$port.out
-    BENCH_LUA=$lua BENCH_OUT=$out BENCH_COOKIE=$cookie BENCH_CSRF=$csrf \
+    BENCH_LUA=$lua BENCH_OUT=$out BENCH_COOKIE=$cookie BENCH_CSRF=$csrf BENCH_REPORT=$work/report.png \
       BENCH_PLATE_BASE=$((plate_base + i * threads)) \
       wrk -t "$threads" -c $((connections / n)) -d "$duration" --timeout 10s \
       -s "$lua/$script" "http://127.0.0.1:$port$path" >"$work/$key-$n-$port.wrk" &

@@ -1,18 +1,24 @@
--- POST /apply in the applicant's session ($BENCH_COOKIE, $BENCH_CSRF): every request a new,
--- valid application (issuer/src/validate.rs) with a plate of its own. wrk thread t of this
+-- POST /apply in the applicant's session ($BENCH_COOKIE, $BENCH_CSRF), as the browser sends the
+-- form (multipart/form-data, the route picked stop by stop, the test report file $BENCH_REPORT):
+-- every request a new, valid application (issuer/src/validate.rs) with a plate of its own. wrk thread t of this
 -- process uses plates 鲁X00001, 鲁X00002, … with X the letter number $BENCH_PLATE_BASE + t of
 -- LETTERS, which has no K (the seeded applications' plates are 鲁K…) and no I or O (plates
 -- skip them), so no two requests of a whole benchmark share a plate and none overlaps a stored
 -- application's window.
 local LETTERS = "ABCDEFGHJLMNPQRSTUVWXYZ"
 local DISTRICTS = { "371002", "371003", "371082", "371083", "371071", "371072", "371073" }
-local ROUTES = { "C201→C101", "C108→C107→C103→C101", "C105→C106", "C202→C103" }
+local ROUTES = { { "C201", "C101" }, { "C108", "C107", "C103", "C101" }, { "C105", "C106" },
+  { "C202", "C103" } }
+local BOUNDARY = "----bench-web-4f1c9a7e2b"
 local TYPES = { "运输人", "发货人", "收货人" }
 
 wrk.method = "POST"
 wrk.path = "/apply"
 wrk.headers["Cookie"] = "issuer_session=" .. os.getenv("BENCH_COOKIE")
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. BOUNDARY
+local f = assert(io.open(os.getenv("BENCH_REPORT"), "rb"))
+local REPORT = f:read("*a")
+f:close()
 
 local threads = 0
 function setup(thread)
@@ -30,9 +36,6 @@ function init(args)
   letter = LETTERS:sub(i, i)
 end
 
-local function enc(s)
-  return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", c:byte()) end))
-end
 
 -- GB 11643: 17 digits and the check character.
 local W = { 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2 }
@@ -66,13 +69,21 @@ function request()
     { "destination", "文登区米山镇仓储中心" },
     { "start", "2022-03-15T08:00" },
     { "end", "2022-03-16T20:00" },
-    { "route", ROUTES[n % #ROUTES + 1] },
     { "test_sampled_at", "2022-03-14T06:00" },
     { "test_result", "阴性" },
   }
+  for i, stop in ipairs(ROUTES[n % #ROUTES + 1]) do
+    fields[#fields + 1] = { "route" .. i, stop }
+  end
   local parts = {}
-  for i, kv in ipairs(fields) do parts[i] = kv[1] .. "=" .. enc(kv[2]) end
-  return wrk.format(nil, nil, nil, table.concat(parts, "&"))
+  for i, kv in ipairs(fields) do
+    parts[i] = "--" .. BOUNDARY .. "\r\nContent-Disposition: form-data; name=\"" .. kv[1] ..
+      "\"\r\n\r\n" .. kv[2] .. "\r\n"
+  end
+  parts[#parts + 1] = "--" .. BOUNDARY ..
+    "\r\nContent-Disposition: form-data; name=\"report\"; filename=\"report.png\"\r\n" ..
+    "Content-Type: image/png\r\n\r\n" .. REPORT .. "\r\n--" .. BOUNDARY .. "--\r\n"
+  return wrk.format(nil, nil, nil, table.concat(parts))
 end
 
 dofile(os.getenv("BENCH_LUA") .. "/report.lua")
