@@ -2,8 +2,11 @@
 //!
 //! ```text
 //! cargo run --release -p issuer --example gen_applications -- 10000 /tmp/apps.xlsx
+//! cargo run --release -p issuer --example gen_applications -- 100000 /tmp/apps.xlsx 371002,371003
 //! ```
 //!
+//! The optional third argument lists the district codes the rows take in turn (default: all in
+//! 371002, 环翠区).
 //! The workbook has the sample file's headers on a sheet named 通行证申请; the travel times
 //! are real Excel date-time cells and the test sample time is text, as liaisons mix both.
 
@@ -43,7 +46,7 @@ fn id_check(first17: &str) -> char {
     ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]
 }
 
-fn write(n: usize, path: &str) -> Result<(), XlsxError> {
+fn write(n: usize, path: &str, districts: &[&str]) -> Result<(), XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("通行证申请")?;
@@ -80,7 +83,7 @@ fn write(n: usize, path: &str) -> Result<(), XlsxError> {
         let cells = [
             text(0, &format!("BENCH-{i:06}")),
             text(1, ["运输人", "发货人", "收货人"][i % 3]),
-            text(2, "371002"),
+            text(2, districts[i % districts.len()]),
             text(3, &format!("鲁K{:05}", i % 100_000)),
             text(4, if i % 4 == 0 { "鲁F1965挂" } else { "" }),
             text(5, &format!("驾驶员{i}")),
@@ -116,10 +119,20 @@ fn write(n: usize, path: &str) -> Result<(), XlsxError> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     let (Some(n), Some(path)) = (args.get(1).and_then(|n| n.parse().ok()), args.get(2)) else {
-        eprintln!("用法 (usage): gen_applications ROWS OUT.xlsx");
+        eprintln!("用法 (usage): gen_applications ROWS OUT.xlsx [DISTRICT,DISTRICT,…]");
         return ExitCode::from(2);
     };
-    match write(n, path) {
+    let districts: Vec<&str> = args
+        .get(3)
+        .map_or("371002", String::as_str)
+        .split(',')
+        .filter(|d| !d.is_empty())
+        .collect();
+    if districts.is_empty() {
+        eprintln!("用法 (usage): gen_applications ROWS OUT.xlsx [DISTRICT,DISTRICT,…]");
+        return ExitCode::from(2);
+    }
+    match write(n, path, &districts) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("错误：{e}");

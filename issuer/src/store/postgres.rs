@@ -290,6 +290,33 @@ fn app_from_row(row: &Row) -> Result<(i64, Application)> {
     Ok((row.try_get(0)?, app))
 }
 
+const DISTRICTS_SQL: &str = "SELECT code, name, contact, phone, email FROM districts ORDER BY code";
+
+fn district_from_row(r: &Row) -> Result<District> {
+    Ok(District {
+        code: int(r, 0, "district")?,
+        name: r.try_get(1)?,
+        contact: r.try_get(2)?,
+        phone: r.try_get(3)?,
+        email: r.try_get(4)?,
+    })
+}
+
+const CHECKPOINTS_SQL: &str = "SELECT code, name, district, road FROM checkpoints ORDER BY code";
+
+fn checkpoint_from_row(r: &Row) -> Result<Checkpoint> {
+    Ok(Checkpoint {
+        code: r.try_get(0)?,
+        name: r.try_get(1)?,
+        district: int(r, 2, "checkpoint district")?,
+        road: r.try_get(3)?,
+    })
+}
+
+fn get_app_sql() -> String {
+    format!("SELECT {APP_COLUMNS} FROM {APP_FROM} WHERE a.app_no = $1")
+}
+
 fn key_from_row(r: &Row) -> Result<KeyRecord> {
     Ok(KeyRecord {
         kid: r.try_get(0)?,
@@ -374,8 +401,7 @@ impl Tx<'_, '_> {
     }
 
     fn get_app(&mut self, app_no: &str) -> Result<(i64, Application)> {
-        let sql = format!("SELECT {APP_COLUMNS} FROM {APP_FROM} WHERE a.app_no = $1");
-        match self.query_opt(&sql, &[&app_no])? {
+        match self.query_opt(&get_app_sql(), &[&app_no])? {
             Some(row) => app_from_row(&row),
             None => Err(StoreError::NoSuchApplication(app_no.to_string())),
         }
@@ -540,38 +566,17 @@ impl Tx<'_, '_> {
     }
 
     fn districts(&mut self) -> Result<Vec<District>> {
-        self.query(
-            "SELECT code, name, contact, phone, email FROM districts ORDER BY code",
-            &[],
-        )?
-        .iter()
-        .map(|r| {
-            Ok(District {
-                code: int(r, 0, "district")?,
-                name: r.try_get(1)?,
-                contact: r.try_get(2)?,
-                phone: r.try_get(3)?,
-                email: r.try_get(4)?,
-            })
-        })
-        .collect()
+        self.query(DISTRICTS_SQL, &[])?
+            .iter()
+            .map(district_from_row)
+            .collect()
     }
 
     fn checkpoints(&mut self) -> Result<Vec<Checkpoint>> {
-        self.query(
-            "SELECT code, name, district, road FROM checkpoints ORDER BY code",
-            &[],
-        )?
-        .iter()
-        .map(|r| {
-            Ok(Checkpoint {
-                code: r.try_get(0)?,
-                name: r.try_get(1)?,
-                district: int(r, 2, "checkpoint district")?,
-                road: r.try_get(3)?,
-            })
-        })
-        .collect()
+        self.query(CHECKPOINTS_SQL, &[])?
+            .iter()
+            .map(checkpoint_from_row)
+            .collect()
     }
 
     fn users(&mut self) -> Result<Vec<(User, String)>> {
@@ -853,6 +858,28 @@ impl PgStore {
         }
     }
 
+    /// Runs one read-only statement on its own, outside a transaction: a single statement
+    /// sees one snapshot at any isolation level, so it needs no BEGIN and COMMIT — one round
+    /// trip to the server instead of three. A page of the web service makes several such
+    /// reads (its session, the account, the page's rows), and the pool checks a connection
+    /// with one (`schema_version`) every time it hands it out; the benchmark of the web
+    /// service (docs/BENCHMARKS.md) found the round trips to be most of a page's cost.
+    fn read_alone(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
+        let mut client = self.client.borrow_mut();
+        let cached = self.statements.borrow().get(sql).cloned();
+        let statement = match cached {
+            Some(s) => s,
+            None => {
+                let s = client.prepare(sql)?;
+                self.statements
+                    .borrow_mut()
+                    .insert(sql.to_string(), s.clone());
+                s
+            }
+        };
+        Ok(client.query(&statement, params)?)
+    }
+
     /// Runs `f` in a read-only transaction that sees one snapshot.
     fn read<T>(&self, f: impl FnOnce(&mut Tx<'_, '_>) -> Result<T>) -> Result<T> {
         let mut client = self.client.borrow_mut();
@@ -877,20 +904,21 @@ impl Store for PgStore {
     }
 
     fn schema_version(&self) -> Result<i64> {
-        self.read(|tx| {
-            Ok(tx
-                .query_one("SELECT version FROM schema_version", &[])?
-                .try_get(0)?)
-        })
+        match self
+            .read_alone("SELECT version FROM schema_version", &[])?
+            .first()
+        {
+            Some(row) => Ok(row.try_get(0)?),
+            None => Err(corrupt("schema_version", "no row")),
+        }
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.read(|tx| {
-            tx.query_opt("SELECT value FROM meta WHERE key = $1", &[&key])?
-                .map(|r| r.try_get(0))
-                .transpose()
-                .map_err(Into::into)
-        })
+        self.read_alone("SELECT value FROM meta WHERE key = $1", &[&key])?
+            .first()
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(Into::into)
     }
 
     fn set_meta(&mut self, key: &str, value: &str) -> Result<()> {
@@ -954,11 +982,17 @@ impl Store for PgStore {
     }
 
     fn districts(&self) -> Result<Vec<District>> {
-        self.read(|tx| tx.districts())
+        self.read_alone(DISTRICTS_SQL, &[])?
+            .iter()
+            .map(district_from_row)
+            .collect()
     }
 
     fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
-        self.read(|tx| tx.checkpoints())
+        self.read_alone(CHECKPOINTS_SQL, &[])?
+            .iter()
+            .map(checkpoint_from_row)
+            .collect()
     }
 
     fn import_as(
@@ -1285,16 +1319,17 @@ impl Store for PgStore {
             })
             .collect();
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref()).collect();
-        self.read(|tx| {
-            tx.query(&sql, &refs)?
-                .iter()
-                .map(|r| Ok(app_from_row(r)?.1))
-                .collect()
-        })
+        self.read_alone(&sql, &refs)?
+            .iter()
+            .map(|r| Ok(app_from_row(r)?.1))
+            .collect()
     }
 
     fn get(&self, app_no: &str) -> Result<Application> {
-        self.read(|tx| Ok(tx.get_app(app_no)?.1))
+        match self.read_alone(&get_app_sql(), &[&app_no])?.first() {
+            Some(row) => Ok(app_from_row(row)?.1),
+            None => Err(StoreError::NoSuchApplication(app_no.to_string())),
+        }
     }
 
     fn get_by_serial(&self, serial: Serial) -> Result<Application> {
@@ -1606,7 +1641,13 @@ impl Store for PgStore {
     }
 
     fn user_with_hash(&self, name: &str) -> Result<Option<(User, String)>> {
-        self.read(|tx| tx.user(name))
+        self.read_alone(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"),
+            &[&name],
+        )?
+        .first()
+        .map(user_from_row)
+        .transpose()
     }
 
     fn set_user_disabled(
@@ -1682,15 +1723,14 @@ impl Store for PgStore {
     }
 
     fn session_load(&self, id: &str, now: i64) -> Result<Option<String>> {
-        self.read(|tx| {
-            tx.query_opt(
-                "SELECT data FROM sessions WHERE id = $1 AND expires_at > $2",
-                &[&id, &now],
-            )?
-            .map(|r| r.try_get(0))
-            .transpose()
-            .map_err(Into::into)
-        })
+        self.read_alone(
+            "SELECT data FROM sessions WHERE id = $1 AND expires_at > $2",
+            &[&id, &now],
+        )?
+        .first()
+        .map(|r| r.try_get(0))
+        .transpose()
+        .map_err(Into::into)
     }
 
     fn session_save(&mut self, id: &str, data: &str, expires_at: i64) -> Result<()> {
