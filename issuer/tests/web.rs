@@ -1433,3 +1433,117 @@ async fn english_on_request() {
     let list = a.get("/queue").await.body;
     assert!(list.contains("Our applications") && list.contains("中文"));
 }
+
+/// Bad input is a 4xx with a reason, never a 500: every route, as every role and signed out,
+/// with bodies and queries that do not read — with and without a valid CSRF token, so the
+/// handlers' own parsing is reached, not only the token check.
+#[tokio::test]
+async fn no_route_answers_500_to_bad_input() {
+    let world = World::new();
+    world.with_store(|s| {
+        s.set_meta("issuer", "CN-WH").unwrap();
+    });
+    // Signing out last: it ends the session the others run in.
+    let posts = [
+        "/login",
+        "/apply",
+        "/upload",
+        "/decide",
+        "/applications/HC-1/forward",
+        "/applications/HC-1/approve",
+        "/applications/HC-1/reject",
+        "/applications/HC-1/return",
+        "/applications/HC-1/issue",
+        "/applications/HC-1/revoke",
+        "/applications/HC-1/nonsense",
+        "/applications/%00%ff/approve",
+        "/applications/HC-1/amend",
+        "/admin/users",
+        "/admin/users/reviewer2/disable",
+        "/admin/users/%2e%2e/enable",
+        "/admin/keys/rotate",
+        "/admin/keys/revoke",
+        "/admin/bundle",
+        "/admin/registry",
+        "/admin/policy",
+        "/api/applications/HC-1/approve",
+        "/logout",
+    ];
+    let gets = [
+        "/",
+        "/districts",
+        "/queue?status=%ff&district=-1&plate=%00",
+        "/queue?district=99999999999999999999",
+        "/applications/..%2f..%2fetc%2fpasswd",
+        "/applications/HC-1/files/..%2fissuer.db",
+        "/applications/HC-1/files/qr.png",
+        "/applications/HC-1/report",
+        "/applications/HC-1/amend",
+        "/outbox?since=%ff&kind=%00",
+        "/outbox.csv?district=abc",
+        "/print.pdf?since=2022-13-45",
+        "/admin/audit?from=yesterday&to=%ff&after=-5",
+        "/admin/keys",
+        "/admin/bundle",
+        "/admin/registry",
+        "/admin/policy",
+        "/lang?to=%ff&back=%ff",
+        "/api/applications?status=%ff",
+        "/api/me",
+    ];
+    let bodies: [(&str, Vec<u8>); 6] = [
+        ("application/x-www-form-urlencoded", b"".to_vec()),
+        ("application/x-www-form-urlencoded", b"%%%=&&=%zz".to_vec()),
+        (
+            "application/x-www-form-urlencoded",
+            vec![0xff, 0xfe, b'=', 0x80],
+        ),
+        ("multipart/form-data", b"--x\r\n".to_vec()),
+        (
+            "multipart/form-data; boundary=B",
+            b"--B\r\ngarbage".to_vec(),
+        ),
+        ("application/json", b"{\"seen\": 5, \"reason\": [".to_vec()),
+    ];
+    let mut browsers = vec![Browser::new(&world)];
+    for name in ["shunda", "liaison-hc", "reviewer1", "admin1"] {
+        browsers.push(Browser::login(&world, name).await);
+    }
+    for b in &mut browsers {
+        let csrf = if b.cookie.is_some() {
+            b.csrf("/queue").await
+        } else {
+            b.csrf("/login").await
+        };
+        for path in gets {
+            let a = b.get(path).await;
+            assert!(
+                a.status.as_u16() < 500,
+                "GET {path}: {} {}",
+                a.status,
+                a.body
+            );
+        }
+        for path in posts {
+            for (ctype, body) in &bodies {
+                for token in [None, Some(csrf.as_str())] {
+                    let mut body = body.clone();
+                    if let (Some(t), true) = (token, ctype.starts_with("application/x-www")) {
+                        body.extend_from_slice(format!("&csrf={t}&seen=%ff&action=x").as_bytes());
+                    }
+                    let mut req = b.request("POST", path).header(header::CONTENT_TYPE, *ctype);
+                    if let Some(t) = token {
+                        req = req.header("x-csrf-token", t);
+                    }
+                    let a = b.send(req.body(Body::from(body)).unwrap()).await;
+                    assert!(
+                        a.status.as_u16() < 500,
+                        "POST {path} ({ctype}): {} {}",
+                        a.status,
+                        a.body
+                    );
+                }
+            }
+        }
+    }
+}
