@@ -7,7 +7,8 @@
 # For the browser test (issuer/tests/browser.rs): Debian's Chromium, a CJK font (so pages and
 # screenshots show Chinese), Node.js and npm (only when `node` is missing), and
 # tests/browser/node_modules from its package-lock.json (`npm ci`, again when the lock file
-# changed). Does nothing, and says nothing, when all are present.
+# changed). Python's pycose for the independent check of the test vectors. Does nothing, and
+# says nothing, when all are present.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 need=()
@@ -38,4 +39,11 @@ if ! cmp -s "$browser/package-lock.json" "$stamp"; then
   echo "npm ci in tests/browser"
   (cd "$browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   cp "$browser/package-lock.json" "$stamp"
+fi
+
+# The test vectors read by an independent implementation (scripts/check-vectors.py, run by
+# shared/tests/vectors.rs): Python's pycose and friends, at the versions pinned beside it.
+if ! python3 -c "import pycose, base45, cbor2" >/dev/null 2>&1; then
+  echo "pip install -r scripts/requirements-vectors.txt"
+  python3 -m pip install -q --disable-pip-version-check -r "$root/scripts/requirements-vectors.txt"
 fi

@@ -321,11 +321,19 @@ fn altered_pass_texts_are_never_green() {
             checked += 1;
         }
     }
-    // Cut short and extended as well.
+    // Cut short and extended as well: a scan that lost the tail, or picked up more.
     for cut in 1..text.len() {
         assert_ne!(
             rules::verify(&text[..cut], &bundle, "C101", NOW).level(),
             Level::Green
+        );
+    }
+    for extra in ["0", "ABC", " ", "%", &text[text.len() - 3..]] {
+        let longer = format!("{text}{extra}");
+        assert_ne!(
+            rules::verify(&longer, &bundle, "C101", NOW).level(),
+            Level::Green,
+            "extended by {extra:?}"
         );
     }
     assert!(checked > 3 * 300);
