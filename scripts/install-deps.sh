@@ -7,8 +7,10 @@
 # For the browser test (issuer/tests/browser.rs): Debian's Chromium, a CJK font (so pages and
 # screenshots show Chinese), Node.js and npm (only when `node` is missing), and
 # tests/browser/node_modules from its package-lock.json (`npm ci`, again when the lock file
-# changed). Python's pycose for the independent check of the test vectors. Does nothing, and
-# says nothing, when all are present.
+# changed). Python's pycose for the independent check of the test vectors. For the checkpoint
+# web app (checkpoint-web/, scripts/build-checkpoint-web.sh): the wasm32-unknown-unknown target
+# and wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in Cargo.lock (the CLI
+# and the crate must match). Does nothing, and says nothing, when all are present.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 need=()
@@ -46,4 +48,19 @@ fi
 if ! python3 -c "import pycose, base45, cbor2" >/dev/null 2>&1; then
   echo "pip install -r scripts/requirements-vectors.txt"
   python3 -m pip install -q --disable-pip-version-check -r "$root/scripts/requirements-vectors.txt"
+fi
+
+# The checkpoint web app: Rust's WebAssembly target and the matching wasm-bindgen CLI.
+if command -v rustup >/dev/null 2>&1 &&
+  ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+bindgen=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$root/Cargo.lock")
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }')" != "$bindgen" ]; then
+  echo "cargo install wasm-bindgen-cli $bindgen"
+  # --locked builds the CLI with the versions it was released with. A registry mirror that
+  # lacks one of them (it happens with partial mirrors) gets the newest compatible ones.
+  cargo install --quiet --locked wasm-bindgen-cli --version "$bindgen" ||
+    cargo install --quiet wasm-bindgen-cli --version "$bindgen"
 fi

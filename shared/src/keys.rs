@@ -20,6 +20,7 @@ use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use ed25519_dalek::Signer as _;
+#[cfg(feature = "keygen")]
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -165,7 +166,8 @@ impl fmt::Debug for PublicKey {
 pub struct SigningKey(ed25519_dalek::SigningKey);
 
 impl SigningKey {
-    /// A fresh key from the operating system's random source.
+    /// A fresh key from the operating system's random source (feature `keygen`).
+    #[cfg(feature = "keygen")]
     pub fn generate() -> SigningKey {
         SigningKey(ed25519_dalek::SigningKey::generate(&mut OsRng))
     }
@@ -202,6 +204,7 @@ const PUBLIC_FORMAT: &str = "checkpass-public-key/1";
 /// 2 passes open as they are: the cost is read from the file.
 pub const ARGON2_M_KIB: u32 = 64 * 1024;
 pub const ARGON2_T: u32 = 3;
+#[cfg(feature = "keygen")]
 const ARGON2_P: u32 = 1;
 /// Upper bounds accepted when reading a file, so a crafted file cannot ask for gigabytes.
 const ARGON2_M_KIB_MAX: u32 = 1024 * 1024;
@@ -232,6 +235,7 @@ struct Cost {
     p: u32,
 }
 
+#[cfg(feature = "keygen")]
 const COST: Cost = Cost {
     m_kib: ARGON2_M_KIB,
     t: ARGON2_T,
@@ -293,11 +297,15 @@ fn associated_data(role: KeyRole, kid: &str, public_key: &str) -> Vec<u8> {
 
 /// Seals a secret key under a passphrase, giving the text of a key file. The passphrase must
 /// pass [`check_new_passphrase`].
+///
+/// Needs the operating system's random source (feature `keygen`).
+#[cfg(feature = "keygen")]
 pub fn seal(key: &SigningKey, role: KeyRole, passphrase: &str) -> Result<String, KeyError> {
     check_new_passphrase(passphrase)?;
     seal_with(key, role, passphrase, COST)
 }
 
+#[cfg(feature = "keygen")]
 fn seal_with(
     key: &SigningKey,
     role: KeyRole,
@@ -478,7 +486,8 @@ pub fn is_public_test_key(key: &PublicKey) -> bool {
     dev.chain(vectors).any(|k| k == *key)
 }
 
-#[cfg(test)]
+// The tests make fresh keys and seal files: they need `keygen` (a default feature).
+#[cfg(all(test, feature = "keygen"))]
 mod tests {
     use super::*;
 

@@ -9,6 +9,7 @@
 //! - [`bundle`]: the root-signed trust bundle (keys, checkpoints, revocations, policy).
 //! - [`rules`]: [`rules::verify`], from (QR text, bundle, checkpoint, now) to a verdict.
 //! - [`verdict`]: verdict levels, reasons with stable codes and Chinese/English messages.
+//! - [`checkpoint`]: accepting a bundle, and what a scan log adds (repeat scans, clock).
 //! - [`scanlog`]: the hash chain of a checkpoint's scan log.
 //! - [`text`]: untrusted text made safe for a terminal or a CSV cell.
 //!
@@ -25,6 +26,7 @@
 
 pub mod bundle;
 mod cbor;
+pub mod checkpoint;
 pub mod keys;
 pub mod pass;
 pub mod rules;

@@ -10,18 +10,15 @@
 
 use std::path::Path;
 
-use checkpass::bundle::{
-    bundle_digest, check_same_sequence, open_bundle, BundleError, TrustBundle,
-};
+use checkpass::bundle::{open_bundle, BundleError, TrustBundle};
+use checkpass::checkpoint::{accept_bundle, dev_key_in};
 use checkpass::keys::PublicKey;
 use checkpass::rules::{self, Clock};
 use checkpass::scanlog::EntryKind;
 use checkpass::verdict::{Lang, Level, Reason, Verdict};
 
 use crate::settings::{self, Settings, SettingsError};
-use crate::store::{
-    ChainHead, LogFacts, LoggedVerdict, NewEvent, NewScan, ScanRecord, Store, StoreError,
-};
+use crate::store::{ChainHead, LoggedVerdict, NewEvent, NewScan, ScanRecord, Store, StoreError};
 
 /// Why the engine could not do what was asked. Never about the pass itself: a bad pass is a
 /// red [`Verdict`], not an error.
@@ -79,14 +76,7 @@ pub struct Checked {
     pub record: ScanRecord,
 }
 
-/// What the device's clock looks like compared with what it has seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClockProblem {
-    /// `now` is earlier than the newest scan in the log.
-    BehindLog { newest_scan_at: i64 },
-    /// `now` is earlier than the installed bundle's issue time (beyond the allowed skew).
-    BehindBundle { issued_at: i64 },
-}
+pub use checkpass::checkpoint::{clock_problem, log_reasons, ClockProblem};
 
 /// The verifier's state: open one per data directory.
 #[derive(Debug)]
@@ -352,22 +342,16 @@ impl Engine {
             .sequence_floor()
             .max(stored.as_ref().and_then(|s| s.installed_sequence))
             .max(self.store.highest_logged_sequence()?);
-        let bundle = open_bundle(bytes, &self.settings.root_key, floor)
+        let installed = checkpass::checkpoint::Installed {
+            sequence: floor,
+            digest: stored.as_ref().and_then(|s| s.installed_digest),
+        };
+        let (bundle, digest) = accept_bundle(bytes, &self.settings.root_key, installed)
             .map_err(EngineError::BundleRefused)?;
-        let digest = bundle_digest(bytes);
-        let installed_digest = stored.as_ref().and_then(|s| s.installed_digest);
-        if let (Some(floor), Some(installed)) = (floor, installed_digest) {
-            check_same_sequence(bundle.sequence, &digest, floor, &installed)
-                .map_err(EngineError::BundleRefused)?;
-        }
         if !self.settings.allow_dev_keys {
-            if let Some(k) = bundle
-                .keys
-                .iter()
-                .find(|k| checkpass::keys::is_public_test_key(&k.public_key))
-            {
+            if let Some(kid) = dev_key_in(&bundle) {
                 return Err(EngineError::DevKey {
-                    what: format!("信任包中的签发密钥 {} (signing key in the bundle)", k.kid()),
+                    what: format!("信任包中的签发密钥 {kid} (signing key in the bundle)"),
                 });
             }
         }
@@ -547,62 +531,6 @@ fn logged(level: Level) -> LoggedVerdict {
     }
 }
 
-/// The clock check: `now` earlier than the newest scan (beyond `skew`), or earlier than the
-/// bundle's issue time minus `skew`. The skew tolerance keeps a small clock correction from
-/// flagging a scan; a clock set back by hours or days is caught.
-pub fn clock_problem(
-    newest_scan_at: Option<i64>,
-    bundle_issued_at: Option<i64>,
-    skew: i64,
-    now: i64,
-) -> Option<ClockProblem> {
-    let skew = skew.max(0);
-    if let Some(newest) = newest_scan_at {
-        if now < newest.saturating_sub(skew) {
-            return Some(ClockProblem::BehindLog {
-                newest_scan_at: newest,
-            });
-        }
-    }
-    if let Some(issued_at) = bundle_issued_at {
-        if now < issued_at.saturating_sub(skew) {
-            return Some(ClockProblem::BehindBundle { issued_at });
-        }
-    }
-    None
-}
-
-/// The reasons only the log can give: a repeat of the same pass here within `window`
-/// seconds, and a clock behind the (trusted) clock floor or the bundle.
-pub fn log_reasons(facts: LogFacts, now: i64, window: i64, bundle: &TrustBundle) -> Vec<Reason> {
-    let mut out = Vec::new();
-    if let Some(last) = facts.last_same_pass_here {
-        // A scan "in the future" of `now` counts too: with the clock set back, the pass was
-        // still scanned here moments ago.
-        if window > 0 && last >= now.saturating_sub(window) {
-            out.push(Reason::RepeatScan {
-                seconds_ago: now.saturating_sub(last).max(0),
-            });
-        }
-    }
-    let floor = rules::trusted_floor(facts.clock_floor, bundle);
-    match clock_problem(
-        floor,
-        Some(bundle.issued_at),
-        bundle.policy.clock_skew_secs,
-        now,
-    ) {
-        Some(ClockProblem::BehindLog { newest_scan_at }) => out.push(Reason::ClockBehind {
-            reference: newest_scan_at,
-        }),
-        Some(ClockProblem::BehindBundle { issued_at }) => out.push(Reason::ClockBehind {
-            reference: issued_at,
-        }),
-        None => {}
-    }
-    out
-}
-
 /// Appends the settings as they now are to the log, where `open` compares them.
 fn log_settings(store: &mut Store, settings: &Settings) -> Result<(), EngineError> {
     store.record_event(&NewEvent {
@@ -619,6 +547,7 @@ fn log_settings(store: &mut Store, settings: &Settings) -> Result<(), EngineErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::LogFacts;
     use checkpass::bundle::sign_bundle;
     use checkpass::keys::SigningKey;
     use checkpass::verdict::ReasonCode;

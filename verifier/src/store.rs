@@ -212,15 +212,7 @@ pub struct ChainHead {
 }
 
 /// What the log says before a new scan is recorded; read in the same transaction as the insert.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LogFacts {
-    /// The clock floor: the latest time this device has seen for real — its newest entry not
-    /// made under a simulated clock, counting from the last clock correction on. (For a
-    /// simulated scan: the newest simulated one.)
-    pub clock_floor: Option<i64>,
-    /// Time of the latest earlier scan of the same serial at the same checkpoint.
-    pub last_same_pass_here: Option<i64>,
-}
+pub use checkpass::checkpoint::LogFacts;
 
 /// The open data directory.
 pub struct Store {

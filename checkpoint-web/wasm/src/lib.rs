@@ -1,0 +1,284 @@
+//! The checkpoint web app's verifier: the `checkpass` rules compiled to WebAssembly.
+//!
+//! The app (checkpoint-web/) keeps its state in the browser (IndexedDB) and calls these
+//! functions for every decision: pinning the root key, installing a trust bundle (the same
+//! refusals as the native verifier: wrong root, rollback, a different file of the same
+//! sequence, damaged, oversized, development keys), and turning a QR text into a verdict with
+//! the scan log's findings (repeat scan, clock behind). JavaScript shows the result; it judges
+//! nothing itself.
+//!
+//! Results cross the boundary as JSON text (one `JSON.parse` in the app). The same functions
+//! are plain Rust too ([`Verifier`] without wasm-bindgen's glue), so the tests compare the
+//! WebAssembly's answers with the native ones.
+
+use checkpass::bundle::TrustBundle;
+use checkpass::checkpoint::{accept_bundle, dev_key_in, log_reasons, Installed, LogFacts};
+use checkpass::keys::{is_public_test_key, parse_public_key_file, KeyRole, PublicKey};
+use checkpass::rules::{self, Clock};
+use checkpass::time::{format_cst, hours};
+use checkpass::verdict::{Lang, Verdict};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+
+/// A refusal, with a message for the officer (Chinese, English in parentheses, as the native
+/// verifier prints it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// A stable code for the app and the tests.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<Refused> for JsValue {
+    fn from(r: Refused) -> JsValue {
+        let e = js_sys_error(&r.message);
+        let _ = js_set(&e, "code", r.code);
+        e
+    }
+}
+
+fn js_sys_error(message: &str) -> JsValue {
+    JsError::new(message).into()
+}
+
+/// Sets a string property without js-sys (Reflect through wasm-bindgen's own intrinsics).
+fn js_set(target: &JsValue, key: &str, value: &str) -> Result<(), JsValue> {
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = Reflect, js_name = set, catch)]
+        fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> Result<bool, JsValue>;
+    }
+    reflect_set(target, &JsValue::from_str(key), &JsValue::from_str(value)).map(|_| ())
+}
+
+fn bundle_refusal(e: checkpass::bundle::BundleError) -> Refused {
+    use checkpass::bundle::BundleError as E;
+    let code = match &e {
+        E::TooLarge(_) => "TOO_LARGE",
+        E::Malformed(_) => "MALFORMED",
+        E::WrongRoot { .. } => "WRONG_ROOT",
+        E::BadSignature => "BAD_SIGNATURE",
+        E::Rollback { .. } => "ROLLBACK",
+        E::SameSequenceDiffers { .. } => "SAME_SEQUENCE_DIFFERS",
+        _ => "REFUSED",
+    };
+    Refused {
+        code,
+        message: checkpass::describe_error(&e),
+    }
+}
+
+/// What the app stored about the installed bundle (null on a fresh device).
+#[derive(Debug, Default, Deserialize)]
+struct InstalledState {
+    sequence: Option<u64>,
+    digest: Option<String>,
+}
+
+/// What the app's scan log says before this scan (null: nothing).
+#[derive(Debug, Default, Deserialize)]
+struct LogState {
+    clock_floor: Option<i64>,
+    last_same_pass_here: Option<i64>,
+}
+
+fn parse_json<T: for<'de> Deserialize<'de> + Default>(
+    text: &str,
+    what: &str,
+) -> Result<T, Refused> {
+    if text.trim().is_empty() || text.trim() == "null" {
+        return Ok(T::default());
+    }
+    serde_json::from_str(text).map_err(|e| Refused {
+        code: "BAD_ARGUMENT",
+        message: format!("{what}: {e}"),
+    })
+}
+
+/// One checkpoint device: the pinned root and, once installed, the trust bundle.
+#[wasm_bindgen]
+pub struct Verifier {
+    root: PublicKey,
+    allow_dev_keys: bool,
+    bundle: Option<TrustBundle>,
+}
+
+#[wasm_bindgen]
+impl Verifier {
+    /// Pins the root key from the text of a root key file (`root.pub`, as `issuer keys
+    /// export` writes it). The public development and test-vector keys are refused unless
+    /// `allow_dev_keys` (a test set-up only), as `verifier init` refuses them.
+    #[wasm_bindgen(constructor)]
+    pub fn new(root_file: &str, allow_dev_keys: bool) -> Result<Verifier, Refused> {
+        let (root, role) = parse_public_key_file(root_file).map_err(|e| Refused {
+            code: "BAD_ROOT_FILE",
+            message: format!("根密钥文件无法读取 (cannot read the root key file): {e}"),
+        })?;
+        if role != KeyRole::Root {
+            return Err(Refused {
+                code: "NOT_A_ROOT_KEY",
+                message: format!(
+                    "这不是根密钥文件，而是 {} 密钥 (not a root key file: a {} key)",
+                    role.as_str(),
+                    role.as_str()
+                ),
+            });
+        }
+        if !allow_dev_keys && is_public_test_key(&root) {
+            return Err(Refused {
+                code: "DEV_KEY",
+                message: format!(
+                    "根密钥 {} (root key) 是公开的开发/测试密钥，不可用于真实检查站 (a public development or test key)",
+                    root.kid()
+                ),
+            });
+        }
+        Ok(Verifier {
+            root,
+            allow_dev_keys,
+            bundle: None,
+        })
+    }
+
+    /// The pinned root's key id (8 hex digits), to compare with the printed one.
+    #[wasm_bindgen(getter)]
+    pub fn root_kid(&self) -> String {
+        self.root.kid().to_hex()
+    }
+
+    /// The pinned root key (64 hex digits).
+    #[wasm_bindgen(getter)]
+    pub fn root_key(&self) -> String {
+        self.root.to_hex()
+    }
+
+    /// Installs a bundle file. `installed` is what the app stored of the bundle installed
+    /// before (`{"sequence": n, "digest": "hex"}` or null). Refused as the native verifier
+    /// refuses; on success returns the bundle's summary at `now` (JSON) with its `digest`
+    /// to store. The same call re-opens the stored bundle when the app starts.
+    pub fn install(&mut self, bytes: &[u8], installed: &str, now: f64) -> Result<String, Refused> {
+        let state: InstalledState = parse_json(installed, "installed")?;
+        let digest = match state.digest.as_deref().map(hex::decode) {
+            None => None,
+            Some(Ok(d)) if d.len() == 32 => d.try_into().ok(),
+            Some(_) => {
+                return Err(Refused {
+                    code: "BAD_ARGUMENT",
+                    message: "installed.digest: not 64 hex digits".into(),
+                })
+            }
+        };
+        let installed = Installed {
+            sequence: state.sequence,
+            digest,
+        };
+        let (bundle, digest) =
+            accept_bundle(bytes, &self.root, installed).map_err(bundle_refusal)?;
+        if !self.allow_dev_keys {
+            if let Some(kid) = dev_key_in(&bundle) {
+                return Err(Refused {
+                    code: "DEV_KEY",
+                    message: format!("信任包中的签发密钥 {kid} (signing key in the bundle) 是公开的开发/测试密钥 (a public development or test key)"),
+                });
+            }
+        }
+        let mut summary = summary(&bundle, now as i64);
+        summary["digest"] = json!(hex::encode(digest));
+        self.bundle = Some(bundle);
+        Ok(summary.to_string())
+    }
+
+    /// The installed bundle's summary at `now` (JSON), or null.
+    pub fn summary(&self, now: f64) -> String {
+        self.bundle
+            .as_ref()
+            .map_or(Value::Null, |b| summary(b, now as i64))
+            .to_string()
+    }
+
+    /// Checks a QR text at `checkpoint` at `now` (unix seconds) with what the app's scan log
+    /// says (`{"clock_floor": t, "last_same_pass_here": t}` or null): the verdict as JSON.
+    pub fn verify(
+        &self,
+        text: &str,
+        checkpoint: &str,
+        now: f64,
+        log: &str,
+    ) -> Result<String, Refused> {
+        let bundle = self.bundle.as_ref().ok_or(Refused {
+            code: "NO_BUNDLE",
+            message: "尚未安装信任包 (no trust bundle installed)".into(),
+        })?;
+        let log: LogState = parse_json(log, "log")?;
+        let facts = LogFacts {
+            clock_floor: log.clock_floor,
+            last_same_pass_here: log.last_same_pass_here,
+        };
+        Ok(verdict_json(&check(text, bundle, checkpoint, now as i64, facts)).to_string())
+    }
+}
+
+/// The verdict at a checkpoint as the native verifier's engine makes it: the pass rules, then
+/// the scan log's findings (a repeat scan, a clock behind), each listed once.
+pub fn check(
+    text: &str,
+    bundle: &TrustBundle,
+    checkpoint: &str,
+    now: i64,
+    facts: LogFacts,
+) -> Verdict {
+    let mut verdict = rules::verify_at(
+        text,
+        bundle,
+        checkpoint,
+        Clock {
+            now,
+            floor: facts.clock_floor,
+        },
+    );
+    let window = bundle.policy.repeat_window_secs;
+    for reason in log_reasons(facts, now, window, bundle) {
+        if !verdict.has(reason.code()) {
+            verdict.add(reason);
+        }
+    }
+    verdict
+}
+
+/// A verdict as the app shows and logs it.
+pub fn verdict_json(v: &Verdict) -> Value {
+    let level = v.level();
+    json!({
+        "level": level.as_str(),
+        "word": { "zh": level.word(Lang::Zh), "en": level.word(Lang::En) },
+        "reasons": v.reasons.iter().map(|r| json!({
+            "code": r.code().as_str(),
+            "level": r.level().as_str(),
+            "zh": r.message(Lang::Zh),
+            "en": r.message(Lang::En),
+        })).collect::<Vec<_>>(),
+        "view": v.view,
+        "serial": v.serial().map(|s| s.to_string()),
+        "checkpoint": v.checkpoint,
+        "checked_at": v.checked_at,
+        "checked_at_cst": format_cst(v.checked_at),
+    })
+}
+
+/// The bundle as the set-up screen and the status line show it.
+pub fn summary(b: &TrustBundle, now: i64) -> Value {
+    json!({
+        "sequence": b.sequence,
+        "issuer": b.issuer,
+        "issued_at": b.issued_at,
+        "issued_at_cst": format_cst(b.issued_at),
+        "age_hours": hours(b.age_secs(now)),
+        "stale": b.is_stale(now),
+        "max_age_hours": hours(b.policy.max_bundle_age_secs),
+        "repeat_window_secs": b.policy.repeat_window_secs,
+        "keys": b.keys.len(),
+        "revoked": b.revoked.len(),
+        "checkpoints": b.checkpoints,
+    })
+}
