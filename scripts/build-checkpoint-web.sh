@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Builds the checkpoint web app's generated files into checkpoint-web/ (ignored by git):
-#   pkg/     the verifier — checkpass compiled to WebAssembly (checkpoint-web/wasm) and
-#            wasm-bindgen's ES module for it (--target web);
-#   vendor/  zxing-wasm's reader (zxing-cpp compiled to WebAssembly), copied from
-#            checkpoint-web/node_modules (npm ci, from its package-lock.json) — hosted with the
-#            app, never fetched from a CDN. Skipped with --wasm-only.
+# Builds the checkpoint web app into checkpoint-web/dist/ (ignored by git), the folder that
+# `issuer serve` serves at /checkpoint/ and that can be copied to any static web server:
+#   the app's own files   from checkpoint-web/app/ (sw.js gets the app's version: a hash of
+#                         every file, so a new build replaces the phones' cached copy);
+#   pkg/                  the verifier: checkpass compiled to WebAssembly
+#                         (checkpoint-web/wasm) and wasm-bindgen's ES module (--target web);
+#   vendor/zxing/         zxing-wasm's QR reader (zxing-cpp compiled to WebAssembly), from
+#                         checkpoint-web/node_modules (npm ci from package-lock.json): hosted
+#                         with the app, never fetched from a CDN.
+# With --wasm-only, only dist/pkg/ (what the Node test of the verifier needs).
 # Needs the wasm32-unknown-unknown target and wasm-bindgen-cli at the version of the
-# wasm-bindgen crate in Cargo.lock (scripts/install-deps.sh installs both). Uses
-# CARGO_TARGET_DIR when set. Prints the sizes of the WebAssembly (raw and gzip).
+# wasm-bindgen crate in Cargo.lock (scripts/install-deps.sh installs both), and npm. Uses
+# CARGO_TARGET_DIR when set. Prints the size of the verifier's WebAssembly (raw and gzip).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-app="$root/checkpoint-web"
+web="$root/checkpoint-web"
+dist="$web/dist"
 wasm_only=false
 [ "${1:-}" = "--wasm-only" ] && wasm_only=true
 
@@ -23,26 +28,36 @@ fi
 
 target="${CARGO_TARGET_DIR:-$root/target}"
 (cd "$root" && cargo build --quiet -p checkpoint-wasm --target wasm32-unknown-unknown --release)
-wasm="$target/wasm32-unknown-unknown/release/checkpoint_wasm.wasm"
 # Into a fresh directory, then in place: a server or a test never sees half a package.
-tmp="$app/.pkg.tmp"
+tmp="$web/.pkg.tmp"
 rm -rf "$tmp"
-wasm-bindgen --target web --no-typescript --out-dir "$tmp" "$wasm"
-rm -rf "$app/pkg"
-mv "$tmp" "$app/pkg"
-raw=$(stat -c %s "$app/pkg/checkpoint_wasm_bg.wasm")
-gz=$(gzip -9 -c "$app/pkg/checkpoint_wasm_bg.wasm" | wc -c)
-echo "checkpoint-web/pkg/checkpoint_wasm_bg.wasm: $raw bytes, $gz gzip -9"
+wasm-bindgen --target web --no-typescript --out-dir "$tmp" \
+  "$target/wasm32-unknown-unknown/release/checkpoint_wasm.wasm"
+mkdir -p "$dist"
+rm -rf "$dist/pkg"
+mv "$tmp" "$dist/pkg"
+raw=$(stat -c %s "$dist/pkg/checkpoint_wasm_bg.wasm")
+gz=$(gzip -9 -c "$dist/pkg/checkpoint_wasm_bg.wasm" | wc -c)
+echo "checkpoint-web/dist/pkg/checkpoint_wasm_bg.wasm: $raw bytes, $gz gzip -9"
+$wasm_only && exit 0
 
-if ! $wasm_only; then
-  stamp="$app/node_modules/.installed-from-lock"
-  if ! cmp -s "$app/package-lock.json" "$stamp"; then
-    (cd "$app" && npm ci --no-audit --no-fund --loglevel=error)
-    cp "$app/package-lock.json" "$stamp"
-  fi
-  rm -rf "$app/vendor"
-  mkdir -p "$app/vendor/zxing"
-  cp "$app/node_modules/zxing-wasm/dist/reader/index.js" "$app/vendor/zxing/reader.js"
-  cp "$app/node_modules/zxing-wasm/dist/reader/zxing_reader.wasm" "$app/vendor/zxing/"
-  cp "$app/node_modules/zxing-wasm/LICENSE" "$app/vendor/zxing/LICENSE" 2>/dev/null || true
+stamp="$web/node_modules/.installed-from-lock"
+if ! cmp -s "$web/package-lock.json" "$stamp"; then
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$web/package-lock.json" "$stamp"
 fi
+zx="$web/node_modules/zxing-wasm"
+rm -rf "$dist/vendor"
+mkdir -p "$dist/vendor/zxing/es/reader" "$dist/vendor/zxing/reader"
+cp "$zx/dist/es/reader/index.js" "$dist/vendor/zxing/es/reader/"
+cp "$zx/dist/es/share.js" "$dist/vendor/zxing/es/"
+cp "$zx/dist/reader/zxing_reader.wasm" "$dist/vendor/zxing/reader/"
+cp "$zx/LICENSE" "$dist/vendor/zxing/LICENSE"
+
+for f in "$web/app/"*; do
+  [ "$(basename "$f")" = sw.js ] || cp "$f" "$dist/"
+done
+version=$(cd "$dist" && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 cat |
+  cat - "$web/app/sw.js" | sha256sum | cut -c1-16)
+sed "s/__APP_VERSION__/$version/" "$web/app/sw.js" >"$dist/sw.js"
+echo "checkpoint-web/dist: app version $version"

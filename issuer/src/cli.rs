@@ -103,6 +103,10 @@ pub struct ServeArgs {
     /// (unlock the signing key at start so that city reviewers can issue from the web)
     #[arg(long)]
     pub sign: bool,
+    /// 在 /checkpoint/ 提供检查站网页应用，目录为 scripts/build-checkpoint-web.sh 生成的
+    /// checkpoint-web/dist (serve the checkpoint web app from DIR at /checkpoint/)
+    #[arg(long, env = "ISSUER_CHECKPOINT_APP", value_name = "DIR")]
+    pub checkpoint_app: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,4 @@
-// Runs cases through the WebAssembly build of the verifier (checkpoint-web/pkg), as the app
+// Runs cases through the WebAssembly build of the verifier (checkpoint-web/dist/pkg), as the app
 // does, and prints the answers as one JSON line. Run by vectors_in_node.rs:
 //
 //   node run-in-node.mjs CASES.json
@@ -7,9 +7,9 @@
 // [{ text, checkpoint, now, log }] }]. Each case pins `root`, installs the bundles in order
 // (keeping what each accepted one returns, as the app stores it), then checks the texts.
 import fs from 'node:fs';
-import { initSync, Verifier } from '../../pkg/checkpoint_wasm.js';
+import { initSync, Verifier } from '../../dist/pkg/checkpoint_wasm.js';
 
-const wasm = fs.readFileSync(new URL('../../pkg/checkpoint_wasm_bg.wasm', import.meta.url));
+const wasm = fs.readFileSync(new URL('../../dist/pkg/checkpoint_wasm_bg.wasm', import.meta.url));
 initSync({ module: wasm });
 
 const cases = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));

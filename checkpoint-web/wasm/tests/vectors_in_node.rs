@@ -1,7 +1,7 @@
 //! The WebAssembly build of the verifier gives the native verdicts: every test vector
 //! (tests/vectors/*.json), bundle refusals (wrong root, rollback, same sequence different file,
 //! damaged, oversized, development keys) and the scan log's findings, run through
-//! `checkpoint-web/pkg` in Node as the app calls it, compared with the same calls made natively
+//! `checkpoint-web/dist/pkg` in Node as the app calls it, compared with the same calls made natively
 //! here and with each vector's expected verdict and reasons.
 //!
 //! Builds the package first (`scripts/build-checkpoint-web.sh --wasm-only`). Needs Node.js, the

@@ -27,11 +27,20 @@ pub(super) fn serve(data: &DataDir, args: ServeArgs) -> Result<ExitCode> {
         None
     };
     drop(store);
+    if let Some(dir) = &args.checkpoint_app {
+        if !dir.join("index.html").is_file() {
+            anyhow::bail!(
+                "检查站网页应用目录 {} 中没有 index.html (no index.html in the checkpoint app's directory: scripts/build-checkpoint-web.sh builds checkpoint-web/dist)",
+                dir.display()
+            );
+        }
+    }
     let mut state = AppState::new(data.location(), args.connections)?;
     state.secure_cookies = args.behind_tls;
     state.passes_dir = data.passes();
     state.keys_dir = data.keys();
     state.set_signer(signer);
+    state.checkpoint_app = args.checkpoint_app.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

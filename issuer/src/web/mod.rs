@@ -10,7 +10,8 @@
 //! - [`city`]: the city's bulk decisions, SMS outbox and print batch;
 //! - [`upload`]: a district liaison's spreadsheet upload (the command line's import);
 //! - [`passes`]: issuing from the web, and the pass files to download;
-//! - [`api`]: the JSON API under `/api/` and its OpenAPI document.
+//! - [`api`]: the JSON API under `/api/` and its OpenAPI document;
+//! - [`checkpoint_app`]: the checkpoint web app's static files at `/checkpoint/`.
 //!
 //! The store is synchronous (its PostgreSQL client runs its own small runtime), so every store
 //! call runs on tokio's blocking pool through [`AppState::store`], with connections from an
@@ -20,6 +21,7 @@
 pub mod admin;
 pub mod api;
 pub mod apply;
+pub mod checkpoint_app;
 pub mod city;
 pub mod i18n;
 pub mod pages;
@@ -153,6 +155,8 @@ pub struct AppState {
     /// The sealed keys (the data directory's `keys/`): the admin's rotation and bundle.
     pub keys_dir: std::path::PathBuf,
     pub signer: Arc<SignerSlot>,
+    /// The checkpoint web app's directory (`checkpoint-web/dist`), served at `/checkpoint/`.
+    pub checkpoint_app: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -170,6 +174,7 @@ impl AppState {
             passes_dir: std::path::PathBuf::from("passes"),
             keys_dir: std::path::PathBuf::from("keys"),
             signer: Arc::default(),
+            checkpoint_app: None,
         })
     }
 
@@ -310,6 +315,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/lang", get(i18n::switch))
         .nest("/api", api::router())
+        .route("/checkpoint", get(checkpoint_app::redirect))
+        .route("/checkpoint/", get(checkpoint_app::file))
+        .route("/checkpoint/{*path}", get(checkpoint_app::file))
         .layer(sessions)
         .layer(axum::middleware::from_fn(i18n::middleware))
         .with_state(Arc::new(state))
