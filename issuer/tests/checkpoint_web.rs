@@ -1,0 +1,209 @@
+//! The checkpoint web app (checkpoint-web/, issue 13) in a real browser: `issuer serve
+//! --checkpoint-app checkpoint-web/dist` on the sample's data, and Debian's headless Chromium
+//! driven by playwright-core (`tests/browser/checkpoint.mjs`): pin the exported root, install
+//! the exported bundle, a pass from its QR PNG → 通过 at a checkpoint on its route; offline,
+//! reloaded, another pass from the text field → 通过 and the first again → 注意 (repeat);
+//! a newer bundle revoking it → 拒绝; the older bundle again → refused.
+//!
+//! Builds the app first (`scripts/build-checkpoint-web.sh`). `scripts/install-deps.sh`
+//! installs what it needs (Chromium, Node.js and npm, playwright-core, the wasm target,
+//! wasm-bindgen). Without them the test says why and passes, except under `CI=true`, where it
+//! fails.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use checkpass::keys::{parse_public_key_file, KeyRole};
+use common::*;
+use serde_json::Value;
+
+/// When the checkpoint scans: 2022-03-13 08:00 (UTC+8), inside the passes' window.
+const CHECKED_AT: i64 = 1_647_129_600;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+fn runs(cmd: &str, args: &[&str]) -> bool {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Why the browser test cannot run here, if it cannot.
+fn missing() -> Option<String> {
+    if !runs("node", &["--version"]) {
+        return Some("node is not installed".into());
+    }
+    if !runs("npm", &["--version"]) {
+        return Some("npm is not installed".into());
+    }
+    if !chromium().exists() {
+        return Some(format!("{} is not installed", chromium().display()));
+    }
+    let playwright = workspace().join("tests/browser/node_modules/playwright-core/package.json");
+    if !playwright.exists() {
+        return Some(format!(
+            "{} is missing (npm ci in tests/browser)",
+            playwright.display()
+        ));
+    }
+    if !runs("wasm-bindgen", &["--version"]) {
+        return Some("wasm-bindgen (wasm-bindgen-cli) is not installed".into());
+    }
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    if !targets.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"))
+    {
+        return Some("the wasm32-unknown-unknown target is not installed".into());
+    }
+    None
+}
+
+/// A pass's QR text and what the officer sees of it.
+struct Issued {
+    dir: PathBuf,
+    text: String,
+    plate: String,
+    route: Vec<String>,
+}
+
+fn issued(dir: PathBuf) -> Issued {
+    let text = std::fs::read_to_string(dir.join("qr.txt"))
+        .unwrap()
+        .trim_end()
+        .to_string();
+    let pass = checkpass::wire::decode_qr_text(&text)
+        .unwrap()
+        .pass()
+        .unwrap();
+    Issued {
+        dir,
+        text,
+        plate: pass.body.plate,
+        route: pass.body.route,
+    }
+}
+
+#[test]
+fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
+    if let Some(why) = missing() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "the checkpoint web test cannot run: {why}; scripts/install-deps.sh installs it"
+            );
+        }
+        eprintln!("checkpoint web test skipped: {why} (scripts/install-deps.sh installs it)");
+        return;
+    }
+    let started = Instant::now();
+    let build = Command::new(workspace().join("scripts/build-checkpoint-web.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "build-checkpoint-web.sh failed:\n{}{}",
+        String::from_utf8_lossy(&build.stdout),
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let built = started.elapsed();
+
+    // The city: two passes issued, the root exported, bundle 1; then the first pass revoked
+    // and bundle 2.
+    let env = Env::init();
+    env.import_sample();
+    env.ok(&["forward", "--all"]);
+    env.ok(&["approve", "--all"]);
+    let approved = env.json(&["list", "--status", "approved"]);
+    for app in approved.as_array().unwrap().iter().take(2) {
+        env.ok(&["issue", app["app_no"].as_str().unwrap(), "--formats", "png"]);
+    }
+    let passes: Vec<Issued> = env.pass_dirs().into_iter().map(issued).collect();
+    assert_eq!(passes.len(), 2);
+    let checkpoint = passes[0]
+        .route
+        .iter()
+        .find(|c| passes[1].route.contains(c))
+        .expect("the two passes share a checkpoint")
+        .clone();
+    let keys = env.path("public-keys");
+    env.ok(&["keys", "export", "--out", keys.to_str().unwrap()]);
+    let root_file = keys.join("root.pub");
+    let (root, role) =
+        parse_public_key_file(&std::fs::read_to_string(&root_file).unwrap()).unwrap();
+    assert_eq!(role, KeyRole::Root);
+    let bundle1 = env.path("bundle-1.cose");
+    env.ok(&["bundle", "--out", bundle1.to_str().unwrap()]);
+    let serial = passes[0]
+        .dir
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    env.ok(&["revoke", &serial, "--reason", "浏览器测试 browser test"]);
+    let bundle2 = env.path("bundle-2.cose");
+    env.ok(&["bundle", "--out", bundle2.to_str().unwrap()]);
+
+    let dist = workspace().join("checkpoint-web/dist");
+    let (mut server, addr, lines) = env.serve_with(&["--checkpoint-app", dist.to_str().unwrap()]);
+    let server_log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("checkpoint-web");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let browsing = Instant::now();
+    let run = Command::new("node")
+        .arg("checkpoint.mjs")
+        .current_dir(workspace().join("tests/browser"))
+        .env("BASE_URL", format!("http://{addr}"))
+        .env("ROOT", &root_file)
+        .env("ROOT_KID", root.kid().to_hex())
+        .env("BUNDLE1", &bundle1)
+        .env("BUNDLE2", &bundle2)
+        .env("QR_PNG", passes[0].dir.join("qr.png"))
+        .env("QR_TEXT_1", &passes[0].text)
+        .env("QR_TEXT_2", &passes[1].text)
+        .env("PLATE_1", &passes[0].plate)
+        .env("PLATE_2", &passes[1].plate)
+        .env("CHECKPOINT", &checkpoint)
+        .env("NOW", CHECKED_AT.to_string())
+        .env("OUT_DIR", &out_dir)
+        .env("CHROMIUM", chromium())
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let server_log = server_log.join().unwrap().join("\n");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "the browser script failed ({}):\n{stdout}\n{stderr}\nserver:\n{server_log}\n\
+         (the page at the failure: {})",
+        run.status,
+        out_dir.join("failure.png").display()
+    );
+    let _: Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .map(|j| serde_json::from_str(j).unwrap())
+        .unwrap_or_else(|| panic!("no RESULT line:\n{stdout}\n{stderr}"));
+    eprintln!("{stderr}");
+    eprintln!(
+        "checkpoint web app: build {:.1} s, browser {:.1} s, {:.1} s in all",
+        built.as_secs_f64(),
+        browsing.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -1,0 +1,176 @@
+// The checkpoint web app in a real browser: Debian's headless Chromium driven by
+// playwright-core, against `issuer serve --checkpoint-app checkpoint-web/dist`.
+//
+// Run by issuer/tests/checkpoint_web.rs with files the issuer made. By hand:
+//
+//   BASE_URL=http://127.0.0.1:8080 ROOT=root.pub BUNDLE1=b1.cose BUNDLE2=b2.cose \
+//   QR_PNG=qr.png QR_TEXT_2=... CHECKPOINT=C101 NOW=1647129600 OUT_DIR=/tmp/out \
+//   node tests/browser/checkpoint.mjs
+//
+// On a phone-sized window, as an officer would: open /checkpoint/ (Chinese), pin the root key
+// from its file (its key id shown), install the bundle from its file, pick the checkpoint
+// from the bundle's registry, type the officer ID; choose the pass's QR PNG → 通过 with the
+// plate and the route with this checkpoint marked. Then the network goes off and the page is
+// reloaded: the app starts from its service worker's cache and verifies a second pass typed
+// into the scanner field → 通过, and the first pass again → 注意 (a repeat scan: the log
+// survived the reload). A newer bundle revoking the first pass → 拒绝 (REVOKED); the older
+// bundle again → refused as a rollback. English switch: PASS/REFUSE words and English reasons.
+//
+// Environment: BASE_URL, ROOT, BUNDLE1, BUNDLE2, QR_PNG (pass 1), QR_TEXT_1, QR_TEXT_2,
+// PLATE_1, PLATE_2, CHECKPOINT (on both passes' routes), NOW (unix seconds: the simulated
+// clock), ROOT_KID, OUT_DIR (screenshots, and the page when a step fails), CHROMIUM.
+// Prints `RESULT {json}` last and exits 0 when every check passed.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const env = (name, fallback) => {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined) throw new Error(`environment variable ${name} is not set`);
+  return v;
+};
+const BASE = env('BASE_URL').replace(/\/$/, '');
+const OUT = env('OUT_DIR');
+fs.mkdirSync(OUT, { recursive: true });
+let step = 'start';
+setTimeout(() => {
+  console.error(`FAILED: still running after 3 minutes, at step “${step}”`);
+  process.exit(1);
+}, 180_000).unref();
+
+const browser = await chromium.launch({
+  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext({
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  locale: 'zh-CN',
+});
+context.setDefaultTimeout(30_000);
+const page = await context.newPage();
+const problems = [];
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+// Nothing may be fetched from anywhere but the service (no CDN).
+const foreign = [];
+page.on('request', (r) => {
+  if (!r.url().startsWith(BASE) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) foreign.push(r.url());
+});
+
+const times = {};
+async function run(name, f) {
+  step = name;
+  const t0 = Date.now();
+  try {
+    await f();
+  } catch (e) {
+    await page.screenshot({ path: path.join(OUT, 'failure.png'), fullPage: true }).catch(() => {});
+    console.error(`FAILED at “${name}”: ${e.stack ?? e}\n${problems.join('\n')}`);
+    await browser.close();
+    process.exit(1);
+  }
+  times[name] = Date.now() - t0;
+  console.error(`ok ${name} (${times[name]} ms)`);
+}
+
+const url = `${BASE}/checkpoint/?now=${env('NOW')}`;
+const verdict = () => page.locator('#verdict');
+async function expectVerdict(level, word) {
+  await page.waitForFunction((l) => document.querySelector('#verdict').dataset.level === l, level);
+  assert.equal((await page.locator('#verdict-word').textContent()).trim(), word);
+}
+async function scanText(text) {
+  // A keyboard-wedge scanner types the text and presses Enter.
+  await page.locator('#qr-text').fill('');
+  await page.locator('#verdict').evaluate((e) => { e.dataset.level = ''; });
+  await page.locator('#qr-text').pressSequentially(text, { delay: 0 });
+  await page.locator('#qr-text').press('Enter');
+}
+const reasonCodes = () => page.locator('#verdict-body li').evaluateAll((li) => li.map((l) => l.dataset.code));
+
+const result = {};
+await run('open the app', async () => {
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  assert.equal((await page.locator('h1').textContent()).trim(), '检查站核验');
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+});
+
+await run('pin the root key from its file', async () => {
+  await page.locator('#root-file').setInputFiles(env('ROOT'));
+  await page.waitForFunction(() => document.querySelector('#root-kid').textContent !== '—');
+  assert.equal(await page.locator('#root-kid').textContent(), env('ROOT_KID'));
+});
+
+await run('install the bundle and set up the checkpoint', async () => {
+  await page.locator('#bundle-file').setInputFiles(env('BUNDLE1'));
+  await page.waitForFunction(() => document.querySelector('#bundle-info').textContent.includes('序号 1'));
+  assert.ok(await page.locator('#bundle-error').isHidden());
+  await page.locator('#checkpoint').selectOption(env('CHECKPOINT'));
+  await page.locator('#officer').fill('E2E-007');
+  await page.locator('#officer').dispatchEvent('change');
+});
+
+await run('a pass from its QR image: 通过', async () => {
+  await page.locator('#qr-image').setInputFiles(env('QR_PNG'));
+  await expectVerdict('green', '通过');
+  assert.equal((await page.locator('.facts .plate').textContent()).trim(), env('PLATE_1'));
+  const here = await page.locator('.route .here').textContent();
+  assert.ok(here.startsWith(env('CHECKPOINT')), here);
+  await page.screenshot({ path: path.join(OUT, 'checkpoint-green.png'), fullPage: true });
+});
+
+await run('offline: reload from the cache and verify from the text field', async () => {
+  await context.setOffline(true);
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  assert.equal(await page.locator('#root-kid').textContent(), env('ROOT_KID'));
+  assert.equal(await page.locator('#checkpoint').inputValue(), env('CHECKPOINT'));
+  assert.match(await page.locator('#status').textContent(), /可离线使用/);
+  await scanText(env('QR_TEXT_2'));
+  await expectVerdict('green', '通过');
+  assert.equal((await page.locator('.facts .plate').textContent()).trim(), env('PLATE_2'));
+  await scanText(env('QR_TEXT_1'));
+  await expectVerdict('amber', '注意');
+  assert.deepEqual(await reasonCodes(), ['REPEAT_SCAN']);
+  await page.screenshot({ path: path.join(OUT, 'checkpoint-amber.png'), fullPage: true });
+});
+
+await run('a newer bundle revokes the first pass: 拒绝', async () => {
+  await page.locator('#bundle-file').setInputFiles(env('BUNDLE2'));
+  await page.waitForFunction(() => document.querySelector('#bundle-info').textContent.includes('序号 2'));
+  await scanText(env('QR_TEXT_1'));
+  await expectVerdict('red', '拒绝');
+  assert.ok((await reasonCodes()).includes('REVOKED'));
+  assert.ok((await page.locator('#verdict-body').textContent()).includes('通行证已被撤销'));
+  await page.screenshot({ path: path.join(OUT, 'checkpoint-red.png'), fullPage: true });
+});
+
+await run('the older bundle again: refused as a rollback', async () => {
+  await page.locator('#bundle-file').setInputFiles(env('BUNDLE1'));
+  await page.locator('#bundle-error').waitFor({ state: 'visible' });
+  assert.match(await page.locator('#bundle-error').textContent(), /信任包版本过旧/);
+  assert.match(await page.locator('#bundle-info').textContent(), /序号 2/);
+});
+
+await run('English', async () => {
+  await page.locator('#lang').click();
+  await page.waitForFunction(() => document.querySelector('#verdict-word').textContent.trim() === 'REFUSE');
+  assert.ok((await page.locator('#verdict-body').textContent()).includes('The pass has been revoked'));
+  const rows = await page.locator('#log-rows tr').count();
+  assert.equal(rows, 4, 'four scans in the log');
+});
+
+await context.setOffline(false);
+assert.deepEqual(foreign, [], 'requests outside the service');
+assert.deepEqual(problems, []);
+result.times = times;
+await browser.close();
+console.log(`RESULT ${JSON.stringify(result)}`);
