@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use http_body_util::BodyExt;
 use issuer::accounts::{hash_password, NewUser, Role};
 use issuer::checkpass::pass::Category;
@@ -20,7 +20,10 @@ use tower::ServiceExt;
 #[path = "common/pg.rs"]
 mod pg;
 
-const PASSWORD: &str = "correct horse battery staple";
+#[path = "common/browser.rs"]
+mod browser;
+
+use browser::{Answer, Browser, PASSWORD};
 
 fn app(no: &str, district: u32, plate: &str, driver: &str) -> NewApplication {
     NewApplication {
@@ -134,186 +137,15 @@ impl World {
     fn with_store<T: Send>(&self, f: impl FnOnce(&mut dyn Store) -> T + Send) -> T {
         std::thread::scope(|scope| scope.spawn(|| f(&mut *self.store())).join().unwrap())
     }
-
-    fn router(&self) -> axum::Router {
-        self.app.clone()
-    }
 }
 
-/// A browser: one session cookie, the last CSRF token it saw.
-struct Browser {
-    app: axum::Router,
-    cookie: Option<String>,
+/// A form with the test report photo, as the apply page sends it.
+async fn apply(b: &mut Browser, path: &str, fields: &[(&str, &str)]) -> Answer {
+    let png = report_png();
+    b.post_form_with_file(path, fields, Some(("report", "report.png", &png)))
+        .await
 }
 
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
-    }
-}
-
-impl Browser {
-    fn new(world: &World) -> Browser {
-        Browser {
-            app: world.router(),
-            cookie: None,
-        }
-    }
-
-    async fn send(&mut self, req: Request<Body>) -> Answer {
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        if let Some(c) = res.headers().get(header::SET_COOKIE) {
-            let c = c.to_str().unwrap();
-            if c.starts_with("lang=") {
-                // The language choice: no secret, kept by the tests that ask for it.
-            } else if c.contains("Max-Age=0") {
-                self.cookie = None;
-            } else {
-                assert!(
-                    c.contains("HttpOnly") && c.contains("SameSite=Strict"),
-                    "{c}"
-                );
-                self.cookie = Some(c.split(';').next().unwrap().to_string());
-            }
-        }
-        let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .map(|l| l.to_str().unwrap().to_string());
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Answer {
-            status,
-            location,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    fn request(&self, method: &str, path: &str) -> axum::http::request::Builder {
-        let mut b = Request::builder().method(method).uri(path);
-        if let Some(c) = &self.cookie {
-            b = b.header(header::COOKIE, c);
-        }
-        b
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let req = self.request("GET", path).body(Body::empty()).unwrap();
-        self.send(req).await
-    }
-
-    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        let body = fields
-            .iter()
-            .map(|(k, v)| format!("{k}={}", urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let req = self
-            .request("POST", path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(body))
-            .unwrap();
-        self.send(req).await
-    }
-
-    /// The form as a browser sends a form with a file: `multipart/form-data`, with the file
-    /// (field name, file name, bytes) if one is chosen.
-    async fn post_multipart(
-        &mut self,
-        path: &str,
-        fields: &[(&str, &str)],
-        file: Option<(&str, &str, &[u8])>,
-    ) -> Answer {
-        let b = "XBOUNDARYX";
-        let mut body = Vec::new();
-        for (k, v) in fields {
-            body.extend_from_slice(
-                format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                    .as_bytes(),
-            );
-        }
-        if let Some((name, file_name, bytes)) = file {
-            body.extend_from_slice(
-                format!(
-                    "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; \
-                     filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{b}--\r\n").as_bytes());
-        let req = self
-            .request("POST", path)
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={b}"),
-            )
-            .body(Body::from(body))
-            .unwrap();
-        self.send(req).await
-    }
-
-    /// An application form with a test report photo, as the apply page sends it.
-    async fn apply(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        self.post_multipart(path, fields, Some(("report", "report.png", &report_png())))
-            .await
-    }
-
-    async fn post_json(&mut self, path: &str, csrf: Option<&str>, body: Value) -> Answer {
-        let mut req = self
-            .request("POST", path)
-            .header(header::CONTENT_TYPE, "application/json");
-        if let Some(t) = csrf {
-            req = req.header("x-csrf-token", t);
-        }
-        let req = req.body(Body::from(body.to_string())).unwrap();
-        self.send(req).await
-    }
-
-    /// The CSRF token in the page at `path`.
-    async fn csrf(&mut self, path: &str) -> String {
-        let page = self.get(path).await;
-        let at = page
-            .body
-            .find("name=\"csrf\" value=\"")
-            .unwrap_or_else(|| panic!("no csrf field in {path}: {}", page.body));
-        let rest = &page.body[at + 19..];
-        rest[..rest.find('"').unwrap()].to_string()
-    }
-
-    async fn login(world: &World, name: &str) -> Browser {
-        let mut b = Browser::new(world);
-        let csrf = b.csrf("/login").await;
-        let a = b
-            .post_form(
-                "/login",
-                &[("name", name), ("password", PASSWORD), ("csrf", &csrf)],
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::SEE_OTHER, "{name}: {}", a.body);
-        b
-    }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// The form fields of a good application for district 371002 travelling through C101, with
-/// plate `plate`.
 /// A small real PNG: a photographed test report as far as the service can tell.
 fn report_png() -> Vec<u8> {
     let mut out = Vec::new();
@@ -323,6 +155,8 @@ fn report_png() -> Vec<u8> {
     out
 }
 
+/// The form fields of a good application for district 371002 travelling through C101, with
+/// plate `plate`.
 fn good_application(plate: &'static str) -> Vec<(&'static str, &'static str)> {
     vec![
         ("applicant_type", "运输人"),
@@ -366,7 +200,7 @@ fn with<'a>(
 #[tokio::test]
 async fn signing_in_wrong_passwords_and_lockout() {
     let world = World::new();
-    let mut b = Browser::new(&world);
+    let mut b = Browser::new(&world.app);
     // Not signed in: pages send to the sign-in page, the API answers 401 in JSON.
     assert_eq!(b.get("/queue").await.location.as_deref(), Some("/login"));
     let a = b.get("/api/me").await;
@@ -416,7 +250,7 @@ async fn signing_in_wrong_passwords_and_lockout() {
         .await;
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
     // Another account is not affected.
-    let mut other = Browser::login(&world, "reviewer2").await;
+    let mut other = Browser::login(&world.app, "reviewer2").await;
     let me = other.get("/api/me").await.json();
     assert_eq!(me["role"], "city");
 }
@@ -444,7 +278,7 @@ fn a_liaison_sees_and_forwards_only_their_district_on_postgres() {
 }
 
 async fn liaison_limits(world: &World) {
-    let mut b = Browser::login(world, "liaison-wd").await;
+    let mut b = Browser::login(&world.app, "liaison-wd").await;
     let queue = b.get("/queue").await;
     assert!(queue.body.contains("WD-1") && queue.body.contains("WD-2"));
     assert!(
@@ -548,8 +382,8 @@ async fn reviewers_decide_once_and_never_on_their_own_forward() {
         None,
     )
     .unwrap();
-    let mut r1 = Browser::login(&world, "reviewer1").await;
-    let mut r2 = Browser::login(&world, "reviewer2").await;
+    let mut r1 = Browser::login(&world.app, "reviewer1").await;
+    let mut r2 = Browser::login(&world.app, "reviewer2").await;
     let queue = r1.get("/queue").await;
     assert!(queue.body.contains("WD-1") && queue.body.contains("HC-1"));
     let only = r1.get("/api/applications?district=371002").await.json();
@@ -610,7 +444,7 @@ async fn reviewers_decide_once_and_never_on_their_own_forward() {
 async fn applicants_admins_and_disabled_accounts() {
     let world = World::new();
     // An applicant sees its organisation's applications only: none of the imported ones.
-    let mut a = Browser::login(&world, "shunda").await;
+    let mut a = Browser::login(&world.app, "shunda").await;
     assert_eq!(
         a.get("/api/applications").await.json(),
         serde_json::json!([])
@@ -628,7 +462,7 @@ async fn applicants_admins_and_disabled_accounts() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // An admin sees everything but decides nothing.
-    let mut admin = Browser::login(&world, "admin1").await;
+    let mut admin = Browser::login(&world.app, "admin1").await;
     let all = admin.get("/api/applications").await.json();
     assert_eq!(all.as_array().unwrap().len(), 3);
     let csrf = admin.csrf("/queue").await;
@@ -640,7 +474,7 @@ async fn applicants_admins_and_disabled_accounts() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Disabling an account ends its session at the next request.
-    let mut l = Browser::login(&world, "liaison-wd").await;
+    let mut l = Browser::login(&world.app, "liaison-wd").await;
     assert_eq!(l.get("/queue").await.status, StatusCode::OK);
     world
         .store()
@@ -655,7 +489,7 @@ async fn applicants_admins_and_disabled_accounts() {
     admin.cookie = old_cookie;
     assert_eq!(admin.get("/api/me").await.status, StatusCode::UNAUTHORIZED);
     // A body that is not the documented object: a 400 that says why.
-    let mut r = Browser::login(&world, "reviewer1").await;
+    let mut r = Browser::login(&world.app, "reviewer1").await;
     let csrf = r.get("/api/me").await.json()["csrf"]
         .as_str()
         .unwrap()
@@ -673,7 +507,7 @@ async fn applicants_admins_and_disabled_accounts() {
 #[tokio::test]
 async fn public_pages_and_the_api_document() {
     let world = World::new();
-    let mut b = Browser::new(&world);
+    let mut b = Browser::new(&world.app);
     let page = b.get("/districts").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("文登区") && page.body.contains("0631-5200000"));
@@ -695,9 +529,9 @@ async fn public_pages_and_the_api_document() {
 async fn an_applicant_applies_and_fixes_a_wrong_field() {
     let world = World::new();
     // Only applicant accounts apply.
-    let mut liaison = Browser::login(&world, "liaison-hc").await;
+    let mut liaison = Browser::login(&world.app, "liaison-hc").await;
     assert_eq!(liaison.get("/apply").await.status, StatusCode::FORBIDDEN);
-    let mut a = Browser::login(&world, "shunda").await;
+    let mut a = Browser::login(&world.app, "shunda").await;
     let form = a.get("/apply").await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(form.body.contains("身份证号") && form.body.contains("环翠区"));
@@ -705,7 +539,7 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
     let good = good_application("鲁K77777");
     // The check digit is wrong (…6657 is right).
     let fields = with(&good, &csrf, "driver_id", "320102199210156658");
-    let wrong = a.apply("/apply", &fields).await;
+    let wrong = apply(&mut a, "/apply", &fields).await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.body.contains("校验"), "{}", wrong.body);
     // What was typed stays in the form.
@@ -722,7 +556,7 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
     assert!(no_report.body.contains("请上传司机的核酸检测报告"));
     // A web page renamed report.png: refused by its content.
     let fake = a
-        .post_multipart(
+        .post_form_with_file(
             "/apply",
             &fields,
             Some(("report", "report.png", b"<html><script>alert(1)</script>")),
@@ -738,7 +572,7 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
         a.get("/api/applications").await.json(),
         serde_json::json!([])
     );
-    let ok = a.apply("/apply", &fields).await;
+    let ok = apply(&mut a, "/apply", &fields).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let at = ok.location.unwrap();
     let app_no = at.trim_start_matches("/applications/").to_string();
@@ -749,12 +583,12 @@ async fn an_applicant_applies_and_fixes_a_wrong_field() {
     assert_eq!(a.get(&at).await.status, StatusCode::OK);
     // The district's liaison has it in the queue; the other district's does not.
     assert!(liaison.get("/queue").await.body.contains(&app_no));
-    let mut other = Browser::login(&world, "liaison-wd").await;
+    let mut other = Browser::login(&world.app, "liaison-wd").await;
     assert!(!other.get("/queue").await.body.contains(&app_no));
     // The same truck again in an overlapping window: refused, beside the plate.
     let csrf2 = a.csrf("/apply").await;
     let fields = with(&good, &csrf2, "", "");
-    let again = a.apply("/apply", &fields).await;
+    let again = apply(&mut a, "/apply", &fields).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert!(
         again.body.contains(&app_no),
@@ -825,7 +659,7 @@ async fn apply_forward_approve_issue_download_and_verify() {
     let mut applicant = login("shunda").await;
     let csrf = applicant.csrf("/apply").await;
     let good = good_application("鲁K88888");
-    let ok = applicant.apply("/apply", &with(&good, &csrf, "", "")).await;
+    let ok = apply(&mut applicant, "/apply", &with(&good, &csrf, "", "")).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let page = ok.location.unwrap();
     let app_no = page.trim_start_matches("/applications/").to_string();
@@ -937,7 +771,7 @@ async fn apply_forward_approve_issue_download_and_verify() {
 #[tokio::test]
 async fn the_admin_manages_accounts() {
     let world = World::new();
-    let mut reviewer = Browser::login(&world, "reviewer1").await;
+    let mut reviewer = Browser::login(&world.app, "reviewer1").await;
     assert_eq!(
         reviewer.get("/admin/users").await.status,
         StatusCode::FORBIDDEN
@@ -960,7 +794,7 @@ async fn the_admin_manages_accounts() {
         .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
 
-    let mut admin = Browser::login(&world, "admin1").await;
+    let mut admin = Browser::login(&world.app, "admin1").await;
     let page = admin.get("/admin/users").await;
     assert!(page.body.contains("liaison-wd") && page.body.contains("区市联络员"));
     let csrf = admin.csrf("/admin/users").await;
@@ -999,7 +833,7 @@ async fn the_admin_manages_accounts() {
         )
         .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-    let mut new = Browser::login(&world, "liaison-rc").await;
+    let mut new = Browser::login(&world.app, "liaison-rc").await;
     assert!(new.get("/queue").await.body.contains("HC-1"));
     let a = admin
         .post_form("/admin/users/liaison-rc/disable", &[("csrf", &csrf)])
@@ -1039,36 +873,36 @@ async fn a_liaison_uploads_the_districts_spreadsheet() {
         row("UP-3", "371003", ""),
     ]
     .join("\n");
-    let multipart = |csrf: &str, name: &str, bytes: &str| {
-        let b = "XBOUNDARYX";
-        format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-             --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-             Content-Type: text/csv\r\n\r\n{bytes}\r\n--{b}--\r\n"
-        )
-    };
-    let post = |b: &mut Browser, body: String| {
-        b.request("POST", "/upload")
-            .header(
-                header::CONTENT_TYPE,
-                "multipart/form-data; boundary=XBOUNDARYX",
-            )
-            .body(Body::from(body))
-            .unwrap()
-    };
-    let mut reviewer = Browser::login(&world, "reviewer1").await;
+    let mut reviewer = Browser::login(&world.app, "reviewer1").await;
     assert_eq!(reviewer.get("/upload").await.status, StatusCode::FORBIDDEN);
     let csrf_r = reviewer.csrf("/queue").await;
-    let req = post(&mut reviewer, multipart(&csrf_r, "a.csv", &csv));
-    assert_eq!(reviewer.send(req).await.status, StatusCode::FORBIDDEN);
+    let refused = reviewer
+        .post_form_with_file(
+            "/upload",
+            &[("csrf", &csrf_r)],
+            Some(("file", "a.csv", csv.as_bytes())),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
-    let mut l = Browser::login(&world, "liaison-wd").await;
+    let mut l = Browser::login(&world.app, "liaison-wd").await;
     let csrf = l.csrf("/upload").await;
     // Without the token: refused, nothing stored.
-    let req = post(&mut l, multipart("wrong", "a.csv", &csv));
-    assert_eq!(l.send(req).await.status, StatusCode::FORBIDDEN);
-    let req = post(&mut l, multipart(&csrf, "a.csv", &csv));
-    let done = l.send(req).await;
+    let no_token = l
+        .post_form_with_file(
+            "/upload",
+            &[("csrf", "wrong")],
+            Some(("file", "a.csv", csv.as_bytes())),
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let done = l
+        .post_form_with_file(
+            "/upload",
+            &[("csrf", &csrf)],
+            Some(("file", "a.csv", csv.as_bytes())),
+        )
+        .await;
     assert_eq!(
         done.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1085,8 +919,13 @@ async fn a_liaison_uploads_the_districts_spreadsheet() {
         Err(issuer::store::StoreError::NoSuchApplication(_))
     ));
     // Not a spreadsheet: a clear 400.
-    let req = post(&mut l, multipart(&csrf, "x.csv", "\u{1}\u{2}garbage"));
-    let bad = l.send(req).await;
+    let bad = l
+        .post_form_with_file(
+            "/upload",
+            &[("csrf", &csrf)],
+            Some(("file", "x.csv", "\u{1}\u{2}garbage".as_bytes())),
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
 }
 
@@ -1100,17 +939,17 @@ async fn a_returned_application_is_corrected_and_its_report_kept_private() {
         s.add_user(&u, &hash_password(PASSWORD).unwrap(), "admin", 3)
             .unwrap();
     });
-    let mut a = Browser::login(&world, "shunda").await;
+    let mut a = Browser::login(&world.app, "shunda").await;
     let csrf = a.csrf("/apply").await;
     let good = good_application("鲁K55555");
-    let ok = a.apply("/apply", &with(&good, &csrf, "", "")).await;
+    let ok = apply(&mut a, "/apply", &with(&good, &csrf, "", "")).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let page = ok.location.unwrap();
     let app_no = page.trim_start_matches("/applications/").to_string();
     let report = format!("{page}/report");
 
     // The report: to the applicant, its district's liaison and the city; sent as what it is.
-    let mut liaison = Browser::login(&world, "liaison-hc").await;
+    let mut liaison = Browser::login(&world.app, "liaison-hc").await;
     let seen = liaison.get(&page).await;
     assert!(seen.body.contains("查看报告（PNG"), "{}", seen.body);
     let res = liaison
@@ -1126,16 +965,16 @@ async fn a_returned_application_is_corrected_and_its_report_kept_private() {
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     assert_eq!(bytes.as_ref(), report_png().as_slice());
     assert_eq!(a.get(&report).await.status, StatusCode::OK);
-    let mut reviewer = Browser::login(&world, "reviewer1").await;
+    let mut reviewer = Browser::login(&world.app, "reviewer1").await;
     assert_eq!(reviewer.get(&report).await.status, StatusCode::OK);
-    let mut other_district = Browser::login(&world, "liaison-wd").await;
+    let mut other_district = Browser::login(&world.app, "liaison-wd").await;
     assert_eq!(
         other_district.get(&report).await.status,
         StatusCode::NOT_FOUND
     );
-    let mut other_org = Browser::login(&world, "other-org").await;
+    let mut other_org = Browser::login(&world.app, "other-org").await;
     assert_eq!(other_org.get(&report).await.status, StatusCode::NOT_FOUND);
-    let mut admin = Browser::login(&world, "admin1").await;
+    let mut admin = Browser::login(&world.app, "admin1").await;
     assert_eq!(admin.get(&report).await.status, StatusCode::FORBIDDEN);
 
     // Returning needs a reason, the application's own liaison, and an applicant account.
@@ -1192,12 +1031,12 @@ async fn a_returned_application_is_corrected_and_its_report_kept_private() {
     let csrf = a.csrf(&amend).await;
     // A wrong field is shown beside it, as on the first submission; nothing changes.
     let wrong = a
-        .post_multipart(&amend, &with(&good, &csrf, "mobile", "1391234"), None)
+        .post_form_with_file(&amend, &with(&good, &csrf, "mobile", "1391234"), None)
         .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.body.contains("已上传过报告"));
     let corrected = with(&good, &csrf, "cargo", "冷链蔬菜");
-    let done = a.post_multipart(&amend, &corrected, None).await;
+    let done = a.post_form_with_file(&amend, &corrected, None).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let stored = world.store().get(&app_no).unwrap();
     assert_eq!(stored.status, issuer::workflow::Status::Submitted);
@@ -1264,7 +1103,7 @@ async fn the_city_decides_many_and_tells_the_drivers() {
         )
         .unwrap();
     });
-    let mut r = Browser::login(&world, "reviewer1").await;
+    let mut r = Browser::login(&world.app, "reviewer1").await;
     let all = r.get("/queue").await.body;
     assert!(all.contains("HC-1") && all.contains("WD-1") && all.contains("WD-2"));
     assert!(
@@ -1293,7 +1132,7 @@ async fn the_city_decides_many_and_tells_the_drivers() {
         .await;
     assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
     // A liaison cannot decide, not even in bulk; nor without the token.
-    let mut l = Browser::login(&world, "liaison-wd").await;
+    let mut l = Browser::login(&world.app, "liaison-wd").await;
     let csrf_l = l.csrf("/queue").await;
     let by_liaison = l
         .post_form(
@@ -1377,7 +1216,7 @@ async fn the_city_decides_many_and_tells_the_drivers() {
     assert_eq!(r.get("/print.pdf").await.status, StatusCode::NOT_FOUND);
     // Only the city.
     for name in ["liaison-wd", "shunda", "admin1"] {
-        let mut b = Browser::login(&world, name).await;
+        let mut b = Browser::login(&world.app, name).await;
         for path in ["/outbox", "/outbox.csv", "/print", "/print.pdf"] {
             assert_eq!(
                 b.get(path).await.status,
@@ -1393,7 +1232,7 @@ async fn the_city_decides_many_and_tells_the_drivers() {
 #[tokio::test]
 async fn english_on_request() {
     let world = World::new();
-    let mut anon = Browser::new(&world);
+    let mut anon = Browser::new(&world.app);
     let zh = anon.get("/login").await.body;
     assert!(zh.contains("lang=\"zh-CN\"") && zh.contains("口令"));
     let req = anon
@@ -1409,7 +1248,7 @@ async fn english_on_request() {
     let away = anon.get("/lang?to=en&back=//evil.example/").await;
     assert_eq!(away.location.as_deref(), Some("/"));
 
-    let mut a = Browser::login(&world, "shunda").await;
+    let mut a = Browser::login(&world.app, "shunda").await;
     a.cookie = Some(format!("{}; lang=en", a.cookie.clone().unwrap()));
     let form = a.get("/apply").await.body;
     assert!(form.contains("lang=\"en\""));
@@ -1417,12 +1256,12 @@ async fn english_on_request() {
     assert!(!form.contains("驾驶人员姓名"));
     let csrf = a.csrf("/apply").await;
     let good = good_application("鲁K44444");
-    let wrong = a
-        .apply(
-            "/apply",
-            &with(&good, &csrf, "driver_id", "320102199210156658"),
-        )
-        .await;
+    let wrong = apply(
+        &mut a,
+        "/apply",
+        &with(&good, &csrf, "driver_id", "320102199210156658"),
+    )
+    .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.body.contains("Not submitted"), "{}", wrong.body);
     assert!(
@@ -1505,9 +1344,9 @@ async fn no_route_answers_500_to_bad_input() {
         ),
         ("application/json", b"{\"seen\": 5, \"reason\": [".to_vec()),
     ];
-    let mut browsers = vec![Browser::new(&world)];
+    let mut browsers = vec![Browser::new(&world.app)];
     for name in ["shunda", "liaison-hc", "reviewer1", "admin1"] {
-        browsers.push(Browser::login(&world, name).await);
+        browsers.push(Browser::login(&world.app, name).await);
     }
     for b in &mut browsers {
         let csrf = if b.cookie.is_some() {

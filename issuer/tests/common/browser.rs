@@ -24,6 +24,12 @@ pub struct Answer {
     pub body: String,
 }
 
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
 impl Browser {
     pub fn new(app: &axum::Router) -> Browser {
         Browser {
@@ -36,9 +42,16 @@ impl Browser {
         let res = self.app.clone().oneshot(req).await.unwrap();
         if let Some(c) = res.headers().get(header::SET_COOKIE) {
             let c = c.to_str().unwrap();
-            if c.contains("Max-Age=0") {
+            if c.starts_with("lang=") {
+                // The language choice: no secret, kept by the tests that ask for it.
+            } else if c.contains("Max-Age=0") {
                 self.cookie = None;
             } else {
+                // The session cookie: never readable by scripts, never sent cross-site.
+                assert!(
+                    c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+                    "{c}"
+                );
                 self.cookie = Some(c.split(';').next().unwrap().to_string());
             }
         }
@@ -118,6 +131,41 @@ impl Browser {
             )
             .body(Body::from(body))
             .unwrap();
+        self.send(req).await
+    }
+
+    /// A form with text `fields` and, if chosen, one file (field name, file name, bytes), as a
+    /// browser sends a form with a file input.
+    pub async fn post_form_with_file(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Answer {
+        let mut parts: Vec<(&str, Option<&str>, &[u8])> = fields
+            .iter()
+            .map(|(k, v)| (*k, None, v.as_bytes()))
+            .collect();
+        if let Some((name, file_name, bytes)) = file {
+            parts.push((name, Some(file_name), bytes));
+        }
+        self.post_multipart(path, &parts).await
+    }
+
+    /// A JSON API call, with the CSRF token in its header if given.
+    pub async fn post_json(
+        &mut self,
+        path: &str,
+        csrf: Option<&str>,
+        body: serde_json::Value,
+    ) -> Answer {
+        let mut req = self
+            .request("POST", path)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = csrf {
+            req = req.header("x-csrf-token", t);
+        }
+        let req = req.body(Body::from(body.to_string())).unwrap();
         self.send(req).await
     }
 
