@@ -9,6 +9,8 @@
 import init, { Verifier } from './pkg/checkpoint_wasm.js';
 import { open } from './store.js';
 import { WORDS } from './i18n.js';
+import { Camera, cameraProblem } from './camera.js';
+import { playVerdict, unlockSound, vibrateVerdict } from './sound.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -21,6 +23,15 @@ let store;
 let verifier = null;
 let summary = null;
 let last = null; // the last verdict shown, to re-render on a language switch
+let camera = null;
+let cameraState = 'cameraOff'; // a key of i18n.js: off, starting, ready, or why it failed
+// A pass held still in front of the camera is checked once: later reads of the same text are
+// ignored while it is seen again within this many seconds (as the desktop verifier).
+const HOLD_MS = 3000;
+let held = null; // { text, lastSeen }
+let shownAt = null; // when the verdict on screen was shown (ms), for the countdown
+let timeoutSecs = 10;
+let soundOn = true;
 const t = (key) => WORDS[lang][key] ?? key;
 
 function el(tag, attrs = {}, ...children) {
@@ -49,6 +60,7 @@ function applyLanguage() {
     $('simulated').textContent = `${t('simulated')}: ${new Date(SIMULATED * 1000).toISOString()}`;
   }
   renderStatus();
+  renderCamera();
   renderBundle();
   if (last) renderVerdict(last);
   renderLog();
@@ -118,7 +130,44 @@ function renderVerdict(v) {
     body.append(el('ul', { class: 'reasons' }, ...v.reasons.map((r) => el('li', { 'data-code': r.code }, r[lang]))));
   }
   panel.dataset.level = v.level;
-  if (navigator.vibrate) navigator.vibrate(v.level === 'green' ? 80 : v.level === 'amber' ? [80, 60, 80] : [300, 100, 300]);
+  renderCountdown();
+}
+
+function renderCamera() {
+  const toggle = $('camera-toggle');
+  toggle.textContent = t(camera?.running ? 'cameraStop' : 'cameraStart');
+  toggle.disabled = cameraState === 'cameraStarting';
+  const torch = $('torch');
+  torch.hidden = !camera?.running || !camera.hasTorch;
+  torch.textContent = t(torch.dataset.on === 'true' ? 'torchOff' : 'torchOn');
+  $('camera').hidden = !camera?.running;
+  const status = $('camera-status');
+  status.textContent = t(cameraState);
+  status.classList.toggle('problem', !['cameraOff', 'cameraStarting', 'cameraReady'].includes(cameraState));
+}
+
+/** The verdict stays for the chosen time, then the panel waits for the next pass. */
+function renderCountdown() {
+  const row = $('countdown-row');
+  if (shownAt === null) {
+    row.hidden = true;
+    return;
+  }
+  const left = Math.max(0, Math.ceil(timeoutSecs - (Date.now() - shownAt) / 1000));
+  if (left === 0) return backToScanning();
+  row.hidden = false;
+  $('countdown').textContent = `${left} ${t('secondsLeft')}`;
+}
+
+function backToScanning() {
+  shownAt = null;
+  last = null;
+  const panel = $('verdict');
+  panel.className = 'verdict idle';
+  panel.dataset.level = 'idle';
+  $('verdict-word').textContent = t('ready');
+  $('verdict-body').replaceChildren();
+  $('countdown-row').hidden = true;
 }
 
 async function renderLog() {
@@ -159,7 +208,12 @@ async function exportCsv() {
   a.remove();
 }
 
-async function check(text) {
+/**
+ * Verifies one QR text, shows and announces the verdict, and logs it. `capturedAt` (ms,
+ * performance clock) is when the camera frame holding it was taken, for the time from frame
+ * to verdict on screen.
+ */
+async function check(text, capturedAt = null) {
   text = text.replace(/[\r\n]+$/, '');
   if (!text) return;
   if (!verifier) return showError('app-error', t('noRoot'));
@@ -175,7 +229,16 @@ async function check(text) {
   const facts = await store.facts(first.serial, checkpoint, simulated);
   const v = JSON.parse(verifier.verify(text, checkpoint, at, JSON.stringify(facts)));
   last = v;
+  shownAt = Date.now();
   renderVerdict(v);
+  // The verdict is what the officer looks at, wherever the page was scrolled to.
+  $('verdict').scrollIntoView({ block: 'start' });
+  if (soundOn) playVerdict(v.level);
+  vibrateVerdict(v.level);
+  if (capturedAt !== null) {
+    // On screen once the browser has painted the panel.
+    requestAnimationFrame(() => performance.measure('frame-to-verdict', { start: capturedAt, end: performance.now() }));
+  }
   await store.add({
     at,
     at_cst: v.checked_at_cst,
@@ -190,6 +253,53 @@ async function check(text) {
     simulated,
   });
   await renderLog();
+}
+
+/** A QR read by the camera: checked unless it is the pass already held in view. */
+async function cameraRead(text, { capturedAt }) {
+  const nowMs = Date.now();
+  const same = held && held.text === text && nowMs - held.lastSeen <= HOLD_MS;
+  held = { text, lastSeen: nowMs };
+  if (!same) await check(text, capturedAt);
+}
+
+async function toggleCamera() {
+  unlockSound();
+  if (camera?.running) {
+    camera.stop();
+    camera = null;
+    cameraState = 'cameraOff';
+    $('torch').dataset.on = 'false';
+    await store.set({ camera: false });
+    return renderCamera();
+  }
+  camera = new Camera($('camera'), (text, info) => cameraRead(text, info));
+  cameraState = 'cameraStarting';
+  renderCamera();
+  performance.mark('camera-start');
+  try {
+    await camera.start();
+    performance.measure('camera-ready', 'camera-start');
+    cameraState = 'cameraReady';
+    await store.set({ camera: true });
+  } catch (e) {
+    camera.stop();
+    camera = null;
+    cameraState = cameraProblem(e);
+    console.warn(`camera: ${e.name}: ${e.message}`);
+  }
+  renderCamera();
+}
+
+async function toggleTorch() {
+  const on = $('torch').dataset.on !== 'true';
+  try {
+    await camera.setTorch(on);
+    $('torch').dataset.on = String(on);
+  } catch (e) {
+    console.warn(`torch: ${e.message}`);
+  }
+  renderCamera();
 }
 
 async function readImage(file) {
@@ -214,7 +324,10 @@ async function readImage(file) {
 }
 
 async function pinRoot(file) {
-  const text = await file.text();
+  await pinRootText(await file.text());
+}
+
+async function pinRootText(text) {
   try {
     const v = new Verifier(text, ALLOW_DEV);
     verifier?.free();
@@ -222,6 +335,7 @@ async function pinRoot(file) {
     summary = null;
     await store.set({ root_file: text, bundle: null, installed: null });
     showError('root-error', null);
+    $('root-offer').hidden = true;
   } catch (e) {
     showError('root-error', e.message);
   }
@@ -229,18 +343,77 @@ async function pinRoot(file) {
 }
 
 async function installBundle(file) {
-  if (!verifier) return showError('bundle-error', t('noRoot'));
-  const bytes = new Uint8Array(await file.arrayBuffer());
+  await installBundleBytes(new Uint8Array(await file.arrayBuffer()));
+}
+
+/** Installs a bundle if the verifier accepts it; returns the summary, or null when refused. */
+async function installBundleBytes(bytes) {
+  if (!verifier) {
+    showError('bundle-error', t('noRoot'));
+    return null;
+  }
   const installed = (await store.get('installed')) ?? null;
   try {
     const s = JSON.parse(verifier.install(bytes, JSON.stringify(installed), now()));
     summary = s;
+    // A pass still in view is judged again under the new bundle (it may be revoked now).
+    held = null;
     await store.set({ bundle: bytes, installed: { sequence: s.sequence, digest: s.digest } });
     showError('bundle-error', null);
+    applyLanguage();
+    return s;
   } catch (e) {
     showError('bundle-error', e.message);
+    applyLanguage();
+    return null;
   }
-  applyLanguage();
+}
+
+const fetchable = () => location.protocol === 'http:' || location.protocol === 'https:';
+
+/**
+ * With no root pinned: the root key the service offers, shown by its key id for the officer to
+ * compare with the printed one (never pinned without that tap).
+ */
+async function offerRoot() {
+  if (verifier || !fetchable() || !navigator.onLine) return;
+  try {
+    const res = await fetch('root.pub', { cache: 'no-store' });
+    if (!res.ok) return;
+    const text = await res.text();
+    const offered = new Verifier(text, ALLOW_DEV);
+    $('offered-kid').textContent = offered.root_kid;
+    offered.free();
+    $('root-offer').hidden = false;
+    $('pin-offered').onclick = () => pinRootText(text);
+  } catch {
+    // No service, or not a root key the verifier takes: the file input stays the way.
+  }
+}
+
+/** The newest bundle from the service, judged like one from a file (root, sequence, size). */
+async function fetchBundle() {
+  if (!verifier || !fetchable()) return;
+  const info = $('fetch-info');
+  info.textContent = t('fetching');
+  let res;
+  try {
+    res = await fetch('bundle.cose', { cache: 'no-store' });
+  } catch {
+    info.textContent = t('fetchFailed');
+    return;
+  }
+  if (res.status === 404) {
+    info.textContent = t('fetchNone');
+    return;
+  }
+  if (!res.ok) {
+    info.textContent = t('fetchFailed');
+    return;
+  }
+  const before = summary?.digest;
+  const s = await installBundleBytes(new Uint8Array(await res.arrayBuffer()));
+  info.textContent = s ? t(s.digest === before ? 'fetchedSame' : 'fetchedNew') : '';
 }
 
 async function start() {
@@ -259,6 +432,10 @@ async function start() {
   }
   $('checkpoint').dataset.chosen = (await store.get('checkpoint')) ?? '';
   $('officer').value = (await store.get('officer')) ?? '';
+  timeoutSecs = Number((await store.get('timeout')) ?? 10);
+  $('timeout').value = String(timeoutSecs);
+  soundOn = (await store.get('sound')) ?? true;
+  $('sound').checked = soundOn;
 
   $('lang').addEventListener('click', async () => {
     lang = lang === 'zh' ? 'en' : 'zh';
@@ -283,7 +460,23 @@ async function start() {
     if (file) await readImage(file);
   });
   $('export').addEventListener('click', exportCsv);
-  addEventListener('online', renderStatus);
+  $('camera-toggle').addEventListener('click', toggleCamera);
+  $('torch').addEventListener('click', toggleTorch);
+  $('dismiss').addEventListener('click', backToScanning);
+  $('timeout').addEventListener('change', async (e) => {
+    timeoutSecs = Number(e.target.value);
+    await store.set({ timeout: timeoutSecs });
+  });
+  $('sound').addEventListener('change', async (e) => {
+    soundOn = e.target.checked;
+    await store.set({ sound: soundOn });
+  });
+  setInterval(renderCountdown, 250);
+  addEventListener('online', () => {
+    renderStatus();
+    fetchBundle();
+  });
+  $('bundle-fetch').addEventListener('click', fetchBundle);
   addEventListener('offline', renderStatus);
 
   if ('serviceWorker' in navigator && location.protocol !== 'file:') {
@@ -291,7 +484,15 @@ async function start() {
     navigator.serviceWorker.addEventListener('controllerchange', renderStatus);
   }
   applyLanguage();
+  performance.mark('app-ready');
   document.body.dataset.ready = 'true';
+  // The camera comes back on if it was on when the app was last closed (the browser remembers
+  // the permission for the site; a first start waits for the officer's tap).
+  if ((await store.get('camera')) === true) toggleCamera();
+  if (navigator.onLine) {
+    offerRoot();
+    fetchBundle();
+  }
   $('qr-text').focus();
 }
 

@@ -1,11 +1,20 @@
 //! The trust bundle the checkpoints install: the signing keys with the times they may sign
 //! for, the checkpoints, the revoked serials and the policy, signed by the root key. Built
 //! here from the store, for the command line and the web service alike.
+//!
+//! Every bundle built is also *published*: kept in the store as the newest, which the web
+//! service hands to the checkpoint web app (`/checkpoint/bundle.cose`) together with the root
+//! public key (`/checkpoint/root.pub`), so that a phone online fetches the newest bundle
+//! itself. Both are public: the bundle carries public keys, checkpoint names, revoked serials
+//! and the policy, nothing about a person.
 
 use checkpass::bundle::{IssuerKey, TrustBundle};
 use checkpass::keys::SigningKey;
 
 use crate::store::{Store, StoreError};
+
+/// The `meta` key under which the newest bundle built is kept (hex of its bytes).
+const PUBLISHED_BUNDLE: &str = "published_bundle";
 
 /// A signing key stays in the bundle this long after its last pass could have been issued.
 pub const KEY_LIFETIME_SECS: i64 = 10 * 365 * 24 * 3600;
@@ -24,6 +33,8 @@ pub enum TrustError {
     Sign(#[source] checkpass::wire::WireError),
     #[error("导出的信任包自检失败：{0}")]
     SelfCheck(#[source] checkpass::bundle::BundleError),
+    #[error("数据库中已发布的信任包已损坏（不是十六进制），请重新生成信任包")]
+    Published,
 }
 
 /// The trust bundle as of `at`, with sequence 0 (the caller takes a real one).
@@ -88,7 +99,40 @@ pub fn export(
     let bytes = checkpass::bundle::sign_bundle(&b, root).map_err(TrustError::Sign)?;
     checkpass::bundle::open_bundle(&bytes, &root.public_key(), None)
         .map_err(TrustError::SelfCheck)?;
+    store.set_meta(PUBLISHED_BUNDLE, &hex::encode(&bytes))?;
     Ok((b, bytes))
+}
+
+/// The newest bundle built ([`export`]), as signed; `None` before the first.
+pub fn published(store: &dyn Store) -> Result<Option<Vec<u8>>, TrustError> {
+    let Some(text) = store.meta(PUBLISHED_BUNDLE)? else {
+        return Ok(None);
+    };
+    hex::decode(text.trim())
+        .map(Some)
+        .map_err(|_| TrustError::Published)
+}
+
+/// The active root key as a public key file (what `issuer keys export` writes as `root.pub`
+/// and a checkpoint pins); `None` before `issuer init`.
+pub fn root_public_key_file(store: &dyn Store) -> Result<Option<String>, TrustError> {
+    let Some(k) = store
+        .keys()?
+        .into_iter()
+        .find(|k| k.role == "root" && k.status == "active")
+    else {
+        return Ok(None);
+    };
+    let public = checkpass::keys::PublicKey::from_hex(&k.public_key).map_err(|source| {
+        TrustError::BadKey {
+            kid: k.kid.clone(),
+            source,
+        }
+    })?;
+    Ok(Some(checkpass::keys::public_key_file(
+        &public,
+        checkpass::keys::KeyRole::Root,
+    )))
 }
 
 /// "密钥 2 把，检查站 9 个，撤销 1 张".

@@ -3,7 +3,10 @@
 //! driven by playwright-core (`tests/browser/checkpoint.mjs`): pin the exported root, install
 //! the exported bundle, a pass from its QR PNG → 通过 at a checkpoint on its route; offline,
 //! reloaded, another pass from the text field → 通过 and the first again → 注意 (repeat);
-//! a newer bundle revoking it → 拒绝; the older bundle again → refused.
+//! a newer bundle revoking it → 拒绝; the older bundle again → refused. Then, on a desktop-sized
+//! window, through a camera: Chromium's fake capture device plays a video of the first pass's
+//! sheet photographed tilted and dim (made here from the issuer's `pass.png`) → 通过, and after
+//! the revoking bundle is installed, the pass still in view → 拒绝.
 //!
 //! Builds the app first (`scripts/build-checkpoint-web.sh`). `scripts/install-deps.sh`
 //! installs what it needs (Chromium, Node.js and npm, playwright-core, the wasm target,
@@ -18,7 +21,10 @@ use std::time::Instant;
 
 use checkpass::keys::{parse_public_key_file, KeyRole};
 use common::*;
+use image::GrayImage;
 use serde_json::Value;
+use verifier::decode::synth::{camera_frame, Placement};
+use verifier::decode::FrameDecoder;
 
 /// When the checkpoint scans: 2022-03-13 08:00 (UTC+8), inside the passes' window.
 const CHECKED_AT: i64 = 1_647_129_600;
@@ -96,6 +102,75 @@ fn issued(dir: PathBuf) -> Issued {
     }
 }
 
+/// Camera frames: 1280×720, as the app asks for.
+const VIDEO_W: u32 = 1280;
+const VIDEO_H: u32 = 720;
+
+/// A phone's photo of the pass sheet: the part of `pass.png` around its QR code (with the
+/// printed text beside it), tilted, foreshortened, dim, unevenly lit, a little out of focus
+/// and noisy, in a 1280×720 frame. Checked here to be readable by the native decoder, so the
+/// browser is held to what the desktop verifier reads.
+fn photographed_sheet(sheet: &Path, qr_text: &str, seed: u64) -> GrayImage {
+    let sheet = image::open(sheet).unwrap().to_luma8();
+    let found = FrameDecoder::new().decode(&sheet);
+    let code = found
+        .iter()
+        .find(|d| d.text == qr_text)
+        .expect("the sheet's QR code reads");
+    let xs = code.corners.map(|p| p.x);
+    let ys = code.corners.map(|p| p.y);
+    let (x0, x1) = (
+        xs.iter().cloned().fold(f32::MAX, f32::min),
+        xs.iter().cloned().fold(0.0, f32::max),
+    );
+    let (y0, y1) = (
+        ys.iter().cloned().fold(f32::MAX, f32::min),
+        ys.iter().cloned().fold(0.0, f32::max),
+    );
+    // A square around the code with half its side of paper and print on each side.
+    let side = (x1 - x0).max(y1 - y0) * 2.0;
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let left = (cx - side / 2.0).clamp(0.0, sheet.width() as f32 - 1.0) as u32;
+    let top = (cy - side / 2.0).clamp(0.0, sheet.height() as f32 - 1.0) as u32;
+    let w = (side as u32).min(sheet.width() - left);
+    let h = (side as u32).min(sheet.height() - top);
+    let crop = image::imageops::crop_imm(&sheet, left, top, w, h).to_image();
+    camera_frame(
+        &crop,
+        &Placement {
+            width: VIDEO_W,
+            height: VIDEO_H,
+            centre: (0.48, 0.52),
+            side: 660.0,
+            angle_deg: 9.0,
+            foreshorten: 0.85,
+            dark: 40,
+            light: 170,
+            background: 70,
+            falloff: 0.3,
+            blur_sigma: 0.8,
+            noise: 6,
+            seed,
+        },
+    )
+}
+
+/// A Y4M video (the format Chromium's fake capture device plays, in a loop) of `frames`, gray:
+/// 4:2:0 with neutral colour planes.
+fn y4m(frames: &[GrayImage], out: &Path) {
+    let mut bytes =
+        format!("YUV4MPEG2 W{VIDEO_W} H{VIDEO_H} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    let chroma = vec![128u8; (VIDEO_W as usize / 2) * (VIDEO_H as usize / 2)];
+    for frame in frames {
+        assert_eq!(frame.dimensions(), (VIDEO_W, VIDEO_H));
+        bytes.extend_from_slice(b"FRAME\n");
+        bytes.extend_from_slice(frame.as_raw());
+        bytes.extend_from_slice(&chroma);
+        bytes.extend_from_slice(&chroma);
+    }
+    std::fs::write(out, bytes).unwrap();
+}
+
 #[test]
 fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
     if let Some(why) = missing() {
@@ -156,6 +231,23 @@ fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
     let bundle2 = env.path("bundle-2.cose");
     env.ok(&["bundle", "--out", bundle2.to_str().unwrap()]);
 
+    // The camera's video: the first pass's sheet, photographed (two frames of different noise).
+    let video = env.path("camera.y4m");
+    let frames: Vec<GrayImage> = (1..=2)
+        .map(|seed| photographed_sheet(&passes[0].dir.join("pass.png"), &passes[0].text, seed))
+        .collect();
+    for frame in &frames {
+        let read = FrameDecoder::new().decode(frame);
+        assert!(
+            read.iter().any(|d| d.text == passes[0].text),
+            "the native decoder reads the photographed sheet"
+        );
+    }
+    frames[0]
+        .save(Path::new(env!("CARGO_TARGET_TMPDIR")).join("checkpoint-web-camera-frame.png"))
+        .unwrap();
+    y4m(&frames, &video);
+
     let dist = workspace().join("checkpoint-web/dist");
     let (mut server, addr, lines) = env.serve_with(&["--checkpoint-app", dist.to_str().unwrap()]);
     let server_log = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
@@ -171,6 +263,7 @@ fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
         .env("BUNDLE1", &bundle1)
         .env("BUNDLE2", &bundle2)
         .env("QR_PNG", passes[0].dir.join("qr.png"))
+        .env("CAMERA_VIDEO", &video)
         .env("QR_TEXT_1", &passes[0].text)
         .env("QR_TEXT_2", &passes[1].text)
         .env("PLATE_1", &passes[0].plate)
@@ -193,13 +286,17 @@ fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
         run.status,
         out_dir.join("failure.png").display()
     );
-    let _: Value = stdout
+    let result: Value = stdout
         .lines()
         .rev()
         .find_map(|l| l.strip_prefix("RESULT "))
         .map(|j| serde_json::from_str(j).unwrap())
         .unwrap_or_else(|| panic!("no RESULT line:\n{stdout}\n{stderr}"));
     eprintln!("{stderr}");
+    eprintln!(
+        "camera (headless Chromium, fake 1280×720 device): start → ready {} ms, frame → verdict on screen {} ms",
+        result["camera"]["ready_ms"], result["camera"]["frame_to_verdict_ms"]
+    );
     eprintln!(
         "checkpoint web app: build {:.1} s, browser {:.1} s, {:.1} s in all",
         built.as_secs_f64(),

@@ -16,8 +16,15 @@
 // survived the reload). A newer bundle revoking the first pass → 拒绝 (REVOKED); the older
 // bundle again → refused as a rollback. English switch: PASS/REFUSE words and English reasons.
 //
+// Then a checkpoint laptop with a webcam (a desktop-sized window, a second browser whose fake
+// camera plays CAMERA_VIDEO, a photographed pass sheet): the root key offered by the service
+// shown by its key id and pinned on a tap, bundle 1 from its file, start the camera → 通过 for
+// the pass in view, with the time from camera start to ready and from the frame to the
+// verdict on screen; the newest bundle fetched from the service (bundle 2, which revokes the
+// pass) → the pass still in view → 拒绝.
+//
 // Environment: BASE_URL, ROOT, BUNDLE1, BUNDLE2, QR_PNG (pass 1), QR_TEXT_1, QR_TEXT_2,
-// PLATE_1, PLATE_2, CHECKPOINT (on both passes' routes), NOW (unix seconds: the simulated
+// CAMERA_VIDEO (a .y4m of pass 1), PLATE_1, PLATE_2, CHECKPOINT (on both passes' routes), NOW (unix seconds: the simulated
 // clock), ROOT_KID, OUT_DIR (screenshots, and the page when a step fails), CHROMIUM.
 // Prints `RESULT {json}` last and exits 0 when every check passed.
 
@@ -54,7 +61,7 @@ const context = await browser.newContext({
   locale: 'zh-CN',
 });
 context.setDefaultTimeout(30_000);
-const page = await context.newPage();
+let page = await context.newPage();
 const problems = [];
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
@@ -124,7 +131,7 @@ await run('a pass from its QR image: 通过', async () => {
   assert.equal((await page.locator('.facts .plate').textContent()).trim(), env('PLATE_1'));
   const here = await page.locator('.route .here').textContent();
   assert.ok(here.startsWith(env('CHECKPOINT')), here);
-  await page.screenshot({ path: path.join(OUT, 'checkpoint-green.png'), fullPage: true });
+  await page.screenshot({ path: path.join(OUT, 'checkpoint-green.png') });
 });
 
 await run('offline: reload from the cache and verify from the text field', async () => {
@@ -140,7 +147,7 @@ await run('offline: reload from the cache and verify from the text field', async
   await scanText(env('QR_TEXT_1'));
   await expectVerdict('amber', '注意');
   assert.deepEqual(await reasonCodes(), ['REPEAT_SCAN']);
-  await page.screenshot({ path: path.join(OUT, 'checkpoint-amber.png'), fullPage: true });
+  await page.screenshot({ path: path.join(OUT, 'checkpoint-amber.png') });
 });
 
 await run('a newer bundle revokes the first pass: 拒绝', async () => {
@@ -150,7 +157,7 @@ await run('a newer bundle revokes the first pass: 拒绝', async () => {
   await expectVerdict('red', '拒绝');
   assert.ok((await reasonCodes()).includes('REVOKED'));
   assert.ok((await page.locator('#verdict-body').textContent()).includes('通行证已被撤销'));
-  await page.screenshot({ path: path.join(OUT, 'checkpoint-red.png'), fullPage: true });
+  await page.screenshot({ path: path.join(OUT, 'checkpoint-red.png') });
 });
 
 await run('the older bundle again: refused as a rollback', async () => {
@@ -171,6 +178,73 @@ await run('English', async () => {
 await context.setOffline(false);
 assert.deepEqual(foreign, [], 'requests outside the service');
 assert.deepEqual(problems, []);
-result.times = times;
 await browser.close();
+
+// A checkpoint laptop with a webcam.
+const cameraBrowser = await chromium.launch({
+  executablePath: env('CHROMIUM', '/usr/bin/chromium'),
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${env('CAMERA_VIDEO')}`],
+});
+const desk = await cameraBrowser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+desk.setDefaultTimeout(30_000);
+await desk.grantPermissions(['camera'], { origin: BASE });
+page = await desk.newPage();
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+
+await run('desktop: the root key offered by the service, compared and pinned', async () => {
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  await page.locator('#root-offer').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#offered-kid').textContent(), env('ROOT_KID'));
+  assert.equal(await page.locator('#root-kid').textContent(), '—', 'not pinned before the tap');
+  await page.locator('#pin-offered').click();
+  await page.waitForFunction(() => document.querySelector('#root-kid').textContent !== '—');
+  assert.equal(await page.locator('#root-kid').textContent(), env('ROOT_KID'));
+  assert.ok(await page.locator('#root-offer').isHidden());
+  await page.locator('#bundle-file').setInputFiles(env('BUNDLE1'));
+  await page.waitForFunction(() => document.querySelector('#bundle-info').textContent.includes('序号 1'));
+  await page.locator('#checkpoint').selectOption(env('CHECKPOINT'));
+  await page.locator('#officer').fill('E2E-008');
+  await page.locator('#officer').dispatchEvent('change');
+});
+
+await run('the camera sees a photographed pass sheet: 通过', async () => {
+  await page.locator('#camera-toggle').click();
+  await page.waitForFunction(() => document.querySelector('#camera-status').textContent.includes('摄像头已就绪'));
+  assert.equal((await page.locator('#camera-toggle').textContent()).trim(), '关闭摄像头');
+  await expectVerdict('green', '通过');
+  assert.equal((await page.locator('.facts .plate').textContent()).trim(), env('PLATE_1'));
+  assert.match(await page.locator('#countdown').textContent(), /秒后继续扫码/);
+  await page.screenshot({ path: path.join(OUT, 'checkpoint-desktop-camera-green.png') });
+  result.camera = await page.evaluate(() => ({
+    ready_ms: performance.getEntriesByName('camera-ready')[0]?.duration,
+    frame_to_verdict_ms: performance.getEntriesByName('frame-to-verdict').map((m) => m.duration),
+  }));
+  assert.ok(result.camera.frame_to_verdict_ms.length >= 1, 'the frame-to-verdict time was measured');
+});
+
+await run('the newest bundle from the service revokes the pass still in view: 拒绝', async () => {
+  await page.locator('#bundle-fetch').click();
+  await page.waitForFunction(() => document.querySelector('#bundle-info').textContent.includes('序号 2'));
+  assert.equal((await page.locator('#fetch-info').textContent()).trim(), '已从服务器安装信任包');
+  await expectVerdict('red', '拒绝');
+  assert.ok((await reasonCodes()).includes('REVOKED'));
+  await page.screenshot({ path: path.join(OUT, 'checkpoint-desktop-camera-red.png') });
+  const logged = await page.locator('#log-rows tr').count();
+  assert.equal(logged, 2, 'held in view, the pass was checked once per bundle');
+});
+
+await run('the camera off', async () => {
+  await page.locator('#camera-toggle').click();
+  await page.waitForFunction(() => document.querySelector('#camera').hidden);
+  assert.equal((await page.locator('#camera-toggle').textContent()).trim(), '打开摄像头');
+});
+
+assert.deepEqual(problems, []);
+result.times = times;
+await cameraBrowser.close();
 console.log(`RESULT ${JSON.stringify(result)}`);

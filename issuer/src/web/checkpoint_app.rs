@@ -18,7 +18,7 @@ use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::sync::Arc;
 
-use super::AppState;
+use super::{AppState, WebError};
 
 /// `/checkpoint` → `/checkpoint/`, so that the app's relative URLs resolve under it.
 pub async fn redirect() -> Redirect {
@@ -67,5 +67,45 @@ async fn serve(dir: PathBuf, req: Request) -> Response {
             res
         }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// `/checkpoint/root.pub`: the active root public key, offered to the app's set-up. The app
+/// pins it only after the officer has compared its key id with the printed one: a server (or
+/// a network) that lies about the root is caught by that comparison, not trusted.
+pub async fn root_key(State(state): State<Arc<AppState>>) -> Result<Response, WebError> {
+    match state
+        .store(|s| Ok(crate::trust::root_public_key_file(s)?))
+        .await?
+    {
+        Some(text) => Ok((
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            text,
+        )
+            .into_response()),
+        None => Err(WebError::NotFound(
+            "尚无根密钥（issuer init）/ no root key yet".into(),
+        )),
+    }
+}
+
+/// `/checkpoint/bundle.cose`: the newest trust bundle built, for a phone online to install.
+/// The app judges it as a bundle from a file (root, sequence, size): the server is not trusted.
+pub async fn bundle(State(state): State<Arc<AppState>>) -> Result<Response, WebError> {
+    match state.store(|s| Ok(crate::trust::published(s)?)).await? {
+        Some(bytes) => Ok((
+            [
+                (header::CONTENT_TYPE, "application/cose"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            bytes,
+        )
+            .into_response()),
+        None => Err(WebError::NotFound(
+            "尚未生成信任包（issuer bundle 或 管理 → 信任包）/ no bundle built yet".into(),
+        )),
     }
 }

@@ -317,6 +317,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api::router())
         .route("/checkpoint", get(checkpoint_app::redirect))
         .route("/checkpoint/", get(checkpoint_app::file))
+        .route("/checkpoint/root.pub", get(checkpoint_app::root_key))
+        .route("/checkpoint/bundle.cose", get(checkpoint_app::bundle))
         .route("/checkpoint/{*path}", get(checkpoint_app::file))
         .layer(sessions)
         .layer(axum::middleware::from_fn(i18n::middleware))
