@@ -7,7 +7,9 @@
 #                         (checkpoint-web/wasm) and wasm-bindgen's ES module (--target web);
 #   vendor/zxing/         zxing-wasm's QR reader (zxing-cpp compiled to WebAssembly), from
 #                         checkpoint-web/node_modules (npm ci from package-lock.json): hosted
-#                         with the app, never fetched from a CDN.
+#                         with the app, never fetched from a CDN;
+#   checkpoint-offline.html  the whole app in one file, for a checkpoint with no server
+#                         (checkpoint-web/single-file.mjs, bundled by esbuild).
 # With --wasm-only, only dist/pkg/ (what the Node test of the verifier needs).
 # Needs the wasm32-unknown-unknown target and wasm-bindgen-cli at the version of the
 # wasm-bindgen crate in Cargo.lock (scripts/install-deps.sh installs both), and npm. Uses
@@ -27,12 +29,13 @@ if [ "$have" != "$want" ]; then
 fi
 
 target="${CARGO_TARGET_DIR:-$root/target}"
-(cd "$root" && cargo build --quiet -p checkpoint-wasm --target wasm32-unknown-unknown --release)
+# The wasm-release profile (Cargo.toml): size over speed, measured in docs/BENCHMARKS.md.
+(cd "$root" && cargo build --quiet -p checkpoint-wasm --target wasm32-unknown-unknown --profile wasm-release)
 # Into a fresh directory, then in place: a server or a test never sees half a package.
 tmp="$web/.pkg.tmp"
 rm -rf "$tmp"
 wasm-bindgen --target web --no-typescript --out-dir "$tmp" \
-  "$target/wasm32-unknown-unknown/release/checkpoint_wasm.wasm"
+  "$target/wasm32-unknown-unknown/wasm-release/checkpoint_wasm.wasm"
 mkdir -p "$dist"
 rm -rf "$dist/pkg"
 mv "$tmp" "$dist/pkg"
@@ -57,7 +60,9 @@ cp "$zx/LICENSE" "$dist/vendor/zxing/LICENSE"
 for f in "$web/app/"*; do
   [ "$(basename "$f")" = sw.js ] || cp "$f" "$dist/"
 done
+rm -f "$dist/checkpoint-offline.html"
 version=$(cd "$dist" && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 cat |
   cat - "$web/app/sw.js" | sha256sum | cut -c1-16)
 sed "s/__APP_VERSION__/$version/" "$web/app/sw.js" >"$dist/sw.js"
 echo "checkpoint-web/dist: app version $version"
+node "$web/single-file.mjs" "$dist"

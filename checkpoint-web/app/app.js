@@ -6,6 +6,11 @@
 // URL parameters (for a test set-up or a drill, never needed on duty):
 //   now=UNIX   a simulated clock (shown in a banner, logged as simulated)
 //   dev=1      accept the public development/test keys (as `verifier init --allow-dev-keys`)
+//
+// The single-file app (checkpoint-offline.html, for a folder opened from a file with no server)
+// is this code bundled into one script, with the two WebAssembly modules embedded as base64
+// in CHECKPOINT_EMBEDDED; there the QR reader runs on the page's thread (no worker from files)
+// and no service worker is needed (the file is already on the device).
 import init, { Verifier } from './pkg/checkpoint_wasm.js';
 import { open } from './store.js';
 import { WORDS } from './i18n.js';
@@ -17,6 +22,18 @@ const params = new URLSearchParams(location.search);
 const SIMULATED = params.has('now') ? Number(params.get('now')) : null;
 const ALLOW_DEV = params.get('dev') === '1';
 const now = () => SIMULATED ?? Math.floor(Date.now() / 1000);
+const EMBEDDED = globalThis.CHECKPOINT_EMBEDDED ?? null;
+const unbase64 = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+
+/** decoder.js on the page's thread, prepared once (image files; the camera in the single file). */
+let pageReader = null;
+async function reader() {
+  if (!pageReader) {
+    pageReader = await import('./decoder.js');
+    pageReader.prepareReader(EMBEDDED ? { wasmBinary: unbase64(EMBEDDED.zxing) } : { base: location.href });
+  }
+  return pageReader;
+}
 
 let lang = 'zh';
 let store;
@@ -273,7 +290,7 @@ async function toggleCamera() {
     await store.set({ camera: false });
     return renderCamera();
   }
-  camera = new Camera($('camera'), (text, info) => cameraRead(text, info));
+  camera = new Camera($('camera'), (text, info) => cameraRead(text, info), EMBEDDED ? await reader() : null);
   cameraState = 'cameraStarting';
   renderCamera();
   performance.mark('camera-start');
@@ -303,15 +320,7 @@ async function toggleTorch() {
 }
 
 async function readImage(file) {
-  const zxing = await import('./vendor/zxing/es/reader/index.js');
-  zxing.prepareZXingModule({
-    overrides: {
-      // The reader's WebAssembly from the app's own folder, never from a CDN.
-      locateFile: (path, prefix) => (path.endsWith('.wasm') ? new URL('vendor/zxing/reader/zxing_reader.wasm', location.href).href : prefix + path),
-    },
-  });
-  const found = await zxing.readBarcodesFromImageFile(file, { formats: ['QRCode'], tryHarder: true, maxNumberOfSymbols: 1 });
-  const text = found.find((b) => b.isValid)?.text;
+  const text = await (await reader()).readFile(file);
   if (!text) {
     const v = JSON.parse(verifier?.verify('', $('checkpoint').value, now(), 'null') ?? 'null');
     if (v) {
@@ -417,7 +426,7 @@ async function fetchBundle() {
 }
 
 async function start() {
-  await init({ module_or_path: new URL('pkg/checkpoint_wasm_bg.wasm', location.href) });
+  await init({ module_or_path: EMBEDDED ? unbase64(EMBEDDED.verifier) : new URL('pkg/checkpoint_wasm_bg.wasm', location.href) });
   store = await open();
   lang = (await store.get('lang')) ?? 'zh';
   const rootFile = await store.get('root_file');
@@ -430,6 +439,7 @@ async function start() {
       showError('app-error', e.message);
     }
   }
+  $('single-file').hidden = Boolean(EMBEDDED) || !fetchable();
   $('checkpoint').dataset.chosen = (await store.get('checkpoint')) ?? '';
   $('officer').value = (await store.get('officer')) ?? '';
   timeoutSecs = Number((await store.get('timeout')) ?? 10);

@@ -1,7 +1,8 @@
 // The camera: the rear camera by default (facingMode "environment"), 1280×720 when the device
 // offers it, one frame at a time handed to the decoder worker (decoder.worker.js) — the next
 // frame is taken only when the worker has answered, so a slow phone decodes fewer frames per
-// second instead of queueing stale ones. The torch is offered only when the camera says it
+// second instead of queueing stale ones. Where a worker cannot start (the single-file app
+// opened from a file), frames are decoded on the page's thread by the same code (decoder.js). The torch is offered only when the camera says it
 // has one. This file reads pictures; it judges nothing.
 
 /** Why the camera could not start, in the words the page shows (keys of i18n.js). */
@@ -25,8 +26,10 @@ export class Camera {
   /**
    * @param video    the <video> element that shows the preview
    * @param onRead   called with (text, { capturedAt, decodeMs }) for each frame holding a QR
+   * @param reader   null: decode in the worker; else decoder.js's module, prepared (inline)
    */
-  constructor(video, onRead) {
+  constructor(video, onRead, reader = null) {
+    this.reader = reader;
     this.video = video;
     this.onRead = onRead;
     this.stream = null;
@@ -58,6 +61,12 @@ export class Camera {
     this.video.muted = true;
     this.video.playsInline = true;
     await this.video.play();
+    if (this.reader) {
+      await this.reader.warmUp();
+      this.busy = false;
+      this.next();
+      return;
+    }
     this.worker = new Worker(new URL('decoder.worker.js', import.meta.url), { type: 'module' });
     await new Promise((resolve, reject) => {
       this.worker.onmessage = (e) => (e.data.ready ? resolve() : reject(new Error(e.data.error)));
@@ -92,6 +101,10 @@ export class Camera {
     const capturedAt = performance.now();
     try {
       const frame = await createImageBitmap(this.video);
+      if (this.reader) {
+        this.answered({ ...(await this.reader.readFrame(frame)), capturedAt });
+        return;
+      }
       this.worker?.postMessage({ frame, capturedAt }, [frame]);
     } catch {
       // The video went away between the check and the copy (the camera was stopped).

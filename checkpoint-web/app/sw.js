@@ -10,6 +10,7 @@ const FILES = [
   'index.html',
   'app.js',
   'camera.js',
+  'decoder.js',
   'decoder.worker.js',
   'sound.js',
   'store.js',

@@ -21,10 +21,11 @@
 // shown by its key id and pinned on a tap, bundle 1 from its file, start the camera → 通过 for
 // the pass in view, with the time from camera start to ready and from the frame to the
 // verdict on screen; the newest bundle fetched from the service (bundle 2, which revokes the
-// pass) → the pass still in view → 拒绝.
+// pass) → the pass still in view → 拒绝. Last, the single-file app copied to a folder and
+// opened from there (file://, no server): set up from files, the camera and the scanner → 通过.
 //
 // Environment: BASE_URL, ROOT, BUNDLE1, BUNDLE2, QR_PNG (pass 1), QR_TEXT_1, QR_TEXT_2,
-// CAMERA_VIDEO (a .y4m of pass 1), PLATE_1, PLATE_2, CHECKPOINT (on both passes' routes), NOW (unix seconds: the simulated
+// CAMERA_VIDEO (a .y4m of pass 1), OFFLINE_HTML (file:// URL of the single-file app, copied), PLATE_1, PLATE_2, CHECKPOINT (on both passes' routes), NOW (unix seconds: the simulated
 // clock), ROOT_KID, OUT_DIR (screenshots, and the page when a step fails), CHROMIUM.
 // Prints `RESULT {json}` last and exits 0 when every check passed.
 
@@ -221,6 +222,7 @@ await run('the camera sees a photographed pass sheet: 通过', async () => {
   assert.match(await page.locator('#countdown').textContent(), /秒后继续扫码/);
   await page.screenshot({ path: path.join(OUT, 'checkpoint-desktop-camera-green.png') });
   result.camera = await page.evaluate(() => ({
+    app_ready_ms: performance.getEntriesByName('app-ready')[0]?.startTime,
     ready_ms: performance.getEntriesByName('camera-ready')[0]?.duration,
     frame_to_verdict_ms: performance.getEntriesByName('frame-to-verdict').map((m) => m.duration),
   }));
@@ -242,6 +244,37 @@ await run('the camera off', async () => {
   await page.locator('#camera-toggle').click();
   await page.waitForFunction(() => document.querySelector('#camera').hidden);
   assert.equal((await page.locator('#camera-toggle').textContent()).trim(), '打开摄像头');
+});
+
+// A checkpoint with no server: the single file, copied to a folder and opened from there.
+const fileContext = await cameraBrowser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+fileContext.setDefaultTimeout(30_000);
+page = await fileContext.newPage();
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+const fileRequests = [];
+page.on('request', (r) => !r.url().startsWith('file:') && !r.url().startsWith('data:') && !r.url().startsWith('blob:') && fileRequests.push(r.url()));
+
+await run('the single file from a folder (file://): set up, the camera → 通过, the scanner → 通过', async () => {
+  await page.goto(`${env('OFFLINE_HTML')}?now=${env('NOW')}`);
+  await page.waitForFunction(() => document.body.dataset.ready, null);
+  assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', await page.locator('#app-error').textContent());
+  assert.ok(await page.locator('#single-file').isHidden());
+  await page.locator('#root-file').setInputFiles(env('ROOT'));
+  await page.waitForFunction(() => document.querySelector('#root-kid').textContent !== '—');
+  assert.equal(await page.locator('#root-kid').textContent(), env('ROOT_KID'));
+  await page.locator('#bundle-file').setInputFiles(env('BUNDLE1'));
+  await page.waitForFunction(() => document.querySelector('#bundle-info').textContent.includes('序号 1'));
+  await page.locator('#checkpoint').selectOption(env('CHECKPOINT'));
+  await page.locator('#camera-toggle').click();
+  await expectVerdict('green', '通过');
+  assert.equal((await page.locator('.facts .plate').textContent()).trim(), env('PLATE_1'));
+  await page.locator('#camera-toggle').click();
+  await scanText(env('QR_TEXT_2'));
+  await expectVerdict('green', '通过');
+  assert.equal((await page.locator('.facts .plate').textContent()).trim(), env('PLATE_2'));
+  assert.equal(await page.locator('#log-rows tr').count(), 2);
+  assert.deepEqual(fileRequests, [], 'the single file fetches nothing');
 });
 
 assert.deepEqual(problems, []);

@@ -7,7 +7,10 @@
 //! same images. Then it times 1280×720 camera-like frames with a pass-sized QR code.
 //!
 //! Run it with `scripts/bench-corpus.sh` (installs zbar and zxing-cpp for the comparison), or
-//! alone: `cargo bench -p verifier --bench corpus [-- --external FILE] [--quick]`.
+//! alone: `cargo bench -p verifier --bench corpus [-- --external FILE] [--quick]`. With
+//! `--write-frames DIR`, the camera-like frames are also written to DIR as PNG files with a
+//! `manifest.tsv` like the corpus folders', so that the checkpoint web app's decoders are timed
+//! on the very same frames (`scripts/bench-checkpoint-web.sh`).
 //! Times are wall-clock on the calling thread (one core); the decoder is single-threaded.
 
 use std::collections::BTreeMap;
@@ -192,7 +195,7 @@ fn pass_text(len: usize) -> String {
     verifier::decode::synth::pass_text(len, 2026)
 }
 
-fn bench_frames(runs: usize) -> Result<()> {
+fn bench_frames(runs: usize, write_to: Option<&Path>) -> Result<()> {
     let text = pass_text(300);
     let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::Q)?;
     let version = match code.version() {
@@ -247,6 +250,9 @@ fn bench_frames(runs: usize) -> Result<()> {
         .iter()
         .map(|p| camera_frame(&rendered, p))
         .collect();
+    if let Some(dir) = write_to {
+        write_frames(dir, &frames, &placements, &text)?;
+    }
     let blank = camera_frame(
         &GrayImage::new(0, 0),
         &Placement {
@@ -294,14 +300,41 @@ fn bench_frames(runs: usize) -> Result<()> {
     Ok(())
 }
 
+/// The frames as `frame-NN.png` and a manifest (image, expected text, exact, tags).
+fn write_frames(
+    dir: &Path,
+    frames: &[GrayImage],
+    placements: &[Placement],
+    text: &str,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut manifest = String::from("image\texpected\texact\ttags\n");
+    for (i, (frame, p)) in frames.iter().zip(placements).enumerate() {
+        let name = format!("frame-{i:02}.png");
+        frame
+            .save(dir.join(&name))
+            .with_context(|| format!("writing {name}"))?;
+        manifest.push_str(&format!(
+            "{name}\t{text}\t1\tside-{},angle-{},blur-{}\n",
+            p.side, p.angle_deg, p.blur_sigma
+        ));
+    }
+    std::fs::write(dir.join("manifest.tsv"), manifest).context("writing manifest.tsv")?;
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let mut external = None;
+    let mut write_frames_to = None;
     let mut quick = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--external" => external = Some(PathBuf::from(args.next().context("--external FILE")?)),
             "--quick" => quick = true,
+            "--write-frames" => {
+                write_frames_to = Some(PathBuf::from(args.next().context("--write-frames DIR")?))
+            }
             // cargo bench passes --bench; other harness flags are ignored too.
             _ => {}
         }
@@ -314,6 +347,6 @@ fn main() -> Result<()> {
         .collect();
     println!("Pipeline passes, in order: {}\n", passes.join(", "));
     bench_corpus(runs, external.as_deref())?;
-    bench_frames(runs)?;
+    bench_frames(runs, write_frames_to.as_deref())?;
     Ok(())
 }
