@@ -228,6 +228,10 @@ fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
         .to_str()
         .unwrap()
         .to_string();
+    // Another city's bundle (its own root): refused by a checkpoint pinned to this one.
+    let other_city = Env::init();
+    let bundle_other = env.path("bundle-other-root.cose");
+    other_city.ok(&["bundle", "--out", bundle_other.to_str().unwrap()]);
     env.ok(&["revoke", &serial, "--reason", "浏览器测试 browser test"]);
     let bundle2 = env.path("bundle-2.cose");
     env.ok(&["bundle", "--out", bundle2.to_str().unwrap()]);
@@ -277,6 +281,7 @@ fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
         .env("ROOT_KID", root.kid().to_hex())
         .env("BUNDLE1", &bundle1)
         .env("BUNDLE2", &bundle2)
+        .env("BUNDLE_OTHER", &bundle_other)
         .env("QR_PNG", passes[0].dir.join("qr.png"))
         .env("CAMERA_VIDEO", &video)
         .env("OFFLINE_HTML", &offline_url)

@@ -559,6 +559,19 @@ async fn a_downloaded_bundle_opens_with_the_root_key() {
     let page = admin.get("/admin/bundle").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("根密钥口令"));
+    // The checkpoint app's files, for anyone (a phone is not signed in): the root key to
+    // compare and pin; no bundle before the first is built.
+    let mut phone = Browser::new(&world.app);
+    let root_file = phone.get("/checkpoint/root.pub").await;
+    assert_eq!(root_file.status, StatusCode::OK);
+    assert_eq!(
+        issuer::checkpass::keys::parse_public_key_file(&root_file.body).unwrap(),
+        (world.root, KeyRole::Root)
+    );
+    assert_eq!(
+        phone.get("/checkpoint/bundle.cose").await.status,
+        StatusCode::NOT_FOUND
+    );
     let csrf = admin.csrf("/admin/bundle").await;
     let a = admin
         .post_form(
@@ -593,6 +606,11 @@ async fn a_downloaded_bundle_opens_with_the_root_key() {
         // Signed by the root key only: another key's public half does not open it.
         let other = SigningKey::generate().public_key();
         assert!(issuer::checkpass::bundle::open_bundle(&a.bytes, &other, None).is_err());
+        // Published for the checkpoint app: the very bundle just built.
+        let published = phone.get("/checkpoint/bundle.cose").await;
+        assert_eq!(published.status, StatusCode::OK);
+        assert_eq!(published.headers[header::CACHE_CONTROL], "no-store");
+        assert_eq!(published.bytes, a.bytes);
     }
     let exports = world.audit_of("bundle.export");
     assert_eq!(exports.len(), 2);

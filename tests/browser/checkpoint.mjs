@@ -14,7 +14,7 @@
 // reloaded: the app starts from its service worker's cache and verifies a second pass typed
 // into the scanner field → 通过, and the first pass again → 注意 (a repeat scan: the log
 // survived the reload). A newer bundle revoking the first pass → 拒绝 (REVOKED); the older
-// bundle again → refused as a rollback. English switch: PASS/REFUSE words and English reasons.
+// bundle again → refused as a rollback; another city's bundle → refused. English switch: PASS/REFUSE words and English reasons.
 //
 // Then a checkpoint laptop with a webcam (a desktop-sized window, a second browser whose fake
 // camera plays CAMERA_VIDEO, a photographed pass sheet): the root key offered by the service
@@ -24,7 +24,7 @@
 // pass) → the pass still in view → 拒绝. Last, the single-file app copied to a folder and
 // opened from there (file://, no server): set up from files, the camera and the scanner → 通过.
 //
-// Environment: BASE_URL, ROOT, BUNDLE1, BUNDLE2, QR_PNG (pass 1), QR_TEXT_1, QR_TEXT_2,
+// Environment: BASE_URL, ROOT, BUNDLE1, BUNDLE2, BUNDLE_OTHER (another root's), QR_PNG (pass 1), QR_TEXT_1, QR_TEXT_2,
 // CAMERA_VIDEO (a .y4m of pass 1), OFFLINE_HTML (file:// URL of the single-file app, copied), PLATE_1, PLATE_2, CHECKPOINT (on both passes' routes), NOW (unix seconds: the simulated
 // clock), ROOT_KID, OUT_DIR (screenshots, and the page when a step fails), CHROMIUM.
 // Prints `RESULT {json}` last and exits 0 when every check passed.
@@ -165,6 +165,13 @@ await run('the older bundle again: refused as a rollback', async () => {
   await page.locator('#bundle-file').setInputFiles(env('BUNDLE1'));
   await page.locator('#bundle-error').waitFor({ state: 'visible' });
   assert.match(await page.locator('#bundle-error').textContent(), /信任包版本过旧/);
+  assert.match(await page.locator('#bundle-info').textContent(), /序号 2/);
+});
+
+await run("another city's bundle: refused, the installed one stays", async () => {
+  await page.locator('#bundle-file').setInputFiles(env('BUNDLE_OTHER'));
+  await page.waitForFunction(() => /根密钥/.test(document.querySelector('#bundle-error').textContent));
+  assert.match(await page.locator('#bundle-error').textContent(), /不是由已固定的根密钥签发/);
   assert.match(await page.locator('#bundle-info').textContent(), /序号 2/);
 });
 
