@@ -11,8 +11,8 @@
 // is this code bundled into one script, with the two WebAssembly modules embedded as base64
 // in CHECKPOINT_EMBEDDED; there the QR reader runs on the page's thread (no worker from files)
 // and no service worker is needed (the file is already on the device).
-import init, { Verifier } from './pkg/checkpoint_wasm.js';
-import { open } from './store.js';
+import init, { Verifier, chain_link, verify_log } from './pkg/checkpoint_wasm.js';
+import { chainFields, open } from './store.js';
 import { WORDS } from './i18n.js';
 import { Camera, cameraProblem } from './camera.js';
 import { playVerdict, unlockSound, vibrateVerdict } from './sound.js';
@@ -214,9 +214,9 @@ function cell(value) {
 
 async function exportCsv() {
   const scans = await store.scans();
-  const header = ['time', 'unix', 'checkpoint', 'officer', 'serial', 'plate', 'verdict', 'reasons', 'bundle_sequence', 'simulated'];
+  const header = ['id', 'time', 'unix', 'checkpoint', 'officer', 'serial', 'plate', 'verdict', 'reasons', 'bundle_sequence', 'simulated', 'hash'];
   const lines = [header.join(',')].concat(
-    scans.map((s) => [s.at_cst, s.at, s.checkpoint, s.officer, s.serial, s.plate, s.level, s.reasons.join(' '), s.bundle_sequence, s.simulated].map(cell).join(',')),
+    scans.map((s) => [s.id, s.at_cst, s.at, s.checkpoint, s.officer, s.serial, s.plate, s.level, s.reasons.join(' '), s.bundle_sequence, s.simulated, s.hash].map(cell).join(',')),
   );
   const blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
   const a = el('a', { href: URL.createObjectURL(blob), download: `scans-${new Date(now() * 1000).toISOString().slice(0, 10)}.csv` });
@@ -230,6 +230,22 @@ async function exportCsv() {
  * performance clock) is when the camera frame holding it was taken, for the time from frame
  * to verdict on screen.
  */
+/** Checks the whole log's hash chain (the WebAssembly judges) and says what it found. */
+async function verifyChain() {
+  const scans = await store.scans();
+  const out = $('chain-info');
+  try {
+    const head = verify_log(JSON.stringify(scans.map((s) => ({ ...chainFields(s), hash: s.hash ?? null }))));
+    out.className = 'note';
+    out.dataset.state = 'ok';
+    out.textContent = `${t('chainOk')}: ${scans.length} ${t('entries')} · ${head.slice(0, 16)}`;
+  } catch (e) {
+    out.className = 'error';
+    out.dataset.state = 'broken';
+    out.textContent = `${t('chainBroken')}: ${e.message}`;
+  }
+}
+
 async function check(text, capturedAt = null) {
   text = text.replace(/[\r\n]+$/, '');
   if (!text) return;
@@ -256,19 +272,24 @@ async function check(text, capturedAt = null) {
     // On screen once the browser has painted the panel.
     requestAnimationFrame(() => performance.measure('frame-to-verdict', { start: capturedAt, end: performance.now() }));
   }
-  await store.add({
-    at,
-    at_cst: v.checked_at_cst,
-    checkpoint,
-    officer: $('officer').value,
-    serial: v.serial,
-    plate: v.view?.plate ?? null,
-    level: v.level,
-    words: v.word,
-    reasons: v.reasons.map((r) => r.code),
-    bundle_sequence: summary.sequence,
-    simulated,
-  });
+  try {
+    await store.add({
+      at,
+      at_cst: v.checked_at_cst,
+      checkpoint,
+      officer: $('officer').value,
+      serial: v.serial,
+      plate: v.view?.plate ?? null,
+      level: v.level,
+      words: v.word,
+      reasons: v.reasons.map((r) => r.code),
+      bundle_sequence: summary.sequence,
+      simulated,
+    });
+  } catch (e) {
+    // The verdict stands; the officer must know that this check is not in the log.
+    showError('app-error', `${t('notLogged')}: ${e?.message ?? e}`);
+  }
   await renderLog();
 }
 
@@ -427,7 +448,7 @@ async function fetchBundle() {
 
 async function start() {
   await init({ module_or_path: EMBEDDED ? unbase64(EMBEDDED.verifier) : new URL('pkg/checkpoint_wasm_bg.wasm', location.href) });
-  store = await open();
+  store = await open(chain_link);
   lang = (await store.get('lang')) ?? 'zh';
   const rootFile = await store.get('root_file');
   if (rootFile) {
@@ -470,6 +491,7 @@ async function start() {
     if (file) await readImage(file);
   });
   $('export').addEventListener('click', exportCsv);
+  $('verify-chain').addEventListener('click', verifyChain);
   $('camera-toggle').addEventListener('click', toggleCamera);
   $('torch').addEventListener('click', toggleTorch);
   $('dismiss').addEventListener('click', backToScanning);

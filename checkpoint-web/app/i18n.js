@@ -23,6 +23,7 @@ export const WORDS = {
     pinOffered: '编号一致，固定此根密钥', bundleFetch: '从服务器更新信任包', fetching: '正在从服务器获取信任包…',
     fetchedNew: '已从服务器安装信任包', fetchedSame: '服务器上的信任包与已安装的相同', fetchNone: '服务器上还没有信任包',
     fetchFailed: '无法连接服务器，继续使用已安装的信任包',
+    notLogged: '本次查验未能写入记录', verifyChain: '核对记录链', chainOk: '记录链完整', chainBroken: '记录链断开', entries: '条',
     singleFile: '下载单文件版（无服务器的检查站：复制到电脑或手机后直接打开）',
   },
   en: {
@@ -47,6 +48,7 @@ export const WORDS = {
     pinOffered: 'The ids match: pin this root key', bundleFetch: 'Update the bundle from the server', fetching: 'Fetching the bundle from the server…',
     fetchedNew: 'Bundle installed from the server', fetchedSame: 'The server’s bundle is the one installed', fetchNone: 'The server has no bundle yet',
     fetchFailed: 'Cannot reach the server; the installed bundle stays in use',
+    notLogged: 'This check could not be written to the log', verifyChain: 'Verify the log chain', chainOk: 'Log chain intact', chainBroken: 'Log chain broken', entries: 'entries',
     singleFile: 'Download the single-file app (for a checkpoint with no server: copy it to a laptop or phone and open it there)',
   },
 };

@@ -1,7 +1,29 @@
 // The app's state in IndexedDB: settings (the pinned root file, the installed bundle's bytes,
 // sequence and digest, checkpoint, officer, language) and the scan log. It survives closing
 // the tab, restarting the phone and a new version of the app.
+//
+// The scan log is a hash chain, the desktop verifier's own (checkpass::scanlog, through the
+// WebAssembly's chain_link): each entry's hash covers the one before it, so an entry changed,
+// removed or inserted afterwards is found by verify_log.
 const DB = 'checkpoint';
+
+/** The fields of a logged scan that the chain covers, as the native log stores them. */
+export function chainFields(s) {
+  return {
+    id: s.id,
+    kind: 'scan',
+    at: s.at,
+    checkpoint: s.checkpoint,
+    officer: s.officer || null,
+    serial: s.serial ?? null,
+    plate: s.plate ?? null,
+    verdict: s.level,
+    reasons: s.reasons.join(' '),
+    bundle_sequence: s.bundle_sequence ?? null,
+    simulated: Boolean(s.simulated),
+    note: null,
+  };
+}
 
 function req(r) {
   return new Promise((resolve, reject) => {
@@ -10,22 +32,41 @@ function req(r) {
   });
 }
 
-export async function open() {
-  const r = indexedDB.open(DB, 1);
-  r.onupgradeneeded = () => {
+/** Opens the app's database; `link(prevHex, fields)` is the chain's hash function. */
+export async function open(link) {
+  const r = indexedDB.open(DB, 2);
+  r.onupgradeneeded = (event) => {
     const db = r.result;
-    db.createObjectStore('settings');
-    const scans = db.createObjectStore('scans', { keyPath: 'id', autoIncrement: true });
-    scans.createIndex('pass_here', ['serial', 'checkpoint']);
-    scans.createIndex('at', 'at');
+    if (event.oldVersion < 1) {
+      db.createObjectStore('settings');
+      const scans = db.createObjectStore('scans', { keyPath: 'id', autoIncrement: true });
+      scans.createIndex('pass_here', ['serial', 'checkpoint']);
+      scans.createIndex('at', 'at');
+    }
+    if (event.oldVersion < 2) {
+      // Version 2 chains the log: entries written before are chained in order, once.
+      let prev = '';
+      r.transaction.objectStore('scans').openCursor().onsuccess = (e) => {
+        const cursor = e.target.result;
+        if (!cursor) return;
+        const s = cursor.value;
+        if (!s.hash) {
+          s.hash = link(prev, JSON.stringify(chainFields(s)));
+          cursor.update(s);
+        }
+        prev = s.hash;
+        cursor.continue();
+      };
+    }
   };
   const db = await req(r);
-  return new Store(db);
+  return new Store(db, link);
 }
 
 class Store {
-  constructor(db) {
+  constructor(db, link) {
     this.db = db;
+    this.link = link;
   }
 
   async get(key) {
@@ -56,8 +97,22 @@ class Store {
     return { clock_floor: floor, last_same_pass_here: last };
   }
 
+  /** Appends a scan to the chain: its id and hash follow the last entry, in one transaction. */
   async add(scan) {
-    return req(this.db.transaction('scans', 'readwrite').objectStore('scans').add(scan));
+    const tx = this.db.transaction('scans', 'readwrite');
+    const scans = tx.objectStore('scans');
+    let record = null;
+    scans.openCursor(null, 'prev').onsuccess = (e) => {
+      const last = e.target.result?.value;
+      record = { ...scan, id: (last?.id ?? 0) + 1 };
+      record.hash = this.link(last?.hash ?? '', JSON.stringify(chainFields(record)));
+      scans.add(record);
+    };
+    return new Promise((resolve, reject) => {
+      tx.oncomplete = () => resolve(record);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
   }
 
   async scans() {

@@ -282,3 +282,102 @@ pub fn summary(b: &TrustBundle, now: i64) -> Value {
         "checkpoints": b.checkpoints,
     })
 }
+
+/// One scan-log entry as the app stores it (the fields the chain covers).
+#[derive(Debug, Deserialize)]
+struct LogEntry {
+    id: i64,
+    #[serde(default = "scan_kind")]
+    kind: String,
+    at: i64,
+    checkpoint: String,
+    officer: Option<String>,
+    serial: Option<String>,
+    plate: Option<String>,
+    verdict: Option<String>,
+    /// Reason codes separated by spaces.
+    reasons: String,
+    bundle_sequence: Option<i64>,
+    #[serde(default)]
+    simulated: bool,
+    note: Option<String>,
+    /// The stored hash (hex), when checking a log.
+    hash: Option<String>,
+}
+
+fn scan_kind() -> String {
+    "scan".into()
+}
+
+impl LogEntry {
+    fn entry(&self) -> Result<checkpass::scanlog::Entry<'_>, Refused> {
+        let kind = checkpass::scanlog::EntryKind::parse(&self.kind).ok_or(Refused {
+            code: "BAD_ARGUMENT",
+            message: format!("entry {}: unknown kind {:?}", self.id, self.kind),
+        })?;
+        Ok(checkpass::scanlog::Entry {
+            id: self.id,
+            kind,
+            at: self.at,
+            checkpoint: &self.checkpoint,
+            officer: self.officer.as_deref(),
+            serial: self.serial.as_deref(),
+            plate: self.plate.as_deref(),
+            verdict: self.verdict.as_deref(),
+            reasons: &self.reasons,
+            bundle_sequence: self.bundle_sequence,
+            simulated: self.simulated,
+            note: self.note.as_deref(),
+        })
+    }
+}
+
+fn hash_hex(text: &str, what: &str) -> Result<[u8; 32], Refused> {
+    hex::decode(text)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or(Refused {
+            code: "BAD_ARGUMENT",
+            message: format!("{what}: not 64 hex digits"),
+        })
+}
+
+/// The scan log's hash chain, the native log's own (`checkpass::scanlog`): the hash (hex) of
+/// `entry` (JSON, as the app stores it) following `prev` (hex; empty for the first entry).
+#[wasm_bindgen]
+pub fn chain_link(prev: &str, entry: &str) -> Result<String, Refused> {
+    let prev = if prev.is_empty() {
+        checkpass::scanlog::GENESIS
+    } else {
+        hash_hex(prev, "prev")?
+    };
+    let e: LogEntry = serde_json::from_str(entry).map_err(|e| Refused {
+        code: "BAD_ARGUMENT",
+        message: format!("entry: {e}"),
+    })?;
+    Ok(hex::encode(checkpass::scanlog::link(&prev, &e.entry()?)))
+}
+
+/// Checks a whole log (a JSON array of entries with their `hash`, in order): the head hash
+/// (hex), or the entry where the chain breaks.
+#[wasm_bindgen]
+pub fn verify_log(entries: &str) -> Result<String, Refused> {
+    let entries: Vec<LogEntry> = serde_json::from_str(entries).map_err(|e| Refused {
+        code: "BAD_ARGUMENT",
+        message: format!("entries: {e}"),
+    })?;
+    let mut chain = Vec::with_capacity(entries.len());
+    for e in &entries {
+        let stored = match e.hash.as_deref() {
+            None => None,
+            Some(h) => Some(hash_hex(h, "hash")?),
+        };
+        chain.push((e.entry()?, stored));
+    }
+    checkpass::scanlog::verify_chain(chain)
+        .map(hex::encode)
+        .map_err(|e| Refused {
+            code: "CHAIN_BROKEN",
+            message: e.to_string(),
+        })
+}
