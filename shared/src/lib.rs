@@ -28,6 +28,7 @@ pub mod bundle;
 mod cbor;
 pub mod checkpoint;
 pub mod keys;
+pub mod logfile;
 pub mod pass;
 pub mod rules;
 pub mod sample;
