@@ -17,6 +17,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use checkpass::bundle::{Checkpoint, IssuerKey, Policy, RevocationList, TrustBundle};
 use checkpass::keys::SigningKey;
 use checkpass::pass::{MaskedId, Pass, Serial};
+use checkpass::scope::KeyScope;
 use checkpass::verdict::Level;
 
 use crate::domain::{Application, PassRecord};
@@ -53,6 +54,7 @@ pub fn self_check(
     qr_text: &str,
     pass: &Pass,
     key: &SigningKey,
+    scope: &KeyScope,
     checkpoints: &[Checkpoint],
     policy: &Policy,
 ) -> Result<()> {
@@ -66,6 +68,7 @@ pub fn self_check(
             valid_from: pass.issued_at,
             valid_to: pass.expires_at,
             compromised_since: None,
+            scope: scope.clone(),
         }],
         checkpoints: checkpoints.to_vec(),
         revoked: RevocationList::default(),
@@ -257,6 +260,8 @@ pub struct Job<'a> {
     /// The active signing key, unlocked once for the whole run.
     pub key: &'a SigningKey,
     pub kid: &'a str,
+    /// What the key may sign (from its record): an application outside it is refused.
+    pub scope: &'a KeyScope,
     pub issuer: &'a str,
     pub issuer_name: &'a str,
     pub checkpoints: &'a [Checkpoint],
@@ -297,13 +302,51 @@ pub struct Timings {
 fn signer<'a>(job: &'a Job<'a>) -> impl FnMut(ToSign<'_>) -> Result<Signed, SignError> + 'a {
     move |s: ToSign<'_>| {
         let pass = build_pass(s.app, s.serial, job.issuer, s.issued_at)?;
+        check_scope(job.kid, job.scope, &pass)?;
         let qr_text = checkpass::wire::issue_qr_text(&pass, job.key)?;
-        self_check(&qr_text, &pass, job.key, job.checkpoints, job.policy)?;
+        self_check(
+            &qr_text,
+            &pass,
+            job.key,
+            job.scope,
+            job.checkpoints,
+            job.policy,
+        )?;
         Ok(Signed {
             qr_text,
             kid: job.kid.to_string(),
         })
     }
+}
+
+/// An application the signing key may not sign: checkpoints would refuse the pass
+/// (`KEY_OUT_OF_SCOPE`), so none is made.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "签发密钥 {kid} 无权签发此申请（{what}）：该密钥限于 {scope}。请由范围覆盖此申请的签发密钥签发 (application outside the signing key's scope)"
+)]
+pub struct OutOfScopeError {
+    pub kid: String,
+    pub what: String,
+    pub scope: String,
+}
+
+/// The scope rule ([`KeyScope::check`]) before signing.
+pub fn check_scope(kid: &str, scope: &KeyScope, pass: &Pass) -> Result<(), OutOfScopeError> {
+    scope.check(&pass.body).map_err(|out| {
+        let mut what = Vec::new();
+        if let Some(d) = out.district {
+            what.push(format!("区划 {d:06}"));
+        }
+        if let Some(c) = out.category {
+            what.push(format!("类别 {}", c.label_zh()));
+        }
+        OutOfScopeError {
+            kid: kid.to_string(),
+            what: what.join("，"),
+            scope: scope.to_string(),
+        }
+    })
 }
 
 fn secs(d: Duration) -> f64 {

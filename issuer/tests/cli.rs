@@ -399,6 +399,84 @@ fn read_root(env: &Env) -> checkpass::keys::PublicKey {
 }
 
 #[test]
+fn a_scoped_key_signs_only_inside_its_scope_and_the_bundle_carries_it() {
+    let env = Env::init();
+    env.import_sample();
+    env.ok(&["forward", "--all"]);
+    env.ok(&["approve", "SQ003-0001", "SQ083-0002"]);
+    // A bad list is refused before anything changes.
+    let err = env.fails(&["keys", "rotate", "--districts", "37108x"]);
+    assert!(err.contains("37108x"), "{err}");
+    let err = env.fails(&["keys", "rotate", "--categories", "危险品"]);
+    assert!(err.contains("危险品"), "{err}");
+    assert_eq!(env.json(&["keys", "list"]).as_array().unwrap().len(), 2);
+
+    let rotated = env.json(&["keys", "rotate", "--districts", "371083,3711"]);
+    assert_eq!(
+        rotated["scope_districts"],
+        serde_json::json!(["371083", "3711"])
+    );
+    let listed = env.ok(&["keys", "list"]);
+    assert!(
+        listed.contains("范围: 区划 371083,3711；类别 全部"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("范围: 全部"),
+        "the retired key is unscoped: {listed}"
+    );
+
+    // SQ003-0001 is from district 371003: outside the key's scope, not signed.
+    let err = env.fails(&["issue", "SQ003-0001", "--formats", "svg"]);
+    assert!(
+        err.contains("无权签发") && err.contains("区划 371003"),
+        "{err}"
+    );
+    assert_eq!(env.json(&["show", "SQ003-0001"])["status"], "approved");
+    // SQ083-0002 (371083) is inside.
+    let issued = issue_json(&env, &["SQ083-0002", "--formats", "svg"]);
+    assert_eq!(issued.len(), 1);
+    let qr = env.json(&["show", "SQ083-0002"])["pass"]["qr_text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let root = read_root(&env);
+    let bundle_path = env.path("bundle.cose");
+    env.ok(&["bundle", "--out", bundle_path.to_str().unwrap()]);
+    let bundle =
+        checkpass::bundle::open_bundle(&std::fs::read(&bundle_path).unwrap(), &root, None).unwrap();
+    let scoped: Vec<_> = bundle
+        .keys
+        .iter()
+        .filter(|k| !k.scope.is_unrestricted())
+        .collect();
+    assert_eq!(scoped.len(), 1);
+    assert_eq!(scoped[0].scope.districts, ["371083", "3711"]);
+    assert!(scoped[0].scope.categories.is_empty());
+    let shown = env.json(&["show", "SQ083-0002"]);
+    let start = shown["start_at"].as_i64().unwrap();
+    let first = checkpass::wire::decode_qr_text(&qr)
+        .unwrap()
+        .pass()
+        .unwrap()
+        .body
+        .route[0]
+        .clone();
+    let v = checkpass::rules::verify(&qr, &bundle, &first, start + 60);
+    assert!(
+        !v.has(checkpass::verdict::ReasonCode::KeyOutOfScope),
+        "{:?}",
+        v.reasons
+    );
+
+    // Categories too: a key for finished products refuses a raw-materials application.
+    env.ok(&["keys", "rotate", "--categories", "产成品"]);
+    let err = env.fails(&["issue", "SQ003-0001", "--formats", "svg"]);
+    assert!(err.contains("类别 工业原材料"), "{err}");
+}
+
+#[test]
 fn keys_rotation_bundle_and_revocation() {
     let env = Env::init();
     env.import_sample();

@@ -625,6 +625,8 @@ async fn apply_forward_approve_issue_download_and_verify() {
             compromised_at: None,
             compromised_since: None,
             compromise_reason: None,
+            scope_districts: String::new(),
+            scope_categories: String::new(),
         },
         "admin",
         1,

@@ -216,9 +216,13 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
     let (record, key) =
         issuer::keys::unlock_active(&*store, &data.keys(), KeyRole::Signing, &passphrase)?;
     let policy = store.policy()?;
+    let scope = record
+        .scope()
+        .with_context(|| format!("数据库中签发密钥 {} 的范围无效", record.kid))?;
     let job = issuing::Job {
         key: &key,
         kid: &record.kid,
+        scope: &scope,
         issuer: &issuer,
         issuer_name: &issuer_name,
         checkpoints: &checkpoints,
