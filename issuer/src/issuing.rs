@@ -119,7 +119,7 @@ pub fn sheet_data(
         .map(|m| m.to_string())
         .unwrap_or_default();
     PassSheet {
-        serial: pass.serial.to_string(),
+        serial: checkpass::number::printed(d.district, pass.serial),
         plate: d.plate.clone(),
         trailer: d.trailer.clone(),
         driver_name: d.driver_name.clone(),

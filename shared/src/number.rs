@@ -95,6 +95,14 @@ impl PassNumber {
     }
 }
 
+/// What a sheet, a verdict or a page shows for a pass of `district` and `serial`: its national
+/// number, or the serial's own form (`00000-00001-8`) when the district is not a 6-digit code
+/// (which no decodable pass has: the wire format caps it, the issuer's validation requires
+/// six digits).
+pub fn printed(district: u32, serial: Serial) -> String {
+    PassNumber::new(district, serial).map_or_else(|_| serial.to_string(), |n| n.to_string())
+}
+
 /// The printed form, `371003-000001-5`: area, serial, check.
 impl fmt::Display for PassNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -12,7 +12,7 @@
 //! A key the bundle scopes to some districts or categories vouches for nothing outside them.
 
 use crate::bundle::{IssuerKey, Policy, TrustBundle, COMPROMISED_ALWAYS};
-use crate::number::PassNumber;
+use crate::number;
 use crate::pass::Pass;
 use crate::time::{format_cst, hours};
 use crate::verdict::{OfficerView, Reason, RouteStop, Verdict};
@@ -218,19 +218,12 @@ fn check_environment(bundle: &TrustBundle, checkpoint: &str, now: i64, v: &mut V
     }
 }
 
-/// The national number of a pass (`371003-000001-5`), or its serial when the district is not
-/// a 6-digit code (which the wire format rules out for any pass that decoded).
-pub fn pass_number(pass: &Pass) -> String {
-    PassNumber::new(pass.body.district, pass.serial)
-        .map_or_else(|_| pass.serial.to_string(), |n| n.to_string())
-}
-
 /// The facts of a verified pass, with the route's names from the registry.
 pub fn officer_view(pass: &Pass, bundle: &TrustBundle, checkpoint: &str, now: i64) -> OfficerView {
     let b = &pass.body;
     OfficerView {
         serial: pass.serial.to_string(),
-        number: pass_number(pass),
+        number: number::printed(b.district, pass.serial),
         plate: b.plate.clone(),
         trailer: b.trailer.clone(),
         driver_name: b.driver_name.clone(),
