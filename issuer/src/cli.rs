@@ -290,7 +290,7 @@ pub struct IssueArgs {
 
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
-    /// 通行证编号：全国编号 371003-000001-5 或流水号 00000-00001-8 (pass number or serial)
+    /// 通行证编号：全国编号 371003-000001-6 或流水号 00000-00001-8 (pass number or serial)
     pub serial: String,
     /// 撤销理由 (reason)
     #[arg(long, required = true)]

@@ -283,6 +283,8 @@ pub struct Job<'a> {
 pub struct Done {
     pub app_no: String,
     pub serial: Serial,
+    /// The national pass number printed on its sheet.
+    pub number: String,
     pub dir: PathBuf,
 }
 
@@ -426,6 +428,7 @@ pub fn issue_one(store: &mut dyn Store, job: &Job<'_>, app_no: &str) -> Result<O
         out.done.push(Done {
             app_no: r.app.data.app_no.clone(),
             serial: r.pass.serial,
+            number: checkpass::number::printed(r.app.data.district, r.pass.serial),
             dir,
         });
     }
@@ -566,6 +569,7 @@ pub fn issue_all(store: &mut dyn Store, job: &Job<'_>) -> Result<Outcome> {
             record(store, job, &written, t)?;
             for (r, dir) in written.into_iter().zip(dirs) {
                 out.done.push(Done {
+                    number: checkpass::number::printed(r.app.data.district, r.pass.serial),
                     app_no: r.app.data.app_no,
                     serial: r.pass.serial,
                     dir,

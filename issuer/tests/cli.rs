@@ -324,7 +324,10 @@ fn issuing_writes_every_file_and_is_idempotent() {
     let qr = std::fs::read_to_string(dir.join("qr.txt")).unwrap();
     assert!(qr.starts_with("TP1:"), "{qr}");
     let sms = std::fs::read_to_string(dir.join("sms.txt")).unwrap();
-    assert!(sms.contains("鲁KP20XL") && sms.contains(&serial), "{sms}");
+    // The SMS names the pass by its national number (district 371003, a check character).
+    let number = first[0]["number"].as_str().unwrap();
+    assert!(number.starts_with("371003-"), "{number}");
+    assert!(sms.contains("鲁KP20XL") && sms.contains(number), "{sms}");
     assert!(std::fs::read(dir.join("pass.pdf"))
         .unwrap()
         .starts_with(b"%PDF"));
@@ -1019,7 +1022,29 @@ fn print_and_sms_outbox_take_the_issued_passes() {
         .as_str()
         .unwrap()
         .to_string();
-    env.ok(&["revoke", &b, "--reason", "测试撤销"]);
+    let number = |app: &str| {
+        let shown = env.ok(&["show", app]);
+        shown
+            .lines()
+            .find_map(|l| l.strip_prefix("通行证     "))
+            .and_then(|l| l.split('（').next())
+            .unwrap_or_else(|| panic!("{shown}"))
+            .to_string()
+    };
+    let (na, nb, nc) = (number(apps[0]), number(apps[1]), number(apps[2]));
+    // A pass number whose district is not the pass's is refused; the right one revokes it.
+    let wrong_area = checkpass::number::PassNumber::new(
+        110105,
+        nb[7..13]
+            .parse::<u64>()
+            .map(checkpass::pass::Serial)
+            .unwrap(),
+    )
+    .unwrap();
+    let err = env.fails(&["revoke", &wrong_area.to_string(), "--reason", "测试撤销"]);
+    assert!(err.contains("区划代码"), "{err}");
+    env.ok(&["revoke", &nb, "--reason", "测试撤销"]);
+    assert_eq!(env.json(&["show", &b])["status"], "revoked");
 
     let out = env.path("batch.pdf");
     let printed = env.json(&["print", "--all", "--out", out.to_str().unwrap()]);
@@ -1040,8 +1065,8 @@ fn print_and_sms_outbox_take_the_issued_passes() {
                 .filter(|p| !p.trim().is_empty())
                 .collect();
             assert_eq!(pages.len(), 2, "{text}");
-            assert!(pages[0].contains(&a) && pages[1].contains(&c), "{text}");
-            assert!(!text.contains(&b), "a revoked pass was printed");
+            assert!(pages[0].contains(&na) && pages[1].contains(&nc), "{text}");
+            assert!(!text.contains(&nb), "a revoked pass was printed");
         }
         Err(e) if std::env::var_os("CI").is_none() => eprintln!("skipping pdftotext: {e}"),
         Err(e) => panic!("pdftotext: {e}; CI must have poppler-utils"),
@@ -1088,8 +1113,8 @@ fn print_and_sms_outbox_take_the_issued_passes() {
     let sms_txt =
         std::fs::read_to_string(env.data().join("passes").join(&a).join("sms.txt")).unwrap();
     assert_eq!(&rows[0][1], sms_txt.trim_end());
-    assert_eq!((&rows[0][2], &rows[0][3]), (apps[0], a.as_str()));
-    assert_eq!(&rows[1][3], c.as_str());
+    assert_eq!((&rows[0][2], &rows[0][3]), (apps[0], na.as_str()));
+    assert_eq!(&rows[1][3], nc.as_str());
     let err = env.fails(&[
         "sms",
         "--all",

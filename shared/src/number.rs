@@ -1,5 +1,5 @@
 //! The national pass number (全国通行证编号): the issuing area's 6-digit division code, a
-//! 6-digit serial and an ISO 7064 MOD 11-2 check character, printed `371003-000001-5`.
+//! 6-digit serial and an ISO 7064 MOD 11-2 check character, printed `371003-000001-6`.
 //!
 //! The 2022 national passes were numbered with 12 digits, area code then serial; officers know
 //! that shape. It is derived entirely from what a pass already carries (body `district` and the
@@ -89,7 +89,7 @@ impl PassNumber {
         mod11_2(&self.digits()).unwrap_or('X')
     }
 
-    /// Without separators, as typed or put in a spreadsheet: `3710030000015`.
+    /// Without separators, as typed or put in a spreadsheet: `3710030000016`.
     pub fn compact(&self) -> String {
         format!("{}{}", self.digits(), self.check())
     }
@@ -103,7 +103,7 @@ pub fn printed(district: u32, serial: Serial) -> String {
     PassNumber::new(district, serial).map_or_else(|_| serial.to_string(), |n| n.to_string())
 }
 
-/// The printed form, `371003-000001-5`: area, serial, check.
+/// The printed form, `371003-000001-6`: area, serial, check.
 impl fmt::Display for PassNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -177,7 +177,9 @@ mod tests {
     #[test]
     fn printed_form_and_round_trip() {
         let n = PassNumber::new(371003, Serial(1)).unwrap();
-        assert_eq!(n.to_string(), format!("371003-000001-{}", n.check()));
+        // The example of docs/pass-format.md, computed by hand.
+        assert_eq!(n.to_string(), "371003-000001-6");
+        assert_eq!(n.compact(), "3710030000016");
         assert_eq!(n.compact().len(), 13);
         for text in [
             n.to_string(),
@@ -193,10 +195,10 @@ mod tests {
         }
         // Beyond a million the serial part widens instead of wrapping onto another pass.
         assert_eq!(
-            &PassNumber::new(110105, Serial(1_234_567))
+            PassNumber::new(371003, Serial(1_234_567))
                 .unwrap()
-                .to_string()[..14],
-            "110105-1234567"
+                .to_string(),
+            "371003-1234567-5"
         );
     }
 

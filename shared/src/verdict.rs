@@ -501,7 +501,7 @@ pub struct RouteStop {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OfficerView {
     pub serial: String,
-    /// The national pass number (`371003-000001-5`), what the officer reads out and types.
+    /// The national pass number (`371003-000001-6`), what the officer reads out and types.
     pub number: String,
     pub plate: String,
     pub trailer: Option<String>,

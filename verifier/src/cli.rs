@@ -100,7 +100,7 @@ pub enum LogCommand {
     /// 校验查验记录的哈希链 (check the scan log's hash chain)
     Verify,
     /// 按通行证编号查找今日的查验记录 (find today's scans of a pass by its number, e.g.
-    /// 371003-000001-5); 找到时退出码 0，没有时 1 (exit 0 when found, 1 when not)
+    /// 371003-000001-6); 找到时退出码 0，没有时 1 (exit 0 when found, 1 when not)
     Find {
         /// 通行证编号：6 位区划代码、6 位流水号、校验位，可含空格或短横 (the pass number)
         number: String,

@@ -129,6 +129,8 @@ pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<Exi
 struct IssuedPass {
     app_no: String,
     serial: String,
+    /// The national pass number printed on the sheet.
+    number: String,
     dir: PathBuf,
     /// False when the application already had its pass (issuing is idempotent).
     new: bool,
@@ -191,6 +193,7 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
             out.push(IssuedPass {
                 app_no: app.data.app_no.clone(),
                 serial: pass.serial.to_string(),
+                number: checkpass::number::printed(app.data.district, pass.serial),
                 dir,
                 new: false,
                 revoked,
@@ -247,6 +250,7 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
     out.extend(outcome.done.into_iter().map(|d| IssuedPass {
         app_no: d.app_no,
         serial: d.serial.to_string(),
+        number: d.number,
         dir: d.dir,
         new: true,
         revoked: false,
@@ -319,7 +323,7 @@ fn report_issued(ctx: &Ctx, out: &[IssuedPass], started: Instant) -> Result<Exit
             println!(
                 "{what} {} → {}  {}",
                 safe(&p.app_no),
-                p.serial,
+                p.number,
                 p.dir.display()
             );
         }
@@ -331,7 +335,7 @@ fn report_issued(ctx: &Ctx, out: &[IssuedPass], started: Instant) -> Result<Exit
 }
 
 /// The serial `revoke` names: the serial's own form (`00000-00001-8`) or the national number
-/// printed on the sheet (`371003-000001-5`), whose district must then be the pass's.
+/// printed on the sheet (`371003-000001-6`), whose district must then be the pass's.
 fn revoked_serial(store: &dyn issuer::store::Store, text: &str) -> Result<Serial> {
     if let Ok(serial) = text.parse::<Serial>() {
         return Ok(serial);

@@ -595,6 +595,18 @@ pub trait Store: Send {
     }
 }
 
+/// The audit detail of a new key: role and id, and the scope of a scoped one.
+fn key_detail(key: &KeyRecord) -> String {
+    let mut d = format!("{} {}", key.role, key.kid);
+    if !key.scope_districts.is_empty() {
+        d.push_str(&format!(" 区划 {}", key.scope_districts));
+    }
+    if !key.scope_categories.is_empty() {
+        d.push_str(&format!(" 类别 {}", key.scope_categories));
+    }
+    d
+}
+
 /// The audit detail of a new account.
 fn user_detail(u: &NewUser) -> String {
     let mut d = format!("{} {}", u.role, u.name);

@@ -1376,7 +1376,7 @@ impl Store for PgStore {
                 )?;
             }
             tx.insert_key(key)?;
-            tx.audit_detail(now, actor, "keys.add", &format!("{} {}", key.role, key.kid))
+            tx.audit_detail(now, actor, "keys.add", &super::key_detail(key))
         })
     }
 

@@ -935,7 +935,7 @@ impl Store for SqliteStore {
             )?;
         }
         insert_key(&tx, key)?;
-        let detail = format!("{} {}", key.role, key.kid);
+        let detail = super::key_detail(key);
         audit_detail(&tx, now, actor, "keys.add", &detail)?;
         tx.commit()?;
         Ok(())

@@ -106,7 +106,7 @@ pub struct Listed {
     route: Vec<String>,
     reject_reason: Option<String>,
     serial: Option<String>,
-    /// The national pass number printed on the sheet (`371003-000001-5`).
+    /// The national pass number printed on the sheet (`371003-000001-6`).
     number: Option<String>,
 }
 

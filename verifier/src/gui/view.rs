@@ -601,7 +601,7 @@ fn history_screen(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool) {
         let r = ui
             .add(
                 egui::TextEdit::singleline(&mut search)
-                    .hint_text("371003-000001-5")
+                    .hint_text("371003-000001-6")
                     .desired_width(200.0),
             )
             .labelled_by(l.id);
