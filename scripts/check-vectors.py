@@ -5,7 +5,12 @@ For every vector with a signed pass: base45-decode the QR text, parse the COSE_S
 check the protected header (alg -8 or -19, 4-byte kid = SHA-256(public key)[:4]), verify the
 Ed25519 signature with the trusted key, decode the CWT claims and compare the body with the
 vector's pass fields. A vector whose expected verdict is red must fail one of these steps or a
-rule (expiry, revocation); the others must pass them.
+rule (expiry, revocation, the window bounds, the key's scope); the others must pass them.
+
+For a scoped key (vectors 13-15) the key's scope is read from its bundle key entry
+(`context.key_entry_hex`, decoded here with cbor2: [key, from, to, null, {1: [prefixes], 2:
+[category codes]}]), compared with `context.key_scope`, and applied to the pass body: the
+district must start with one of the prefixes, the category must be listed (absent list: any).
 
     pip install pycose base45 'cbor2<6' && python3 scripts/check-vectors.py
 """
@@ -27,6 +32,27 @@ CATEGORY = {"RawMaterials": 1, "FinishedGoods": 2, "ReturningWorkers": 3}
 
 def suffix_value(suffix):
     return -1 - int(suffix[:3]) if suffix.endswith("X") else int(suffix)
+
+
+def key_scope(ctx, pub):
+    """The scope of the trusted key, from its CBOR bundle entry; None when unscoped."""
+    if "key_entry_hex" not in ctx:
+        assert "key_scope" not in ctx
+        return None
+    entry = cbor2.loads(bytes.fromhex(ctx["key_entry_hex"]))
+    assert len(entry) == 5, entry
+    assert bytes(entry[0]) == pub and entry[1] == ctx["key_valid_from"]
+    assert entry[2] == ctx["key_valid_to"] and entry[3] is None
+    scope = entry[4]
+    assert isinstance(scope, dict) and scope and set(scope) <= {1, 2}, scope
+    districts = list(scope.get(1, []))
+    categories = list(scope.get(2, []))
+    assert all(p.isdigit() and 1 <= len(p) <= 6 for p in districts), districts
+    assert districts == sorted(set(districts)) and categories == sorted(set(categories))
+    stated = ctx["key_scope"]
+    assert districts == stated["districts"], (districts, stated)
+    assert categories == [CATEGORY[c] for c in stated["categories"]], (categories, stated)
+    return districts, categories
 
 
 def check(v):
@@ -99,6 +125,13 @@ def check(v):
         problems.append("outlives key")
     if sampled > iat or sampled < nbf - ctx["max_test_age_secs"] - max_validity:
         problems.append("implausible test time")
+    scope = key_scope(ctx, pub)
+    if scope is not None:
+        districts, categories = scope
+        if districts and not any(f"{body[1]:06d}".startswith(p) for p in districts):
+            problems.append("district outside the key's scope")
+        if categories and body[7] not in categories:
+            problems.append("category outside the key's scope")
     return problems
 
 

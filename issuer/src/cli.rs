@@ -290,7 +290,7 @@ pub struct IssueArgs {
 
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
-    /// 通行证编号 (pass serial, e.g. 00000-00001-8)
+    /// 通行证编号：全国编号 371003-000001-6 或流水号 00000-00001-8 (pass number or serial)
     pub serial: String,
     /// 撤销理由 (reason)
     #[arg(long, required = true)]
@@ -333,11 +333,23 @@ pub enum KeysCommand {
     /// 列出密钥 (list keys: id, role, status, public key)
     List,
     /// 生成新的签发密钥；旧密钥签发的通行证在到期前仍有效 (new signing key; old passes stay valid)
-    Rotate,
+    Rotate(RotateArgs),
     /// 导出公钥文件（含根公钥），供 verifier init --root-key 固定 (export public key files)
     Export(ExportArgs),
     /// 宣告签发密钥泄露：下一个信任包起，检查站拒绝其签发的通行证 (declare a signing key stolen)
     Revoke(KeyRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// 新密钥只可签发这些区划代码（按前缀：1101 含 110105）的通行证，逗号分隔；缺省不限
+    /// (district-code prefixes the new key may sign for, comma-separated; default: any)
+    #[arg(long, value_name = "PREFIXES", default_value = "")]
+    pub districts: String,
+    /// 新密钥只可签发这些货物类别（工业原材料、产成品、返岗人员，或 1、2、3），逗号分隔；缺省不限
+    /// (categories the new key may sign for; default: any)
+    #[arg(long, value_name = "CATEGORIES", default_value = "")]
+    pub categories: String,
 }
 
 #[derive(Debug, Args)]

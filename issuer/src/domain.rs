@@ -4,6 +4,7 @@
 //! knows SQL.
 
 use checkpass::pass::Serial;
+use checkpass::scope::{KeyScope, ScopeError};
 use serde::Serialize;
 
 use crate::validate::NewApplication;
@@ -156,6 +157,29 @@ pub struct KeyRecord {
     /// all of them).
     pub compromised_since: Option<i64>,
     pub compromise_reason: Option<String>,
+    /// District-code prefixes the key may sign for, comma-separated (`1101,110105`); empty:
+    /// every district. Checkpoints learn it from the bundle.
+    pub scope_districts: String,
+    /// Category codes the key may sign for, comma-separated (`1,2`); empty: every category.
+    pub scope_categories: String,
+}
+
+impl KeyRecord {
+    /// The key's scope, as the bundle carries it.
+    pub fn scope(&self) -> Result<KeyScope, ScopeError> {
+        KeyScope::parse(&self.scope_districts, &self.scope_categories)
+    }
+
+    /// Records `scope` in the columns' form.
+    pub fn set_scope(&mut self, scope: &KeyScope) {
+        self.scope_districts = scope.districts_text();
+        self.scope_categories = scope
+            .categories
+            .iter()
+            .map(|c| c.code().to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+    }
 }
 
 /// What `revoke` did.

@@ -17,6 +17,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use checkpass::bundle::{Checkpoint, IssuerKey, Policy, RevocationList, TrustBundle};
 use checkpass::keys::SigningKey;
 use checkpass::pass::{MaskedId, Pass, Serial};
+use checkpass::scope::KeyScope;
 use checkpass::verdict::Level;
 
 use crate::domain::{Application, PassRecord};
@@ -53,6 +54,7 @@ pub fn self_check(
     qr_text: &str,
     pass: &Pass,
     key: &SigningKey,
+    scope: &KeyScope,
     checkpoints: &[Checkpoint],
     policy: &Policy,
 ) -> Result<()> {
@@ -66,6 +68,7 @@ pub fn self_check(
             valid_from: pass.issued_at,
             valid_to: pass.expires_at,
             compromised_since: None,
+            scope: scope.clone(),
         }],
         checkpoints: checkpoints.to_vec(),
         revoked: RevocationList::default(),
@@ -116,7 +119,7 @@ pub fn sheet_data(
         .map(|m| m.to_string())
         .unwrap_or_default();
     PassSheet {
-        serial: pass.serial.to_string(),
+        serial: checkpass::number::printed(d.district, pass.serial),
         plate: d.plate.clone(),
         trailer: d.trailer.clone(),
         driver_name: d.driver_name.clone(),
@@ -257,6 +260,8 @@ pub struct Job<'a> {
     /// The active signing key, unlocked once for the whole run.
     pub key: &'a SigningKey,
     pub kid: &'a str,
+    /// What the key may sign (from its record): an application outside it is refused.
+    pub scope: &'a KeyScope,
     pub issuer: &'a str,
     pub issuer_name: &'a str,
     pub checkpoints: &'a [Checkpoint],
@@ -278,6 +283,8 @@ pub struct Job<'a> {
 pub struct Done {
     pub app_no: String,
     pub serial: Serial,
+    /// The national pass number printed on its sheet.
+    pub number: String,
     pub dir: PathBuf,
 }
 
@@ -297,13 +304,51 @@ pub struct Timings {
 fn signer<'a>(job: &'a Job<'a>) -> impl FnMut(ToSign<'_>) -> Result<Signed, SignError> + 'a {
     move |s: ToSign<'_>| {
         let pass = build_pass(s.app, s.serial, job.issuer, s.issued_at)?;
+        check_scope(job.kid, job.scope, &pass)?;
         let qr_text = checkpass::wire::issue_qr_text(&pass, job.key)?;
-        self_check(&qr_text, &pass, job.key, job.checkpoints, job.policy)?;
+        self_check(
+            &qr_text,
+            &pass,
+            job.key,
+            job.scope,
+            job.checkpoints,
+            job.policy,
+        )?;
         Ok(Signed {
             qr_text,
             kid: job.kid.to_string(),
         })
     }
+}
+
+/// An application the signing key may not sign: checkpoints would refuse the pass
+/// (`KEY_OUT_OF_SCOPE`), so none is made.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "签发密钥 {kid} 无权签发此申请（{what}）：该密钥限于 {scope}。请由范围覆盖此申请的签发密钥签发 (application outside the signing key's scope)"
+)]
+pub struct OutOfScopeError {
+    pub kid: String,
+    pub what: String,
+    pub scope: String,
+}
+
+/// The scope rule ([`KeyScope::check`]) before signing.
+pub fn check_scope(kid: &str, scope: &KeyScope, pass: &Pass) -> Result<(), OutOfScopeError> {
+    scope.check(&pass.body).map_err(|out| {
+        let mut what = Vec::new();
+        if let Some(d) = out.district {
+            what.push(format!("区划 {d:06}"));
+        }
+        if let Some(c) = out.category {
+            what.push(format!("类别 {}", c.label_zh()));
+        }
+        OutOfScopeError {
+            kid: kid.to_string(),
+            what: what.join("，"),
+            scope: scope.to_string(),
+        }
+    })
 }
 
 fn secs(d: Duration) -> f64 {
@@ -383,6 +428,7 @@ pub fn issue_one(store: &mut dyn Store, job: &Job<'_>, app_no: &str) -> Result<O
         out.done.push(Done {
             app_no: r.app.data.app_no.clone(),
             serial: r.pass.serial,
+            number: checkpass::number::printed(r.app.data.district, r.pass.serial),
             dir,
         });
     }
@@ -523,6 +569,7 @@ pub fn issue_all(store: &mut dyn Store, job: &Job<'_>) -> Result<Outcome> {
             record(store, job, &written, t)?;
             for (r, dir) in written.into_iter().zip(dirs) {
                 out.done.push(Done {
+                    number: checkpass::number::printed(r.app.data.district, r.pass.serial),
                     app_no: r.app.data.app_no,
                     serial: r.pass.serial,
                     dir,

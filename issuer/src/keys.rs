@@ -8,6 +8,7 @@ use std::path::Path;
 
 use checkpass::bundle::COMPROMISED_ALWAYS;
 use checkpass::keys::{KeyError, KeyRole, SigningKey};
+use checkpass::scope::KeyScope;
 
 use crate::domain::KeyRecord;
 use crate::keyring;
@@ -69,6 +70,8 @@ pub fn record(key: &SigningKey, role: KeyRole, file: String, t: i64) -> KeyRecor
         compromised_at: None,
         compromised_since: None,
         compromise_reason: None,
+        scope_districts: String::new(),
+        scope_categories: String::new(),
     }
 }
 
@@ -133,14 +136,16 @@ pub struct Rotated {
     pub retired_kid: String,
 }
 
-/// Makes a new signing key sealed under `passphrase`, in `keys_dir`, and records it as the
-/// active one (the store retires the old one in the same transaction). The passphrase is first
+/// Makes a new signing key sealed under `passphrase`, in `keys_dir`, limited to `scope` (the
+/// default: unlimited), and records it as the active one (the store retires the old one in the
+/// same transaction). The passphrase is first
 /// proved on the current signing key — or, after a compromise left none active, on the newest
 /// — so every signing key stays under one passphrase.
 pub fn rotate(
     store: &mut dyn Store,
     keys_dir: &Path,
     passphrase: &str,
+    scope: &KeyScope,
     actor: &str,
     now: i64,
 ) -> Result<Rotated, KeysError> {
@@ -159,7 +164,9 @@ pub fn rotate(
     let key = SigningKey::generate();
     let file = keyring::store_secret(keys_dir, &key, KeyRole::Signing, passphrase)
         .map_err(KeysError::File)?;
-    store.add_key(&record(&key, KeyRole::Signing, file, now), actor, now)?;
+    let mut rec = record(&key, KeyRole::Signing, file, now);
+    rec.set_scope(scope);
+    store.add_key(&rec, actor, now)?;
     Ok(Rotated {
         kid: key.kid().to_hex(),
         key,
@@ -196,6 +203,15 @@ pub fn role_label(k: &KeyRecord) -> &'static str {
     } else {
         "签发密钥"
     }
+}
+
+/// A key's scope as lists show it: `全部` for an unlimited key, `—` for a root key.
+pub fn scope_label(k: &KeyRecord) -> String {
+    if k.role == KeyRole::Root.as_str() {
+        return "—".into();
+    }
+    k.scope()
+        .map_or_else(|e| format!("无效：{e}"), |s| s.to_string())
 }
 
 /// A key's state as lists show it.

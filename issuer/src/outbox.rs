@@ -56,7 +56,7 @@ pub struct Message {
     pub mobile: String,
     pub text: String,
     pub app_no: String,
-    /// The pass's serial (none for a rejection).
+    /// The pass's number as printed on its sheet, `371003-000001-6` (none for a rejection).
     pub serial: Option<String>,
     /// When the pass was issued or the application rejected.
     pub at: i64,

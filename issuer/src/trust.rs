@@ -29,6 +29,12 @@ pub enum TrustError {
         #[source]
         source: checkpass::keys::KeyError,
     },
+    #[error("数据库中密钥 {kid} 的范围无效：{source}")]
+    BadScope {
+        kid: String,
+        #[source]
+        source: checkpass::scope::ScopeError,
+    },
     #[error("信任包签名失败：{0}")]
     Sign(#[source] checkpass::wire::WireError),
     #[error("导出的信任包自检失败：{0}")]
@@ -71,6 +77,10 @@ pub fn contents(store: &dyn Store, at: i64) -> Result<TrustBundle, TrustError> {
             valid_from: k.created_at,
             valid_to,
             compromised_since: k.compromised_since,
+            scope: k.scope().map_err(|source| TrustError::BadScope {
+                kid: k.kid.clone(),
+                source,
+            })?,
         });
     }
     Ok(TrustBundle {

@@ -557,16 +557,11 @@ pub fn is_mobile(text: &str) -> bool {
     MOBILE.is_match(text)
 }
 
-/// GB 11643 check character for the first 17 digits of a citizen ID number.
+/// GB 11643 check character for the first 17 digits (values 0–9) of a citizen ID number: ISO
+/// 7064 MOD 11-2, the same rule as the national pass number's ([`checkpass::number::mod11_2`]).
 pub fn id_check_char(first17: &[u8; 17]) -> char {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-    let sum: u32 = first17
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(d, w)| u32::from(*d) * w)
-        .sum();
-    CHECK[(sum % 11) as usize]
+    let digits: String = first17.iter().map(|d| char::from(b'0' + d % 10)).collect();
+    checkpass::number::mod11_2(&digits).unwrap_or('X')
 }
 
 /// Checks an 18-character ID number: digits, a real birth date, and the GB 11643 check character.

@@ -324,7 +324,10 @@ fn issuing_writes_every_file_and_is_idempotent() {
     let qr = std::fs::read_to_string(dir.join("qr.txt")).unwrap();
     assert!(qr.starts_with("TP1:"), "{qr}");
     let sms = std::fs::read_to_string(dir.join("sms.txt")).unwrap();
-    assert!(sms.contains("鲁KP20XL") && sms.contains(&serial), "{sms}");
+    // The SMS names the pass by its national number (district 371003, a check character).
+    let number = first[0]["number"].as_str().unwrap();
+    assert!(number.starts_with("371003-"), "{number}");
+    assert!(sms.contains("鲁KP20XL") && sms.contains(number), "{sms}");
     assert!(std::fs::read(dir.join("pass.pdf"))
         .unwrap()
         .starts_with(b"%PDF"));
@@ -396,6 +399,84 @@ fn read_root(env: &Env) -> checkpass::keys::PublicKey {
         parse_public_key_file(&std::fs::read_to_string(out.join("root.pub")).unwrap()).unwrap();
     assert_eq!(role, KeyRole::Root);
     key
+}
+
+#[test]
+fn a_scoped_key_signs_only_inside_its_scope_and_the_bundle_carries_it() {
+    let env = Env::init();
+    env.import_sample();
+    env.ok(&["forward", "--all"]);
+    env.ok(&["approve", "SQ003-0001", "SQ083-0002"]);
+    // A bad list is refused before anything changes.
+    let err = env.fails(&["keys", "rotate", "--districts", "37108x"]);
+    assert!(err.contains("37108x"), "{err}");
+    let err = env.fails(&["keys", "rotate", "--categories", "危险品"]);
+    assert!(err.contains("危险品"), "{err}");
+    assert_eq!(env.json(&["keys", "list"]).as_array().unwrap().len(), 2);
+
+    let rotated = env.json(&["keys", "rotate", "--districts", "371083,3711"]);
+    assert_eq!(
+        rotated["scope_districts"],
+        serde_json::json!(["371083", "3711"])
+    );
+    let listed = env.ok(&["keys", "list"]);
+    assert!(
+        listed.contains("范围: 区划 371083,3711；类别 全部"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("范围: 全部"),
+        "the retired key is unscoped: {listed}"
+    );
+
+    // SQ003-0001 is from district 371003: outside the key's scope, not signed.
+    let err = env.fails(&["issue", "SQ003-0001", "--formats", "svg"]);
+    assert!(
+        err.contains("无权签发") && err.contains("区划 371003"),
+        "{err}"
+    );
+    assert_eq!(env.json(&["show", "SQ003-0001"])["status"], "approved");
+    // SQ083-0002 (371083) is inside.
+    let issued = issue_json(&env, &["SQ083-0002", "--formats", "svg"]);
+    assert_eq!(issued.len(), 1);
+    let qr = env.json(&["show", "SQ083-0002"])["pass"]["qr_text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let root = read_root(&env);
+    let bundle_path = env.path("bundle.cose");
+    env.ok(&["bundle", "--out", bundle_path.to_str().unwrap()]);
+    let bundle =
+        checkpass::bundle::open_bundle(&std::fs::read(&bundle_path).unwrap(), &root, None).unwrap();
+    let scoped: Vec<_> = bundle
+        .keys
+        .iter()
+        .filter(|k| !k.scope.is_unrestricted())
+        .collect();
+    assert_eq!(scoped.len(), 1);
+    assert_eq!(scoped[0].scope.districts, ["371083", "3711"]);
+    assert!(scoped[0].scope.categories.is_empty());
+    let shown = env.json(&["show", "SQ083-0002"]);
+    let start = shown["start_at"].as_i64().unwrap();
+    let first = checkpass::wire::decode_qr_text(&qr)
+        .unwrap()
+        .pass()
+        .unwrap()
+        .body
+        .route[0]
+        .clone();
+    let v = checkpass::rules::verify(&qr, &bundle, &first, start + 60);
+    assert!(
+        !v.has(checkpass::verdict::ReasonCode::KeyOutOfScope),
+        "{:?}",
+        v.reasons
+    );
+
+    // Categories too: a key for finished products refuses a raw-materials application.
+    env.ok(&["keys", "rotate", "--categories", "产成品"]);
+    let err = env.fails(&["issue", "SQ003-0001", "--formats", "svg"]);
+    assert!(err.contains("类别 工业原材料"), "{err}");
 }
 
 #[test]
@@ -941,7 +1022,29 @@ fn print_and_sms_outbox_take_the_issued_passes() {
         .as_str()
         .unwrap()
         .to_string();
-    env.ok(&["revoke", &b, "--reason", "测试撤销"]);
+    let number = |app: &str| {
+        let shown = env.ok(&["show", app]);
+        shown
+            .lines()
+            .find_map(|l| l.strip_prefix("通行证     "))
+            .and_then(|l| l.split('（').next())
+            .unwrap_or_else(|| panic!("{shown}"))
+            .to_string()
+    };
+    let (na, nb, nc) = (number(apps[0]), number(apps[1]), number(apps[2]));
+    // A pass number whose district is not the pass's is refused; the right one revokes it.
+    let wrong_area = checkpass::number::PassNumber::new(
+        110105,
+        nb[7..13]
+            .parse::<u64>()
+            .map(checkpass::pass::Serial)
+            .unwrap(),
+    )
+    .unwrap();
+    let err = env.fails(&["revoke", &wrong_area.to_string(), "--reason", "测试撤销"]);
+    assert!(err.contains("区划代码"), "{err}");
+    env.ok(&["revoke", &nb, "--reason", "测试撤销"]);
+    assert_eq!(env.json(&["show", &b])["status"], "revoked");
 
     let out = env.path("batch.pdf");
     let printed = env.json(&["print", "--all", "--out", out.to_str().unwrap()]);
@@ -962,8 +1065,8 @@ fn print_and_sms_outbox_take_the_issued_passes() {
                 .filter(|p| !p.trim().is_empty())
                 .collect();
             assert_eq!(pages.len(), 2, "{text}");
-            assert!(pages[0].contains(&a) && pages[1].contains(&c), "{text}");
-            assert!(!text.contains(&b), "a revoked pass was printed");
+            assert!(pages[0].contains(&na) && pages[1].contains(&nc), "{text}");
+            assert!(!text.contains(&nb), "a revoked pass was printed");
         }
         Err(e) if std::env::var_os("CI").is_none() => eprintln!("skipping pdftotext: {e}"),
         Err(e) => panic!("pdftotext: {e}; CI must have poppler-utils"),
@@ -1010,8 +1113,8 @@ fn print_and_sms_outbox_take_the_issued_passes() {
     let sms_txt =
         std::fs::read_to_string(env.data().join("passes").join(&a).join("sms.txt")).unwrap();
     assert_eq!(&rows[0][1], sms_txt.trim_end());
-    assert_eq!((&rows[0][2], &rows[0][3]), (apps[0], a.as_str()));
-    assert_eq!(&rows[1][3], c.as_str());
+    assert_eq!((&rows[0][2], &rows[0][3]), (apps[0], na.as_str()));
+    assert_eq!(&rows[1][3], nc.as_str());
     let err = env.fails(&[
         "sms",
         "--all",

@@ -11,6 +11,7 @@ use std::sync::{Arc, Barrier};
 
 use issuer::accounts::{NewUser, Role};
 use issuer::checkpass::pass::{Category, Serial};
+use issuer::checkpass::scope::KeyScope;
 use issuer::domain::{
     AuditFilter, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter, NotIssuable, Revoked,
 };
@@ -150,6 +151,8 @@ fn key(kid: &str, role: &str, created: i64) -> KeyRecord {
         compromised_at: None,
         compromised_since: None,
         compromise_reason: None,
+        scope_districts: String::new(),
+        scope_categories: String::new(),
     }
 }
 
@@ -966,6 +969,53 @@ fn keys_rotate_and_compromise(b: Backend) {
     assert_eq!(s.last_expiry_signed_by("k").unwrap(), Some(200));
 }
 
+/// A signing key limited to districts and categories keeps its scope through the store, a
+/// key recorded before scopes existed (the previous schema) reads back unlimited, and a
+/// dump carries the scope to another store.
+fn scoped_keys_are_stored_and_migrated(b: Backend) {
+    let db = Db::new(b);
+    db.create_at_version(store::sqlite::MIGRATIONS.len() - 1);
+    db.raw(
+        "INSERT INTO keys (kid, role, public_key, file, status, created_at) \
+         VALUES ('old1', 'signing', 'pk-old1', 'old1.key', 'active', 1)",
+    )
+    .unwrap();
+    let mut s = db.open();
+    let old = s.keys().unwrap().remove(0);
+    assert_eq!(
+        (old.scope_districts.as_str(), old.scope_categories.as_str()),
+        ("", "")
+    );
+    assert!(old.scope().unwrap().is_unrestricted());
+    let scope = KeyScope::parse("110105,1101", "产成品,工业原材料").unwrap();
+    let mut scoped = key("sig2", "signing", 5);
+    scoped.set_scope(&scope);
+    assert_eq!(
+        (
+            scoped.scope_districts.as_str(),
+            scoped.scope_categories.as_str()
+        ),
+        ("1101,110105", "1,2")
+    );
+    s.add_key(&scoped, "admin", 5).unwrap();
+    let keys = s.keys().unwrap();
+    assert_eq!(
+        keys[1],
+        KeyRecord {
+            status: "active".into(),
+            ..scoped.clone()
+        }
+    );
+    assert_eq!(keys[1].scope().unwrap(), scope);
+    assert_eq!(
+        keys[0].status, "retired",
+        "the scoped key replaced the old one"
+    );
+    let copy = Db::new(b);
+    copy.open().restore(&s.dump().unwrap()).unwrap();
+    assert_eq!(copy.open().keys().unwrap()[1].scope().unwrap(), scope);
+}
+
 /// The audit trail read through a filter: each condition in the database, the order either
 /// way, a page after a line, a limit; the LIKE of an action's family escapes its wildcards.
 fn audit_filters(b: Backend) {
@@ -1566,6 +1616,7 @@ conformance!(
     registry_and_codes_in_use,
     lists_and_queues,
     keys_rotate_and_compromise,
+    scoped_keys_are_stored_and_migrated,
     audit_filters,
     dump_and_restore_round_trip,
     returned_amended_and_reported,

@@ -625,6 +625,8 @@ async fn apply_forward_approve_issue_download_and_verify() {
             compromised_at: None,
             compromised_since: None,
             compromise_reason: None,
+            scope_districts: String::new(),
+            scope_categories: String::new(),
         },
         "admin",
         1,
@@ -713,11 +715,16 @@ async fn apply_forward_approve_issue_download_and_verify() {
     let verdict = issuer::checkpass::rules::verify(qr.body.trim(), &bundle, "C101", 1_647_050_000);
     assert_eq!(verdict.level(), Level::Green, "{:?}", verdict.reasons);
 
-    // The driver's SMS (serial, how to get the pass) is in the city's outbox; the pass is in
-    // the print batch.
+    // The driver's SMS (the national pass number, how to get the pass) is in the city's
+    // outbox; the pass is in the print batch, listed by its number too.
     let outbox = reviewer.get("/outbox?kind=issued").await;
     assert_eq!(outbox.status, StatusCode::OK);
-    let serial = stored.pass.as_ref().unwrap().serial.to_string();
+    let serial = issuer::checkpass::number::PassNumber::new(
+        stored.data.district,
+        stored.pass.as_ref().unwrap().serial,
+    )
+    .unwrap()
+    .to_string();
     assert!(outbox.body.contains(&serial), "{}", outbox.body);
     assert!(outbox.body.contains("在线下载"));
     let pdf = reviewer.get("/print.pdf").await;

@@ -525,6 +525,76 @@ async fn declaring_the_signers_key_compromised_stops_web_issuing() {
     );
 }
 
+/// The rotation form sets a scope: the new key is recorded with it, the keys page shows it,
+/// and the web refuses to sign an application outside it; a bad list is a 400 and changes
+/// nothing.
+#[tokio::test]
+async fn a_rotation_from_the_web_can_scope_the_new_key() {
+    let world = World::new(true);
+    let mut admin = world.login("admin1").await;
+    let csrf = admin.csrf("/admin/keys").await;
+    let before = world.active_signing_kid();
+    let a = admin
+        .post_form(
+            "/admin/keys/rotate",
+            &[
+                ("csrf", &csrf),
+                ("passphrase", PASSPHRASE),
+                ("districts", "3710x"),
+                ("categories", ""),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body.contains("3710x"), "{}", a.body);
+    assert_eq!(world.active_signing_kid(), before);
+
+    let a = admin
+        .post_form(
+            "/admin/keys/rotate",
+            &[
+                ("csrf", &csrf),
+                ("passphrase", PASSPHRASE),
+                ("districts", "371003"),
+                ("categories", "工业原材料，产成品"),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(
+        a.body.contains("区划 371003；类别 工业原材料,产成品"),
+        "{}",
+        a.body
+    );
+    let kid = world.active_signing_kid();
+    let record = world
+        .store()
+        .keys()
+        .unwrap()
+        .into_iter()
+        .find(|k| k.kid == kid)
+        .unwrap();
+    assert_eq!(
+        (
+            record.scope_districts.as_str(),
+            record.scope_categories.as_str()
+        ),
+        ("371003", "1,2")
+    );
+    assert!(admin
+        .get("/admin/keys")
+        .await
+        .body
+        .contains("区划 371003；类别 工业原材料,产成品"));
+
+    // HC-1 is from 371002: the web's signer, now on the scoped key, refuses it.
+    let mut reviewer = world.login("reviewer1").await;
+    let (status, body) = issue(&mut reviewer, "HC-1").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("无权签发"), "{body}");
+    assert!(world.store().get("HC-1").unwrap().pass.is_none());
+}
+
 /// A service started without `--sign`: a rotation from the web does not start web issuing.
 #[tokio::test]
 async fn a_rotation_does_not_turn_on_web_issuing() {

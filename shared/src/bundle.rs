@@ -18,7 +18,8 @@ use coset::{
 
 use crate::cbor::{as_bytes, as_int, as_text, as_uint, int, uint, Fields};
 use crate::keys::{Kid, PublicKey, SigningKey};
-use crate::pass::{Serial, SERIAL_MAX};
+use crate::pass::{Category, Serial, SERIAL_MAX};
+use crate::scope::KeyScope;
 use crate::wire::WireError;
 
 /// The largest bundle accepted, in bytes. A million revocations take at most about 2 MB in the
@@ -62,6 +63,9 @@ pub struct IssuerKey {
     /// backdate `iat`, but the window rules bound such a pass to end within the longest
     /// validity after this time.
     pub compromised_since: Option<i64>,
+    /// The districts and categories the key may sign for; unrestricted by default. An
+    /// unscoped key is encoded exactly as before scopes existed.
+    pub scope: KeyScope,
 }
 
 impl IssuerKey {
@@ -243,6 +247,13 @@ mod key {
     pub const MAX: i64 = POLICY;
 }
 
+/// Keys of a key's scope map (the fifth element of a key entry).
+mod scope_key {
+    pub const DISTRICTS: i64 = 1;
+    pub const CATEGORIES: i64 = 2;
+    pub const MAX: i64 = CATEGORIES;
+}
+
 mod policy_key {
     pub const MAX_TEST_AGE: i64 = 1;
     pub const CLOCK_SKEW: i64 = 2;
@@ -253,19 +264,7 @@ mod policy_key {
 }
 
 fn bundle_to_value(b: &TrustBundle) -> Value {
-    let keys = b
-        .keys
-        .iter()
-        .map(|k| {
-            let mut fields = vec![
-                Value::Bytes(k.public_key.to_bytes().to_vec()),
-                int(k.valid_from),
-                int(k.valid_to),
-            ];
-            fields.extend(k.compromised_since.map(int));
-            Value::Array(fields)
-        })
-        .collect();
+    let keys = b.keys.iter().map(key_to_value).collect();
     let checkpoints = b
         .checkpoints
         .iter()
@@ -297,6 +296,87 @@ fn bundle_to_value(b: &TrustBundle) -> Value {
     ])
 }
 
+fn key_to_value(k: &IssuerKey) -> Value {
+    let mut fields = vec![
+        Value::Bytes(k.public_key.to_bytes().to_vec()),
+        int(k.valid_from),
+        int(k.valid_to),
+    ];
+    if k.scope.is_unrestricted() {
+        // Exactly the pre-scope encoding, so bundles without scoped keys are unchanged
+        // and verifiers that predate scopes still read them.
+        fields.extend(k.compromised_since.map(int));
+    } else {
+        fields.push(k.compromised_since.map_or(Value::Null, int));
+        fields.push(scope_to_value(&k.scope));
+    }
+    Value::Array(fields)
+}
+
+/// One key entry of the bundle's key list, as CBOR: what the test vectors of scoped keys show
+/// so that another implementation can check its reading of the scope.
+pub fn key_entry_cbor(key: &IssuerKey) -> Result<Vec<u8>, WireError> {
+    let mut out = Vec::new();
+    ciborium::into_writer(&key_to_value(key), &mut out)
+        .map_err(|e| WireError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+fn scope_to_value(scope: &KeyScope) -> Value {
+    let mut entries = Vec::new();
+    if !scope.districts.is_empty() {
+        let prefixes = scope.districts.iter().cloned().map(Value::Text).collect();
+        entries.push((int(scope_key::DISTRICTS), Value::Array(prefixes)));
+    }
+    if !scope.categories.is_empty() {
+        let codes = scope
+            .categories
+            .iter()
+            .map(|c| uint(u64::from(c.code())))
+            .collect();
+        entries.push((int(scope_key::CATEGORIES), Value::Array(codes)));
+    }
+    Value::Map(entries)
+}
+
+/// Reads a scope map strictly: at least one limit, no empty list, and the lists in the
+/// canonical order the encoder writes (one encoding per bundle).
+fn scope_from_value(v: Value) -> Result<KeyScope, WireError> {
+    let bad = |why: &str| WireError::InvalidValue {
+        field: "key scope",
+        why: why.to_string(),
+    };
+    let mut f = Fields::from_value(v, "key scope", scope_key::MAX)?;
+    let list = |v: Option<Value>| -> Result<Vec<Value>, WireError> {
+        match v {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) if !items.is_empty() => Ok(items),
+            Some(Value::Array(_)) => Err(bad("empty list")),
+            Some(_) => Err(WireError::WrongType("key scope")),
+        }
+    };
+    let districts = list(f.take(scope_key::DISTRICTS))?
+        .into_iter()
+        .map(|p| as_text(p, "key scope"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let categories = list(f.take(scope_key::CATEGORIES))?
+        .into_iter()
+        .map(|c| {
+            let code = as_uint(c, "key scope", u64::from(u8::MAX))?;
+            Category::from_code(code).ok_or_else(|| bad("unknown category"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let scope =
+        KeyScope::new(districts.clone(), categories.clone()).map_err(|e| bad(&e.to_string()))?;
+    if scope.is_unrestricted() {
+        return Err(bad("a scope must limit something"));
+    }
+    if scope.districts != districts || scope.categories != categories {
+        return Err(bad("not sorted or repeated"));
+    }
+    Ok(scope)
+}
+
 fn tuple<const N: usize>(v: Value, name: &'static str) -> Result<[Value; N], WireError> {
     match v {
         Value::Array(items) => items.try_into().map_err(|_| WireError::WrongType(name)),
@@ -313,9 +393,11 @@ fn bundle_from_value(v: Value) -> Result<TrustBundle, WireError> {
         .array(key::KEYS, "keys")?
         .into_iter()
         .map(|k| {
-            // [key, from, to] or [key, from, to, compromised_since].
+            // [key, from, to], [key, from, to, compromised_since] or
+            // [key, from, to, compromised_since / null, scope].
+            let scoped = matches!(&k, Value::Array(items) if items.len() == 5);
             let mut fields = match k {
-                Value::Array(items) if (3..=4).contains(&items.len()) => items.into_iter(),
+                Value::Array(items) if (3..=5).contains(&items.len()) => items.into_iter(),
                 _ => return Err(WireError::WrongType("keys")),
             };
             let mut next = || fields.next().ok_or(WireError::WrongType("keys"));
@@ -326,12 +408,18 @@ fn bundle_from_value(v: Value) -> Result<TrustBundle, WireError> {
             })?;
             let valid_from = as_int(next()?, "keys")?;
             let valid_to = as_int(next()?, "keys")?;
-            let compromised_since = next().ok().map(|v| as_int(v, "keys")).transpose()?;
+            let compromised_since = match next().ok() {
+                // null only holds the place before a scope.
+                Some(Value::Null) if scoped => None,
+                other => other.map(|v| as_int(v, "keys")).transpose()?,
+            };
+            let scope = next().ok().map(scope_from_value).transpose()?;
             Ok(IssuerKey {
                 public_key,
                 valid_from,
                 valid_to,
                 compromised_since,
+                scope: scope.unwrap_or_default(),
             })
         })
         .collect::<Result<Vec<_>, WireError>>()?;
@@ -607,6 +695,115 @@ mod tests {
         assert!(opened.keys[0].compromised_at(sample::ISSUED_AT));
         assert!(!opened.keys[0].compromised_at(sample::ISSUED_AT - 1));
         assert!(opened.keys[1].compromised_at(i64::MIN));
+    }
+
+    #[test]
+    fn a_scoped_key_round_trips_and_an_unscoped_one_encodes_as_before() {
+        let root = SigningKey::from_seed(&[1; 32]);
+        let mut bundle = sample::bundle(&SigningKey::from_seed(&[2; 32]), 7, sample::NOW);
+        let unscoped = bundle_to_value(&bundle);
+        let Value::Array(entry) = key_entry(&unscoped) else {
+            panic!("keys hold arrays")
+        };
+        assert_eq!(entry.len(), 3, "the pre-scope encoding");
+        let mut second = bundle.keys[0].clone();
+        second.public_key = SigningKey::from_seed(&[3; 32]).public_key();
+        second.compromised_since = Some(sample::ISSUED_AT);
+        second.scope = KeyScope::parse("3710", "产成品").unwrap();
+        bundle.keys[0].scope = KeyScope::parse("110105,1101", "").unwrap();
+        bundle.keys.push(second);
+        let bytes = sign_bundle(&bundle, &root).unwrap();
+        assert_eq!(
+            open_bundle(&bytes, &root.public_key(), None).unwrap(),
+            bundle
+        );
+        let Value::Array(entry) = key_entry(&bundle_to_value(&bundle)) else {
+            panic!("keys hold arrays")
+        };
+        assert_eq!(entry[3], Value::Null, "no compromise: null holds the place");
+        assert_eq!(
+            entry[4],
+            Value::Map(vec![(
+                int(1),
+                Value::Array(vec![
+                    Value::Text("1101".into()),
+                    Value::Text("110105".into())
+                ])
+            )])
+        );
+    }
+
+    fn key_entry(bundle: &Value) -> Value {
+        let Value::Map(entries) = bundle else {
+            panic!("a bundle is a map")
+        };
+        match &entries[3].1 {
+            Value::Array(keys) => keys[0].clone(),
+            _ => panic!("keys are an array"),
+        }
+    }
+
+    #[test]
+    fn malformed_scopes_are_refused() {
+        let pk = Value::Bytes(
+            SigningKey::from_seed(&[2; 32])
+                .public_key()
+                .to_bytes()
+                .to_vec(),
+        );
+        let read = |scope: Value, fourth: Value| {
+            let mut b = bundle_to_value(&sample::bundle(&SigningKey::from_seed(&[2; 32]), 1, 0));
+            if let Value::Map(entries) = &mut b {
+                entries[3].1 = Value::Array(vec![Value::Array(vec![
+                    pk.clone(),
+                    int(0),
+                    int(1),
+                    fourth,
+                    scope,
+                ])]);
+            }
+            bundle_from_value(b)
+        };
+        let prefixes =
+            |p: &[&str]| Value::Array(p.iter().map(|x| Value::Text(x.to_string())).collect());
+        let good = Value::Map(vec![(int(1), prefixes(&["1101"]))]);
+        assert!(read(good.clone(), Value::Null).is_ok());
+        assert!(read(good.clone(), int(5)).is_ok());
+        for (scope, why) in [
+            (Value::Map(vec![]), "limits nothing"),
+            (
+                Value::Map(vec![(int(1), Value::Array(vec![]))]),
+                "empty list",
+            ),
+            (Value::Map(vec![(int(1), prefixes(&["11a"]))]), "not digits"),
+            (
+                Value::Map(vec![(int(1), prefixes(&["1234567"]))]),
+                "too long",
+            ),
+            (
+                Value::Map(vec![(int(1), prefixes(&["2", "1"]))]),
+                "unsorted",
+            ),
+            (
+                Value::Map(vec![(int(1), prefixes(&["1", "1"]))]),
+                "repeated",
+            ),
+            (
+                Value::Map(vec![(int(2), Value::Array(vec![int(9)]))]),
+                "unknown category",
+            ),
+            (Value::Map(vec![(int(3), prefixes(&["1"]))]), "unknown key"),
+            (Value::Text("1101".into()), "not a map"),
+        ] {
+            assert!(read(scope, Value::Null).is_err(), "{why}");
+        }
+        assert!(read(good, Value::Text("x".into())).is_err());
+        // null in fourth place only before a scope.
+        let mut b = bundle_to_value(&sample::bundle(&SigningKey::from_seed(&[2; 32]), 1, 0));
+        if let Value::Map(entries) = &mut b {
+            entries[3].1 = Value::Array(vec![Value::Array(vec![pk, int(0), int(1), Value::Null])]);
+        }
+        assert!(bundle_from_value(b).is_err());
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - [`pass`]: the pass model (serial, category, masked ID, body, envelope).
 //! - [`wire`]: QR text ⇄ base45 ⇄ COSE_Sign1 (Ed25519) ⇄ CWT claims ⇄ [`pass::Pass`].
 //! - [`keys`]: Ed25519 keys, key ids, sealed secret-key files and public-key files.
+//! - [`scope`]: the districts and categories a signing key may sign for.
+//! - [`number`]: the national pass number (district + serial + check character).
 //! - [`bundle`]: the root-signed trust bundle (keys, checkpoints, revocations, policy).
 //! - [`rules`]: [`rules::verify`], from (QR text, bundle, checkpoint, now) to a verdict.
 //! - [`verdict`]: verdict levels, reasons with stable codes and Chinese/English messages.
@@ -29,10 +31,12 @@ mod cbor;
 pub mod checkpoint;
 pub mod keys;
 pub mod logfile;
+pub mod number;
 pub mod pass;
 pub mod rules;
 pub mod sample;
 pub mod scanlog;
+pub mod scope;
 pub mod text;
 pub mod time;
 pub mod verdict;

@@ -9,8 +9,10 @@
 //! rules bound what such a pass can claim (no window longer than the policy grants, no start
 //! before issue, no end past the key's life plus one window, a test sample time that fits), so
 //! a compromise declared in the next bundle ends every pass the thief made within one window.
+//! A key the bundle scopes to some districts or categories vouches for nothing outside them.
 
 use crate::bundle::{IssuerKey, Policy, TrustBundle, COMPROMISED_ALWAYS};
+use crate::number;
 use crate::pass::Pass;
 use crate::time::{format_cst, hours};
 use crate::verdict::{OfficerView, Reason, RouteStop, Verdict};
@@ -104,6 +106,13 @@ fn check_pass(text: &str, bundle: &TrustBundle, checkpoint: &str, clock: Clock, 
         v.add(Reason::KeyCompromised {
             kid: signed.kid.to_hex(),
             since: key.compromised_since.filter(|s| *s != COMPROMISED_ALWAYS),
+        });
+    }
+    if let Err(out) = key.scope.check(&pass.body) {
+        v.add(Reason::KeyOutOfScope {
+            kid: signed.kid.to_hex(),
+            district: out.district,
+            category: out.category,
         });
     }
     if bundle.revoked.contains(pass.serial) {
@@ -214,6 +223,7 @@ pub fn officer_view(pass: &Pass, bundle: &TrustBundle, checkpoint: &str, now: i6
     let b = &pass.body;
     OfficerView {
         serial: pass.serial.to_string(),
+        number: number::printed(b.district, pass.serial),
         plate: b.plate.clone(),
         trailer: b.trailer.clone(),
         driver_name: b.driver_name.clone(),

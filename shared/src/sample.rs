@@ -68,6 +68,7 @@ pub fn bundle(signing: &SigningKey, sequence: u64, issued_at: i64) -> TrustBundl
             valid_from: 1_646_064_000,
             valid_to: 1_672_416_000,
             compromised_since: None,
+            scope: Default::default(),
         }],
         checkpoints: checkpoints(),
         revoked: RevocationList::default(),

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use crate::pass::{Pass, Serial};
+use crate::pass::{Category, Pass, Serial};
 use crate::time::{format_cst, hours};
 
 /// Green: everything holds. Amber: valid, but the officer must look. Red: refuse.
@@ -61,6 +61,7 @@ pub enum ReasonCode {
     BadSignature,
     KeyNotValid,
     KeyCompromised,
+    KeyOutOfScope,
     WrongIssuer,
     Revoked,
     NotYetValid,
@@ -79,7 +80,7 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 23] = [
+    pub const ALL: [ReasonCode; 24] = [
         ReasonCode::NotAPass,
         ReasonCode::UnsupportedVersion,
         ReasonCode::Damaged,
@@ -88,6 +89,7 @@ impl ReasonCode {
         ReasonCode::BadSignature,
         ReasonCode::KeyNotValid,
         ReasonCode::KeyCompromised,
+        ReasonCode::KeyOutOfScope,
         ReasonCode::WrongIssuer,
         ReasonCode::Revoked,
         ReasonCode::NotYetValid,
@@ -115,6 +117,7 @@ impl ReasonCode {
             ReasonCode::BadSignature => "BAD_SIGNATURE",
             ReasonCode::KeyNotValid => "KEY_NOT_VALID",
             ReasonCode::KeyCompromised => "KEY_COMPROMISED",
+            ReasonCode::KeyOutOfScope => "KEY_OUT_OF_SCOPE",
             ReasonCode::WrongIssuer => "WRONG_ISSUER",
             ReasonCode::Revoked => "REVOKED",
             ReasonCode::NotYetValid => "NOT_YET_VALID",
@@ -141,9 +144,9 @@ impl ReasonCode {
         use ReasonCode::*;
         match self {
             NotAPass | UnsupportedVersion | Damaged | UnsupportedAlgorithm | UnknownKey
-            | BadSignature | KeyNotValid | KeyCompromised | WrongIssuer | Revoked | NotYetValid
-            | Expired | ValidityTooLong | StartsBeforeIssue | OutlivesKey | TestTimeImplausible
-            | TimeOutOfRange => Level::Red,
+            | BadSignature | KeyNotValid | KeyCompromised | KeyOutOfScope | WrongIssuer
+            | Revoked | NotYetValid | Expired | ValidityTooLong | StartsBeforeIssue
+            | OutlivesKey | TestTimeImplausible | TimeOutOfRange => Level::Red,
             NotOnRoute | TestTooOld | RepeatScan | BundleStale | ClockBehind
             | UnknownCheckpoint => Level::Amber,
         }
@@ -174,6 +177,13 @@ pub enum Reason {
     KeyCompromised {
         kid: String,
         since: Option<i64>,
+    },
+    /// The bundle limits the key to some districts or categories and the pass lies outside
+    /// them (`district` / `category`: what is outside): what a stolen district key would mint.
+    KeyOutOfScope {
+        kid: String,
+        district: Option<u32>,
+        category: Option<Category>,
     },
     WrongIssuer {
         found: String,
@@ -241,6 +251,7 @@ impl Reason {
             Reason::BadSignature => ReasonCode::BadSignature,
             Reason::KeyNotValid { .. } => ReasonCode::KeyNotValid,
             Reason::KeyCompromised { .. } => ReasonCode::KeyCompromised,
+            Reason::KeyOutOfScope { .. } => ReasonCode::KeyOutOfScope,
             Reason::WrongIssuer { .. } => ReasonCode::WrongIssuer,
             Reason::Revoked => ReasonCode::Revoked,
             Reason::NotYetValid { .. } => ReasonCode::NotYetValid,
@@ -292,6 +303,19 @@ impl Reason {
                 "签发密钥 {kid} 已被宣告泄露：{} 以后签发的通行证一律无效",
                 format_cst(*since)
             ),
+            Reason::KeyOutOfScope {
+                kid,
+                district,
+                category,
+            } => {
+                let what = match (district, category) {
+                    (Some(d), Some(c)) => format!("区划 {d:06} 的{}", c.label_zh()),
+                    (Some(d), None) => format!("区划 {d:06} 的"),
+                    (None, Some(c)) => format!("{}类", c.label_zh()),
+                    (None, None) => String::new(),
+                };
+                format!("签发密钥 {kid} 无权签发{what}通行证：疑为被盗密钥签发")
+            }
             Reason::WrongIssuer { found } => format!("签发机关不符（{found}）"),
             Reason::Revoked => "通行证已被撤销".into(),
             Reason::NotYetValid { not_before } => {
@@ -380,6 +404,21 @@ impl Reason {
                 "Signing key {kid} was declared compromised: no pass it signed after {} is valid",
                 format_cst(*since)
             ),
+            Reason::KeyOutOfScope {
+                kid,
+                district,
+                category,
+            } => {
+                let what = match (district, category) {
+                    (Some(d), Some(c)) => format!("{} passes of district {d:06}", c.label_en()),
+                    (Some(d), None) => format!("passes of district {d:06}"),
+                    (None, Some(c)) => format!("{} passes", c.label_en()),
+                    (None, None) => "this pass".to_string(),
+                };
+                format!(
+                    "Signing key {kid} may not sign {what}: probably minted with a stolen key"
+                )
+            }
             Reason::WrongIssuer { found } => format!("Wrong issuer ({found})"),
             Reason::Revoked => "The pass has been revoked".into(),
             Reason::NotYetValid { not_before } => {
@@ -462,6 +501,8 @@ pub struct RouteStop {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OfficerView {
     pub serial: String,
+    /// The national pass number (`371003-000001-6`), what the officer reads out and types.
+    pub number: String,
     pub plate: String,
     pub trailer: Option<String>,
     pub driver_name: String,

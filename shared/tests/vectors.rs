@@ -6,11 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
-use checkpass::bundle::{IssuerKey, RevocationList};
+use checkpass::bundle::{key_entry_cbor, IssuerKey, RevocationList};
 use checkpass::keys::SigningKey;
-use checkpass::pass::{Pass, Serial};
+use checkpass::pass::{Category, Pass, Serial};
 use checkpass::rules::verify;
 use checkpass::sample;
+use checkpass::scope::KeyScope;
 use checkpass::wire::{self, Alg};
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,19 @@ struct Context {
     max_test_age_secs: i64,
     clock_skew_secs: i64,
     max_validity_secs: i64,
+    /// The districts (prefixes) and categories the trusted key is limited to; absent for an
+    /// unscoped key (every vector before scopes existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_scope: Option<ScopeJson>,
+    /// The trusted key's entry in the bundle's key list, CBOR hex, when it is scoped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_entry_hex: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct ScopeJson {
+    districts: Vec<String>,
+    categories: Vec<Category>,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -65,6 +79,8 @@ struct Case {
     checkpoint: &'static str,
     now: i64,
     revoked: Vec<u64>,
+    /// District prefixes and categories (as `issuer keys rotate` takes them) the key is limited to.
+    scope: Option<(&'static str, &'static str)>,
 }
 
 const TRUSTED: [u8; 32] = [0x01; 32];
@@ -81,6 +97,7 @@ fn cases() -> Vec<Case> {
         checkpoint: "C201",
         now: sample::NOW,
         revoked: vec![],
+        scope: None,
     };
     let p = sample::pass();
     vec![
@@ -159,6 +176,24 @@ fn cases() -> Vec<Case> {
             ..base()
         },
         Case {
+            name: "13-scoped-key-in-scope",
+            description: "The key is limited to districts 3710… (Weihai) and raw materials; the pass (371003, raw materials) is inside: green.",
+            scope: Some(("3710", "工业原材料")),
+            ..base()
+        },
+        Case {
+            name: "14-scoped-key-other-district",
+            description: "The key is limited to districts 110105 and 1101… (Beijing); a Weihai pass it signed, as a stolen district key would mint: red, KEY_OUT_OF_SCOPE.",
+            scope: Some(("110105,1101", "")),
+            ..base()
+        },
+        Case {
+            name: "15-scoped-key-other-category",
+            description: "The key is limited to Weihai and finished products; a raw-materials pass it signed: red, KEY_OUT_OF_SCOPE.",
+            scope: Some(("3710", "产成品")),
+            ..base()
+        },
+        Case {
             name: "10-trailing-bytes",
             description: "One byte (0x00) appended after the COSE structure: red, DAMAGED.",
             tamper: Some("append 0x00 after the COSE bytes"),
@@ -176,6 +211,9 @@ fn bundle_for(case: &Case) -> checkpass::bundle::TrustBundle {
         .copied()
         .map(Serial)
         .collect::<RevocationList>();
+    if let Some((districts, categories)) = case.scope {
+        b.keys[0].scope = KeyScope::parse(districts, categories).unwrap();
+    }
     b
 }
 
@@ -223,6 +261,13 @@ fn build(case: &Case) -> Vector {
             max_test_age_secs: bundle.policy.max_test_age_secs,
             clock_skew_secs: bundle.policy.clock_skew_secs,
             max_validity_secs: bundle.policy.max_validity_secs,
+            key_scope: case.scope.map(|_| ScopeJson {
+                districts: bundle.keys[0].scope.districts.clone(),
+                categories: bundle.keys[0].scope.categories.clone(),
+            }),
+            key_entry_hex: case
+                .scope
+                .map(|_| hex::encode(key_entry_cbor(&bundle.keys[0]).unwrap())),
         },
         expected: Expected {
             verdict: verdict.level().as_str().to_string(),
@@ -292,7 +337,18 @@ fn stored_vectors_verify_on_their_own_terms() {
             valid_from: v.context.key_valid_from,
             valid_to: v.context.key_valid_to,
             compromised_since: None,
+            scope: v
+                .context
+                .key_scope
+                .as_ref()
+                .map_or_else(KeyScope::default, |s| {
+                    KeyScope::new(s.districts.clone(), s.categories.clone()).unwrap()
+                }),
         }];
+        if let Some(entry) = &v.context.key_entry_hex {
+            let stated = hex::encode(key_entry_cbor(&bundle.keys[0]).unwrap());
+            assert_eq!(&stated, entry, "{}", path.display());
+        }
         bundle.revoked = v.context.revoked.iter().copied().map(Serial).collect();
         bundle.policy.max_test_age_secs = v.context.max_test_age_secs;
         bundle.policy.clock_skew_secs = v.context.clock_skew_secs;

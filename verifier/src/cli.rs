@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use checkpass::keys::{self, KeyRole};
+use checkpass::number::PassNumber;
 use checkpass::verdict::{Lang, Level};
 use clap::{Args, Parser, Subcommand};
 
@@ -98,6 +99,15 @@ pub enum ClockCommand {
 pub enum LogCommand {
     /// 校验查验记录的哈希链 (check the scan log's hash chain)
     Verify,
+    /// 按通行证编号查找今日的查验记录 (find today's scans of a pass by its number, e.g.
+    /// 371003-000001-6); 找到时退出码 0，没有时 1 (exit 0 when found, 1 when not)
+    Find {
+        /// 通行证编号：6 位区划代码、6 位流水号、校验位，可含空格或短横 (the pass number)
+        number: String,
+        /// 以此时刻所在的一天为“今日” (the day containing this time is "today"; RFC 3339)
+        #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+        at: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,6 +264,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             command: Some(LogCommand::Verify),
             ..
         }) => log_verify(&dir, cli.lang),
+        Command::Log(LogArgs {
+            command: Some(LogCommand::Find { number, at }),
+            ..
+        }) => log_find(&dir, &number, at, cli.lang),
         Command::Log(args) => log(&dir, args, cli.lang),
         Command::Clock(ClockCommand::Correct { reason }) => {
             clock_correct(&dir, &reason, system_now(), cli.lang)
@@ -458,10 +472,11 @@ fn bundle_show(dir: &Path, now: i64, lang: Option<Lang>) -> Result<ExitCode> {
         };
         writeln!(
             out,
-            "  {}  {} — {}{compromised}",
+            "  {}  {} — {}{compromised}{}",
             k.kid(),
             timefmt::minutes(k.valid_from),
-            timefmt::minutes(k.valid_to)
+            timefmt::minutes(k.valid_to),
+            scope_text(&k.scope, lang)
         )?;
     }
     writeln!(
@@ -695,6 +710,61 @@ fn log(dir: &Path, args: LogArgs, lang: Option<Lang>) -> Result<ExitCode> {
             writeln!(out, "{} {}", t(lang, "共", "Total:"), scans.len())?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A scoped key's limits as `bundle show` prints them; nothing for an unscoped key.
+fn scope_text(scope: &checkpass::scope::KeyScope, lang: Lang) -> String {
+    if scope.is_unrestricted() {
+        return String::new();
+    }
+    match lang {
+        Lang::Zh => format!("  仅限：{scope}"),
+        Lang::En => {
+            let any = |empty: bool, text: String| if empty { "any".to_string() } else { text };
+            let categories = scope
+                .categories
+                .iter()
+                .map(|c| c.label_en())
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "  only for districts {}; categories {}",
+                any(scope.districts.is_empty(), scope.districts_text()),
+                any(scope.categories.is_empty(), categories)
+            )
+        }
+    }
+}
+
+/// Exit status of `log find` when the pass was not scanned today.
+pub const EXIT_NOT_FOUND: u8 = 1;
+
+fn log_find(dir: &Path, number: &str, at: Option<i64>, lang: Option<Lang>) -> Result<ExitCode> {
+    // A mistyped number (wrong length, check character) is an error of its own, told apart
+    // from a pass not seen today.
+    let number: PassNumber = number.parse()?;
+    let (engine, lang) = open(dir, lang)?;
+    let since = timefmt::start_of_day_cst(at.unwrap_or_else(system_now));
+    let scans = engine.scans_of(&number, since)?;
+    let mut out = io::stdout().lock();
+    if scans.is_empty() {
+        match lang {
+            Lang::Zh => writeln!(out, "今日查验记录中没有通行证 {number}")?,
+            Lang::En => writeln!(out, "No scan of pass {number} in today's log")?,
+        }
+        return Ok(ExitCode::from(EXIT_NOT_FOUND));
+    }
+    writeln!(
+        out,
+        "{} {number}{}",
+        t(lang, "通行证", "Pass"),
+        t(lang, " 今日的查验记录：", ", today's scans:")
+    )?;
+    for s in &scans {
+        writeln!(out, "{}", log_line(s, lang))?;
+    }
+    writeln!(out, "{} {}", t(lang, "共", "Total:"), scans.len())?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -13,6 +13,8 @@ use std::path::Path;
 use checkpass::bundle::{open_bundle, BundleError, TrustBundle};
 use checkpass::checkpoint::{accept_bundle, dev_key_in};
 use checkpass::keys::PublicKey;
+use checkpass::number::PassNumber;
+use checkpass::pass::Serial;
 use checkpass::rules::{self, Clock};
 use checkpass::scanlog::EntryKind;
 use checkpass::verdict::{Lang, Level, Reason, Verdict};
@@ -511,6 +513,28 @@ impl Engine {
     pub fn scan_count(&self) -> Result<u64, EngineError> {
         Ok(self.store.scan_count()?)
     }
+
+    /// Scans of the pass numbered `number` recorded at or after `since`, oldest first.
+    pub fn scans_of(
+        &self,
+        number: &PassNumber,
+        since: i64,
+    ) -> Result<Vec<ScanRecord>, EngineError> {
+        let mut scans = self.store.scans(Some(since))?;
+        scans.retain(|r| is_scan_of(r, number));
+        Ok(scans)
+    }
+}
+
+/// Whether a logged scan is of the pass numbered `number` (typed by the officer). The log keeps
+/// the serial of each genuine pass it saw, unique per issuer; the number's district part was
+/// checked against its check character when it was parsed ([`PassNumber`]'s `FromStr`).
+pub fn is_scan_of(record: &ScanRecord, number: &PassNumber) -> bool {
+    record
+        .serial
+        .as_deref()
+        .and_then(|s| s.parse::<Serial>().ok())
+        == Some(number.serial)
 }
 
 fn load_bundle(store: &Store, settings: &Settings) -> Result<Installed, EngineError> {

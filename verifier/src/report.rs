@@ -86,8 +86,8 @@ fn facts(view: &OfficerView, lang: Lang, line: &mut impl FnMut(String)) {
     let none = "—";
     line(format!(
         "{}{}",
-        t(lang, "通行证号：", "Serial:      "),
-        view.serial
+        t(lang, "通行证编号：", "Pass number: "),
+        view.number
     ));
     line(format!(
         "{}{}  {}{}",

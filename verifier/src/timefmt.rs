@@ -47,6 +47,12 @@ fn local(naive: NaiveDateTime) -> Option<i64> {
         .map(|dt| dt.timestamp())
 }
 
+/// Start of the day (UTC+8) that contains `now`: where "today's scans" begin.
+pub fn start_of_day_cst(now: i64) -> i64 {
+    let offset = 8 * 3600;
+    (now + offset).div_euclid(86_400) * 86_400 - offset
+}
+
 /// A duration for people: `3 天 4 小时`, `2 小时 5 分`, `45 秒` (or English).
 pub fn duration(secs: i64, en: bool) -> String {
     let neg = secs < 0;

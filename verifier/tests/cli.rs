@@ -4,6 +4,7 @@
 mod common;
 
 use checkpass::keys::{public_key_file, KeyRole, SigningKey};
+use checkpass::number::PassNumber;
 use checkpass::pass::Serial;
 use common::*;
 
@@ -177,6 +178,78 @@ fn bundle_show_lists_the_facts() {
     let s = stdout(&out);
     assert!(s.contains("Revocations: 3"), "{s}");
     assert!(s.contains("stale"), "{s}");
+    assert!(
+        !s.contains("only for"),
+        "an unscoped key shows no scope: {s}"
+    );
+
+    // A scoped key shows its limits.
+    let mut scoped = f.bundle_with_revoked(8, &[]);
+    scoped.keys[0].scope = checkpass::scope::KeyScope::parse("1101,110105", "产成品").unwrap();
+    let b = f.bundle_file("b8.cose", &scoped, &f.root);
+    assert_ok(&f.run(&["bundle", "install", b.to_str().unwrap()]));
+    let s = stdout(&f.run(&["bundle", "show", "--at", NOW_RFC3339]));
+    assert!(s.contains("仅限：区划 1101,110105；类别 产成品"), "{s}");
+    let s = stdout(&f.run(&["--lang", "en", "bundle", "show", "--at", NOW_RFC3339]));
+    assert!(
+        s.contains("only for districts 1101,110105; categories finished products"),
+        "{s}"
+    );
+}
+
+#[test]
+fn log_find_by_pass_number() {
+    let f = Fixture::ready();
+    assert_eq!(f.check_json(&f.pass_text(), 0, &[]).0, 0);
+    assert_eq!(f.check_json(&f.pass_text(), 60, &[]).0, 10);
+    let other = f.pass_text_with(|p| p.serial = Serial(2));
+    assert_eq!(f.check_json(&other, 120, &[]).0, 0);
+    let number = PassNumber::new(371003, Serial(1)).unwrap();
+
+    let out = f.run(&["log", "find", &number.to_string(), "--at", NOW_RFC3339]);
+    assert_ok(&out);
+    let s = stdout(&out);
+    assert!(s.contains(&number.to_string()), "{s}");
+    assert_eq!(
+        s.matches("鲁KP20XL").count(),
+        2,
+        "both scans of it, not serial 2: {s}"
+    );
+    assert!(s.contains("共 2"), "{s}");
+    // The digits alone find it too.
+    let out = f.run(&["log", "find", &number.compact(), "--at", NOW_RFC3339]);
+    assert_ok(&out);
+
+    // Not scanned today (the next day): exit 1, said so.
+    let out = f.run(&["log", "find", &number.to_string(), "--at", &at(86_400)]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("今日查验记录中没有通行证"));
+    let never = PassNumber::new(371003, Serial(99)).unwrap();
+    let out = f.run(&[
+        "--lang",
+        "en",
+        "log",
+        "find",
+        &never.to_string(),
+        "--at",
+        NOW_RFC3339,
+    ]);
+    assert_eq!(code(&out), 1);
+    assert!(stdout(&out).contains("No scan of pass"), "{}", stdout(&out));
+
+    // A mistyped number is an error (exit 2) that says what is wrong, not "not found".
+    let mut typo = number.compact().into_bytes();
+    typo[10] = if typo[10] == b'9' { b'0' } else { typo[10] + 1 };
+    let typo = String::from_utf8(typo).unwrap();
+    for (bad, says) in [
+        (typo.as_str(), "校验位错误"),
+        ("37100300001", "应为 13 位"),
+        ("37100300000a1", "非数字"),
+    ] {
+        let out = f.run(&["log", "find", bad, "--at", NOW_RFC3339]);
+        assert_eq!(code(&out), 2, "{bad}");
+        assert!(stderr(&out).contains(says), "{bad}: {}", stderr(&out));
+    }
 }
 
 #[test]
@@ -196,7 +269,7 @@ fn green_pass_human_output() {
         "【C101 威海收费站】",
         "2022-03-12 19:00 至 2022-03-14 19:00",
         "34 小时前",
-        &Serial(1).to_string(),
+        "通行证编号：371003-000001-",
     ] {
         assert!(s.contains(want), "missing {want:?} in:\n{s}");
     }
@@ -229,6 +302,10 @@ fn json_output_for_green_amber_red() {
     assert_eq!(v["verdict"], "green");
     assert!(reasons(v).is_empty());
     assert_eq!(v["serial"], Serial(1).to_string());
+    assert_eq!(
+        v["number"],
+        PassNumber::new(371003, Serial(1)).unwrap().to_string()
+    );
     assert_eq!(v["plate"], "鲁KP20XL");
     assert_eq!(v["driver_name"], "邓丽伟");
     assert_eq!(v["driver_id_masked"], "320102********6657");

@@ -2,6 +2,8 @@
 
 mod gui_support;
 
+use checkpass::number::PassNumber;
+use checkpass::pass::Serial;
 use checkpass::verdict::{Lang, Level};
 use gui_support::{Fixture, NOW};
 use verifier::decode::Point;
@@ -269,4 +271,65 @@ fn camera_states_settings_and_language() {
     let n = s.notice.clone().unwrap();
     assert!(!n.ok);
     assert_eq!(n.text, "Trust bundle refused: bad signature");
+}
+
+#[test]
+fn history_search_by_pass_number() {
+    let fx = Fixture::new();
+    let mut engine = Engine::open(fx.path()).unwrap();
+    engine.check_text(&fx.green(), NOW).unwrap();
+    engine.check_text(&fx.amber(), NOW + 1).unwrap();
+    engine.check_text(&fx.green(), NOW + 700).unwrap();
+    let mut s = state();
+    s.handle(
+        Event::History(engine.scans(Some(start_of_day_cst(NOW))).unwrap()),
+        NOW,
+    );
+    // The sample pass: district 371003, serial 1.
+    let number = PassNumber::new(371003, Serial(1)).unwrap();
+    s.handle(Event::Search(number.to_string()), NOW);
+    assert_eq!(s.search_problem(), None);
+    let found: Vec<i64> = s.filtered_history().iter().map(|r| r.scanned_at).collect();
+    assert_eq!(
+        found,
+        vec![NOW + 700, NOW],
+        "both scans of it, newest first"
+    );
+    // Typed without dashes, with spaces: the same.
+    s.handle(Event::Search(format!(" {} ", number.compact())), NOW);
+    assert_eq!(s.filtered_history().len(), 2);
+    // The amber pass (serial 2).
+    let other = PassNumber::new(371003, Serial(2)).unwrap();
+    s.handle(Event::Search(other.compact()), NOW);
+    assert_eq!(s.filtered_history().len(), 1);
+    // With the verdict filter on top.
+    s.handle(Event::Filter(Some(LoggedVerdict::Green)), NOW);
+    assert!(s.filtered_history().is_empty());
+    s.handle(Event::Filter(None), NOW);
+    // A pass not scanned today: nothing.
+    s.handle(
+        Event::Search(PassNumber::new(371003, Serial(77)).unwrap().to_string()),
+        NOW,
+    );
+    assert!(s.filtered_history().is_empty());
+    assert_eq!(s.search_problem(), None);
+
+    // A typo in the number: said so, and nothing hidden meanwhile.
+    let mut typo = number.compact().into_bytes();
+    typo[8] = if typo[8] == b'9' { b'0' } else { typo[8] + 1 };
+    s.handle(Event::Search(String::from_utf8(typo).unwrap()), NOW);
+    assert!(
+        s.search_problem().unwrap().contains("校验位错误"),
+        "{:?}",
+        s.search_problem()
+    );
+    assert_eq!(s.filtered_history().len(), 3);
+    s.handle(Event::Search("37100300".into()), NOW);
+    assert!(s.search_problem().unwrap().contains("13 位"));
+    s.handle(Event::Search("37100300000a1".into()), NOW);
+    assert!(s.search_problem().unwrap().contains("非数字"));
+    // Cleared: no problem, everything shown.
+    s.handle(Event::Search(String::new()), NOW);
+    assert_eq!(s.search_problem(), None);
+    assert_eq!(s.filtered_history().len(), 3);
 }

@@ -63,6 +63,21 @@ fn vector_bundle(v: &Value, root: &SigningKey, sequence: u64) -> Vec<u8> {
         valid_from: int("key_valid_from"),
         valid_to: int("key_valid_to"),
         compromised_since: None,
+        // A scoped key's limits as the vector states them (vectors 13–15).
+        scope: c.get("key_scope").map_or_else(Default::default, |s| {
+            let list = |k: &str| -> Vec<String> {
+                s[k].as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_str().unwrap().to_string())
+                    .collect()
+            };
+            let categories = list("categories")
+                .iter()
+                .map(|c| serde_json::from_value(json!(c)).unwrap())
+                .collect::<Vec<checkpass::pass::Category>>();
+            checkpass::scope::KeyScope::new(list("districts"), categories).unwrap()
+        }),
     }];
     bundle.revoked = c["revoked"]
         .as_array()

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use checkpass::bundle::COMPROMISED_ALWAYS;
 use checkpass::keys::KeyRole;
+use checkpass::scope::KeyScope;
 use serde_json::json;
 
-use crate::cli::{ExportArgs, KeyRevokeArgs};
+use crate::cli::{ExportArgs, KeyRevokeArgs, RotateArgs};
 use issuer::validate::format_cst;
 use issuer::{keyring, keys};
 
@@ -24,38 +25,52 @@ pub(super) fn keys_list(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
             let role = keys::role_label(k);
             let status = keys::status_label(k);
             println!(
-                "{}  {}({})  {}({})  {}  {}",
+                "{}  {}({})  {}({})  {}  {}  范围: {}",
                 k.kid,
                 role,
                 k.role,
                 status,
                 k.status,
                 format_cst(k.created_at),
-                k.public_key
+                k.public_key,
+                keys::scope_label(k)
             );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn keys_rotate(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
+pub(super) fn keys_rotate(data: &DataDir, ctx: &Ctx, args: RotateArgs) -> Result<ExitCode> {
     let actor = ctx.actor()?;
+    // A wrong list is refused before the passphrase is asked for.
+    let scope = KeyScope::parse(&args.districts, &args.categories)?;
     let mut store = data.open()?;
     let passphrase = keyring::passphrase(false)?;
     let rotated = keys::rotate(
         &mut *store,
         &data.keys(),
         &passphrase,
+        &scope,
         &actor,
         issuer::clock::now(),
     )?;
     if ctx.json {
-        ctx.print_json(&json!({ "new_kid": rotated.kid, "retired_kid": rotated.retired_kid }))?;
+        ctx.print_json(&json!({
+            "new_kid": rotated.kid,
+            "retired_kid": rotated.retired_kid,
+            "scope_districts": scope.districts,
+            "scope_categories": scope.categories.iter().map(|c| c.code()).collect::<Vec<_>>(),
+        }))?;
     } else {
         println!(
-            "新签发密钥 {}；旧密钥 {} 已停用，其签发的通行证到期前仍有效。",
+            "新签发密钥 {}（范围：{scope}）；旧密钥 {} 已停用，其签发的通行证到期前仍有效。",
             rotated.kid, rotated.retired_kid
         );
+        if !scope.is_unrestricted() {
+            println!(
+                "范围外的申请将拒绝签发；检查站须先升级到认识密钥范围的版本，再安装此后的信任包（docs/SECURITY.md）。"
+            );
+        }
         println!("请导出新的信任包：issuer bundle --out FILE");
     }
     Ok(ExitCode::SUCCESS)

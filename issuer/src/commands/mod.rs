@@ -119,7 +119,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bundle(a) => bundle::bundle(&data, &ctx, a),
         Command::Keys(k) => match k.command {
             KeysCommand::List => keys::keys_list(&data, &ctx),
-            KeysCommand::Rotate => keys::keys_rotate(&data, &ctx),
+            KeysCommand::Rotate(args) => keys::keys_rotate(&data, &ctx, args),
             KeysCommand::Export(a) => keys::keys_export(&data, &ctx, a),
             KeysCommand::Revoke(a) => keys::keys_revoke(&data, &ctx, a),
         },

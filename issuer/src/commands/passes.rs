@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use checkpass::keys::KeyRole;
+use checkpass::number::PassNumber;
 use checkpass::pass::Serial;
 use checkpass::text::terminal_safe as safe;
 use serde::Serialize;
@@ -128,6 +129,8 @@ pub(super) fn sms_outbox(data: &DataDir, ctx: &Ctx, args: SmsArgs) -> Result<Exi
 struct IssuedPass {
     app_no: String,
     serial: String,
+    /// The national pass number printed on the sheet.
+    number: String,
     dir: PathBuf,
     /// False when the application already had its pass (issuing is idempotent).
     new: bool,
@@ -190,6 +193,7 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
             out.push(IssuedPass {
                 app_no: app.data.app_no.clone(),
                 serial: pass.serial.to_string(),
+                number: checkpass::number::printed(app.data.district, pass.serial),
                 dir,
                 new: false,
                 revoked,
@@ -216,9 +220,13 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
     let (record, key) =
         issuer::keys::unlock_active(&*store, &data.keys(), KeyRole::Signing, &passphrase)?;
     let policy = store.policy()?;
+    let scope = record
+        .scope()
+        .with_context(|| format!("数据库中签发密钥 {} 的范围无效", record.kid))?;
     let job = issuing::Job {
         key: &key,
         kid: &record.kid,
+        scope: &scope,
         issuer: &issuer,
         issuer_name: &issuer_name,
         checkpoints: &checkpoints,
@@ -242,6 +250,7 @@ pub(super) fn issue(data: &DataDir, ctx: &Ctx, args: IssueArgs) -> Result<ExitCo
     out.extend(outcome.done.into_iter().map(|d| IssuedPass {
         app_no: d.app_no,
         serial: d.serial.to_string(),
+        number: d.number,
         dir: d.dir,
         new: true,
         revoked: false,
@@ -314,7 +323,7 @@ fn report_issued(ctx: &Ctx, out: &[IssuedPass], started: Instant) -> Result<Exit
             println!(
                 "{what} {} → {}  {}",
                 safe(&p.app_no),
-                p.serial,
+                p.number,
                 p.dir.display()
             );
         }
@@ -325,16 +334,34 @@ fn report_issued(ctx: &Ctx, out: &[IssuedPass], started: Instant) -> Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
+/// The serial `revoke` names: the serial's own form (`00000-00001-8`) or the national number
+/// printed on the sheet (`371003-000001-6`), whose district must then be the pass's.
+fn revoked_serial(store: &dyn issuer::store::Store, text: &str) -> Result<Serial> {
+    if let Ok(serial) = text.parse::<Serial>() {
+        return Ok(serial);
+    }
+    let number = text
+        .parse::<PassNumber>()
+        .map_err(|e| anyhow!("通行证编号 {text} 无效：{e}"))?;
+    match store.get_by_serial(number.serial) {
+        Ok(app) if app.data.district != number.district => bail!(
+            "通行证编号 {text} 的区划代码与流水号 {} 的通行证（区划 {}）不符：请核对编号",
+            number.serial,
+            app.data.district
+        ),
+        // Never issued here: a forgery's number is revoked by its serial all the same.
+        Ok(_) | Err(issuer::store::StoreError::NoSuchPass(_)) => Ok(number.serial),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub(super) fn revoke(data: &DataDir, ctx: &Ctx, args: RevokeArgs) -> Result<ExitCode> {
     let actor = ctx.actor()?;
     if args.reason.trim().is_empty() {
         bail!("撤销理由不能为空");
     }
-    let serial: Serial = args
-        .serial
-        .parse()
-        .map_err(|e| anyhow!("通行证编号 {} 无效：{e}", args.serial))?;
     let mut store = data.open()?;
+    let serial = revoked_serial(&*store, &args.serial)?;
     match store.revoke(serial, args.reason.trim(), &actor, issuer::clock::now())? {
         Revoked::Issued(app) if ctx.json => ctx.print_json(&listed(&app))?,
         Revoked::Issued(app) => println!(

@@ -132,7 +132,8 @@ pub(super) fn show(data: &DataDir, ctx: &Ctx, args: ShowArgs) -> Result<ExitCode
     }
     if let Some(p) = &app.pass {
         println!(
-            "通行证     {}（{}，密钥 {}，{} 签发于 {}）",
+            "通行证     {}（流水号 {}，{}，密钥 {}，{} 签发于 {}）",
+            checkpass::number::printed(app.data.district, p.serial),
             p.serial,
             p.state,
             p.kid,

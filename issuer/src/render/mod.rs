@@ -32,7 +32,7 @@ pub use sms::{rejection_text, sms_text};
 /// never given here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PassSheet {
-    /// Printed serial, e.g. "00000-00123-4".
+    /// The national pass number as printed, e.g. "371003-000123-8" ([`checkpass::number`]).
     pub serial: String,
     pub plate: String,
     pub trailer: Option<String>,

@@ -37,7 +37,7 @@ pub(crate) fn sample_sheet() -> PassSheet {
     let qr_text =
         checkpass::wire::issue_qr_text(&pass, &checkpass::sample::vector_signing_key()).unwrap();
     PassSheet {
-        serial: pass.serial.to_string(),
+        serial: checkpass::number::printed(pass.body.district, pass.serial),
         plate: pass.body.plate.clone(),
         trailer: pass.body.trailer.clone(),
         driver_name: pass.body.driver_name.clone(),

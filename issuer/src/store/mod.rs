@@ -23,6 +23,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use checkpass::number::PassNumber;
 use checkpass::pass::Serial;
 use serde::Serialize;
 
@@ -576,15 +577,34 @@ pub trait Store: Send {
     /// An application by its number, or by the serial of its pass (as printed on it).
     fn find(&self, id: &str) -> Result<Application> {
         match self.get(id) {
-            Err(StoreError::NoSuchApplication(_)) => match id.parse::<Serial>() {
-                Ok(serial) => self
-                    .get_by_serial(serial)
-                    .map_err(|_| StoreError::NoSuchApplication(id.to_string())),
-                Err(_) => Err(StoreError::NoSuchApplication(id.to_string())),
-            },
+            Err(StoreError::NoSuchApplication(_)) => {
+                let missing = || StoreError::NoSuchApplication(id.to_string());
+                if let Ok(serial) = id.parse::<Serial>() {
+                    return self.get_by_serial(serial).map_err(|_| missing());
+                }
+                // The national pass number printed on the sheet: its serial, and the district
+                // must be the application's.
+                let number = id.parse::<PassNumber>().map_err(|_| missing())?;
+                self.get_by_serial(number.serial)
+                    .ok()
+                    .filter(|app| app.data.district == number.district)
+                    .ok_or_else(missing)
+            }
             other => other,
         }
     }
+}
+
+/// The audit detail of a new key: role and id, and the scope of a scoped one.
+fn key_detail(key: &KeyRecord) -> String {
+    let mut d = format!("{} {}", key.role, key.kid);
+    if !key.scope_districts.is_empty() {
+        d.push_str(&format!(" 区划 {}", key.scope_districts));
+    }
+    if !key.scope_categories.is_empty() {
+        d.push_str(&format!(" 类别 {}", key.scope_categories));
+    }
+    d
 }
 
 /// The audit detail of a new account.

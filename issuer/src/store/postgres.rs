@@ -168,6 +168,10 @@ CREATE INDEX audit_actor ON audit (actor, id);
 CREATE INDEX audit_action ON audit (action, id);
 CREATE INDEX audit_at ON audit (at, id);
 "#,
+    r#"
+ALTER TABLE keys ADD COLUMN scope_districts TEXT NOT NULL DEFAULT '';
+ALTER TABLE keys ADD COLUMN scope_categories TEXT NOT NULL DEFAULT '';
+"#,
 ];
 
 /// The server's clock in seconds, for leases: one clock for every machine.
@@ -329,6 +333,8 @@ fn key_from_row(r: &Row) -> Result<KeyRecord> {
         compromised_at: r.try_get(7)?,
         compromised_since: r.try_get(8)?,
         compromise_reason: r.try_get(9)?,
+        scope_districts: r.try_get(10)?,
+        scope_categories: r.try_get(11)?,
     })
 }
 
@@ -531,8 +537,8 @@ impl Tx<'_, '_> {
     fn insert_key(&mut self, key: &KeyRecord) -> Result<()> {
         self.execute(
             "INSERT INTO keys (kid, role, public_key, file, status, created_at, retired_at, \
-             compromised_at, compromised_since, compromise_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             compromised_at, compromised_since, compromise_reason, scope_districts, \
+             scope_categories) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             &[
                 &key.kid,
                 &key.role,
@@ -544,6 +550,8 @@ impl Tx<'_, '_> {
                 &key.compromised_at,
                 &key.compromised_since,
                 &key.compromise_reason,
+                &key.scope_districts,
+                &key.scope_categories,
             ],
         )?;
         Ok(())
@@ -621,8 +629,8 @@ impl Tx<'_, '_> {
     fn keys(&mut self) -> Result<Vec<KeyRecord>> {
         self.query(
             "SELECT kid, role, public_key, file, status, created_at, retired_at, \
-             compromised_at, compromised_since, compromise_reason FROM keys \
-             ORDER BY role = 'signing', created_at, kid",
+             compromised_at, compromised_since, compromise_reason, scope_districts, \
+             scope_categories FROM keys ORDER BY role = 'signing', created_at, kid",
             &[],
         )?
         .iter()
@@ -1368,7 +1376,7 @@ impl Store for PgStore {
                 )?;
             }
             tx.insert_key(key)?;
-            tx.audit_detail(now, actor, "keys.add", &format!("{} {}", key.role, key.kid))
+            tx.audit_detail(now, actor, "keys.add", &super::key_detail(key))
         })
     }
 

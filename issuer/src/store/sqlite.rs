@@ -155,6 +155,12 @@ CREATE INDEX audit_actor ON audit (actor, id);
 CREATE INDEX audit_action ON audit (action, id);
 CREATE INDEX audit_at ON audit (at, id);
 "#,
+    // Scoped signing keys: the district-code prefixes and category codes a key may sign for,
+    // comma-separated; empty (every key before this) means no limit.
+    r#"
+ALTER TABLE keys ADD COLUMN scope_districts TEXT NOT NULL DEFAULT '';
+ALTER TABLE keys ADD COLUMN scope_categories TEXT NOT NULL DEFAULT '';
+"#,
 ];
 
 /// The database's clock, for leases (all processes on one file share the machine's clock).
@@ -929,7 +935,7 @@ impl Store for SqliteStore {
             )?;
         }
         insert_key(&tx, key)?;
-        let detail = format!("{} {}", key.role, key.kid);
+        let detail = super::key_detail(key);
         audit_detail(&tx, now, actor, "keys.add", &detail)?;
         tx.commit()?;
         Ok(())
@@ -938,8 +944,8 @@ impl Store for SqliteStore {
     fn keys(&self) -> Result<Vec<KeyRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT kid, role, public_key, file, status, created_at, retired_at, \
-             compromised_at, compromised_since, compromise_reason FROM keys \
-             ORDER BY role = 'signing', created_at, kid",
+             compromised_at, compromised_since, compromise_reason, scope_districts, \
+             scope_categories FROM keys ORDER BY role = 'signing', created_at, kid",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(KeyRecord {
@@ -953,6 +959,8 @@ impl Store for SqliteStore {
                 compromised_at: r.get(7)?,
                 compromised_since: r.get(8)?,
                 compromise_reason: r.get(9)?,
+                scope_districts: r.get(10)?,
+                scope_categories: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -1649,8 +1657,8 @@ fn insert_user(tx: &Connection, u: &User, password_hash: &str) -> rusqlite::Resu
 fn insert_key(tx: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO keys (kid, role, public_key, file, status, created_at, retired_at, \
-         compromised_at, compromised_since, compromise_reason) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         compromised_at, compromised_since, compromise_reason, scope_districts, \
+         scope_categories) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             key.kid,
             key.role,
@@ -1661,7 +1669,9 @@ fn insert_key(tx: &Connection, key: &KeyRecord) -> rusqlite::Result<()> {
             key.retired_at,
             key.compromised_at,
             key.compromised_since,
-            key.compromise_reason
+            key.compromise_reason,
+            key.scope_districts,
+            key.scope_categories
         ],
     )?;
     Ok(())

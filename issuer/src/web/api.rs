@@ -106,6 +106,8 @@ pub struct Listed {
     route: Vec<String>,
     reject_reason: Option<String>,
     serial: Option<String>,
+    /// The national pass number printed on the sheet (`371003-000001-6`).
+    number: Option<String>,
 }
 
 impl From<&Application> for Listed {
@@ -123,6 +125,10 @@ impl From<&Application> for Listed {
             route: a.data.route.clone(),
             reject_reason: a.reject_reason.clone(),
             serial: a.pass.as_ref().map(|p| p.serial.to_string()),
+            number: a
+                .pass
+                .as_ref()
+                .map(|p| checkpass::number::printed(a.data.district, p.serial)),
         }
     }
 }

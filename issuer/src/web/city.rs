@@ -324,7 +324,7 @@ pub async fn print_page(
             @for a in &apps {
                 @if let Some(p) = &a.pass {
                     tr {
-                        td { (p.serial.to_string()) }
+                        td { (checkpass::number::printed(a.data.district, p.serial)) }
                         td { a href={ "/applications/" (a.data.app_no) } { (a.data.app_no) } }
                         td { (a.data.plate) }
                         td { (format_cst(p.issued_at)) }

@@ -422,7 +422,7 @@ pub async fn application(
                     }
                 }
             }
-            @if let Some(p) = &app.pass { tr { th { (t("通行证编号", "Pass serial")) } td { (p.serial.to_string()) } } }
+            @if let Some(p) = &app.pass { tr { th { (t("通行证编号", "Pass number")) } td { (checkpass::number::printed(app.data.district, p.serial)) } } }
         }
         @if files {
             p {

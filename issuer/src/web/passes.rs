@@ -63,12 +63,15 @@ pub async fn issue(
                 .keys()?
                 .into_iter()
                 .find(|k| k.role == "signing" && k.status == "active");
-            if active.as_ref().map(|k| k.kid.as_str()) != Some(signer.kid.as_str()) {
+            let Some(active) = active.filter(|k| k.kid == signer.kid) else {
                 return Err(WebError::Conflict(
                     "网页服务解锁的签发密钥已不是当前密钥（已在命令行或另一网页服务进程轮换或宣告泄露）：请重试；仍不行请重启网页服务"
                         .into(),
                 ));
-            }
+            };
+            let scope = active.scope().map_err(|e| {
+                WebError::Internal(format!("数据库中签发密钥 {} 的范围无效：{e}", active.kid))
+            })?;
             std::fs::create_dir_all(&passes_dir).map_err(|e| {
                 WebError::Internal(format!("无法创建 {}：{e}", passes_dir.display()))
             })?;
@@ -80,6 +83,7 @@ pub async fn issue(
             let job = issuing::Job {
                 key: &signer.key,
                 kid: &signer.kid,
+                scope: &scope,
                 issuer: &issuer,
                 issuer_name: &issuer_name,
                 checkpoints: &checkpoints,

@@ -130,6 +130,7 @@ fn key_outside_its_validity_is_red() {
         valid_from: sample::ISSUED_AT + HOUR,
         valid_to: sample::ISSUED_AT + 100 * HOUR,
         compromised_since: None,
+        scope: Default::default(),
     }];
     let v = verify(&text_of(&sample::pass()), &b, "C201", NOW);
     assert_eq!(codes(&v), vec![ReasonCode::KeyNotValid]);
@@ -153,6 +154,7 @@ fn rotated_keys_both_verify() {
         valid_from: sample::ISSUED_AT,
         valid_to: sample::ISSUED_AT + 1000 * HOUR,
         compromised_since: None,
+        scope: Default::default(),
     });
     let old_text = issue_qr_text(&sample::pass(), &old).unwrap();
     let new_text = issue_qr_text(&sample::pass(), &new).unwrap();
@@ -383,6 +385,83 @@ fn a_compromised_key_refuses_its_passes() {
     assert!(v.reasons[0]
         .message(crate::verdict::Lang::En)
         .contains("after 2022-03-12 10:00"));
+}
+
+/// A bundle whose only key is the sample key, limited to `districts` and `categories`.
+fn scoped_bundle(districts: &str, categories: &str) -> TrustBundle {
+    let mut b = bundle();
+    b.keys[0].scope = crate::scope::KeyScope::parse(districts, categories).unwrap();
+    b
+}
+
+#[test]
+fn a_scoped_key_vouches_only_inside_its_scope() {
+    let pass = sample::pass(); // district 371003, raw materials
+    let text = text_of(&pass);
+    for (districts, categories) in [
+        ("3710", ""),
+        ("371003", "工业原材料"),
+        ("", "1,2"),
+        ("11,37", ""),
+    ] {
+        let v = verify(&text, &scoped_bundle(districts, categories), "C201", NOW);
+        assert_eq!(
+            v.level(),
+            Level::Green,
+            "{districts} / {categories}: {:?}",
+            v.reasons
+        );
+    }
+    // A Beijing Xicheng key cannot vouch for a Weihai pass, even a genuinely signed one.
+    let v = verify(&text, &scoped_bundle("110102,1101", ""), "C201", NOW);
+    assert_eq!(codes(&v), vec![ReasonCode::KeyOutOfScope]);
+    assert_eq!(v.level(), Level::Red);
+    assert_eq!(
+        v.reasons[0],
+        Reason::KeyOutOfScope {
+            kid: key().kid().to_hex(),
+            district: Some(371003),
+            category: None
+        }
+    );
+    assert!(v.reasons[0]
+        .message(crate::verdict::Lang::Zh)
+        .contains("区划 371003"));
+    // A finished-goods key cannot vouch for raw materials.
+    let v = verify(
+        &text,
+        &scoped_bundle("3710", "产成品,返岗人员"),
+        "C201",
+        NOW,
+    );
+    assert_eq!(codes(&v), vec![ReasonCode::KeyOutOfScope]);
+    assert!(v.reasons[0]
+        .message(crate::verdict::Lang::En)
+        .contains("industrial raw materials passes"));
+    // Both outside: one reason naming both.
+    let v = verify(&text, &scoped_bundle("1101", "3"), "C201", NOW);
+    assert_eq!(
+        v.reasons,
+        vec![Reason::KeyOutOfScope {
+            kid: key().kid().to_hex(),
+            district: Some(371003),
+            category: Some(crate::pass::Category::RawMaterials)
+        }]
+    );
+    // The scope binds the key that signed, not another key of the bundle.
+    let other = SigningKey::from_seed(&[0x77; 32]);
+    let mut b = bundle();
+    b.keys.push(IssuerKey {
+        public_key: other.public_key(),
+        scope: crate::scope::KeyScope::parse("1101", "").unwrap(),
+        ..b.keys[0].clone()
+    });
+    assert_eq!(verify(&text, &b, "C201", NOW).level(), Level::Green);
+    let stolen = issue_qr_text(&pass, &other).unwrap();
+    assert_eq!(
+        codes(&verify(&stolen, &b, "C201", NOW)),
+        vec![ReasonCode::KeyOutOfScope]
+    );
 }
 
 #[test]

@@ -6,11 +6,12 @@
 //! play this sound, reload the history) come out. So every rule of the screen — which read is
 //! checked, when a verdict goes away, what the history shows — is tested without a window.
 
+use checkpass::number::{NumberError, PassNumber};
 use checkpass::verdict::{Lang, Level};
 use checkpass::wire::{MAX_QR_TEXT, QR_PREFIX};
 
 use crate::decode::Point;
-use crate::engine::{Checked, ClockProblem};
+use crate::engine::{is_scan_of, Checked, ClockProblem};
 use crate::store::{LoggedVerdict, ScanRecord};
 
 use super::prefs::GuiPrefs;
@@ -146,6 +147,8 @@ pub enum Event {
     Show(Screen),
     Dismiss,
     Filter(Option<LoggedVerdict>),
+    /// The history's search box changed: a pass number being typed (empty: no search).
+    Search(String),
     History(Vec<ScanRecord>),
     Bundle(Option<BundleInfo>),
     BundleImported(Result<BundleInfo, String>),
@@ -205,6 +208,10 @@ pub struct State {
     pub overlay: Option<Overlay>,
     pub history: Vec<ScanRecord>,
     pub filter: Option<LoggedVerdict>,
+    /// The text of the history's search box, as typed.
+    pub search: String,
+    /// The search box read as a pass number; `None` while it is empty.
+    pub search_number: Option<Result<PassNumber, NumberError>>,
     pub bundle: Option<BundleInfo>,
     pub clock: Option<ClockProblem>,
     pub notice: Option<Notice>,
@@ -225,6 +232,8 @@ impl State {
             overlay: None,
             history: Vec::new(),
             filter: None,
+            search: String::new(),
+            search_number: None,
             bundle: None,
             clock: None,
             notice: None,
@@ -368,6 +377,10 @@ impl State {
             }
             Event::Dismiss => self.shown = None,
             Event::Filter(f) => self.filter = f,
+            Event::Search(text) => {
+                self.search_number = (!text.trim().is_empty()).then(|| text.parse());
+                self.search = text;
+            }
             Event::History(records) => self.history = records,
             Event::Bundle(info) => self.bundle = info,
             Event::BundleImported(result) => {
@@ -423,13 +436,29 @@ impl State {
         Some((shown.shown_at + timeout - now).clamp(0, timeout))
     }
 
-    /// The history as filtered, newest first.
+    /// The history as filtered, newest first: by verdict, and by the pass number in the search
+    /// box once it is a valid one (while it is not, [`State::search_problem`] says why and
+    /// nothing is hidden).
     pub fn filtered_history(&self) -> Vec<&ScanRecord> {
+        let number = match &self.search_number {
+            Some(Ok(n)) => Some(n),
+            _ => None,
+        };
         self.history
             .iter()
             .rev()
             .filter(|r| self.filter.is_none_or(|f| r.verdict == f))
+            .filter(|r| number.is_none_or(|n| is_scan_of(r, n)))
             .collect()
+    }
+
+    /// Why the search box is not a pass number (wrong length, a bad check character, not
+    /// digits), to show under it.
+    pub fn search_problem(&self) -> Option<String> {
+        match &self.search_number {
+            Some(Err(e)) => Some(e.to_string()),
+            _ => None,
+        }
     }
 
     /// Characters typed by a handheld scanner not yet ended with Enter.
@@ -455,7 +484,4 @@ fn pick_text(texts: &[String]) -> Option<&str> {
 }
 
 /// Start of the day (UTC+8) that contains `now`: "today's scans" for the history.
-pub fn start_of_day_cst(now: i64) -> i64 {
-    let offset = 8 * 3600;
-    (now + offset).div_euclid(86_400) * 86_400 - offset
-}
+pub use crate::timefmt::start_of_day_cst;

@@ -442,7 +442,7 @@ fn verdict_panel(gui: &mut Gui, ui: &mut egui::Ui, shown: &Shown) {
                 // data.
                 (Some(view), Level::Red) => {
                     big_fact(ui, tr(lang, "车牌", "Plate"), &view.plate, 48.0);
-                    fact(ui, tr(lang, "通行证号", "Serial"), &view.serial);
+                    fact(ui, tr(lang, "通行证编号", "Pass number"), &view.number);
                 }
                 (Some(view), _) => facts(ui, view, lang),
                 (None, _) => {}
@@ -566,7 +566,7 @@ fn facts(ui: &mut egui::Ui, view: &OfficerView, lang: Lang) {
         ),
     };
     fact(ui, tr(lang, "核酸采样距今", "Test age"), &age);
-    fact(ui, tr(lang, "通行证号", "Serial"), &view.serial);
+    fact(ui, tr(lang, "通行证编号", "Pass number"), &view.number);
 }
 
 fn history_screen(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool) {
@@ -595,11 +595,34 @@ fn history_screen(gui: &mut Gui, ui: &mut egui::Ui, text_focus: &mut bool) {
             gui.export_csv();
         }
     });
+    ui.horizontal(|ui| {
+        let l = ui.label(tr(lang, "按通行证编号查找", "Find by pass number"));
+        let mut search = gui.state.search.clone();
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut search)
+                    .hint_text("371003-000001-6")
+                    .desired_width(200.0),
+            )
+            .labelled_by(l.id);
+        *text_focus |= r.has_focus();
+        if r.changed() {
+            gui.event(Event::Search(search));
+        }
+        if !gui.state.search.is_empty() && ui.button(tr(lang, "清除", "Clear")).clicked() {
+            gui.event(Event::Search(String::new()));
+        }
+    });
+    if let Some(problem) = gui.state.search_problem() {
+        ui.colored_label(egui::Color32::from_rgb(0xb0, 0x30, 0x20), problem);
+    }
     ui.separator();
     let rows = gui.state.filtered_history();
-    ui.label(match lang {
-        Lang::Zh => format!("今日共 {} 条", rows.len()),
-        Lang::En => format!("{} scans today", rows.len()),
+    ui.label(match (lang, &gui.state.search_number) {
+        (Lang::Zh, Some(Ok(n))) => format!("今日通行证 {n} 的记录 {} 条", rows.len()),
+        (Lang::En, Some(Ok(n))) => format!("{} scans of pass {n} today", rows.len()),
+        (Lang::Zh, _) => format!("今日共 {} 条", rows.len()),
+        (Lang::En, _) => format!("{} scans today", rows.len()),
     });
     egui::ScrollArea::vertical().show(ui, |ui| {
         egui::Grid::new("history")

@@ -11,6 +11,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use checkpass::keys::KeyRole;
+use checkpass::scope::KeyScope;
 use maud::{html, Markup};
 use tower_sessions::Session;
 use zeroize::Zeroizing;
@@ -84,7 +85,7 @@ async fn keys_page(
         table {
             tr { th { (t("密钥编号", "Key id")) } th { (t("类型", "Kind")) } th { (t("状态", "Status")) }
                  th { (t("创建时间", "Created")) } th { (t("停用时间", "Retired")) }
-                 th { (t("宣告泄露", "Declared stolen")) } }
+                 th { (t("宣告泄露", "Declared stolen")) } th { (t("签发范围", "Scope")) } }
             @for k in &records {
                 tr {
                     td { code { (k.kid) } }
@@ -104,6 +105,7 @@ async fn keys_page(
                             @if let Some(r) = &k.compromise_reason { "（" (r) "）" }
                         }
                     }
+                    td { (keys::scope_label(k)) }
                 }
             }
         }
@@ -112,6 +114,9 @@ async fn keys_page(
         form method="post" action="/admin/keys/rotate" {
             input type="hidden" name="csrf" value=(csrf);
             label { (t("签发密钥口令 ", "Signing key passphrase ")) input type="password" name="passphrase" autocomplete="off" required; }
+            label { (t("限区划代码前缀（逗号分隔，不填不限）", "Limit to district-code prefixes (comma-separated; empty: any) ")) input name="districts" placeholder="110105,1101"; }
+            label { (t("限货物类别（不填不限）", "Limit to categories (empty: any) ")) input name="categories" placeholder="工业原材料,产成品"; }
+            p { (t("限定范围的密钥只能签发范围内的申请；检查站须先升级到认识密钥范围的版本。", "A scoped key signs only applications inside its scope; update the checkpoints' verifiers first.")) }
             button { (t("生成新签发密钥", "Create a new signing key")) }
         }
         h2 { (t("宣告签发密钥泄露", "Declare a signing key stolen")) }
@@ -141,7 +146,8 @@ pub async fn page(
     keys_page(&state, &user, &session, None).await
 }
 
-/// `POST /admin/keys/rotate` (`passphrase`): a new signing key; the web's signer follows it.
+/// `POST /admin/keys/rotate` (`passphrase`, optional `districts` and `categories`): a new
+/// signing key, limited to that scope if given; the web's signer follows it.
 pub async fn rotate(
     State(state): State<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
@@ -150,15 +156,26 @@ pub async fn rotate(
 ) -> Result<Html<String>, WebError> {
     check_csrf(&session, form.get("csrf").map(String::as_str)).await?;
     admin(&user)?;
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let scope = KeyScope::parse(&field("districts"), &field("categories"))
+        .map_err(|e| WebError::BadRequest(e.to_string()))?;
     let passphrase = passphrase(&mut form)?;
     let keys_dir = state.keys_dir.clone();
     let slot = state.signer.clone();
     let actor = user.name.clone();
+    let scope_for_key = scope.clone();
     let (kid, retired, signs) = state
         .store(move |s| {
             // One key change at a time in this process, so the signer ends on the active key.
             let _changing = slot.lock_changes();
-            let rotated = keys::rotate(s, &keys_dir, &passphrase, &actor, crate::clock::now())?;
+            let rotated = keys::rotate(
+                s,
+                &keys_dir,
+                &passphrase,
+                &scope_for_key,
+                &actor,
+                crate::clock::now(),
+            )?;
             let kid = rotated.kid.clone();
             let signs = slot.replace(WebSigner {
                 key: rotated.key,
@@ -168,7 +185,7 @@ pub async fn rotate(
         })
         .await?;
     let notice = html! {
-        p { "新签发密钥 " code { (kid) } "；旧密钥 " code { (retired) }
+        p { "新签发密钥 " code { (kid) } "（范围：" (scope) "）；旧密钥 " code { (retired) }
             " 已停用，其签发的通行证到期前仍有效。" }
         @if signs { p { "网页签发自此使用新密钥。" } }
         p { "请下载新的信任包（" a href="/admin/bundle" { "信任包" } "）并分发到各检查站。" }
