@@ -88,12 +88,14 @@ impl fmt::Debug for Kid {
     }
 }
 
-/// What a key is for. The root key signs trust bundles only; signing keys sign passes only.
+/// What a key is for. The root key signs trust bundles only; signing keys sign passes only; a
+/// checkpoint device's key signs that device's exported scan logs only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyRole {
     Root,
     Signing,
+    Device,
 }
 
 impl KeyRole {
@@ -101,6 +103,7 @@ impl KeyRole {
         match self {
             KeyRole::Root => "root",
             KeyRole::Signing => "signing",
+            KeyRole::Device => "device",
         }
     }
 }
@@ -187,6 +190,12 @@ impl SigningKey {
 
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         self.0.sign(message).to_bytes()
+    }
+
+    /// The 32-byte seed, to store a key that must sign unattended (a checkpoint device's log
+    /// key); every other key is kept sealed ([`seal`]-style files) instead.
+    pub fn seed(&self) -> [u8; 32] {
+        self.0.to_bytes()
     }
 }
 

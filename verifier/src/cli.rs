@@ -99,6 +99,24 @@ pub enum ClockCommand {
 pub enum LogCommand {
     /// 校验查验记录的哈希链 (check the scan log's hash chain)
     Verify,
+    /// 导出本机签名的查验记录文件，交市里汇总 (export the scan log as a file signed by this
+    /// device's key, for the city: issuer scans import)
+    Export {
+        /// 输出文件 (output file, e.g. C101-2022-03-13.scanlog)
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// 从此时刻起的第一次查验开始导出；缺省导出全部 (from the first scan at or after this time;
+        /// default: the whole log. RFC 3339, "2022-03-12 19:00", or 24h / 7d ago)
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+    },
+    /// 显示本机的记录签名公钥，或写入文件供市里登记 (show this device's log key, or write
+    /// its public key file for the city to register: issuer devices add)
+    Device {
+        /// 写入公钥文件 (write the public key file)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// 按通行证编号查找今日的查验记录 (find today's scans of a pass by its number, e.g.
     /// 371003-000001-6); 找到时退出码 0，没有时 1 (exit 0 when found, 1 when not)
     Find {
@@ -268,6 +286,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             command: Some(LogCommand::Find { number, at }),
             ..
         }) => log_find(&dir, &number, at, cli.lang),
+        Command::Log(LogArgs {
+            command: Some(LogCommand::Export { out, since }),
+            ..
+        }) => log_export(&dir, &out, since.as_deref(), cli.lang),
+        Command::Log(LogArgs {
+            command: Some(LogCommand::Device { out }),
+            ..
+        }) => log_device(&dir, out.as_deref(), cli.lang),
         Command::Log(args) => log(&dir, args, cli.lang),
         Command::Clock(ClockCommand::Correct { reason }) => {
             clock_correct(&dir, &reason, system_now(), cli.lang)
@@ -371,6 +397,14 @@ fn init(dir: &Path, args: InitArgs, lang: Option<Lang>) -> Result<ExitCode> {
     if let Some(o) = &s.officer {
         fields.push(("执勤人员", "Officer", o.clone()));
     }
+    fields.push((
+        "本机记录密钥",
+        "Device log key",
+        format!(
+            "{} (verifier log device --out FILE)",
+            engine.device_public_key()?.kid()
+        ),
+    ));
     write_fields(&mut out, lang, &fields)?;
     if engine.bundle().is_err() {
         writeln!(
@@ -789,6 +823,72 @@ fn log_verify(dir: &Path, lang: Option<Lang>) -> Result<ExitCode> {
         ),
         hex::encode(head.head)
     )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn log_export(dir: &Path, out: &Path, since: Option<&str>, lang: Option<Lang>) -> Result<ExitCode> {
+    let (engine, lang) = open(dir, lang)?;
+    let now = system_now();
+    let since = since.map(|s| parse_since(s, now)).transpose()?;
+    let (bytes, log) = engine.export_log(since, now)?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    crate::store::write_atomic(&parent, out, &bytes)?;
+    let scans = log
+        .entries
+        .iter()
+        .filter(|e| e.kind == checkpass::scanlog::EntryKind::Scan)
+        .count();
+    let simulated = log.entries.iter().filter(|e| e.simulated).count();
+    let mut o = io::stdout().lock();
+    writeln!(
+        o,
+        "{} {} ({} {}, {} {}) → {}",
+        t(lang, "已导出查验记录", "Scan log exported:"),
+        log.entries.len(),
+        scans,
+        t(lang, "次查验", "scans"),
+        simulated,
+        t(lang, "条模拟时间", "under a simulated clock"),
+        out.display()
+    )?;
+    writeln!(
+        o,
+        "{} {}  {} {}",
+        t(lang, "设备密钥", "device key"),
+        log.device.kid().to_hex(),
+        t(lang, "链尾", "head"),
+        hex::encode(log.head())
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn log_device(dir: &Path, out: Option<&Path>, lang: Option<Lang>) -> Result<ExitCode> {
+    let (engine, lang) = open(dir, lang)?;
+    let key = engine.device_public_key()?;
+    let mut o = io::stdout().lock();
+    match out {
+        Some(path) => {
+            let text = checkpass::keys::public_key_file(&key, checkpass::keys::KeyRole::Device);
+            let parent = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            crate::store::write_atomic(&parent, path, text.as_bytes())?;
+            writeln!(o, "{} {}", t(lang, "已写入", "Written:"), path.display())?;
+        }
+        None => {
+            writeln!(
+                o,
+                "{} {}",
+                t(lang, "本机记录签名密钥编号：", "This device's log key id:"),
+                key.kid().to_hex()
+            )?;
+            writeln!(o, "{} {}", t(lang, "公钥：", "Public key:"), key.to_hex())?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -51,6 +51,8 @@ pub enum EngineError {
     SettingsTampered { what: String },
     #[error("模拟时间下不能登记时钟校正 (no clock correction under a simulated clock)")]
     CorrectionSimulated,
+    #[error("查验记录导出失败 (scan log export failed): {0}")]
+    Export(#[source] checkpass::wire::WireError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -218,6 +220,9 @@ impl Engine {
         if created {
             log_settings(&mut store, &settings)?;
         }
+        // The device's own key for signing exported logs, made now so that its public half
+        // can be registered with the city before the first export.
+        store.device_key()?;
         Engine::with_settings(store, settings)
     }
 
@@ -394,6 +399,30 @@ impl Engine {
     /// Checks the scan log's hash chain.
     pub fn verify_log(&self) -> Result<ChainHead, EngineError> {
         Ok(self.store.verify_chain()?)
+    }
+
+    /// The log from the first entry at or after `since` (all when `None`), signed by this
+    /// device's key as a file for the city (`checkpass::logfile`); its chain is checked first.
+    pub fn export_log(
+        &self,
+        since: Option<i64>,
+        now: i64,
+    ) -> Result<(Vec<u8>, checkpass::logfile::ScanLogFile), EngineError> {
+        let key = self.store.device_key()?;
+        let (prev, entries) = self.store.log_records(since)?;
+        let log = checkpass::logfile::ScanLogFile {
+            device: key.public_key(),
+            exported_at: now,
+            prev,
+            entries,
+        };
+        let bytes = checkpass::logfile::sign_log(&log, &key).map_err(EngineError::Export)?;
+        Ok((bytes, log))
+    }
+
+    /// This device's public log key (made on first use).
+    pub fn device_public_key(&self) -> Result<checkpass::keys::PublicKey, EngineError> {
+        Ok(self.store.device_key()?.public_key())
     }
 
     /// Highest sequence seen: the stored floor or the installed bundle's, whichever is higher.

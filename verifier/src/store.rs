@@ -19,6 +19,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 pub const DB_FILE: &str = "verifier.db";
 /// File name of the installed trust bundle inside the data directory.
 pub const BUNDLE_FILE: &str = "bundle.cose";
+/// File name of this device's scan-log signing key inside the data directory.
+pub const DEVICE_KEY_FILE: &str = "device.key";
 /// A trust bundle file larger than the format allows is refused before it is read into memory.
 pub const MAX_BUNDLE_BYTES: u64 = checkpass::bundle::MAX_BUNDLE_BYTES as u64;
 
@@ -115,6 +117,8 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error("设备密钥文件 {path} 已损坏 (device key file damaged): {what}")]
+    DeviceKey { path: PathBuf, what: String },
     #[error("文件 {path} 读写失败 (file I/O error): {source}")]
     File {
         path: PathBuf,
@@ -470,6 +474,97 @@ impl Store {
             entries: rows.len() as u64,
             head,
         })
+    }
+
+    /// This device's key for signing exported scan logs, made on first use. Kept as its seed
+    /// in hex, readable by the device's account only: the device signs unattended, so there is
+    /// no passphrase to seal it with (docs/SECURITY.md says what a stolen one can do).
+    pub fn device_key(&self) -> Result<checkpass::keys::SigningKey, StoreError> {
+        let path = self.dir.join(DEVICE_KEY_FILE);
+        let file_err = |source| StoreError::File {
+            path: path.clone(),
+            source,
+        };
+        match fs::read_to_string(&path) {
+            Ok(text) => {
+                let seed = hex::decode(text.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| StoreError::DeviceKey {
+                        path: path.clone(),
+                        what: "not 64 hex digits".into(),
+                    })?;
+                Ok(checkpass::keys::SigningKey::from_seed(&seed))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = checkpass::keys::SigningKey::generate();
+                let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(file_err)?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    tmp.as_file()
+                        .set_permissions(fs::Permissions::from_mode(0o600))
+                        .map_err(file_err)?;
+                }
+                tmp.write_all(hex::encode(key.seed()).as_bytes())
+                    .map_err(file_err)?;
+                tmp.as_file().sync_all().map_err(file_err)?;
+                // Never over a key another process made meanwhile: that one stays.
+                match tmp.persist_noclobber(&path) {
+                    Ok(_) => Ok(key),
+                    Err(_) => self.device_key(),
+                }
+            }
+            Err(e) => Err(file_err(e)),
+        }
+    }
+
+    /// The log for export, with its chain checked: every entry from the first scan at or after
+    /// `since` (all when `None`) in chain order, and the chain hash before the first. A
+    /// broken chain is an error, never exported.
+    pub fn log_records(
+        &self,
+        since: Option<i64>,
+    ) -> Result<([u8; 32], Vec<checkpass::logfile::LogRecord>), StoreError> {
+        let rows = read_rows(&self.conn).map_err(|e| self.db_err(e))?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in &rows {
+            entries.push((r.entry()?, r.hash()?));
+        }
+        checkpass::scanlog::verify_chain(entries)?;
+        let first = match since {
+            None => 0,
+            // By the first *scan* at or after `since`: settings entries carry the real clock
+            // even when scans are simulated, so their times do not order the log.
+            Some(t) => rows
+                .iter()
+                .position(|r| r.kind == "scan" && r.at >= t)
+                .unwrap_or(rows.len()),
+        };
+        let prev = match first.checked_sub(1).and_then(|i| rows.get(i)) {
+            Some(r) => r.hash()?.unwrap_or(checkpass::scanlog::GENESIS),
+            None => checkpass::scanlog::GENESIS,
+        };
+        let mut out = Vec::with_capacity(rows.len() - first);
+        for r in &rows[first..] {
+            let e = r.entry()?;
+            out.push(checkpass::logfile::LogRecord {
+                id: r.id,
+                kind: e.kind,
+                at: r.at,
+                checkpoint: r.checkpoint.clone(),
+                officer: r.officer.clone(),
+                serial: r.serial.clone(),
+                plate: r.plate.clone(),
+                verdict: r.verdict.clone(),
+                reasons: r.reasons.clone(),
+                bundle_sequence: r.bundle_sequence,
+                simulated: r.simulated,
+                note: r.note.clone(),
+                hash: r.hash()?.unwrap_or(checkpass::scanlog::GENESIS),
+            });
+        }
+        Ok((prev, out))
     }
 
     /// Scans recorded at or after `since` (all if `None`), oldest first.

@@ -578,3 +578,106 @@ fn the_development_root_needs_allow_dev_keys() {
     );
     assert_ok(&f.init(&dev_root, "C101", &["--allow-dev-keys"]));
 }
+
+/// The log for the city: a file signed by this device's own key (made at init, its public
+/// file exportable), the whole hash chain inside, simulated scans marked; `--since` starts
+/// later and joins the earlier file's chain; a log whose chain is broken is never exported.
+#[test]
+fn log_export_is_signed_by_the_device_and_chained() {
+    let f = Fixture::ready();
+    let text = f.pass_text();
+    assert_eq!(f.check_json(&text, 0, &[]).0, 0);
+    assert_eq!(f.check_json(&text, 60, &[]).0, 10);
+    assert_eq!(f.check_json(&text, 3600, &["--checkpoint", "C201"]).0, 0);
+
+    let key_file = f.path("device.pub");
+    assert_ok(&f.run(&["log", "device", "--out", key_file.to_str().unwrap()]));
+    let (device, role) =
+        checkpass::keys::parse_public_key_file(&std::fs::read_to_string(&key_file).unwrap())
+            .unwrap();
+    assert_eq!(role, KeyRole::Device);
+    let shown = stdout(&f.run(&["log", "device"]));
+    assert!(shown.contains(&device.kid().to_hex()), "{shown}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(f.data().join("device.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the device key is readable by its account only"
+        );
+    }
+
+    let all = f.path("all.scanlog");
+    let out = f.run(&["log", "export", "--out", all.to_str().unwrap()]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains(&device.kid().to_hex()),
+        "{}",
+        stdout(&out)
+    );
+    let log = checkpass::logfile::open_log(&std::fs::read(&all).unwrap()).unwrap();
+    assert_eq!(log.device, device);
+    assert_eq!(log.prev, checkpass::scanlog::GENESIS);
+    let scans: Vec<_> = log
+        .entries
+        .iter()
+        .filter(|e| e.kind == checkpass::scanlog::EntryKind::Scan)
+        .collect();
+    assert_eq!(scans.len(), 3);
+    assert_eq!(scans[0].verdict.as_deref(), Some("green"));
+    assert_eq!(scans[1].reasons, "REPEAT_SCAN");
+    assert_eq!(scans[2].checkpoint, "C201");
+    // The fixture checks with --at: every scan is marked as made under a simulated clock.
+    assert!(scans.iter().all(|e| e.simulated));
+    // The same head as `log verify` prints.
+    let verified = stdout(&f.run(&["log", "verify"]));
+    assert!(verified.contains(&hex::encode(log.head())), "{verified}");
+
+    // From a later time: the file starts where the chain reaches it.
+    let later = f.path("later.scanlog");
+    assert_ok(&f.run(&[
+        "log",
+        "export",
+        "--since",
+        "2022-03-13T08:30:00+08:00",
+        "--out",
+        later.to_str().unwrap(),
+    ]));
+    let later = checkpass::logfile::open_log(&std::fs::read(&later).unwrap()).unwrap();
+    let first = later.entries.first().unwrap();
+    let before = log.entries.iter().position(|e| e.id == first.id).unwrap();
+    assert!(before > 0);
+    assert_eq!(later.prev, log.entries[before - 1].hash);
+    assert_eq!(later.head(), log.head());
+
+    // A bad target is an error and writes nothing.
+    let out = f.run(&[
+        "log",
+        "export",
+        "--out",
+        f.path("no/such/dir/x").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 2);
+
+    // A log edited behind the program's back is refused, not exported.
+    let db = rusqlite::Connection::open(f.data().join("verifier.db")).unwrap();
+    db.execute_batch(
+        "DROP TRIGGER scans_no_update; UPDATE scans SET plate = '鲁K99999' WHERE kind = 'scan' AND id = (SELECT MIN(id) FROM scans WHERE kind = 'scan');",
+    )
+    .unwrap();
+    drop(db);
+    let refused = f.path("refused.scanlog");
+    let out = f.run(&["log", "export", "--out", refused.to_str().unwrap()]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("哈希链"),
+        "{:?}",
+        out
+    );
+    assert!(!refused.exists());
+}
