@@ -1,7 +1,8 @@
 //! The Windows build (`verifier.exe`, cross-built by scripts/build-windows.sh) under Wine: the
 //! same commands give the same verdicts, exit statuses and words as the Linux binary; data
 //! directories and files with Chinese names work; the default data directory is the local
-//! application data folder; the checkpoint window opens with no camera.
+//! application data folder; the checkpoint window opens with no camera, and reads a pass from
+//! recorded frames into the scan log.
 //!
 //! These tests need the exe, Wine and (for the window) an X display, so `cargo test` lists them
 //! as ignored; scripts/test-windows.sh builds the exe, prepares a Wine prefix and runs them with
@@ -14,7 +15,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use checkpass::keys::SigningKey;
@@ -55,15 +56,35 @@ fn wine() -> PathBuf {
 
 /// `verifier.exe args…` under Wine in `cwd`, with no data directory from the environment.
 fn windows(cwd: &Path, args: &[&str]) -> Output {
-    required_env("WINEPREFIX");
-    Command::new(wine())
+    let (stdout, stderr) = (tempfile::tempfile().unwrap(), tempfile::tempfile().unwrap());
+    let status = Command::new(wine())
         .arg(exe())
         .args(args)
         .current_dir(cwd)
         .env("WINEDEBUG", "-all")
+        .env("WINEPREFIX", required_env("WINEPREFIX"))
         .env_remove("VERIFIER_DATA")
-        .output()
-        .unwrap()
+        .stdin(Stdio::null())
+        .stdout(stdout.try_clone().unwrap())
+        .stderr(stderr.try_clone().unwrap())
+        .status()
+        .unwrap();
+    Output {
+        status,
+        stdout: read_all(stdout),
+        stderr: read_all(stderr),
+    }
+}
+
+/// Output through files, not pipes: Wine's own background processes (services.exe and
+/// friends), started by the first program, inherit the pipes and keep them open, so reading
+/// a pipe to its end would wait for them.
+fn read_all(mut file: std::fs::File) -> Vec<u8> {
+    use std::io::{Read, Seek};
+    file.rewind().unwrap();
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).unwrap();
+    bytes
 }
 
 /// The Linux `verifier args…` in `cwd`.
@@ -281,19 +302,49 @@ fn cli_gives_the_linux_verdicts_and_exit_codes() {
         csv.starts_with('\u{FEFF}'),
         "CSV for Excel starts with a BOM"
     );
-    assert_eq!(csv.lines().count(), 1 + 10, "{csv}");
-    same(&s, &["log", "verify"], 0);
+    // Every QR found was recorded (the file that is not an image and the usage error were not).
+    let verdicts: Vec<String> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(|r| r.unwrap()[7].to_owned())
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["green", "amber", "red", "red", "red", "amber", "amber", "red", "green"],
+        "{csv}"
+    );
+    // The chain also holds the init and bundle events, stamped with the real clock, so the two
+    // heads differ; the entry count and the verdict on the chain must not.
+    let (l, w) = s.both(&["log", "verify"]);
+    assert_eq!((code(&l), code(&w)), (0, 0), "{}", stderr(&w));
+    let first = |o: &Output| stdout(o).lines().next().map(str::to_owned);
+    assert_eq!(first(&w), first(&l));
+    assert_eq!(
+        first(&w).as_deref(),
+        Some("查验记录哈希链完整： 11 条"),
+        "{}",
+        stdout(&w)
+    );
     same(&s, &["settings"], 0);
 
-    // An absolute Windows path with Chinese names (Z: is Wine's view of /).
+    // Absolute Windows paths with Chinese names (Z: is Wine's view of /), from another folder:
+    // the same data directory, its scan log and an image.
     let data = wine_path(&s.windows.join(DATA));
-    let out = windows(
-        &s.f.tmp.path().join("通行证"),
-        &["--data", &data, "settings"],
-    );
+    let image = wine_path(&s.windows.join("通行证/绿-通过.png"));
+    let elsewhere = s.windows.join("通行证");
+    let out = windows(&elsewhere, &["--data", &data, "settings"]);
     assert_ok(&out);
     assert!(
-        stdout(&out).contains(&format!("数据目录：{data}")),
+        stdout(&out).contains(&format!("数据目录：{data}\n")),
+        "{}",
+        stdout(&out)
+    );
+    let out = windows(
+        &elsewhere,
+        &["--data", &data, "check", "--at", &at(12_000), &image],
+    );
+    assert_eq!(code(&out), EXIT_GREEN, "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("{image} · 二维码 1/1")),
         "{}",
         stdout(&out)
     );
@@ -353,49 +404,50 @@ fn default_data_directory_is_local_app_data() {
     clear();
 }
 
-#[test]
-#[ignore = "needs verifier.exe, Wine and an X display: run scripts/test-windows.sh"]
-fn window_opens_without_a_camera() {
-    let display = required_env("DISPLAY");
-    let s = Setup::new();
-    let data = s.windows.join(DATA);
-    let data = data.to_str().unwrap();
+/// Initialises the Windows data directory at C101 with the bundle; its Unix path.
+fn set_up_windows_data(s: &Setup) -> PathBuf {
     for args in [
         &[
             "--data",
-            data,
+            DATA,
             "init",
             "--root-key",
             ROOT_KEY,
             "--checkpoint",
             "C101",
         ][..],
-        &["--data", data, "bundle", "install", BUNDLE][..],
+        &["--data", DATA, "bundle", "install", BUNDLE][..],
     ] {
         assert_ok(&windows(&s.windows, args));
     }
-    let wine_data = wine_path(Path::new(data));
+    s.windows.join(DATA)
+}
+
+/// Starts the window on `data` with a fixed clock inside the sample pass's window (the screen
+/// then says 模拟时间) and waits until it is on the X display.
+fn open_window(s: &Setup, data: &Path, env: &[(&str, String)]) -> Child {
+    let display = required_env("DISPLAY");
+    // Its messages go to a file (see `read_all`).
+    let log = tempfile::tempfile().unwrap();
     let mut child = Command::new(wine())
         .arg(exe())
-        .args(["--data", &wine_data])
+        .args(["--data", &wine_path(data)])
         .current_dir(&s.windows)
         .env("WINEDEBUG", "-all")
-        // A fixed clock inside the sample pass's window: the screen says 模拟时间.
         .env("VERIFIER_AT", NOW_RFC3339)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log.try_clone().unwrap())
         .spawn()
         .unwrap();
-    // Wait for the window on the X display (Wine gives it the window's title).
+    // Wine gives the X window the window's title.
     let start = Instant::now();
-    let mut seen = false;
     while start.elapsed() < Duration::from_secs(90) {
         if let Some(status) = child.try_wait().unwrap() {
-            let out = child.wait_with_output().unwrap();
             panic!(
-                "verifier.exe ended ({status}) before its window showed:\n{}{}",
-                stdout(&out),
-                stderr(&out)
+                "verifier.exe ended ({status}) before its window showed:\n{}",
+                String::from_utf8_lossy(&read_all(log))
             );
         }
         let tree = Command::new("xwininfo")
@@ -403,12 +455,27 @@ fn window_opens_without_a_camera() {
             .output()
             .expect("xwininfo (x11-utils) is installed");
         if String::from_utf8_lossy(&tree.stdout).contains("Pass verifier") {
-            seen = true;
-            break;
+            return child;
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    assert!(seen, "no window titled 'Pass verifier' within 90 s");
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("no window titled 'Pass verifier' within 90 s");
+}
+
+fn close(mut child: Child) {
+    child.kill().unwrap();
+    let _ = child.wait();
+}
+
+#[test]
+#[ignore = "needs verifier.exe, Wine and an X display: run scripts/test-windows.sh"]
+fn window_opens_without_a_camera() {
+    let display = required_env("DISPLAY");
+    let s = Setup::new();
+    let data = set_up_windows_data(&s);
+    let mut child = open_window(&s, &data, &[]);
     // Some frames drawn, the camera looked for and not found; still running.
     std::thread::sleep(Duration::from_secs(8));
     assert!(
@@ -418,16 +485,17 @@ fn window_opens_without_a_camera() {
     let shot = std::env::var_os("VERIFIER_WINE_SCREENSHOT")
         .map(PathBuf::from)
         .unwrap_or_else(|| s.f.path("window.png"));
+    // The whole screen, trimmed to the window (Xvfb's background is black, there is no
+    // window manager to draw a frame).
     let status = Command::new("import")
-        .args(["-display", &display, "-window", "root"])
+        .args(["-display", &display, "-window", "root", "-trim", "+repage"])
         .arg(&shot)
         .status()
         .expect("import (ImageMagick) is installed");
+    close(child);
     assert!(status.success(), "screenshot failed");
-    child.kill().unwrap();
-    let _ = child.wait();
-    // The screen is drawn, not a blank or single-colour window: egui's panels, text and the
-    // verdict area give many shades.
+    // The screen is drawn, not a blank or single-colour window: egui's panels, anti-aliased
+    // text and the coloured badges give many shades.
     let img = image::open(&shot).unwrap().into_rgb8();
     let mut colours: Vec<[u8; 3]> = img.pixels().map(|p| p.0).collect();
     colours.sort_unstable();
@@ -437,6 +505,40 @@ fn window_opens_without_a_camera() {
         "only {} colours on screen",
         colours.len()
     );
+}
+
+#[test]
+#[ignore = "needs verifier.exe, Wine and an X display: run scripts/test-windows.sh"]
+fn the_window_reads_a_pass_from_recorded_frames() {
+    // The window's whole scanning path on Windows: frames → zxing-cpp on the scanner thread →
+    // verification → the scan log in SQLite, with no camera (VERIFIER_FRAMES plays a folder).
+    let s = Setup::new();
+    let data = set_up_windows_data(&s);
+    let frames = s.windows.join("录像帧");
+    std::fs::create_dir_all(&frames).unwrap();
+    std::fs::copy(
+        s.windows.join("通行证/绿-通过.png"),
+        frames.join("0001.png"),
+    )
+    .unwrap();
+    let child = open_window(&s, &data, &[("VERIFIER_FRAMES", wine_path(&frames))]);
+    let start = Instant::now();
+    let mut rows = Vec::new();
+    while start.elapsed() < Duration::from_secs(60) && rows.is_empty() {
+        std::thread::sleep(Duration::from_secs(2));
+        let out = windows(&s.windows, &["--data", DATA, "log", "--csv", "-"]);
+        assert_ok(&out);
+        rows = csv::Reader::from_reader(&out.stdout[..])
+            .records()
+            .map(|r| r.unwrap())
+            .collect();
+    }
+    close(child);
+    assert_eq!(rows.len(), 1, "one scan recorded by the window: {rows:?}");
+    // Columns: id, scanned_at, scanned_at_unix, checkpoint, officer, serial, plate, verdict, …
+    assert_eq!(&rows[0][3], "C101");
+    assert_eq!(&rows[0][7], "green", "{:?}", rows[0]);
+    assert_eq!(&rows[0][10], "yes", "marked as simulated time");
 }
 
 const EXIT_GREEN: i32 = verifier::cli::EXIT_GREEN as i32;
