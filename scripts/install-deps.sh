@@ -10,12 +10,15 @@
 # changed). Python's pycose for the independent check of the test vectors. For the checkpoint
 # web app (checkpoint-web/, scripts/build-checkpoint-web.sh): the wasm32-unknown-unknown target
 # and wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in Cargo.lock (the CLI
-# and the crate must match). Does nothing, and says nothing, when all are present.
+# and the crate must match). For the Windows build and its Wine test (scripts/build-windows.sh,
+# scripts/test-windows.sh): the x86_64-pc-windows-gnu target, mingw-w64, wine64, and Xvfb,
+# x11-utils (xwininfo) and ImageMagick (import) to open and photograph the window. Does
+# nothing, and says nothing, when all are present.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 need=()
 for pkg in pkg-config cmake g++ libclang-dev libasound2-dev libssl-dev poppler-utils \
-  chromium fonts-noto-cjk; do
+  chromium fonts-noto-cjk mingw-w64 wine64 xvfb xauth x11-utils imagemagick libgl1-mesa-dri; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 # Any version's server will do (issuer/tests/common/pg.rs takes the highest), so look for its
@@ -55,6 +58,12 @@ if command -v rustup >/dev/null 2>&1 &&
   ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   echo "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
+fi
+# The Windows build: Rust's standard library for the mingw target.
+if command -v rustup >/dev/null 2>&1 &&
+  ! rustup target list --installed | grep -qx x86_64-pc-windows-gnu; then
+  echo "rustup target add x86_64-pc-windows-gnu"
+  rustup target add x86_64-pc-windows-gnu
 fi
 bindgen=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$root/Cargo.lock")
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }')" != "$bindgen" ]; then

@@ -307,8 +307,11 @@ pub fn data_dir(given: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = given {
         return Ok(dir.to_path_buf());
     }
+    // The local (not roaming) data directory: on Windows %LOCALAPPDATA%\checkpass\verifier\data,
+    // since the scan log belongs to this device and an SQLite file must not travel with a
+    // roaming profile. On Linux and macOS it is the same directory as `data_dir`.
     directories::ProjectDirs::from("cn", "checkpass", "verifier")
-        .map(|d| d.data_dir().to_path_buf())
+        .map(|d| d.data_local_dir().to_path_buf())
         .ok_or_else(|| {
             anyhow!("无法确定数据目录，请用 --data DIR 指定 (no data directory; pass --data DIR)")
         })

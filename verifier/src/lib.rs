@@ -8,6 +8,8 @@
 //! - [`cli`]: the command line.
 //! - [`timefmt`]: times shown and typed in UTC+8.
 //! - [`decode`]: finding and reading QR codes in camera frames and image files.
+//! - `winplatform` (Windows only): the console's UTF-8 output, the window started by a double
+//!   click, USB sticks as drive letters.
 
 pub mod cli;
 pub mod decode;
@@ -17,3 +19,5 @@ pub mod report;
 pub mod settings;
 pub mod store;
 pub mod timefmt;
+#[cfg(windows)]
+pub mod winplatform;

@@ -637,11 +637,18 @@ impl Gui {
 
     /// Looks for trust bundle files on mounted USB sticks.
     pub fn find_bundles(&mut self) {
-        self.fields.found_bundles = super::history::find_bundle_files(&[
+        #[cfg(not(windows))]
+        let roots = [
             Path::new("/media"),
             Path::new("/run/media"),
             Path::new("/mnt"),
-        ]);
+        ];
+        // On Windows a USB stick is a drive letter of its own.
+        #[cfg(windows)]
+        let drives = crate::winplatform::removable_drives();
+        #[cfg(windows)]
+        let roots: Vec<&Path> = drives.iter().map(PathBuf::as_path).collect();
+        self.fields.found_bundles = super::history::find_bundle_files(&roots);
     }
 }
 

@@ -43,6 +43,9 @@ pub const ENV_AT: &str = "VERIFIER_AT";
 /// Opens the window and runs until it is closed. `data_dir`: as `--data` (default: the
 /// platform's data directory).
 pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
+    // Started by a double click on Windows: no empty console window behind this one.
+    #[cfg(windows)]
+    crate::winplatform::release_own_console();
     let dir = crate::cli::data_dir(data_dir.as_deref())?;
     let mut config = GuiConfig::default();
     if let Some(folder) = std::env::var_os(ENV_FRAMES) {

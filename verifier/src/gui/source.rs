@@ -171,7 +171,14 @@ impl CameraSource {
             .ok_or(SourceError::NoCamera)?;
         // YUYV first: its luma bytes are the gray frame. MJPEG for cameras that only stream
         // that at high resolutions. The resolution is the closest the camera has.
-        let formats = [FrameFormat::YUYV, FrameFormat::MJPEG, FrameFormat::GRAY];
+        // Media Foundation cameras (Windows) often offer NV12, luma plane first, as well.
+        let formats = [
+            FrameFormat::YUYV,
+            FrameFormat::MJPEG,
+            FrameFormat::GRAY,
+            #[cfg(windows)]
+            FrameFormat::NV12,
+        ];
         let request = RequestedFormat::with_formats(
             RequestedFormatType::Closest(CameraFormat::new(
                 Resolution::new(resolution.0, resolution.1),
