@@ -16,6 +16,7 @@
 // survived the reload). A newer bundle revoking the first pass → 拒绝 (REVOKED); the older
 // bundle again → refused as a rollback; another city's bundle → refused. English switch: PASS/REFUSE words and English reasons.
 // The log's hash chain: intact, then an entry edited in the browser's storage → broken there.
+// A new version of the app served: installed online, the old cache gone, nothing lost.
 //
 // Then a checkpoint laptop with a webcam (a desktop-sized window, a second browser whose fake
 // camera plays CAMERA_VIDEO, a photographed pass sheet): the root key offered by the service
@@ -214,6 +215,29 @@ await run('the log is a hash chain: intact, then an edited entry is found', asyn
 
 await context.setOffline(false);
 offline = false;
+
+await run('a new version of the app, picked up online, keeps the root, settings and log', async () => {
+  // The service now serves another build: the same files under a new version (the build
+  // stamps sw.js with a hash of the app's files).
+  const served = await (await page.request.get(`${BASE}/checkpoint/sw.js`)).text();
+  const old = served.match(/const VERSION = '([0-9a-f]+)'/)[1];
+  const next = served.replace(old, 'f'.repeat(old.length));
+  await page.route('**/checkpoint/sw.js', (route) => route.fulfill({ contentType: 'text/javascript', body: next }));
+  await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    await registration.update();
+  });
+  await page.waitForFunction(async (v) => (await caches.keys()).join() === `checkpoint-${v}`, 'f'.repeat(old.length));
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  assert.equal(await page.locator('#root-kid').textContent(), env('ROOT_KID'));
+  assert.equal(await page.locator('#checkpoint').inputValue(), env('CHECKPOINT'));
+  assert.equal(await page.locator('#officer').inputValue(), 'E2E-007');
+  assert.match(await page.locator('#bundle-info').textContent(), /sequence 2/);
+  assert.equal(await page.locator('#log-rows tr').count(), 4);
+  await page.unroute('**/checkpoint/sw.js');
+});
+
 assert.deepEqual(foreign, [], 'requests outside the service');
 assert.deepEqual(problems, []);
 await browser.close();
