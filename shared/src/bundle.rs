@@ -463,17 +463,22 @@ fn bundle_from_value(v: Value) -> Result<TrustBundle, WireError> {
 
 /// Signs a bundle with the root key.
 pub fn sign_bundle(bundle: &TrustBundle, root: &SigningKey) -> Result<Vec<u8>, WireError> {
+    sign_cbor(&bundle_to_value(bundle), root)
+}
+
+/// A CBOR value as a tagged COSE_Sign1 (EdDSA, the key's kid, nothing unprotected): the form
+/// of every signed file, the bundle and the exported scan log alike.
+pub(crate) fn sign_cbor(value: &Value, key: &SigningKey) -> Result<Vec<u8>, WireError> {
     let mut payload = Vec::new();
-    ciborium::into_writer(&bundle_to_value(bundle), &mut payload)
-        .map_err(|e| WireError::Encode(e.to_string()))?;
+    ciborium::into_writer(value, &mut payload).map_err(|e| WireError::Encode(e.to_string()))?;
     let protected = HeaderBuilder::new()
         .algorithm(iana::Algorithm::EdDSA)
-        .key_id(root.kid().0.to_vec())
+        .key_id(key.kid().0.to_vec())
         .build();
     CoseSign1Builder::new()
         .protected(protected)
         .payload(payload)
-        .create_signature(&[], |tbs| root.sign(tbs).to_vec())
+        .create_signature(&[], |tbs| key.sign(tbs).to_vec())
         .build()
         .to_tagged_vec()
         .map_err(|e| WireError::Encode(e.to_string()))

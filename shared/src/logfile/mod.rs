@@ -19,7 +19,7 @@
 
 use ciborium::Value;
 use coset::RegisteredLabelWithPrivate;
-use coset::{iana, CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable};
+use coset::{iana, CoseSign1, TaggedCborSerializable};
 
 use crate::cbor::{as_bytes, as_int, as_text, int, Fields};
 use crate::keys::{PublicKey, SigningKey};
@@ -130,20 +130,7 @@ pub fn sign_log(log: &ScanLogFile, device: &SigningKey) -> Result<Vec<u8>, WireE
         (int(key::PREV), Value::Bytes(log.prev.to_vec())),
         (int(key::ENTRIES), Value::Array(entries)),
     ]);
-    let mut payload = Vec::new();
-    ciborium::into_writer(&payload_value, &mut payload)
-        .map_err(|e| WireError::Encode(e.to_string()))?;
-    let protected = HeaderBuilder::new()
-        .algorithm(iana::Algorithm::EdDSA)
-        .key_id(device.kid().0.to_vec())
-        .build();
-    CoseSign1Builder::new()
-        .protected(protected)
-        .payload(payload)
-        .create_signature(&[], |tbs| device.sign(tbs).to_vec())
-        .build()
-        .to_tagged_vec()
-        .map_err(|e| WireError::Encode(e.to_string()))
+    crate::bundle::sign_cbor(&payload_value, device)
 }
 
 /// Checks and reads a scan-log file: its signature by the device key it carries, and the hash
