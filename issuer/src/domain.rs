@@ -233,3 +233,12 @@ impl NotIssuable {
         }
     }
 }
+
+/// Where a checkpoint is (WGS-84 degrees), for the speed bound between checkpoints that the
+/// findings use. Kept beside the registry, not in the bundle: checkpoints do not need it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Place {
+    pub code: String,
+    pub lat: f64,
+    pub lon: f64,
+}
