@@ -4,11 +4,13 @@
 --   psql postgres://issuer_owner@HOST/passes -f docs/postgres-grants.sql
 --
 -- issuer_app reads and writes applications, passes, keys and counters, and may only add to
--- the audit trail: it can neither change nor remove a line, nor drop or disable the trigger
+-- the audit trail and the imported scans: it can neither change nor remove a line, nor drop or disable the trigger
 -- that refuses such changes (only the owner could). Someone holding the web service's
 -- credentials cannot rewrite history.
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO issuer_app;
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO issuer_app;
 REVOKE UPDATE, DELETE, TRUNCATE ON audit FROM issuer_app;
+-- Imported scans are evidence: added to, never changed.
+REVOKE UPDATE, DELETE, TRUNCATE ON scans FROM issuer_app;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON schema_version FROM issuer_app;

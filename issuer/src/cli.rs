@@ -86,6 +86,79 @@ pub enum Command {
     User(UserArgs),
     /// 启动网页服务：申请单位在线申请、区市转报、市级审批 / start the web service
     Serve(ServeArgs),
+    /// 检查站设备：登记设备公钥、列出设备及其记录缺口 (checkpoint devices: register, list)
+    Devices(DevicesArgs),
+    /// 导入检查站导出的签名扫描记录 (import the checkpoints' signed scan logs)
+    Scans(ScansArgs),
+    /// 综合各检查站记录的发现：复制、偏离路线、未离开、撤销后使用 (findings from the merged logs)
+    Findings(FindingsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    #[command(subcommand)]
+    pub command: DevicesCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevicesCommand {
+    /// 登记设备公钥文件（verifier log device --out 导出）/ register a device's public key file
+    Add(DeviceAddArgs),
+    /// 列出已登记的设备、已导入的记录条数和缺口 (list devices, entries imported and gaps)
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceAddArgs {
+    /// 设备公钥文件 (the device public key file)
+    pub file: PathBuf,
+    /// 设备说明，如“C101 威海收费站 1号机” (where the device works)
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    pub label: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ScansArgs {
+    #[command(subcommand)]
+    pub command: ScansCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScansCommand {
+    /// 导入扫描记录文件（verifier log export 或网页版导出）；重复导入不会重复计入
+    /// (import scan-log files; a file imported twice adds nothing)
+    Import(ScansImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScansImportArgs {
+    /// 扫描记录文件 (scan-log files)
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// 首次导入时登记该设备：填写民警在设备上核对过的密钥编号
+    /// (register the device on first import: the key id as read on the device's screen)
+    #[arg(long, value_name = "KID")]
+    pub accept: Vec<String>,
+    /// 随 --accept 登记的设备说明 (label for a device registered with --accept)
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    pub label: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// 也计入模拟时间（--at / VERIFIER_AT）下的扫描，供测试与演示
+    /// (also count scans made under a simulated clock: tests and demos)
+    #[arg(long)]
+    pub include_simulated: bool,
+    /// 只看该时刻以后的扫描，如 “2022-03-12 08:00” (only scans from this time, UTC+8)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// 通行时段结束后多少小时仍未离开算作滞留 (hours after the window before "did not leave")
+    #[arg(long, default_value_t = 2, value_name = "HOURS")]
+    pub grace_hours: u32,
+    /// 两检查站间车速上限（公里/小时，按直线距离）(speed bound between checkpoints, km/h)
+    #[arg(long, default_value_t = 100, value_name = "KMH")]
+    pub speed_kmh: u32,
 }
 
 #[derive(Debug, Args)]
@@ -289,12 +362,20 @@ pub struct IssueArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["serial", "finding"])))]
 pub struct RevokeArgs {
     /// 通行证编号：全国编号 371003-000001-6 或流水号 00000-00001-8 (pass number or serial)
-    pub serial: String,
-    /// 撤销理由 (reason)
-    #[arg(long, required = true)]
-    pub reason: String,
+    pub serial: Option<String>,
+    /// 撤销某项发现所指的通行证，如 clone/00000-00001-8（issuer findings 列出）
+    /// (revoke the pass of a finding, as `issuer findings` lists it)
+    #[arg(long, value_name = "ID", conflicts_with = "serial")]
+    pub finding: Option<String>,
+    /// 撤销理由（按发现撤销时默认为该发现）(reason; for a finding, the finding by default)
+    #[arg(long, required_unless_present = "finding")]
+    pub reason: Option<String>,
+    /// 查找发现时也计入模拟时间下的扫描 (with --finding: count simulated scans too)
+    #[arg(long, requires = "finding")]
+    pub include_simulated: bool,
 }
 
 #[derive(Debug, Args)]
@@ -431,7 +512,7 @@ pub struct RegistryLoadArgs {
     /// 区划表 CSV（区划代码,名称,负责人,联系电话,邮箱）/ districts CSV
     #[arg(long, value_name = "FILE", group = "files")]
     pub districts: Option<PathBuf>,
-    /// 检查站表 CSV（编码,名称,所属区市,道路）/ checkpoints CSV
+    /// 检查站表 CSV（编码,名称,所属区市,道路，可加 纬度,经度）/ checkpoints CSV (optionally with coordinates)
     #[arg(long, value_name = "FILE", group = "files")]
     pub checkpoints: Option<PathBuf>,
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use calamine::{Data, Reader};
 
-use crate::domain::{Checkpoint, District};
+use crate::domain::{Checkpoint, District, Place};
 use crate::validate::{Cell, Column, RawRow};
 
 /// The sheet the sample workbook keeps its applications in; any other workbook uses its first sheet.
@@ -522,12 +522,75 @@ pub fn parse_checkpoints(path: &str, bytes: &[u8]) -> Result<Vec<Checkpoint>, Im
         .collect()
 }
 
+/// The checkpoints' coordinates from the optional columns 纬度 (latitude) and 经度
+/// (longitude) of the checkpoints file, in decimal degrees; none when the file has neither
+/// column. A row may leave both empty (that checkpoint's place is unknown).
+pub fn parse_places(path: &str, bytes: &[u8]) -> Result<Vec<Place>, ImportError> {
+    let rows = match read_registry(path, bytes, &["编码", "纬度", "经度"]) {
+        Ok(rows) => rows,
+        Err(ImportError::MissingColumns { missing, .. })
+            if missing.contains(&"纬度") && missing.contains(&"经度") && missing.len() == 2 =>
+        {
+            return Ok(Vec::new())
+        }
+        Err(e) => return Err(e),
+    };
+    let mut places = Vec::new();
+    for (row, f) in rows {
+        if f[1].is_empty() && f[2].is_empty() {
+            continue;
+        }
+        let degrees = |text: &str, column: &str, limit: f64| {
+            text.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && v.abs() <= limit)
+                .ok_or_else(|| {
+                    bad_registry_row(path, row, &format!("{column}“{text}”不是有效的十进制度数"))
+                })
+        };
+        places.push(Place {
+            code: f[0].to_ascii_uppercase(),
+            lat: degrees(&f[1], "纬度", 90.0)?,
+            lon: degrees(&f[2], "经度", 180.0)?,
+        });
+    }
+    Ok(places)
+}
+
+/// Reads the coordinates in a checkpoints file ([`parse_places`]).
+pub fn read_places(path: &Path) -> Result<Vec<Place>, ImportError> {
+    let (name, bytes) = read_whole(path)?;
+    parse_places(&name, &bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// A sheet with one cell far out (here the last cell Excel allows) is refused by its
     /// position, without building a grid over the whole sheet.
+    #[test]
+    fn places_are_optional_columns_of_the_checkpoints_file() {
+        let plain = "编码,名称,所属区市,道路\nC101,威海收费站,371002,G18\n";
+        assert_eq!(parse_places("c.csv", plain.as_bytes()).unwrap(), vec![]);
+        let placed = "编码,名称,所属区市,道路,纬度,经度\nc101,威海,371002,G18,37.468,122.083\nC102,初村,371071,G18,,\n";
+        assert_eq!(
+            parse_places("c.csv", placed.as_bytes()).unwrap(),
+            vec![Place {
+                code: "C101".into(),
+                lat: 37.468,
+                lon: 122.083
+            }]
+        );
+        let bad = "编码,纬度,经度\nC101,北纬37,122\n";
+        let err = parse_places("c.csv", bad.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("纬度“北纬37”不是有效的十进制度数"), "{err}");
+        let half = "编码,纬度\nC101,37\n";
+        assert!(parse_places("c.csv", half.as_bytes()).is_err());
+    }
+
     #[test]
     fn an_xlsx_cell_beyond_the_application_sheet_is_refused() {
         let mut book = rust_xlsxwriter::Workbook::new();

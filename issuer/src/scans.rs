@@ -3,8 +3,10 @@
 //! [`checkpass::logfile`]; which device is trusted, and how a file joins the device's earlier
 //! ones, is decided here and in the store.
 
+use std::collections::HashMap;
+
 use checkpass::keys::{parse_public_key_file, KeyRole, PublicKey};
-use checkpass::logfile::LogRecord;
+use checkpass::logfile::{LogRecord, ScanLogFile};
 use serde::Serialize;
 
 /// A checkpoint device whose log files the city accepts.
@@ -100,6 +102,84 @@ pub fn gaps(sorted_ids: impl IntoIterator<Item = i64>) -> Vec<Gap> {
 pub struct Scan {
     pub device: String,
     pub record: LogRecord,
+    /// When the city imported it.
+    pub imported_at: i64,
+}
+
+impl Serialize for Scan {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let r = &self.record;
+        (
+            &self.device,
+            r.id,
+            r.kind.as_str(),
+            r.at,
+            &r.checkpoint,
+            &r.officer,
+            &r.serial,
+            &r.plate,
+            &r.verdict,
+            &r.reasons,
+            r.bundle_sequence,
+            r.simulated,
+            &r.note,
+            hash_text(&r.hash),
+            self.imported_at,
+        )
+            .serialize(ser)
+    }
+}
+
+/// Why a file's entries cannot join what the city has of the device.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    #[error(
+        "设备 {device} 的第 {id} 条记录与此前导入的不同：同一设备的记录被改动过，或两台设备用了同一把密钥；未导入此文件 \
+         / entry {id} of device {device} differs from the one imported before; nothing imported"
+    )]
+    Differs { device: String, id: i64 },
+    #[error(
+        "文件接不上设备 {device} 已导入的第 {id} 条记录（哈希不符）：记录被改动过；未导入此文件 \
+         / the file does not follow on from entry {id} of device {device}; nothing imported"
+    )]
+    DoesNotJoin { device: String, id: i64 },
+}
+
+/// The entries of `log` that are new, given the hashes the city has (`known`) of the device's
+/// entries from the one before the file's first to its last. An entry already known must be
+/// the very same (its chain hash), and the file must follow on from the entry before it when
+/// the city has that one: otherwise nothing of the file is taken. The one home of these rules,
+/// for both stores.
+pub fn new_entries<'a>(
+    device: &str,
+    log: &'a ScanLogFile,
+    known: &HashMap<i64, [u8; 32]>,
+) -> Result<(Vec<&'a LogRecord>, usize), JoinError> {
+    if let Some(first) = log.entries.first() {
+        if let Some(before) = known.get(&(first.id - 1)) {
+            if *before != log.prev {
+                return Err(JoinError::DoesNotJoin {
+                    device: device.to_string(),
+                    id: first.id - 1,
+                });
+            }
+        }
+    }
+    let mut fresh = Vec::new();
+    let mut already = 0;
+    for entry in &log.entries {
+        match known.get(&entry.id) {
+            Some(hash) if *hash == entry.hash => already += 1,
+            Some(_) => {
+                return Err(JoinError::Differs {
+                    device: device.to_string(),
+                    id: entry.id,
+                })
+            }
+            None => fresh.push(entry),
+        }
+    }
+    Ok((fresh, already))
 }
 
 /// What one file's import did.

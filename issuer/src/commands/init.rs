@@ -9,7 +9,7 @@ use checkpass::keys::{KeyRole, SigningKey};
 use serde_json::json;
 
 use crate::cli::InitArgs;
-use issuer::domain::{Checkpoint, District};
+use issuer::domain::{Checkpoint, District, Place};
 use issuer::import;
 use issuer::keyring;
 use issuer::store::Location;
@@ -38,7 +38,7 @@ pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode
     }
     // Read every input before creating anything, so a bad file leaves nothing behind.
     let built_in = args.districts.is_none() && args.checkpoints.is_none();
-    let (districts, checkpoints) = if built_in {
+    let (districts, checkpoints, places) = if built_in {
         sample_registry()?
     } else {
         read_registry_files(args.districts.as_deref(), args.checkpoints.as_deref())?
@@ -88,6 +88,9 @@ pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode
         store.set_meta("issuer_name", args.issuer_name.trim())?;
         store.set_meta("policy", &serde_json::to_string(&Policy::default())?)?;
         store.load_registry(&districts, &checkpoints, &actor, t)?;
+        if !places.is_empty() {
+            store.set_places(&places, &actor, t)?;
+        }
         for (key, role, file) in [
             (&root, KeyRole::Root, root_file),
             (&signing, KeyRole::Signing, signing_file),
@@ -139,11 +142,12 @@ pub(super) fn init(data: &DataDir, ctx: &Ctx, args: InitArgs) -> Result<ExitCode
 
 /// The sample registry in `samples/weihai/` (fictional), compiled in: what `init` loads when
 /// given neither file, so that a first try works with the sample applications.
-fn sample_registry() -> Result<(Vec<District>, Vec<Checkpoint>)> {
+fn sample_registry() -> Result<(Vec<District>, Vec<Checkpoint>, Vec<Place>)> {
     const DISTRICTS: &[u8] = include_bytes!("../../../samples/weihai/districts.csv");
     const CHECKPOINTS: &[u8] = include_bytes!("../../../samples/weihai/checkpoints.csv");
     Ok((
         import::parse_districts("内置示例 districts.csv", DISTRICTS)?,
         import::parse_checkpoints("内置示例 checkpoints.csv", CHECKPOINTS)?,
+        import::parse_places("内置示例 checkpoints.csv", CHECKPOINTS)?,
     ))
 }

@@ -3,13 +3,15 @@
 //!
 //! This module owns the data directory's layout and the dispatch; the commands live by what
 //! they work on: `init`, `intake` (import), `review` (list, show, audit, forward, approve,
-//! reject), `passes` (issue, revoke, print, sms), `keys`, `bundle`, `registry` (and policy).
+//! reject), `passes` (issue, revoke, print, sms), `keys`, `bundle`, `registry` (and policy),
+//! `network` (devices, scans import, findings).
 
 mod bundle;
 mod db;
 mod init;
 mod intake;
 mod keys;
+mod network;
 mod passes;
 mod registry;
 mod review;
@@ -23,7 +25,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 
 use crate::cli::{
-    Cli, Command, DbCommand, KeysCommand, PolicyCommand, RegistryCommand, UserCommand,
+    Cli, Command, DbCommand, DevicesCommand, KeysCommand, PolicyCommand, RegistryCommand,
+    ScansCommand, UserCommand,
 };
 use issuer::store::{Location, Store};
 use issuer::workflow::Action;
@@ -142,6 +145,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             UserCommand::Password(a) => users::password(&data, &ctx, &a.name),
         },
         Command::Serve(a) => serve::serve(&data, a),
+        Command::Devices(d) => match d.command {
+            DevicesCommand::Add(a) => network::devices_add(&data, &ctx, a),
+            DevicesCommand::List => network::devices_list(&data, &ctx),
+        },
+        Command::Scans(s) => match s.command {
+            ScansCommand::Import(a) => network::scans_import(&data, &ctx, a),
+        },
+        Command::Findings(a) => network::findings(&data, &ctx, a),
     }
 }
 

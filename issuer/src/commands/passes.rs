@@ -357,12 +357,29 @@ fn revoked_serial(store: &dyn issuer::store::Store, text: &str) -> Result<Serial
 
 pub(super) fn revoke(data: &DataDir, ctx: &Ctx, args: RevokeArgs) -> Result<ExitCode> {
     let actor = ctx.actor()?;
-    if args.reason.trim().is_empty() {
+    let mut store = data.open()?;
+    // A finding names its pass and, unless the operator words it, the reason.
+    let (number, reason) = match (&args.finding, &args.serial) {
+        (Some(id), _) => {
+            let found = super::network::compute(&*store, None, args.include_simulated, 2, 100)?;
+            let f = found.iter().find(|f| f.id == id.trim()).ok_or_else(|| {
+                anyhow!("找不到发现 {id}：请用 issuer findings 列出（模拟时间下的扫描须加 --include-simulated）")
+            })?;
+            let (title, _) = f.kind.title();
+            let reason = args
+                .reason
+                .clone()
+                .unwrap_or_else(|| format!("发现 {}：{title}。{}", f.id, f.detail));
+            (f.serial.clone(), reason)
+        }
+        (None, Some(serial)) => (serial.clone(), args.reason.clone().unwrap_or_default()),
+        (None, None) => bail!("请给出通行证编号或 --finding"),
+    };
+    if reason.trim().is_empty() {
         bail!("撤销理由不能为空");
     }
-    let mut store = data.open()?;
-    let serial = revoked_serial(&*store, &args.serial)?;
-    match store.revoke(serial, args.reason.trim(), &actor, issuer::clock::now())? {
+    let serial = revoked_serial(&*store, &number)?;
+    match store.revoke(serial, reason.trim(), &actor, issuer::clock::now())? {
         Revoked::Issued(app) if ctx.json => ctx.print_json(&listed(&app))?,
         Revoked::Issued(app) => println!(
             "已撤销通行证 {serial}（申请 {}）。请导出新的信任包分发给检查站：issuer bundle --out FILE",

@@ -9,16 +9,17 @@ use checkpass::text::terminal_safe as safe;
 use serde_json::json;
 
 use crate::cli::{PolicySetArgs, RegistryLoadArgs};
-use issuer::domain::{Checkpoint, District};
+use issuer::domain::{Checkpoint, District, Place};
 use issuer::{import, policy};
 
 use super::{Ctx, DataDir};
 
-/// The district and checkpoint tables from the given files (empty for a file not given).
+/// The district and checkpoint tables, and the checkpoints' coordinates, from the given files
+/// (empty for a file not given).
 pub(super) fn read_registry_files(
     districts: Option<&Path>,
     checkpoints: Option<&Path>,
-) -> Result<(Vec<District>, Vec<Checkpoint>)> {
+) -> Result<(Vec<District>, Vec<Checkpoint>, Vec<Place>)> {
     Ok((
         districts
             .map(import::read_districts)
@@ -26,6 +27,10 @@ pub(super) fn read_registry_files(
             .unwrap_or_default(),
         checkpoints
             .map(import::read_checkpoints)
+            .transpose()?
+            .unwrap_or_default(),
+        checkpoints
+            .map(import::read_places)
             .transpose()?
             .unwrap_or_default(),
     ))
@@ -59,10 +64,13 @@ pub(super) fn registry_show(data: &DataDir, ctx: &Ctx) -> Result<ExitCode> {
 pub(super) fn registry_load(data: &DataDir, ctx: &Ctx, args: RegistryLoadArgs) -> Result<ExitCode> {
     let actor = ctx.actor()?;
     let mut store = data.open()?;
-    let (districts, checkpoints) =
+    let (districts, checkpoints, places) =
         read_registry_files(args.districts.as_deref(), args.checkpoints.as_deref())?;
     let now = issuer::clock::now();
     store.load_registry(&districts, &checkpoints, &actor, now)?;
+    if !places.is_empty() {
+        store.set_places(&places, &actor, now)?;
+    }
     if ctx.json {
         ctx.print_json(&json!({
             "districts": args.districts.as_ref().map(|_| districts.len()),
@@ -74,6 +82,12 @@ pub(super) fn registry_load(data: &DataDir, ctx: &Ctx, args: RegistryLoadArgs) -
         }
         if args.checkpoints.is_some() {
             println!("已载入检查站 {} 个", checkpoints.len());
+        }
+        if !places.is_empty() {
+            println!(
+                "已载入检查站坐标 {} 个（用于判断复制的通行证）",
+                places.len()
+            );
         }
         println!("新表随下一个信任包下发（issuer bundle --out FILE）");
     }

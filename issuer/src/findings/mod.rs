@@ -30,7 +30,9 @@ use std::collections::HashMap;
 use checkpass::scanlog::EntryKind;
 use serde::Serialize;
 
-use crate::scans::Scan;
+use crate::domain::ListFilter;
+use crate::scans::{Scan, ScanFilter};
+use crate::store::{Store, StoreError};
 pub use travel::Travel;
 
 /// What kind of finding.
@@ -78,7 +80,9 @@ impl FindingKind {
         match self {
             FindingKind::Clone => ("疑似复制通行证", "Copied pass"),
             FindingKind::NotIssuedHere => ("非本市签发的通行证", "Pass not issued here"),
-            FindingKind::UsedWhileInvalid => ("撤销或过期后仍在使用", "Used while revoked or expired"),
+            FindingKind::UsedWhileInvalid => {
+                ("撤销或过期后仍在使用", "Used while revoked or expired")
+            }
             FindingKind::OffRoute => ("偏离路线", "Off its route"),
             FindingKind::OutOfOrder => ("未按路线顺序", "Against its route's order"),
             FindingKind::Lingering => ("送达后未离开", "Did not leave"),
@@ -296,7 +300,10 @@ fn judge(
         .copied()
         .filter(|s| {
             (!is_green(s) && INVALID.iter().any(|c| has(s, c)))
-                || (is_green(s) && pass.and_then(|p| p.revoked_at).is_some_and(|r| s.record.at >= r))
+                || (is_green(s)
+                    && pass
+                        .and_then(|p| p.revoked_at)
+                        .is_some_and(|r| s.record.at >= r))
         })
         .collect();
     if !invalid.is_empty() {
@@ -321,7 +328,10 @@ fn judge(
         })
         .collect();
     if old.iter().any(|s| s.record.kind == EntryKind::Scan) {
-        let recorded = old.iter().filter(|s| s.record.kind != EntryKind::Scan).count();
+        let recorded = old
+            .iter()
+            .filter(|s| s.record.kind != EntryKind::Scan)
+            .count();
         let detail = if recorded > 0 {
             format!("核酸检测超过时限；民警记录了 {recorded} 份所见的新核酸报告")
         } else {
@@ -421,6 +431,58 @@ fn judge(
         }
     }
     out
+}
+
+/// The passes issued here, by serial as scans name them.
+pub fn issued_passes(store: &dyn Store) -> Result<HashMap<String, PassFacts>, StoreError> {
+    let apps = store.list(&ListFilter::default())?;
+    Ok(apps
+        .into_iter()
+        .filter_map(|a| {
+            let pass = a.pass?;
+            let serial = pass.serial.to_string();
+            Some((
+                serial.clone(),
+                PassFacts {
+                    serial,
+                    number: checkpass::number::printed(a.data.district, pass.serial),
+                    app_no: a.data.app_no,
+                    plate: a.data.plate,
+                    route: a.data.route,
+                    start_at: a.data.start_at,
+                    end_at: a.data.end_at,
+                    revoked_at: pass.revoked_at,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// The findings from every scan in `store` that `filter` lets through.
+pub fn from_store(
+    store: &dyn Store,
+    filter: &ScanFilter,
+    settings: &Settings,
+) -> Result<Vec<Finding>, StoreError> {
+    let passes = issued_passes(store)?;
+    let mut analysis = Analysis::new(&passes, settings);
+    store.for_each_scan(filter, &mut |scan| analysis.push(scan))?;
+    Ok(analysis.finish())
+}
+
+/// The settings from the store's policy (its clock skew) and the checkpoints' places.
+pub fn settings(
+    store: &dyn Store,
+    now: i64,
+    grace_secs: i64,
+    speed_kmh: f64,
+) -> Result<Settings, StoreError> {
+    Ok(Settings {
+        now,
+        skew_secs: store.policy()?.clock_skew_secs,
+        grace_secs,
+        travel: Travel::new(store.places()?, speed_kmh),
+    })
 }
 
 fn push_unique<'s>(list: &mut Vec<&'s Scan>, scan: &'s Scan) {

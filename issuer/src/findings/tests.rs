@@ -60,6 +60,7 @@ fn scan(device: &str, id: i64, at: i64, checkpoint: &str, verdict: &str, reasons
             note: None,
             hash: [0; 32],
         },
+        imported_at: at,
     }
 }
 
@@ -106,7 +107,10 @@ fn two_far_checkpoints_ten_minutes_apart_are_a_clone() {
     assert_eq!(f.id, "clone/S1");
     assert_eq!(f.number.as_deref(), Some("371003-S1"));
     assert_eq!(
-        f.evidence.iter().map(|e| (e.device.as_str(), e.entry)).collect::<Vec<_>>(),
+        f.evidence
+            .iter()
+            .map(|e| (e.device.as_str(), e.entry))
+            .collect::<Vec<_>>(),
         vec![("d2", 7), ("d3", 9)]
     );
     assert!(f.detail.contains("相隔 10 分钟"), "{}", f.detail);
@@ -172,7 +176,10 @@ fn a_truck_not_seen_leaving_lingers_after_the_grace_period() {
         scan("d2", 1, T0 + 30 * MIN, "C101", "green", ""),
         scan("d1", 2, T0 + 5 * 3600, "C201", "green", ""),
     ];
-    assert_eq!(run(Some(round.clone()), back, round.end_at + 3 * 3600), vec![]);
+    assert_eq!(
+        run(Some(round.clone()), back, round.end_at + 3 * 3600),
+        vec![]
+    );
     let stays = vec![
         scan("d1", 1, T0, "C201", "green", ""),
         scan("d2", 1, T0 + 30 * MIN, "C101", "green", ""),
@@ -183,7 +190,10 @@ fn a_truck_not_seen_leaving_lingers_after_the_grace_period() {
     );
     // A one-stop route only comes in: no leaving is expected.
     let inbound = pass("S1", &["C201"]);
-    assert_eq!(run(Some(inbound.clone()), scans(), inbound.end_at + 9 * 3600), vec![]);
+    assert_eq!(
+        run(Some(inbound.clone()), scans(), inbound.end_at + 9 * 3600),
+        vec![]
+    );
 }
 
 #[test]
@@ -207,7 +217,11 @@ fn scans_of_a_revoked_or_expired_pass_and_a_stale_green() {
         vec![1, 2],
         "the green after revocation and the red; not the green before nor the plain repeat"
     );
-    assert!(f.detail.contains("其中 1 次在市级撤销之后仍判为通过"), "{}", f.detail);
+    assert!(
+        f.detail.contains("其中 1 次在市级撤销之后仍判为通过"),
+        "{}",
+        f.detail
+    );
 }
 
 #[test]

@@ -66,10 +66,7 @@ mod tests {
     #[test]
     fn weihai_to_rushan_takes_at_least_forty_minutes() {
         let travel = Travel::new(
-            [
-                place("C101", 37.47, 122.08),
-                place("C107", 36.93, 121.53),
-            ],
+            [place("C101", 37.47, 122.08), place("C107", 36.93, 121.53)],
             DEFAULT_SPEED_KMH,
         );
         let km = travel.distance_km("C101", "C107").unwrap();

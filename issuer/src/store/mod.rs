@@ -28,11 +28,14 @@ use checkpass::pass::Serial;
 use serde::Serialize;
 
 use crate::accounts::{NewUser, User};
+use checkpass::logfile::ScanLogFile;
+
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
-    NotIssuable, PassRecord, Revoked,
+    NotIssuable, PassRecord, Place, Revoked,
 };
 use crate::report::{ReportInfo, TestReport};
+use crate::scans::{Device, DeviceSummary, Scan, ScanFilter, ScansImported};
 use crate::validate::NewApplication;
 use crate::workflow::{Action, IllegalTransition, Status};
 
@@ -89,6 +92,13 @@ pub enum StoreError {
     NotEmpty(String),
     #[error("数据库中的数据损坏：{0}")]
     Corrupt(String),
+    #[error(
+        "设备 {0} 尚未登记：请先核对设备上显示的密钥编号后登记（issuer devices add 公钥文件，\
+         或 issuer scans import --accept {0}）/ device {0} is not registered"
+    )]
+    NoSuchDevice(String),
+    #[error(transparent)]
+    Join(#[from] crate::scans::JoinError),
 }
 
 impl StoreError {
@@ -259,7 +269,7 @@ pub struct Reserved {
 
 /// The whole content of a store, for `issuer db copy`: rows in a backend-neutral form, each
 /// table in key order, and the counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Dump {
     pub schema_version: i64,
     pub meta: Vec<(String, String)>,
@@ -274,6 +284,10 @@ pub struct Dump {
     pub users: Vec<(User, String)>,
     /// Test reports uploaded with online applications.
     pub reports: Vec<TestReport>,
+    pub places: Vec<Place>,
+    pub devices: Vec<Device>,
+    /// Imported scan-log entries, by device and entry number.
+    pub scans: Vec<Scan>,
     /// The next pass serial and bundle sequence number the store will hand out.
     pub next_serial: u64,
     pub next_bundle_sequence: u64,
@@ -317,6 +331,9 @@ impl Dump {
             ("foreign_revocations", self.foreign_revocations.len()),
             ("users", self.users.len()),
             ("reports", self.reports.len()),
+            ("places", self.places.len()),
+            ("devices", self.devices.len()),
+            ("scans", self.scans.len()),
         ]
     }
 
@@ -544,6 +561,27 @@ pub trait Store: Send {
     fn session_delete(&mut self, id: &str, now: i64) -> Result<()>;
 
     /// Everything stored, for `db copy`.
+    /// Replaces the checkpoints' coordinates.
+    fn set_places(&mut self, places: &[Place], actor: &str, now: i64) -> Result<()>;
+    fn places(&self) -> Result<Vec<Place>>;
+
+    /// Registers a checkpoint device; `false` if it was registered already.
+    fn add_device(&mut self, device: &Device, actor: &str, now: i64) -> Result<bool>;
+    /// The registered devices with what the city has of their logs.
+    fn devices(&self) -> Result<Vec<DeviceSummary>>;
+    /// Imports a checked log file of a registered device, in one transaction: its new entries
+    /// ([`crate::scans::new_entries`] says which), or nothing if it contradicts what is there.
+    fn import_scans(
+        &mut self,
+        log: &ScanLogFile,
+        source: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<ScansImported>;
+    /// Every imported entry that names a pass, by serial and then time, handed to `visit` one
+    /// at a time (the findings keep one pass's scans in memory, not the day's).
+    fn for_each_scan(&self, filter: &ScanFilter, visit: &mut dyn FnMut(Scan)) -> Result<()>;
+
     fn dump(&self) -> Result<Dump>;
 
     /// Fills an empty store with `dump` in one transaction; refuses a store that holds

@@ -7,10 +7,13 @@
 //! `PRAGMA user_version`; [`MIGRATIONS`] has the same steps, in the same order, as the
 //! PostgreSQL backend's.
 
+mod network;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use checkpass::logfile::ScanLogFile;
 use checkpass::pass::{Category, Serial};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
@@ -22,9 +25,10 @@ use super::{
 use crate::accounts::{NewUser, User};
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
-    NotIssuable, PassRecord, Revoked,
+    NotIssuable, PassRecord, Place, Revoked,
 };
 use crate::report::{MediaType, ReportInfo, TestReport};
+use crate::scans::{Device, DeviceSummary, Scan, ScanFilter, ScansImported};
 use crate::validate::NewApplication;
 use crate::workflow::{self, Action, Status};
 
@@ -160,6 +164,33 @@ CREATE INDEX audit_at ON audit (at, id);
     r#"
 ALTER TABLE keys ADD COLUMN scope_districts TEXT NOT NULL DEFAULT '';
 ALTER TABLE keys ADD COLUMN scope_categories TEXT NOT NULL DEFAULT '';
+"#,
+    // The checkpoint network: where checkpoints are (for the speed bound between them), the
+    // devices whose logs the city accepts, and their imported entries, keyed by device and
+    // entry number so that a file imported twice adds nothing.
+    r#"
+CREATE TABLE places (code TEXT PRIMARY KEY, lat REAL NOT NULL, lon REAL NOT NULL);
+CREATE TABLE devices (
+    kid TEXT PRIMARY KEY, public_key TEXT NOT NULL UNIQUE, label TEXT NOT NULL,
+    added_at INTEGER NOT NULL, added_by TEXT NOT NULL);
+CREATE TABLE scans (
+    device TEXT NOT NULL REFERENCES devices (kid),
+    id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    checkpoint TEXT NOT NULL,
+    officer TEXT,
+    serial TEXT,
+    plate TEXT,
+    verdict TEXT,
+    reasons TEXT NOT NULL,
+    bundle_sequence INTEGER,
+    simulated INTEGER NOT NULL,
+    note TEXT,
+    hash TEXT NOT NULL,
+    imported_at INTEGER NOT NULL,
+    PRIMARY KEY (device, id)) WITHOUT ROWID;
+CREATE INDEX scans_by_serial ON scans (serial, at) WHERE serial IS NOT NULL;
 "#,
 ];
 
@@ -1386,6 +1417,48 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn set_places(&mut self, places: &[Place], actor: &str, now: i64) -> Result<()> {
+        let tx = self.immediate()?;
+        network::set_places(&tx, places, actor, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn places(&self) -> Result<Vec<Place>> {
+        network::places(&self.conn)
+    }
+
+    fn add_device(&mut self, device: &Device, actor: &str, now: i64) -> Result<bool> {
+        let tx = self.immediate()?;
+        let added = network::add_device(&tx, device, actor, now)?;
+        tx.commit()?;
+        Ok(added)
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceSummary>> {
+        let tx = self.conn.unchecked_transaction()?;
+        let devices = network::devices(&tx)?;
+        tx.finish()?;
+        Ok(devices)
+    }
+
+    fn import_scans(
+        &mut self,
+        log: &ScanLogFile,
+        source: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<ScansImported> {
+        let tx = self.immediate()?;
+        let imported = network::import_scans(&tx, log, source, actor, now)?;
+        tx.commit()?;
+        Ok(imported)
+    }
+
+    fn for_each_scan(&self, filter: &ScanFilter, visit: &mut dyn FnMut(Scan)) -> Result<()> {
+        network::for_each_scan(&self.conn, filter, visit)
+    }
+
     fn dump(&self) -> Result<Dump> {
         // One read transaction: a consistent snapshot even while others write.
         let tx = self.conn.unchecked_transaction()?;
@@ -1442,6 +1515,9 @@ impl Store for SqliteStore {
             foreign_revocations,
             users: users_with_hashes(&tx)?,
             reports,
+            places: network::places(&tx)?,
+            devices: network::all_devices(&tx)?,
+            scans: network::all_scans(&tx)?,
             next_serial: counter(&tx, SERIAL_COUNTER)?,
             next_bundle_sequence: counter(&tx, BUNDLE_COUNTER)?,
         };
@@ -1461,6 +1537,9 @@ impl Store for SqliteStore {
             "foreign_revocations",
             "users",
             "reports",
+            "places",
+            "devices",
+            "scans",
         ] {
             let any: bool =
                 tx.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), [], |r| {
@@ -1588,6 +1667,7 @@ impl Store for SqliteStore {
         for r in &dump.reports {
             insert_report(&tx, r)?;
         }
+        network::restore(&tx, &dump.places, &dump.devices, &dump.scans)?;
         tx.commit()?;
         Ok(())
     }

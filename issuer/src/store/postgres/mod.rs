@@ -17,9 +17,12 @@
 //!
 //! The schema is versioned in `schema_version`, with the same steps as the SQLite backend's.
 
+mod network;
+
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use checkpass::logfile::ScanLogFile;
 use checkpass::pass::{Category, Serial};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -33,9 +36,10 @@ use super::{
 use crate::accounts::{NewUser, User};
 use crate::domain::{
     Application, AuditEntry, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter,
-    NotIssuable, Revoked,
+    NotIssuable, Place, Revoked,
 };
 use crate::report::{MediaType, ReportInfo, TestReport};
+use crate::scans::{Device, DeviceSummary, Scan, ScanFilter, ScansImported};
 use crate::validate::NewApplication;
 use crate::workflow::{self, Action, Status};
 
@@ -171,6 +175,31 @@ CREATE INDEX audit_at ON audit (at, id);
     r#"
 ALTER TABLE keys ADD COLUMN scope_districts TEXT NOT NULL DEFAULT '';
 ALTER TABLE keys ADD COLUMN scope_categories TEXT NOT NULL DEFAULT '';
+"#,
+    r#"
+CREATE TABLE places (
+    code TEXT PRIMARY KEY, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL);
+CREATE TABLE devices (
+    kid TEXT PRIMARY KEY, public_key TEXT NOT NULL UNIQUE, label TEXT NOT NULL,
+    added_at BIGINT NOT NULL, added_by TEXT NOT NULL);
+CREATE TABLE scans (
+    device TEXT NOT NULL REFERENCES devices (kid),
+    id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    checkpoint TEXT NOT NULL,
+    officer TEXT,
+    serial TEXT,
+    plate TEXT,
+    verdict TEXT,
+    reasons TEXT NOT NULL,
+    bundle_sequence BIGINT,
+    simulated BOOLEAN NOT NULL,
+    note TEXT,
+    hash TEXT NOT NULL,
+    imported_at BIGINT NOT NULL,
+    PRIMARY KEY (device, id));
+CREATE INDEX scans_by_serial ON scans (serial, at) WHERE serial IS NOT NULL;
 "#,
 ];
 
@@ -1763,6 +1792,36 @@ impl Store for PgStore {
         })
     }
 
+    fn set_places(&mut self, places: &[Place], actor: &str, now: i64) -> Result<()> {
+        self.write(|tx| tx.set_places(places, actor, now))
+    }
+
+    fn places(&self) -> Result<Vec<Place>> {
+        self.read(|tx| tx.places())
+    }
+
+    fn add_device(&mut self, device: &Device, actor: &str, now: i64) -> Result<bool> {
+        self.write(|tx| tx.add_device(device, actor, now))
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceSummary>> {
+        self.read(|tx| tx.devices())
+    }
+
+    fn import_scans(
+        &mut self,
+        log: &ScanLogFile,
+        source: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<ScansImported> {
+        self.write(|tx| tx.import_scans(log, source, actor, now))
+    }
+
+    fn for_each_scan(&self, filter: &ScanFilter, visit: &mut dyn FnMut(Scan)) -> Result<()> {
+        self.read(|tx| tx.for_each_scan(filter, visit))
+    }
+
     fn dump(&self) -> Result<Dump> {
         self.read(|tx| {
             let meta = tx
@@ -1828,6 +1887,9 @@ impl Store for PgStore {
                     .iter()
                     .map(report_from_row)
                     .collect::<Result<_>>()?,
+                places: tx.places()?,
+                devices: tx.all_devices()?,
+                scans: tx.all_scans()?,
                 next_serial: tx.next_of("pass_serial")?,
                 next_bundle_sequence: tx.next_of("bundle_sequence")?,
             })
@@ -1846,6 +1908,9 @@ impl Store for PgStore {
                 "foreign_revocations",
                 "users",
                 "reports",
+                "places",
+                "devices",
+                "scans",
             ] {
                 let any: bool = tx
                     .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {table})"), &[])?
@@ -1970,6 +2035,7 @@ impl Store for PgStore {
             for r in &dump.reports {
                 tx.insert_report(r)?;
             }
+            tx.restore_network(&dump.places, &dump.devices, &dump.scans)?;
             for f in &dump.foreign_revocations {
                 let s = i64::try_from(f.serial).map_err(|_| corrupt("serial", f.serial))?;
                 tx.execute(
