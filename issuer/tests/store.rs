@@ -10,12 +10,17 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Barrier};
 
 use issuer::accounts::{NewUser, Role};
+use issuer::checkpass::keys::SigningKey;
+use issuer::checkpass::logfile::{LogRecord, ScanLogFile};
 use issuer::checkpass::pass::{Category, Serial};
+use issuer::checkpass::scanlog::{link, EntryKind};
 use issuer::checkpass::scope::KeyScope;
+use issuer::domain::Place;
 use issuer::domain::{
     AuditFilter, Checkpoint, District, ImportOutcome, KeyRecord, ListFilter, NotIssuable, Revoked,
 };
 use issuer::report::{MediaType, TestReport};
+use issuer::scans::{Device, Gap, JoinError, ScanFilter};
 use issuer::store::{
     self, postgres::PgStore, sqlite::SqliteStore, Amended, Ask, Lease, Location, SignError, Signed,
     Store, StoreError, ToSign, Which,
@@ -1157,7 +1162,33 @@ fn dump_and_restore_round_trip(b: Backend) {
     s.next_bundle_sequence("c", 153, "x").unwrap();
     s.put_report(&report("A3", b"%PDF-1.4\n%%EOF\n"), "carrier", 154)
         .unwrap();
+    let device_key = SigningKey::from_seed(&[8; 32]);
+    s.add_device(
+        &Device::new(&device_key.public_key(), "C101", "admin", 155),
+        "admin",
+        155,
+    )
+    .unwrap();
+    s.import_scans(
+        &log_of(&device_key, [0; 32], 1..=4, |_| {}),
+        "f",
+        "admin",
+        156,
+    )
+    .unwrap();
+    s.set_places(
+        &[Place {
+            code: "C101".into(),
+            lat: 37.468,
+            lon: 122.083,
+        }],
+        "admin",
+        157,
+    )
+    .unwrap();
     let original = s.dump().unwrap();
+    assert_eq!(original.scans.len(), 4);
+    assert_eq!(original.places.len(), 1);
     assert_eq!(original.reports.len(), 1);
     assert_eq!(original.next_serial, 3);
     assert_eq!(original.next_bundle_sequence, 2);
@@ -1186,6 +1217,153 @@ fn dump_and_restore_round_trip(b: Backend) {
         copy.restore(&original),
         Err(StoreError::NotEmpty(_))
     ));
+}
+
+/// A device's log entries `ids`, chained from `prev`; `serial_of(id)` names each scan's pass.
+fn log_of(
+    key: &SigningKey,
+    prev: [u8; 32],
+    ids: std::ops::RangeInclusive<i64>,
+    change: impl Fn(&mut LogRecord),
+) -> ScanLogFile {
+    let mut hash = prev;
+    let entries = ids
+        .map(|id| {
+            let mut r = LogRecord {
+                id,
+                kind: EntryKind::Scan,
+                at: 1_000 + id * 60,
+                checkpoint: "C101".into(),
+                officer: Some("王警官".into()),
+                serial: Some(format!("S{}", id % 2)),
+                plate: Some("鲁K12345".into()),
+                verdict: Some("green".into()),
+                reasons: String::new(),
+                bundle_sequence: Some(1),
+                simulated: id % 3 == 0,
+                note: None,
+                hash: [0; 32],
+            };
+            change(&mut r);
+            r.hash = link(&hash, &r.entry());
+            hash = r.hash;
+            r
+        })
+        .collect();
+    ScanLogFile {
+        device: key.public_key(),
+        exported_at: 9_999,
+        prev,
+        entries,
+    }
+}
+
+/// Scan-log files join a device's earlier ones: the same file twice adds nothing, an overlap
+/// adds only what is new, a changed entry or a file that does not follow on is refused whole,
+/// and a gap is reported; an unknown device's file is refused.
+fn scan_logs_join_and_gaps_are_reported(b: Backend) {
+    let db = Db::new(b);
+    let mut s = db.open();
+    let key = SigningKey::from_seed(&[7; 32]);
+    let device = Device::new(&key.public_key(), "C101 一号机", "admin", 1);
+    let first = log_of(&key, [0; 32], 1..=3, |_| {});
+    assert!(matches!(
+        s.import_scans(&first, "a.cose", "admin", 2),
+        Err(StoreError::NoSuchDevice(kid)) if kid == device.kid
+    ));
+    assert!(s.add_device(&device, "admin", 2).unwrap());
+    assert!(!s.add_device(&device, "admin", 3).unwrap());
+
+    let r = s.import_scans(&first, "a.cose", "admin", 4).unwrap();
+    assert_eq!((r.added, r.already, r.missing.len()), (3, 0, 0));
+    let r = s.import_scans(&first, "a.cose", "admin", 5).unwrap();
+    assert_eq!((r.added, r.already), (0, 3));
+    // 3..=5 following on from entry 2.
+    let whole = log_of(&key, [0; 32], 1..=5, |_| {});
+    let overlap = ScanLogFile {
+        prev: whole.entries[1].hash,
+        entries: whole.entries[2..].to_vec(),
+        ..whole.clone()
+    };
+    let r = s.import_scans(&overlap, "b.cose", "admin", 6).unwrap();
+    assert_eq!((r.added, r.already), (2, 1));
+    // Entry 4 changed after the fact (the chain re-made from it): refused, nothing stored.
+    let changed = log_of(&key, [0; 32], 1..=6, |r| {
+        if r.id == 4 {
+            r.verdict = Some("red".into());
+        }
+    });
+    assert!(matches!(
+        s.import_scans(&changed, "c.cose", "admin", 7),
+        Err(StoreError::Join(JoinError::Differs { id: 4, .. }))
+    ));
+    // A file claiming to follow entry 5 with another hash.
+    let astray = ScanLogFile {
+        prev: [9; 32],
+        entries: log_of(&key, [9; 32], 6..=6, |_| {}).entries,
+        ..whole.clone()
+    };
+    assert!(matches!(
+        s.import_scans(&astray, "d.cose", "admin", 8),
+        Err(StoreError::Join(JoinError::DoesNotJoin { id: 5, .. }))
+    ));
+    // Entries 8 and 9 with 6 and 7 never seen: a gap.
+    let later = log_of(&key, [5; 32], 8..=9, |_| {});
+    let r = s.import_scans(&later, "e.cose", "admin", 9).unwrap();
+    assert_eq!(r.added, 2);
+    assert_eq!(r.missing, vec![Gap { first: 6, last: 7 }]);
+    let devices = s.devices().unwrap();
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].entries, 7);
+    assert_eq!(devices[0].last_id, Some(9));
+    assert_eq!(devices[0].missing, vec![Gap { first: 6, last: 7 }]);
+
+    // Read back by serial and time; simulated ones only when asked.
+    let mut seen = Vec::new();
+    let filter = ScanFilter::default();
+    s.for_each_scan(&filter, &mut |scan| {
+        seen.push((scan.record.serial.clone().unwrap(), scan.record.id))
+    })
+    .unwrap();
+    let real = |id: i64| id % 3 != 0;
+    let mut expected: Vec<(String, i64)> = [1, 2, 3, 4, 5, 8, 9]
+        .into_iter()
+        .filter(|id| real(*id))
+        .map(|id| (format!("S{}", id % 2), id))
+        .collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    let mut all = 0;
+    s.for_each_scan(
+        &ScanFilter {
+            include_simulated: true,
+            since: Some(1_000 + 2 * 60),
+        },
+        &mut |_| all += 1,
+    )
+    .unwrap();
+    assert_eq!(all, 6, "entries 2..=5, 8, 9");
+    let audit = s.audit(None).unwrap();
+    assert_eq!(
+        audit.iter().filter(|a| a.action == "scans.import").count(),
+        4,
+        "the refused files leave no trace but their error"
+    );
+    assert_eq!(
+        audit.iter().filter(|a| a.action == "devices.add").count(),
+        1
+    );
+
+    // Places replace each other whole.
+    let place = |code: &str, lat: f64| Place {
+        code: code.into(),
+        lat,
+        lon: 122.0,
+    };
+    s.set_places(&[place("C101", 37.4), place("C107", 36.9)], "admin", 10)
+        .unwrap();
+    s.set_places(&[place("C101", 37.5)], "admin", 11).unwrap();
+    assert_eq!(s.places().unwrap(), vec![place("C101", 37.5)]);
 }
 
 fn report(app_no: &str, content: &[u8]) -> TestReport {
@@ -1626,4 +1804,5 @@ conformance!(
     concurrent_issuers_issue_each_pass_once,
     concurrent_imports_never_store_an_overlap,
     a_large_import_goes_through,
+    scan_logs_join_and_gaps_are_reported,
 );
