@@ -1313,6 +1313,8 @@ async fn no_route_answers_500_to_bad_input() {
         "/admin/registry",
         "/admin/policy",
         "/api/applications/HC-1/approve",
+        "/scans",
+        "/findings/revoke",
         "/logout",
     ];
     let gets = [
@@ -1336,6 +1338,9 @@ async fn no_route_answers_500_to_bad_input() {
         "/lang?to=%ff&back=%ff",
         "/api/applications?status=%ff",
         "/api/me",
+        "/findings?since=%ff&simulated=%00",
+        "/findings?since=2022-13-45",
+        "/scans",
     ];
     let bodies: [(&str, Vec<u8>); 6] = [
         ("application/x-www-form-urlencoded", b"".to_vec()),
@@ -1392,4 +1397,156 @@ async fn no_route_answers_500_to_bad_input() {
             }
         }
     }
+}
+
+/// A signed scan-log file of `device` with two green scans of serial 777 (never issued here)
+/// at C101.
+fn forged_pass_log(device: &issuer::checkpass::keys::SigningKey) -> Vec<u8> {
+    use issuer::checkpass::logfile::{sign_log, LogRecord, ScanLogFile};
+    use issuer::checkpass::pass::Serial;
+    use issuer::checkpass::scanlog::{link, EntryKind};
+    let mut prev = [0u8; 32];
+    let entries = (1..=2)
+        .map(|id| {
+            let mut r = LogRecord {
+                id,
+                kind: EntryKind::Scan,
+                at: 1_647_100_000 + id * 600,
+                checkpoint: "C101".into(),
+                officer: Some("王警官".into()),
+                serial: Some(Serial(777).to_string()),
+                plate: Some("鲁K77777".into()),
+                verdict: Some("green".into()),
+                reasons: String::new(),
+                bundle_sequence: Some(1),
+                simulated: false,
+                note: None,
+                hash: [0; 32],
+            };
+            r.hash = link(&prev, &r.entry());
+            prev = r.hash;
+            r
+        })
+        .collect();
+    let log = ScanLogFile {
+        device: device.public_key(),
+        exported_at: 1_647_101_500,
+        prev: [0; 32],
+        entries,
+    };
+    sign_log(&log, device).unwrap()
+}
+
+/// Only city reviewers import checkpoint logs, see the findings and revoke from them — every
+/// other role is refused by direct URL; a device is accepted only when named; a file twice
+/// adds nothing; bad input is a clear 4xx.
+#[tokio::test]
+async fn the_city_imports_checkpoint_logs_and_revokes_from_a_finding() {
+    let world = World::new();
+    let device = issuer::checkpass::keys::SigningKey::from_seed(&[3; 32]);
+    let kid = device.public_key().kid().to_hex();
+    let file = forged_pass_log(&device);
+    for name in ["liaison-wd", "admin1", "shunda"] {
+        let mut b = Browser::login(&world.app, name).await;
+        for path in ["/findings", "/scans", "/findings?simulated=1"] {
+            assert_eq!(
+                b.get(path).await.status,
+                StatusCode::FORBIDDEN,
+                "{name} {path}"
+            );
+        }
+        let csrf = b.csrf("/queue").await;
+        let up = b
+            .post_form_with_file(
+                "/scans",
+                &[("csrf", &csrf), ("accept", &kid)],
+                Some(("file", "c101.cose", &file)),
+            )
+            .await;
+        assert_eq!(up.status, StatusCode::FORBIDDEN, "{name}");
+        let revoke = b
+            .post_form(
+                "/findings/revoke",
+                &[("csrf", &csrf), ("id", "not_issued_here/00000-00777-5")],
+            )
+            .await;
+        assert_eq!(revoke.status, StatusCode::FORBIDDEN, "{name}");
+    }
+    assert!(world.with_store(|s| s.devices().unwrap()).is_empty());
+
+    let mut r = Browser::login(&world.app, "reviewer1").await;
+    let csrf = r.csrf("/scans").await;
+    let unknown = r
+        .post_form_with_file(
+            "/scans",
+            &[("csrf", &csrf)],
+            Some(("file", "c101.cose", &file)),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unknown.body.contains(&format!("设备 {kid} 尚未登记")),
+        "{}",
+        unknown.body
+    );
+    let accepted = r
+        .post_form_with_file(
+            "/scans",
+            &[("csrf", &csrf), ("accept", &kid), ("label", "C101 一号机")],
+            Some(("file", "c101.cose", &file)),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    assert!(accepted.body.contains("新增 2 条"), "{}", accepted.body);
+    let again = r
+        .post_form_with_file(
+            "/scans",
+            &[("csrf", &csrf)],
+            Some(("file", "c101.cose", &file)),
+        )
+        .await;
+    assert!(
+        again.body.contains("新增 0 条，已导入过 2 条"),
+        "{}",
+        again.body
+    );
+    let garbage = r
+        .post_form_with_file(
+            "/scans",
+            &[("csrf", &csrf)],
+            Some(("file", "x.cose", b"\x00garbage")),
+        )
+        .await;
+    assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        garbage.body.contains("扫描记录文件格式错误"),
+        "{}",
+        garbage.body
+    );
+    assert_eq!(
+        r.get("/findings?since=yesterday").await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    let serial = issuer::checkpass::pass::Serial(777).to_string();
+    let id = format!("not_issued_here/{serial}");
+    let page = r.get("/findings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&id), "{}", page.body);
+    assert!(page.body.contains("非本市签发的通行证"), "{}", page.body);
+    let csrf = r.csrf("/findings").await;
+    let done = r
+        .post_form("/findings/revoke", &[("csrf", &csrf), ("id", &id)])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("已撤销通行证"), "{}", done.body);
+    let revoked = world.with_store(|s| s.revoked_serials().unwrap());
+    assert_eq!(revoked, vec![issuer::checkpass::pass::Serial(777)]);
+    let missing = r
+        .post_form(
+            "/findings/revoke",
+            &[("csrf", &csrf), ("id", "clone/nothing")],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

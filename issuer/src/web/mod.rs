@@ -24,6 +24,7 @@ pub mod apply;
 pub mod checkpoint_app;
 pub mod city;
 pub mod i18n;
+pub mod network;
 pub mod pages;
 pub mod passes;
 pub mod session;
@@ -245,9 +246,10 @@ impl From<StoreError> for WebError {
             StoreError::Illegal(_) | StoreError::Conflict { .. } | StoreError::UserExists(_) => {
                 WebError::Conflict(e.to_string())
             }
-            StoreError::CodesInUse(_) | StoreError::RootKeyCompromise(_) => {
-                WebError::BadRequest(e.to_string())
-            }
+            StoreError::CodesInUse(_)
+            | StoreError::RootKeyCompromise(_)
+            | StoreError::NoSuchDevice(_) => WebError::BadRequest(e.to_string()),
+            StoreError::Join(_) => WebError::Conflict(e.to_string()),
             other => WebError::Internal(checkpass::describe_error(&other)),
         }
     }
@@ -312,6 +314,14 @@ pub fn router(state: AppState) -> Router {
             get(apply::amend_page)
                 .post(apply::amend)
                 .layer(axum::extract::DefaultBodyLimit::max(apply::MAX_FORM_BYTES)),
+        )
+        .route("/findings", get(network::findings_page))
+        .route("/findings/revoke", post(network::revoke_finding))
+        .route(
+            "/scans",
+            get(network::scans_page).post(network::upload_scans).layer(
+                axum::extract::DefaultBodyLimit::max(network::MAX_SCANS_UPLOAD_BYTES),
+            ),
         )
         .route("/lang", get(i18n::switch))
         .nest("/api", api::router())

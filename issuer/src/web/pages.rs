@@ -49,6 +49,8 @@ pub fn layout(title: &str, user: Option<(&User, &str)>, body: Markup) -> Markup 
                             @if u.role == Role::City {
                                 a href="/outbox" { (t("短信发件箱", "SMS outbox")) }
                                 a href="/print" { (t("打印通行证", "Print passes")) }
+                                a href="/findings" { (t("检查站发现", "Findings")) }
+                                a href="/scans" { (t("导入检查站记录", "Checkpoint logs")) }
                             }
                             span.who { (u.name) " (" (i18n::role(u.role)) ")" }
                             form method="post" action="/logout" {
