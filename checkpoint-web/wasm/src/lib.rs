@@ -491,8 +491,9 @@ pub fn sign_export(
 
 /// The officer's record of a newer test report: the sample time he saw (`seen`, as typed or
 /// picked, UTC+8: `2022-03-15 08:00` or `2022-03-15T08:00`) after a pass whose own test was
-/// sampled at `pass_sampled_at`, at `now`. Gives `{"note", "sample_at", "sample_at_cst"}`
-/// (JSON; `note` is the log entry's, `sample_at=<unix seconds>`), or a refusal: unreadable
+/// sampled at `pass_sampled_at`, at `now`. Gives `{"note", "sample_at", "sample_at_cst",
+/// "at_cst"}` (JSON; `note` is the log entry's, `sample_at=<unix seconds>`; `at_cst` is `now`
+/// as the log shows it), or a refusal: unreadable
 /// (`BAD_TIME`), in the future (`IN_FUTURE`), not newer than the pass's test (`NOT_NEWER`).
 #[wasm_bindgen]
 pub fn test_report(seen: &str, pass_sampled_at: f64, now: f64) -> Result<String, Refused> {
@@ -515,6 +516,7 @@ pub fn test_report(seen: &str, pass_sampled_at: f64, now: f64) -> Result<String,
         "note": note,
         "sample_at": sample_at,
         "sample_at_cst": format_cst(sample_at),
+        "at_cst": format_cst(now as i64),
     })
     .to_string())
 }

@@ -155,7 +155,7 @@ fn the_web_apps_signed_export_opens_natively() {
     assert_eq!(
         got["reports"][0],
         json!({ "note": format!("sample_at={seen}"), "sample_at": seen,
-                "sample_at_cst": "2022-03-12 23:00" })
+                "sample_at_cst": "2022-03-12 23:00", "at_cst": "2022-03-13 08:00" })
     );
     assert_eq!(got["reports"][1]["refused"], "IN_FUTURE");
     assert_eq!(got["reports"][2]["refused"], "NOT_NEWER");
