@@ -13,7 +13,8 @@
 //! downloads (all four scans; later, since then: a scan whose test is too old and the newer
 //! test report the officer recorded) are opened here with `checkpass::logfile::open_log`:
 //! signed by the device key of that file, the entries and verdicts the browser made, the
-//! second file joining the first, the report's `sample_at=` note the time typed.
+//! second file joining the first, the report's `sample_at=` note the time typed (and in the
+//! CSV); and the single file's own export from `file://`.
 //!
 //! Builds the app first (`scripts/build-checkpoint-web.sh`). `scripts/install-deps.sh`
 //! installs what it needs (Chromium, Node.js and npm, playwright-core, the wasm target,
@@ -409,6 +410,25 @@ fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
         report.note.as_deref().and_then(parse_test_report_note),
         Some(report_ok)
     );
+    let csv = std::fs::read_to_string(out_dir.join("scans.csv")).unwrap();
+    assert!(
+        csv.contains(&format!("\"test_report\",\"sample_at={report_ok}\"")),
+        "{csv}"
+    );
+    // The single file (file://) signs with its own device key too.
+    let (offline_device, _) = parse_public_key_file(
+        &std::fs::read_to_string(out_dir.join("offline-device.pub")).unwrap(),
+    )
+    .unwrap();
+    let offline = open_log(&std::fs::read(out_dir.join("offline-export.cose")).unwrap()).unwrap();
+    assert_eq!(offline.device, offline_device);
+    assert_ne!(offline_device, device);
+    let verdicts: Vec<_> = offline
+        .entries
+        .iter()
+        .map(|e| e.verdict.as_deref())
+        .collect();
+    assert_eq!(verdicts, [Some("green"), Some("green")]);
     assert!(first
         .entries
         .iter()

@@ -30,7 +30,8 @@
 // the pass in view, with the time from camera start to ready and from the frame to the
 // verdict on screen; the newest bundle fetched from the service (bundle 2, which revokes the
 // pass) → the pass still in view → 拒绝. Last, the single-file app copied to a folder and
-// opened from there (file://, no server): set up from files, the camera and the scanner → 通过.
+// opened from there (file://, no server): set up from files, the camera and the scanner → 通过,
+// its own device key and signed export downloaded (offline-device.pub, offline-export.cose).
 //
 // Environment: BASE_URL, ROOT, BUNDLE1, BUNDLE2, BUNDLE_OTHER (another root's), QR_PNG (pass 1), QR_TEXT_1, QR_TEXT_2,
 // LATER (unix seconds: pass 2's test too old, the pass still valid), REPORT_OK, REPORT_FUTURE,
@@ -266,6 +267,8 @@ await run('the signed export since the last one: the scan and the recorded repor
   assert.match(name, /\.cose$/);
   await page.waitForFunction(() => document.querySelector('#export-info').dataset.state === 'ok');
   assert.equal(await page.locator('#export-info').getAttribute('data-entries'), '2');
+  // The CSV shows the report too (kind and note columns).
+  await saveDownload('#export', 'scans.csv');
   // Back to the day's first clock for the steps that follow.
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
@@ -394,7 +397,7 @@ page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.te
 const fileRequests = [];
 page.on('request', (r) => !r.url().startsWith('file:') && !r.url().startsWith('data:') && !r.url().startsWith('blob:') && fileRequests.push(r.url()));
 
-await run('the single file from a folder (file://): set up, the camera → 通过, the scanner → 通过', async () => {
+await run('the single file from a folder (file://): set up, the camera → 通过, the scanner → 通过, the signed log', async () => {
   await page.goto(`${env('OFFLINE_HTML')}?now=${env('NOW')}`);
   await page.waitForFunction(() => document.body.dataset.ready, null);
   assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', await page.locator('#app-error').textContent());
@@ -413,6 +416,14 @@ await run('the single file from a folder (file://): set up, the camera → 通�
   await expectVerdict('green', '通过');
   assert.equal((await page.locator('.facts .plate').textContent()).trim(), env('PLATE_2'));
   assert.equal(await page.locator('#log-rows tr').count(), 2);
+  // Its own device key, and the signed log from the file too.
+  const kid = (await page.locator('#device-kid').textContent()).trim();
+  assert.match(kid, /^[0-9a-f]{8}$/);
+  assert.notEqual(kid, result.device_kid, 'another browser, another device key');
+  await saveDownload('#device-download', 'offline-device.pub');
+  await saveDownload('#export-signed', 'offline-export.cose');
+  await page.waitForFunction(() => document.querySelector('#export-info').dataset.state === 'ok');
+  assert.equal(await page.locator('#export-info').getAttribute('data-entries'), '2');
   assert.deepEqual(fileRequests, [], 'the single file fetches nothing');
 });
 
