@@ -11,7 +11,13 @@
 // is this code bundled into one script, with the two WebAssembly modules embedded as base64
 // in CHECKPOINT_EMBEDDED; there the QR reader runs on the page's thread (no worker from files)
 // and no service worker is needed (the file is already on the device).
-import init, { Verifier, chain_link, verify_log } from './pkg/checkpoint_wasm.js';
+//
+// The log leaves the device as the desktop verifier's signed file (checkpass::logfile, made by
+// the WebAssembly's sign_export with this device's own key, whose public file the settings
+// offer for the city to register). After a verdict whose test is too old (TEST_TOO_OLD) the
+// officer can record the sample time of a newer report the driver shows: a log entry of its
+// own (kind test_report); the verdict itself stays as the verifier gave it.
+import init, { Verifier, chain_link, device_key, sign_export, test_report, verify_log } from './pkg/checkpoint_wasm.js';
 import { chainFields, open } from './store.js';
 import { WORDS } from './i18n.js';
 import { Camera, cameraProblem } from './camera.js';
@@ -49,6 +55,9 @@ let held = null; // { text, lastSeen }
 let shownAt = null; // when the verdict on screen was shown (ms), for the countdown
 let timeoutSecs = 10;
 let soundOn = true;
+let deviceSeed = null; // the device key's 32-byte seed, from IndexedDB
+let device = null; // { kid, public_key, file }
+let paused = false; // the officer is recording a test report: no countdown
 const t = (key) => WORDS[lang][key] ?? key;
 
 function el(tag, attrs = {}, ...children) {
@@ -79,6 +88,7 @@ function applyLanguage() {
   renderStatus();
   renderCamera();
   renderBundle();
+  renderDevice();
   if (last) renderVerdict(last);
   renderLog();
 }
@@ -111,6 +121,40 @@ function renderBundle() {
     if (c.code === chosen) o.selected = true;
     select.append(o);
   }
+}
+
+function renderDevice() {
+  $('device-kid').textContent = device?.kid ?? '—';
+  $('device-public').textContent = device?.public_key ?? '';
+  $('device-download').disabled = !device;
+  $('export-signed').disabled = !device;
+}
+
+/** The pass's test is too old: the officer may record a newer report he sees. */
+function reportControl(v) {
+  if (v.recorded) return el('p', { id: 'report-recorded', class: 'recorded' }, t('reportRecorded'), el('span', { class: 'nowrap' }, v.recorded));
+  if (!v.reasons.some((r) => r.code === 'TEST_TOO_OLD') || v.test_sampled_at == null) return null;
+  const form = el('form', { id: 'report-form', class: 'report', autocomplete: 'off' },
+    el('label', { for: 'report-time' }, t('reportTitle')),
+    el('p', { class: 'note' }, t('reportHint')),
+    el('div', { class: 'row' },
+      el('input', { id: 'report-time', type: 'datetime-local', required: '', value: v.reportTyped ?? '' }),
+      el('button', { id: 'report-record', type: 'submit' }, t('reportConfirm'))),
+    el('p', { id: 'report-error', class: 'error', role: 'alert', hidden: '' }));
+  // While the officer looks at the report and types, the verdict stays on screen.
+  form.addEventListener('focusin', () => {
+    paused = true;
+    renderCountdown();
+  });
+  // Kept on the verdict, so a language switch does not lose what was typed.
+  form.addEventListener('input', (e) => {
+    v.reportTyped = e.target.value;
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    recordReport(v);
+  });
+  return form;
 }
 
 function renderVerdict(v) {
@@ -146,6 +190,8 @@ function renderVerdict(v) {
   if (v.reasons.length) {
     body.append(el('ul', { class: 'reasons' }, ...v.reasons.map((r) => el('li', { 'data-code': r.code }, r[lang]))));
   }
+  const report = reportControl(v);
+  if (report) body.append(report);
   panel.dataset.level = v.level;
   renderCountdown();
 }
@@ -170,6 +216,11 @@ function renderCountdown() {
     row.hidden = true;
     return;
   }
+  if (paused) {
+    row.hidden = false;
+    $('countdown').textContent = '';
+    return;
+  }
   const left = Math.max(0, Math.ceil(timeoutSecs - (Date.now() - shownAt) / 1000));
   if (left === 0) return backToScanning();
   row.hidden = false;
@@ -178,6 +229,7 @@ function renderCountdown() {
 
 function backToScanning() {
   shownAt = null;
+  paused = false;
   last = null;
   const panel = $('verdict');
   panel.className = 'verdict idle';
@@ -194,15 +246,24 @@ async function renderLog() {
   dayStart.setHours(0, 0, 0, 0);
   const today = scans.filter((s) => s.at >= dayStart.getTime() / 1000).reverse();
   $('log-rows').replaceChildren(
-    ...today.map((s) =>
-      el('tr', {},
-        el('td', {}, s.at_cst),
+    ...today.map((s) => {
+      const report = s.kind === 'test_report';
+      return el('tr', report ? { class: 'test-report' } : {},
+        el('td', {}, s.at_cst ?? ''),
         el('td', {}, s.plate ?? ''),
         el('td', {}, s.serial ?? ''),
-        el('td', { class: s.level }, s.words[lang]),
-        el('td', {}, s.reasons.join(' '))),
-    ),
+        report ? el('td', {}, t('reportRow')) : el('td', { class: s.level ?? '' }, s.words?.[lang] ?? s.level ?? ''),
+        el('td', {}, report ? `${t('sampled')} ${s.sample_at_cst ?? s.note ?? ''}` : (s.reasons ?? []).join(' ')));
+    }),
   );
+}
+
+function download(blob, name) {
+  const a = el('a', { href: URL.createObjectURL(blob), download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
 }
 
 /** A CSV cell that a spreadsheet shows as text (no formula), quoted. */
@@ -214,15 +275,88 @@ function cell(value) {
 
 async function exportCsv() {
   const scans = await store.scans();
-  const header = ['id', 'time', 'unix', 'checkpoint', 'officer', 'serial', 'plate', 'verdict', 'reasons', 'bundle_sequence', 'simulated', 'hash'];
+  const header = ['id', 'time', 'unix', 'checkpoint', 'officer', 'serial', 'plate', 'verdict', 'reasons', 'bundle_sequence', 'simulated', 'hash', 'kind', 'note'];
   const lines = [header.join(',')].concat(
-    scans.map((s) => [s.id, s.at_cst, s.at, s.checkpoint, s.officer, s.serial, s.plate, s.level, s.reasons.join(' '), s.bundle_sequence, s.simulated, s.hash].map(cell).join(',')),
+    scans.map((s) => [s.id, s.at_cst, s.at, s.checkpoint, s.officer, s.serial, s.plate, s.level, (s.reasons ?? []).join(' '), s.bundle_sequence, s.simulated, s.hash, s.kind ?? 'scan', s.note].map(cell).join(',')),
   );
   const blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
-  const a = el('a', { href: URL.createObjectURL(blob), download: `scans-${new Date(now() * 1000).toISOString().slice(0, 10)}.csv` });
-  document.body.append(a);
-  a.click();
-  a.remove();
+  download(blob, `scans-${new Date(now() * 1000).toISOString().slice(0, 10)}.csv`);
+}
+
+/** The device's public key file, as `verifier log device --out` writes it. */
+function downloadDeviceKey() {
+  if (!device) return;
+  download(new Blob([device.file], { type: 'text/plain;charset=utf-8' }), `device-${device.kid}.pub`);
+}
+
+/**
+ * The log, all of it or since the last signed export, signed by this device (the
+ * WebAssembly checks the chain first: a broken log is refused, not exported). Where it ended
+ * is remembered, so the next export joins it.
+ */
+async function exportSigned() {
+  const info = $('export-info');
+  try {
+    const scans = await store.scans();
+    const lastExport = (await store.get('last_export')) ?? null;
+    const since = $('export-range').value === 'since' && lastExport;
+    const entries = since ? scans.filter((s) => s.id > lastExport.id) : scans;
+    const prev = since ? lastExport.hash : '';
+    // The device's real clock, as the desktop's export (a simulated clock only marks scans).
+    const exportedAt = Math.floor(Date.now() / 1000);
+    const bytes = sign_export(deviceSeed, prev, JSON.stringify(entries.map((s) => ({ ...chainFields(s), hash: s.hash ?? null }))), exportedAt);
+    const stamp = new Date(exportedAt * 1000).toISOString().replace(/[-:]/g, '').slice(0, 15);
+    const name = `scanlog-${device.kid}-${stamp}Z.cose`;
+    download(new Blob([bytes], { type: 'application/cose' }), name);
+    const end = entries.at(-1);
+    if (end) await store.set({ last_export: { id: end.id, hash: end.hash, at: exportedAt } });
+    info.className = 'note';
+    info.dataset.state = 'ok';
+    info.dataset.entries = String(entries.length);
+    info.textContent = `${t('exported')}: ${entries.length} ${t('entries')} · ${name}`;
+  } catch (e) {
+    info.className = 'error';
+    info.dataset.state = 'failed';
+    info.textContent = `${t('exportFailed')}: ${e?.message ?? e}`;
+  }
+}
+
+/** Logs the sample time of the newer report the officer saw, right after the scan. */
+async function recordReport(v) {
+  const error = (message) => showError('report-error', message);
+  let r;
+  try {
+    r = JSON.parse(test_report($('report-time').value, v.test_sampled_at, now()));
+  } catch (e) {
+    return error(`${t('reportRefused')}: ${e?.message ?? e}`);
+  }
+  try {
+    await store.add({
+      kind: 'test_report',
+      at: now(),
+      at_cst: r.at_cst,
+      checkpoint: v.checkpoint,
+      officer: $('officer').value,
+      serial: v.serial,
+      plate: v.view?.plate ?? null,
+      level: null,
+      reasons: [],
+      bundle_sequence: null,
+      simulated: SIMULATED !== null,
+      note: r.note,
+      sample_at_cst: r.sample_at_cst,
+    });
+  } catch (e) {
+    return error(`${t('notLogged')}: ${e?.message ?? e}`);
+  }
+  v.recorded = r.sample_at_cst;
+  if (last === v) {
+    // Recorded: the panel says so for the usual time, then back to scanning.
+    paused = false;
+    shownAt = Date.now();
+    renderVerdict(v);
+  }
+  await renderLog();
 }
 
 /**
@@ -263,6 +397,7 @@ async function check(text, capturedAt = null) {
   const v = JSON.parse(verifier.verify(text, checkpoint, at, JSON.stringify(facts)));
   last = v;
   shownAt = Date.now();
+  paused = false;
   renderVerdict(v);
   // The verdict is what the officer looks at, wherever the page was scrolled to.
   $('verdict').scrollIntoView({ block: 'start' });
@@ -274,6 +409,7 @@ async function check(text, capturedAt = null) {
   }
   try {
     await store.add({
+      kind: 'scan',
       at,
       at_cst: v.checked_at_cst,
       checkpoint,
@@ -450,6 +586,12 @@ async function start() {
   await init({ module_or_path: EMBEDDED ? unbase64(EMBEDDED.verifier) : new URL('pkg/checkpoint_wasm_bg.wasm', location.href) });
   store = await open(chain_link);
   lang = (await store.get('lang')) ?? 'zh';
+  try {
+    deviceSeed = await store.deviceSeed();
+    device = JSON.parse(device_key(deviceSeed));
+  } catch (e) {
+    showError('app-error', e?.message ?? String(e));
+  }
   const rootFile = await store.get('root_file');
   if (rootFile) {
     try {
@@ -492,6 +634,8 @@ async function start() {
   });
   $('export').addEventListener('click', exportCsv);
   $('verify-chain').addEventListener('click', verifyChain);
+  $('export-signed').addEventListener('click', exportSigned);
+  $('device-download').addEventListener('click', downloadDeviceKey);
   $('camera-toggle').addEventListener('click', toggleCamera);
   $('torch').addEventListener('click', toggleTorch);
   $('dismiss').addEventListener('click', backToScanning);

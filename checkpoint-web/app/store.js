@@ -5,23 +5,29 @@
 // The scan log is a hash chain, the desktop verifier's own (checkpass::scanlog, through the
 // WebAssembly's chain_link): each entry's hash covers the one before it, so an entry changed,
 // removed or inserted afterwards is found by verify_log.
+//
+// Entries are scans (no `kind`: written before kinds existed, or `kind: 'scan'`) and the
+// officer's records of a newer test report (`kind: 'test_report'`, with its `note`,
+// checkpass::scanlog::EntryKind::TestReport). The device key that signs the log's exports is a
+// 32-byte seed in the settings (`device_seed`), made once on this device.
 const DB = 'checkpoint';
 
-/** The fields of a logged scan that the chain covers, as the native log stores them. */
+/** The fields of a logged entry that the chain covers, as the native log stores them. A scan
+ * stored before kinds existed hashes exactly as it did then. */
 export function chainFields(s) {
   return {
     id: s.id,
-    kind: 'scan',
+    kind: s.kind ?? 'scan',
     at: s.at,
     checkpoint: s.checkpoint,
     officer: s.officer || null,
     serial: s.serial ?? null,
     plate: s.plate ?? null,
-    verdict: s.level,
-    reasons: s.reasons.join(' '),
+    verdict: s.level ?? null,
+    reasons: (s.reasons ?? []).join(' '),
     bundle_sequence: s.bundle_sequence ?? null,
     simulated: Boolean(s.simulated),
-    note: null,
+    note: s.note ?? null,
   };
 }
 
@@ -92,6 +98,8 @@ class Store {
     for (const s of all) {
       if (s.simulated !== simulated) continue;
       if (floor === null || s.at > floor) floor = s.at;
+      // A recorded test report is not a scan of the pass: it does not make the next one a repeat.
+      if ((s.kind ?? 'scan') !== 'scan') continue;
       if (serial && s.serial === serial && s.checkpoint === checkpoint && (last === null || s.at > last)) last = s.at;
     }
     return { clock_floor: floor, last_same_pass_here: last };
@@ -110,6 +118,31 @@ class Store {
     };
     return new Promise((resolve, reject) => {
       tx.oncomplete = () => resolve(record);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+    });
+  }
+
+  /**
+   * The device key's seed (32 bytes): made with the browser's random source the first time,
+   * in the same transaction that finds none, so two tabs cannot make two keys.
+   */
+  async deviceSeed() {
+    const tx = this.db.transaction('settings', 'readwrite');
+    const settings = tx.objectStore('settings');
+    let seed = null;
+    settings.get('device_seed').onsuccess = (e) => {
+      const stored = e.target.result;
+      if (stored instanceof Uint8Array && stored.length === 32) {
+        seed = stored;
+      } else if (stored === undefined) {
+        seed = crypto.getRandomValues(new Uint8Array(32));
+        settings.put(seed, 'device_seed');
+      }
+      // Anything else is a damaged key: kept as it is (not replaced behind the officer's back).
+    };
+    return new Promise((resolve, reject) => {
+      tx.oncomplete = () => (seed ? resolve(seed) : reject(new Error('设备密钥已损坏 (the device key in storage is damaged)')));
       tx.onerror = () => reject(tx.error);
       tx.onabort = () => reject(tx.error);
     });

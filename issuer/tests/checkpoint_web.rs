@@ -9,6 +9,13 @@
 //! the revoking bundle is installed, the pass still in view → 拒绝. Last, the single-file app
 //! (`checkpoint-offline.html`) copied to a folder and opened from there (`file://`).
 //!
+//! The web app's signed log (issue 14): the device public key file and two exports the page
+//! downloads (all four scans; later, since then: a scan whose test is too old and the newer
+//! test report the officer recorded) are opened here with `checkpass::logfile::open_log`:
+//! signed by the device key of that file, the entries and verdicts the browser made, the
+//! second file joining the first, the report's `sample_at=` note the time typed (and in the
+//! CSV); and the single file's own export from `file://`.
+//!
 //! Builds the app first (`scripts/build-checkpoint-web.sh`). `scripts/install-deps.sh`
 //! installs what it needs (Chromium, Node.js and npm, playwright-core, the wasm target,
 //! wasm-bindgen). Without them the test says why and passes, except under `CI=true`, where it
@@ -21,6 +28,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use checkpass::keys::{parse_public_key_file, KeyRole};
+use checkpass::logfile::open_log;
+use checkpass::scanlog::{parse_test_report_note, EntryKind};
+use checkpass::time::format_cst;
 use common::*;
 use image::GrayImage;
 use serde_json::Value;
@@ -84,6 +94,8 @@ struct Issued {
     text: String,
     plate: String,
     route: Vec<String>,
+    sampled_at: i64,
+    expires_at: i64,
 }
 
 fn issued(dir: PathBuf) -> Issued {
@@ -100,6 +112,8 @@ fn issued(dir: PathBuf) -> Issued {
         text,
         plate: pass.body.plate,
         route: pass.body.route,
+        sampled_at: pass.body.test_sampled_at,
+        expires_at: pass.expires_at,
     }
 }
 
@@ -236,6 +250,20 @@ fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
     let bundle2 = env.path("bundle-2.cose");
     env.ok(&["bundle", "--out", bundle2.to_str().unwrap()]);
 
+    // Later the same trip: the second pass's test is too old, the pass still valid.
+    let policy = checkpass::bundle::open_bundle(&std::fs::read(&bundle2).unwrap(), &root, None)
+        .unwrap()
+        .policy;
+    let later = passes[1].sampled_at + policy.max_test_age_secs + 3600;
+    assert!(
+        later > CHECKED_AT && later + policy.clock_skew_secs < passes[1].expires_at,
+        "the second pass is valid when its test is too old"
+    );
+    // The report the driver shows, and two the app refuses (minutes: a datetime input's).
+    let minute = |t: i64| t - t.rem_euclid(60);
+    let report_ok = minute(later - 2 * 3600);
+    let local = |t: i64| format_cst(minute(t)).replace(' ', "T");
+
     // The camera's video: the first pass's sheet, photographed (two frames of different noise).
     let video = env.path("camera.y4m");
     let frames: Vec<GrayImage> = (1..=2)
@@ -291,6 +319,11 @@ fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
         .env("PLATE_2", &passes[1].plate)
         .env("CHECKPOINT", &checkpoint)
         .env("NOW", CHECKED_AT.to_string())
+        .env("LATER", later.to_string())
+        .env("REPORT_OK", local(report_ok))
+        .env("REPORT_OK_CST", format_cst(report_ok))
+        .env("REPORT_FUTURE", local(later + 3600))
+        .env("REPORT_OLD", local(passes[1].sampled_at - 3600))
         .env("OUT_DIR", &out_dir)
         .env("CHROMIUM", chromium())
         .output()
@@ -314,6 +347,94 @@ fn the_checkpoint_web_app_in_a_real_browser_offline_too() {
         .map(|j| serde_json::from_str(j).unwrap())
         .unwrap_or_else(|| panic!("no RESULT line:\n{stdout}\n{stderr}"));
     eprintln!("{stderr}");
+
+    // The signed log as the city receives it.
+    let (device, role) =
+        parse_public_key_file(&std::fs::read_to_string(out_dir.join("device.pub")).unwrap())
+            .unwrap();
+    assert_eq!(role, KeyRole::Device);
+    assert_eq!(result["device_kid"], device.kid().to_hex());
+    let first = open_log(&std::fs::read(out_dir.join("export-1.cose")).unwrap()).unwrap();
+    let second = open_log(&std::fs::read(out_dir.join("export-2.cose")).unwrap()).unwrap();
+    assert_eq!((first.device, second.device), (device, device));
+    assert_eq!(first.prev, checkpass::scanlog::GENESIS);
+    assert_eq!(
+        second.prev,
+        first.head(),
+        "the second export joins the first"
+    );
+    // What the browser scanned, in order: entry id, kind, verdict, plate.
+    let summary = |log: &checkpass::logfile::ScanLogFile| {
+        log.entries
+            .iter()
+            .map(|e| (e.id, e.kind, e.verdict.clone(), e.plate.clone()))
+            .collect::<Vec<_>>()
+    };
+    let entry = |id, kind, verdict: Option<&str>, plate: &str| {
+        (
+            id,
+            kind,
+            verdict.map(str::to_string),
+            Some(plate.to_string()),
+        )
+    };
+    let (plate1, plate2) = (passes[0].plate.as_str(), passes[1].plate.as_str());
+    let scan = EntryKind::Scan;
+    assert_eq!(
+        summary(&first),
+        [
+            entry(1, scan, Some("green"), plate1),
+            entry(2, scan, Some("green"), plate2),
+            entry(3, scan, Some("amber"), plate1),
+            entry(4, scan, Some("red"), plate1),
+        ]
+    );
+    let reasons: Vec<&str> = first.entries.iter().map(|e| e.reasons.as_str()).collect();
+    assert_eq!(reasons[..3], ["", "", "REPEAT_SCAN"]);
+    assert!(reasons[3].split(' ').any(|r| r == "REVOKED"), "{reasons:?}");
+    assert_eq!(
+        summary(&second),
+        [
+            entry(5, scan, Some("amber"), plate2),
+            entry(6, EntryKind::TestReport, None, plate2),
+        ]
+    );
+    assert_eq!(second.entries[0].reasons, "TEST_TOO_OLD");
+    assert_eq!(second.entries[1].reasons, "");
+    let (too_old, report) = (&second.entries[0], &second.entries[1]);
+    assert_eq!(too_old.at, later);
+    assert_eq!(report.serial, too_old.serial);
+    assert_eq!(report.checkpoint, checkpoint);
+    assert_eq!(report.officer.as_deref(), Some("E2E-007"));
+    assert_eq!(
+        report.note.as_deref().and_then(parse_test_report_note),
+        Some(report_ok)
+    );
+    let csv = std::fs::read_to_string(out_dir.join("scans.csv")).unwrap();
+    assert!(
+        csv.contains(&format!("\"test_report\",\"sample_at={report_ok}\"")),
+        "{csv}"
+    );
+    // The single file (file://) signs with its own device key too.
+    let (offline_device, _) = parse_public_key_file(
+        &std::fs::read_to_string(out_dir.join("offline-device.pub")).unwrap(),
+    )
+    .unwrap();
+    let offline = open_log(&std::fs::read(out_dir.join("offline-export.cose")).unwrap()).unwrap();
+    assert_eq!(offline.device, offline_device);
+    assert_ne!(offline_device, device);
+    let verdicts: Vec<_> = offline
+        .entries
+        .iter()
+        .map(|e| e.verdict.as_deref())
+        .collect();
+    assert_eq!(verdicts, [Some("green"), Some("green")]);
+    assert!(first
+        .entries
+        .iter()
+        .chain(&second.entries)
+        .all(|e| e.simulated && e.checkpoint == checkpoint));
+
     eprintln!(
         "headless Chromium, fake 1280×720 camera: page load → app ready {} ms, camera start → ready {} ms, \
          frame → verdict on screen {} ms",

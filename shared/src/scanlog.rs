@@ -1,6 +1,8 @@
 //! The scan log's hash chain: each entry carries SHA-256 over the previous entry's hash and
 //! its own fields, so an entry changed, removed or inserted afterwards breaks every hash after
-//! it. Pure, so the desktop verifier and the web verifier chain the same way.
+//! it. Pure, so the desktop verifier and the web verifier chain the same way. Also the log's
+//! representation of a newer test report the officer saw ([`EntryKind::TestReport`], its note
+//! made and read by [`test_report_note`] and [`parse_test_report_note`]).
 //!
 //! The chain has no secret: someone who can write the log file can recompute it from the
 //! changed entry onwards. What it gives is evidence: a head hash written down or exported
@@ -21,6 +23,13 @@ pub enum EntryKind {
     ClockCorrection,
     /// The pinned root key or the installed bundle changed.
     Settings,
+    /// The officer recorded the sample time of a newer negative test report (paper or phone)
+    /// that the driver showed, after a scan whose test was too old (`TEST_TOO_OLD`). Logged
+    /// right after that scan with its checkpoint, officer, serial and plate; `at` is when it
+    /// was recorded, `note` is [`test_report_note`]'s `sample_at=<unix seconds>`; verdict,
+    /// reasons and bundle sequence are empty. The verdict stays what it was: the officer
+    /// decides, the log keeps what he saw.
+    TestReport,
 }
 
 impl EntryKind {
@@ -29,6 +38,7 @@ impl EntryKind {
             EntryKind::Scan => "scan",
             EntryKind::ClockCorrection => "clock",
             EntryKind::Settings => "settings",
+            EntryKind::TestReport => "test_report",
         }
     }
 
@@ -37,6 +47,7 @@ impl EntryKind {
             EntryKind::Scan,
             EntryKind::ClockCorrection,
             EntryKind::Settings,
+            EntryKind::TestReport,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -141,6 +152,48 @@ pub fn verify_chain<'a>(
     Ok(prev)
 }
 
+/// The prefix of a [`EntryKind::TestReport`] entry's note.
+pub const SAMPLE_AT: &str = "sample_at=";
+
+/// Why a test report's sample time is not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TestReportRefused {
+    #[error("采样时间晚于当前时间 (the sample time is in the future)")]
+    InFuture,
+    #[error(
+        "采样时间不晚于通行证上的核酸采样时间 (the sample time is not newer than the pass's test)"
+    )]
+    NotNewer,
+}
+
+/// The note of a [`EntryKind::TestReport`] entry: `sample_at=<unix seconds>`, the sample time
+/// of the report the officer saw. Refused when that time is after `now` or not after the
+/// pass's own test (`pass_sampled_at`): such a report proves nothing new.
+pub fn test_report_note(
+    seen_sampled_at: i64,
+    pass_sampled_at: i64,
+    now: i64,
+) -> Result<String, TestReportRefused> {
+    if seen_sampled_at > now {
+        return Err(TestReportRefused::InFuture);
+    }
+    if seen_sampled_at <= pass_sampled_at {
+        return Err(TestReportRefused::NotNewer);
+    }
+    Ok(format!("{SAMPLE_AT}{seen_sampled_at}"))
+}
+
+/// The sample time in a [`EntryKind::TestReport`] entry's note, or `None` when the note is not
+/// exactly `sample_at=<unix seconds>` (digits with an optional `-`, nothing else).
+pub fn parse_test_report_note(note: &str) -> Option<i64> {
+    let digits = note.strip_prefix(SAMPLE_AT)?;
+    let unsigned = digits.strip_prefix('-').unwrap_or(digits);
+    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +252,68 @@ mod tests {
         let a = entry(1, None);
         let b = entry(1, Some(""));
         assert_ne!(link(&GENESIS, &a), link(&GENESIS, &b));
+    }
+
+    #[test]
+    fn old_kinds_keep_their_names_and_hashes() {
+        // Stored names are part of every hash: they must never change.
+        let names: Vec<_> = [
+            EntryKind::Scan,
+            EntryKind::ClockCorrection,
+            EntryKind::Settings,
+            EntryKind::TestReport,
+        ]
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+        assert_eq!(names, ["scan", "clock", "settings", "test_report"]);
+        for name in names {
+            assert_eq!(EntryKind::parse(name).map(EntryKind::as_str), Some(name));
+        }
+        assert_eq!(EntryKind::parse("test-report"), None);
+        // A scan's hash, computed independently of this code (Python's hashlib over the
+        // documented encoding): adding a kind leaves the old entries' hashes as they were.
+        assert_eq!(
+            hex::encode(link(&GENESIS, &entry(1, Some("1")))),
+            "918cb8db8aec2272781403e1e614caa82f3adda8a14f32d39fe6cbea26287a28"
+        );
+    }
+
+    #[test]
+    fn a_test_report_note_is_made_and_read_back() {
+        let pass = 1_647_000_000;
+        let now = 1_647_200_000;
+        let note = test_report_note(1_647_100_000, pass, now).unwrap();
+        assert_eq!(note, "sample_at=1647100000");
+        assert_eq!(parse_test_report_note(&note), Some(1_647_100_000));
+        // At now is fine; after now, or not after the pass's own test, is refused.
+        assert!(test_report_note(now, pass, now).is_ok());
+        assert_eq!(
+            test_report_note(now + 1, pass, now),
+            Err(TestReportRefused::InFuture)
+        );
+        assert_eq!(
+            test_report_note(pass, pass, now),
+            Err(TestReportRefused::NotNewer)
+        );
+        assert_eq!(
+            test_report_note(pass - 3600, pass, now),
+            Err(TestReportRefused::NotNewer)
+        );
+        for bad in [
+            "",
+            "sample_at=",
+            "sample_at=-",
+            "sample_at=+5",
+            "sample_at= 5",
+            "sample_at=5 ",
+            "sample_at=5x",
+            "sample_at=99999999999999999999",
+            "sampled_at=5",
+            "5",
+        ] {
+            assert_eq!(parse_test_report_note(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_test_report_note("sample_at=-5"), Some(-5));
     }
 }

@@ -15,6 +15,12 @@
 // into the scanner field → 通过, and the first pass again → 注意 (a repeat scan: the log
 // survived the reload). A newer bundle revoking the first pass → 拒绝 (REVOKED); the older
 // bundle again → refused as a rollback; another city's bundle → refused. English switch: PASS/REFUSE words and English reasons.
+// The device key's public file downloaded, and the log exported signed (all four scans). Later
+// the same day (LATER) the second pass's test is too old → 注意 (TEST_TOO_OLD); the officer
+// records the newer report the driver shows: a time in the future and one not newer than the
+// pass's test are refused, a good one is recorded and the panel says so (still 注意); the
+// export since the last one holds that scan and the report. The Rust test opens both files
+// (device.pub, export-1.cose, export-2.cose in OUT_DIR) with checkpass::logfile.
 // The log's hash chain: intact, then an entry edited in the browser's storage → broken there.
 // A new version of the app served: installed online, the old cache gone, nothing lost.
 //
@@ -24,9 +30,12 @@
 // the pass in view, with the time from camera start to ready and from the frame to the
 // verdict on screen; the newest bundle fetched from the service (bundle 2, which revokes the
 // pass) → the pass still in view → 拒绝. Last, the single-file app copied to a folder and
-// opened from there (file://, no server): set up from files, the camera and the scanner → 通过.
+// opened from there (file://, no server): set up from files, the camera and the scanner → 通过,
+// its own device key and signed export downloaded (offline-device.pub, offline-export.cose).
 //
 // Environment: BASE_URL, ROOT, BUNDLE1, BUNDLE2, BUNDLE_OTHER (another root's), QR_PNG (pass 1), QR_TEXT_1, QR_TEXT_2,
+// LATER (unix seconds: pass 2's test too old, the pass still valid), REPORT_OK, REPORT_FUTURE,
+// REPORT_OLD (datetime-local values, UTC+8), REPORT_OK_CST (REPORT_OK as the app shows it),
 // CAMERA_VIDEO (a .y4m of pass 1), OFFLINE_HTML (file:// URL of the single-file app, copied), PLATE_1, PLATE_2, CHECKPOINT (on both passes' routes), NOW (unix seconds: the simulated
 // clock), ROOT_KID, OUT_DIR (screenshots, and the page when a step fails), CHROMIUM.
 // Prints `RESULT {json}` last and exits 0 when every check passed.
@@ -193,10 +202,82 @@ await run('English', async () => {
   assert.equal(rows, 4, 'four scans in the log');
 });
 
+/** Clicks `button` and saves the file it downloads as OUT/`name`; gives the browser's name. */
+async function saveDownload(button, name) {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator(button).click()]);
+  await download.saveAs(path.join(OUT, name));
+  return download.suggestedFilename();
+}
+
+await run('the device key and the signed log, offline', async () => {
+  const kid = (await page.locator('#device-kid').textContent()).trim();
+  assert.match(kid, /^[0-9a-f]{8}$/);
+  assert.match(await page.locator('#device-public').textContent(), /^[0-9a-f]{64}$/);
+  assert.equal(await saveDownload('#device-download', 'device.pub'), `device-${kid}.pub`);
+  result.device_kid = kid;
+  assert.equal(await page.locator('#export-range').inputValue(), 'since');
+  const name = await saveDownload('#export-signed', 'export-1.cose');
+  assert.match(name, new RegExp(`^scanlog-${kid}-\\d{8}T\\d{6}Z\\.cose$`));
+  await page.waitForFunction(() => document.querySelector('#export-info').dataset.state === 'ok');
+  assert.equal(await page.locator('#export-info').getAttribute('data-entries'), '4');
+  assert.match(await page.locator('#export-info').textContent(), /Signed log exported: 4 entries/);
+});
+
+await run('a test too old: 注意; the officer records the newer report he saw', async () => {
+  await page.locator('#lang').click();
+  await page.waitForFunction(() => document.querySelector('#lang').textContent === 'English');
+  // Later that day: the app from its cache again, on the simulated clock's later time.
+  await page.goto(`${BASE}/checkpoint/?now=${env('LATER')}`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  await scanText(env('QR_TEXT_2'));
+  await expectVerdict('amber', '注意');
+  assert.deepEqual(await reasonCodes(), ['TEST_TOO_OLD']);
+  const form = page.locator('#report-form');
+  assert.match(await form.textContent(), /记录所见新核酸报告/);
+  const tryTime = async (value) => {
+    await page.locator('#report-time').fill(value);
+    await page.locator('#report-record').click();
+  };
+  await tryTime(env('REPORT_FUTURE'));
+  await page.locator('#report-error').waitFor({ state: 'visible' });
+  assert.match(await page.locator('#report-error').textContent(), /未记录.*晚于当前时间/);
+  await tryTime(env('REPORT_OLD'));
+  await page.waitForFunction(() => /不晚于/.test(document.querySelector('#report-error').textContent));
+  await page.screenshot({ path: path.join(OUT, 'checkpoint-report-refused.png') });
+  await tryTime(env('REPORT_OK'));
+  await page.locator('#report-recorded').waitFor();
+  assert.equal((await page.locator('#report-recorded').textContent()).trim(), `已记录民警所见核酸报告：采样 ${env('REPORT_OK_CST')}`);
+  // The officer decides; the verdict stays what the verifier said.
+  assert.equal(await verdict().getAttribute('data-level'), 'amber');
+  assert.equal((await page.locator('#verdict-word').textContent()).trim(), '注意');
+  assert.equal(await page.locator('#report-form').count(), 0);
+  await page.screenshot({ path: path.join(OUT, 'checkpoint-report-recorded.png') });
+  const row = page.locator('#log-rows tr.test-report');
+  assert.equal(await row.count(), 1);
+  assert.match(await row.textContent(), new RegExp(`记录核酸报告采样 ${env('REPORT_OK_CST')}`));
+  // English: the same record in English words.
+  await page.locator('#lang').click();
+  await page.waitForFunction(() => document.querySelector('#verdict-word').textContent.trim() === 'CHECK');
+  assert.equal((await page.locator('#report-recorded').textContent()).trim(), `Recorded: the officer saw a test report sampled ${env('REPORT_OK_CST')}`);
+  assert.match(await row.textContent(), /Test report recorded/);
+});
+
+await run('the signed export since the last one: the scan and the recorded report', async () => {
+  const name = await saveDownload('#export-signed', 'export-2.cose');
+  assert.match(name, /\.cose$/);
+  await page.waitForFunction(() => document.querySelector('#export-info').dataset.state === 'ok');
+  assert.equal(await page.locator('#export-info').getAttribute('data-entries'), '2');
+  // The CSV shows the report too (kind and note columns).
+  await saveDownload('#export', 'scans.csv');
+  // Back to the day's first clock for the steps that follow.
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+});
+
 await run('the log is a hash chain: intact, then an edited entry is found', async () => {
   await page.locator('#verify-chain').click();
   await page.waitForFunction(() => document.querySelector('#chain-info').dataset.state === 'ok');
-  assert.match(await page.locator('#chain-info').textContent(), /Log chain intact: 4 entries · [0-9a-f]{16}/);
+  assert.match(await page.locator('#chain-info').textContent(), /Log chain intact: 6 entries · [0-9a-f]{16}/);
   // Someone with the phone edits the second scan's plate in the browser's storage.
   await page.evaluate(() => new Promise((resolve, reject) => {
     const r = indexedDB.open('checkpoint');
@@ -234,7 +315,7 @@ await run('a new version of the app, picked up online, keeps the root, settings 
   assert.equal(await page.locator('#checkpoint').inputValue(), env('CHECKPOINT'));
   assert.equal(await page.locator('#officer').inputValue(), 'E2E-007');
   assert.match(await page.locator('#bundle-info').textContent(), /sequence 2/);
-  assert.equal(await page.locator('#log-rows tr').count(), 4);
+  assert.equal(await page.locator('#log-rows tr').count(), 6);
   await page.unroute('**/checkpoint/sw.js');
 });
 
@@ -316,7 +397,7 @@ page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.te
 const fileRequests = [];
 page.on('request', (r) => !r.url().startsWith('file:') && !r.url().startsWith('data:') && !r.url().startsWith('blob:') && fileRequests.push(r.url()));
 
-await run('the single file from a folder (file://): set up, the camera → 通过, the scanner → 通过', async () => {
+await run('the single file from a folder (file://): set up, the camera → 通过, the scanner → 通过, the signed log', async () => {
   await page.goto(`${env('OFFLINE_HTML')}?now=${env('NOW')}`);
   await page.waitForFunction(() => document.body.dataset.ready, null);
   assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', await page.locator('#app-error').textContent());
@@ -335,6 +416,14 @@ await run('the single file from a folder (file://): set up, the camera → 通�
   await expectVerdict('green', '通过');
   assert.equal((await page.locator('.facts .plate').textContent()).trim(), env('PLATE_2'));
   assert.equal(await page.locator('#log-rows tr').count(), 2);
+  // Its own device key, and the signed log from the file too.
+  const kid = (await page.locator('#device-kid').textContent()).trim();
+  assert.match(kid, /^[0-9a-f]{8}$/);
+  assert.notEqual(kid, result.device_kid, 'another browser, another device key');
+  await saveDownload('#device-download', 'offline-device.pub');
+  await saveDownload('#export-signed', 'offline-export.cose');
+  await page.waitForFunction(() => document.querySelector('#export-info').dataset.state === 'ok');
+  assert.equal(await page.locator('#export-info').getAttribute('data-entries'), '2');
   assert.deepEqual(fileRequests, [], 'the single file fetches nothing');
 });
 

@@ -5,7 +5,9 @@
 //! refusals as the native verifier: wrong root, rollback, a different file of the same
 //! sequence, damaged, oversized, development keys), and turning a QR text into a verdict with
 //! the scan log's findings (repeat scan, clock behind). JavaScript shows the result; it judges
-//! nothing itself.
+//! nothing itself. The scan log's chain, its signed export (`checkpass::logfile`, by the app's
+//! own device key, made from a seed the app keeps) and the officer's record of a newer test
+//! report (`checkpass::scanlog::test_report_note`) are made here too.
 //!
 //! Results cross the boundary as JSON text (one `JSON.parse` in the app). The same functions
 //! are plain Rust too ([`Verifier`] without wasm-bindgen's glue), so the tests compare the
@@ -13,9 +15,13 @@
 
 use checkpass::bundle::TrustBundle;
 use checkpass::checkpoint::{accept_bundle, dev_key_in, log_reasons, Installed, LogFacts};
-use checkpass::keys::{is_public_test_key, parse_public_key_file, KeyRole, PublicKey};
+use checkpass::keys::{
+    is_public_test_key, parse_public_key_file, public_key_file, KeyRole, PublicKey, SigningKey,
+};
+use checkpass::logfile::{open_log, sign_log, LogFileError, LogRecord, ScanLogFile};
 use checkpass::rules::{self, Clock};
-use checkpass::time::{format_cst, hours};
+use checkpass::scanlog::test_report_note;
+use checkpass::time::{format_cst, hours, parse_cst};
 use checkpass::verdict::{Lang, Verdict};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -260,6 +266,8 @@ pub fn verdict_json(v: &Verdict) -> Value {
         })).collect::<Vec<_>>(),
         "view": v.view,
         "serial": v.serial().map(|s| s.to_string()),
+        // The pass's own test (unix seconds), which a recorded newer report must follow.
+        "test_sampled_at": v.pass.as_ref().map(|p| p.body.test_sampled_at),
         "checkpoint": v.checkpoint,
         "checked_at": v.checked_at,
         "checked_at_cst": format_cst(v.checked_at),
@@ -380,4 +388,135 @@ pub fn verify_log(entries: &str) -> Result<String, Refused> {
             code: "CHAIN_BROKEN",
             message: e.to_string(),
         })
+}
+
+/// The device key from the app's 32-byte seed (kept in IndexedDB, never leaves the device).
+fn device(seed: &[u8]) -> Result<SigningKey, Refused> {
+    let seed: &[u8; 32] = seed.try_into().map_err(|_| Refused {
+        code: "BAD_DEVICE_KEY",
+        message: format!(
+            "设备密钥不是 32 字节 (the device key seed is not 32 bytes: {})",
+            seed.len()
+        ),
+    })?;
+    Ok(SigningKey::from_seed(seed))
+}
+
+/// The app's device key for its signed log exports, from its seed: `{"kid", "public_key",
+/// "file"}` (JSON), where `file` is the public key file (role `device`) the city registers,
+/// the text `verifier log device --out` writes.
+#[wasm_bindgen]
+pub fn device_key(seed: &[u8]) -> Result<String, Refused> {
+    let public = device(seed)?.public_key();
+    Ok(json!({
+        "kid": public.kid().to_hex(),
+        "public_key": public.to_hex(),
+        "file": public_key_file(&public, KeyRole::Device),
+    })
+    .to_string())
+}
+
+/// The signed export of log entries (a JSON array as the app stores them, each with its
+/// `hash`, in order, ids consecutive), following `prev` (hex; empty from the log's start), at
+/// `exported_at` (unix seconds): the bytes of a `checkpass::logfile` file, as `verifier log
+/// export` writes it. The file is opened again before it is handed out, so a log whose chain
+/// does not hold is refused (`CHAIN_BROKEN`, naming the entry), never exported.
+#[wasm_bindgen]
+pub fn sign_export(
+    seed: &[u8],
+    prev: &str,
+    entries: &str,
+    exported_at: f64,
+) -> Result<Vec<u8>, Refused> {
+    let key = device(seed)?;
+    let prev = if prev.is_empty() {
+        checkpass::scanlog::GENESIS
+    } else {
+        hash_hex(prev, "prev")?
+    };
+    let stored: Vec<LogEntry> = serde_json::from_str(entries).map_err(|e| Refused {
+        code: "BAD_ARGUMENT",
+        message: format!("entries: {e}"),
+    })?;
+    let mut records = Vec::with_capacity(stored.len());
+    for e in &stored {
+        let hash = match e.hash.as_deref() {
+            Some(h) => hash_hex(h, "hash")?,
+            None => {
+                return Err(Refused {
+                    code: "CHAIN_BROKEN",
+                    message: format!(
+                        "扫描记录第 {} 条没有哈希 (entry {} has no hash)",
+                        e.id, e.id
+                    ),
+                })
+            }
+        };
+        let f = e.entry()?;
+        records.push(LogRecord {
+            id: f.id,
+            kind: f.kind,
+            at: f.at,
+            checkpoint: f.checkpoint.to_string(),
+            officer: f.officer.map(str::to_string),
+            serial: f.serial.map(str::to_string),
+            plate: f.plate.map(str::to_string),
+            verdict: f.verdict.map(str::to_string),
+            reasons: f.reasons.to_string(),
+            bundle_sequence: f.bundle_sequence,
+            simulated: f.simulated,
+            note: f.note.map(str::to_string),
+            hash,
+        });
+    }
+    let log = ScanLogFile {
+        device: key.public_key(),
+        exported_at: exported_at as i64,
+        prev,
+        entries: records,
+    };
+    let bytes = sign_log(&log, &key).map_err(|e| Refused {
+        code: "REFUSED",
+        message: e.to_string(),
+    })?;
+    open_log(&bytes).map_err(|e| Refused {
+        code: match e {
+            LogFileError::ChainBroken { .. } => "CHAIN_BROKEN",
+            _ => "REFUSED",
+        },
+        message: e.to_string(),
+    })?;
+    Ok(bytes)
+}
+
+/// The officer's record of a newer test report: the sample time he saw (`seen`, as typed or
+/// picked, UTC+8: `2022-03-15 08:00` or `2022-03-15T08:00`) after a pass whose own test was
+/// sampled at `pass_sampled_at`, at `now`. Gives `{"note", "sample_at", "sample_at_cst",
+/// "at_cst"}` (JSON; `note` is the log entry's, `sample_at=<unix seconds>`; `at_cst` is `now`
+/// as the log shows it), or a refusal: unreadable
+/// (`BAD_TIME`), in the future (`IN_FUTURE`), not newer than the pass's test (`NOT_NEWER`).
+#[wasm_bindgen]
+pub fn test_report(seen: &str, pass_sampled_at: f64, now: f64) -> Result<String, Refused> {
+    let sample_at = parse_cst(seen).ok_or_else(|| Refused {
+        code: "BAD_TIME",
+        message: format!(
+            "无法识别的采样时间 (unreadable sample time): {:?}",
+            seen.trim()
+        ),
+    })?;
+    let note =
+        test_report_note(sample_at, pass_sampled_at as i64, now as i64).map_err(|e| Refused {
+            code: match e {
+                checkpass::scanlog::TestReportRefused::InFuture => "IN_FUTURE",
+                checkpass::scanlog::TestReportRefused::NotNewer => "NOT_NEWER",
+            },
+            message: e.to_string(),
+        })?;
+    Ok(json!({
+        "note": note,
+        "sample_at": sample_at,
+        "sample_at_cst": format_cst(sample_at),
+        "at_cst": format_cst(now as i64),
+    })
+    .to_string())
 }

@@ -170,3 +170,36 @@ fn the_size_of_ten_thousand_scans() {
     assert!(bytes.len() < 10_000 * 160, "{} bytes", bytes.len());
     assert_eq!(open_log(&bytes).unwrap().entries.len(), 10_000);
 }
+
+#[test]
+fn a_recorded_test_report_travels_in_the_file() {
+    use crate::scanlog::{parse_test_report_note, test_report_note};
+    let mut entries = chained(GENESIS, 1, 1);
+    entries[0].verdict = Some("amber".into());
+    entries[0].reasons = "TEST_TOO_OLD".into();
+    entries[0].hash = link(&GENESIS, &entries[0].entry());
+    let scan = entries[0].clone();
+    let mut report = LogRecord {
+        id: 2,
+        kind: EntryKind::TestReport,
+        at: scan.at + 90,
+        verdict: None,
+        reasons: String::new(),
+        bundle_sequence: None,
+        note: Some(test_report_note(scan.at - 3600, scan.at - 60 * 3600, scan.at + 90).unwrap()),
+        hash: [0; 32],
+        ..scan.clone()
+    };
+    report.hash = link(&scan.hash, &report.entry());
+    entries.push(report);
+    let log = file(entries, GENESIS);
+    let opened = open_log(&sign_log(&log, &device()).unwrap()).unwrap();
+    assert_eq!(opened, log);
+    let seen = &opened.entries[1];
+    assert_eq!(seen.kind, EntryKind::TestReport);
+    assert_eq!(seen.serial, scan.serial);
+    assert_eq!(
+        seen.note.as_deref().and_then(parse_test_report_note),
+        Some(scan.at - 3600)
+    );
+}
