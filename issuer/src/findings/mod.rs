@@ -27,7 +27,8 @@ mod tests;
 
 use std::collections::HashMap;
 
-use checkpass::scanlog::EntryKind;
+use checkpass::scanlog::{parse_test_report_note, EntryKind};
+use checkpass::time::format_cst;
 use serde::Serialize;
 
 use crate::domain::ListFilter;
@@ -322,20 +323,23 @@ fn judge(
         .iter()
         .filter(|s| {
             (s.record.kind == EntryKind::Scan && has(s, "TEST_TOO_OLD"))
-                || (s.record.kind != EntryKind::Scan
-                    && s.record.kind != EntryKind::Settings
-                    && s.record.kind != EntryKind::ClockCorrection)
+                || s.record.kind == EntryKind::TestReport
         })
         .collect();
     if old.iter().any(|s| s.record.kind == EntryKind::Scan) {
-        let recorded = old
+        let seen: Vec<String> = old
             .iter()
-            .filter(|s| s.record.kind != EntryKind::Scan)
-            .count();
-        let detail = if recorded > 0 {
-            format!("核酸检测超过时限；民警记录了 {recorded} 份所见的新核酸报告")
-        } else {
+            .filter(|s| s.record.kind == EntryKind::TestReport)
+            .filter_map(|s| s.record.note.as_deref().and_then(parse_test_report_note))
+            .map(format_cst)
+            .collect();
+        let detail = if seen.is_empty() {
             "核酸检测超过时限；未记录新的核酸报告".to_string()
+        } else {
+            format!(
+                "核酸检测超过时限；民警记录了所见的新核酸报告，采样时间 {}",
+                seen.join("、")
+            )
         };
         found(FindingKind::TestTooOld, detail, old);
     }

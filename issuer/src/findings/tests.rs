@@ -234,16 +234,36 @@ fn a_genuine_serial_never_issued_here_points_at_a_stolen_key() {
 
 #[test]
 fn an_old_test_shows_the_report_the_officer_recorded() {
-    let mut seen = scan("d1", 2, T0 + MIN, "C201", "amber", "");
-    seen.record.kind = EntryKind::Settings; // a settings entry is never evidence
+    let mut settings_entry = scan("d1", 2, T0 + MIN, "C201", "amber", "");
+    settings_entry.record.kind = EntryKind::Settings; // never evidence
     let found = run(
         Some(pass("S1", &["C201"])),
-        vec![scan("d1", 1, T0, "C201", "amber", "TEST_TOO_OLD"), seen],
+        vec![
+            scan("d1", 1, T0, "C201", "amber", "TEST_TOO_OLD"),
+            settings_entry,
+        ],
         T0,
     );
     assert_eq!(kinds(&found), vec![FindingKind::TestTooOld]);
     assert!(found[0].detail.contains("未记录新的核酸报告"));
     assert_eq!(found[0].evidence.len(), 1);
+
+    let mut report = scan("d1", 2, T0 + MIN, "C201", "amber", "");
+    report.record.kind = EntryKind::TestReport;
+    report.record.verdict = None;
+    report.record.note = Some(format!("sample_at={}", T0 - 3600));
+    let found = run(
+        Some(pass("S1", &["C201"])),
+        vec![scan("d1", 1, T0, "C201", "amber", "TEST_TOO_OLD"), report],
+        T0,
+    );
+    assert_eq!(kinds(&found), vec![FindingKind::TestTooOld]);
+    assert!(
+        found[0].detail.contains("采样时间 2022-03-12 15:00"),
+        "{}",
+        found[0].detail
+    );
+    assert_eq!(found[0].evidence[1].kind, "test_report");
 }
 
 #[test]
