@@ -1186,6 +1186,21 @@ fn dump_and_restore_round_trip(b: Backend) {
         157,
     )
     .unwrap();
+    // What the findings read of each pass signed here, pending or issued.
+    let mut facts = s.pass_facts().unwrap();
+    facts.sort_by(|a, b| a.serial.cmp(&b.serial));
+    assert_eq!(facts.len(), 2);
+    assert_eq!(facts[0].serial, Serial(1).to_string());
+    assert_eq!(facts[0].route, vec!["C101".to_string(), "C201".to_string()]);
+    assert_eq!(
+        (facts[0].start_at, facts[0].end_at, facts[0].revoked_at),
+        (100, 200, None)
+    );
+    assert!(
+        facts[0].number.starts_with("371003-"),
+        "{}",
+        facts[0].number
+    );
     let original = s.dump().unwrap();
     assert_eq!(original.scans.len(), 4);
     assert_eq!(original.places.len(), 1);

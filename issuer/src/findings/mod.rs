@@ -31,7 +31,6 @@ use checkpass::scanlog::{parse_test_report_note, EntryKind};
 use checkpass::time::format_cst;
 use serde::Serialize;
 
-use crate::domain::ListFilter;
 use crate::scans::{Scan, ScanFilter};
 use crate::store::{Store, StoreError};
 pub use travel::Travel;
@@ -437,28 +436,12 @@ fn judge(
     out
 }
 
-/// The passes issued here, by serial as scans name them.
+/// The passes signed here, by serial as scans name them.
 pub fn issued_passes(store: &dyn Store) -> Result<HashMap<String, PassFacts>, StoreError> {
-    let apps = store.list(&ListFilter::default())?;
-    Ok(apps
+    Ok(store
+        .pass_facts()?
         .into_iter()
-        .filter_map(|a| {
-            let pass = a.pass?;
-            let serial = pass.serial.to_string();
-            Some((
-                serial.clone(),
-                PassFacts {
-                    serial,
-                    number: checkpass::number::printed(a.data.district, pass.serial),
-                    app_no: a.data.app_no,
-                    plate: a.data.plate,
-                    route: a.data.route,
-                    start_at: a.data.start_at,
-                    end_at: a.data.end_at,
-                    revoked_at: pass.revoked_at,
-                },
-            ))
-        })
+        .map(|p| (p.serial.clone(), p))
         .collect())
 }
 

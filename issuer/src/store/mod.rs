@@ -578,6 +578,8 @@ pub trait Store: Send {
         actor: &str,
         now: i64,
     ) -> Result<ScansImported>;
+    /// What the findings need of every pass signed here, in one query (not whole applications).
+    fn pass_facts(&self) -> Result<Vec<crate::findings::PassFacts>>;
     /// Every imported entry that names a pass, by serial and then time, handed to `visit` one
     /// at a time (the findings keep one pass's scans in memory, not the day's).
     fn for_each_scan(&self, filter: &ScanFilter, visit: &mut dyn FnMut(Scan)) -> Result<()>;
@@ -855,6 +857,41 @@ fn same_content(a: &NewApplication, b: &NewApplication) -> bool {
 /// The route as stored: codes joined by commas (a checkpoint code has none).
 fn route_to_text(route: &[String]) -> String {
     route.join(",")
+}
+
+/// The SQL of [`Store::pass_facts`], the same on both backends.
+const PASS_FACTS_SQL: &str = "SELECT p.serial, a.district, a.app_no, a.plate, a.route, \
+    a.start_at, a.end_at, p.revoked_at FROM passes p JOIN applications a ON a.id = p.application_id";
+
+/// One row of [`PASS_FACTS_SQL`], read by either backend.
+#[allow(clippy::too_many_arguments)]
+fn pass_facts_of(
+    serial: i64,
+    district: i64,
+    app_no: String,
+    plate: String,
+    route: &str,
+    start_at: i64,
+    end_at: i64,
+    revoked_at: Option<i64>,
+) -> Result<crate::findings::PassFacts> {
+    let serial = u64::try_from(serial)
+        .ok()
+        .filter(|s| *s <= checkpass::pass::SERIAL_MAX)
+        .map(Serial)
+        .ok_or_else(|| StoreError::Corrupt(format!("passes.serial {serial}")))?;
+    let district =
+        u32::try_from(district).map_err(|_| StoreError::Corrupt(format!("district {district}")))?;
+    Ok(crate::findings::PassFacts {
+        serial: serial.to_string(),
+        number: checkpass::number::printed(district, serial),
+        app_no,
+        plate,
+        route: route_from_text(route),
+        start_at,
+        end_at,
+        revoked_at,
+    })
 }
 
 fn route_from_text(text: &str) -> Vec<String> {

@@ -1818,6 +1818,10 @@ impl Store for PgStore {
         self.write(|tx| tx.import_scans(log, source, actor, now))
     }
 
+    fn pass_facts(&self) -> Result<Vec<crate::findings::PassFacts>> {
+        self.read(|tx| tx.pass_facts())
+    }
+
     fn for_each_scan(&self, filter: &ScanFilter, visit: &mut dyn FnMut(Scan)) -> Result<()> {
         self.read(|tx| tx.for_each_scan(filter, visit))
     }

@@ -275,6 +275,25 @@ impl Tx<'_, '_> {
         .collect()
     }
 
+    pub(super) fn pass_facts(&mut self) -> Result<Vec<crate::findings::PassFacts>> {
+        self.query(crate::store::PASS_FACTS_SQL, &[])?
+            .iter()
+            .map(|r| {
+                let route: String = r.try_get(4)?;
+                crate::store::pass_facts_of(
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    &route,
+                    r.try_get(5)?,
+                    r.try_get(6)?,
+                    r.try_get(7)?,
+                )
+            })
+            .collect()
+    }
+
     pub(super) fn all_devices(&mut self) -> Result<Vec<Device>> {
         self.query(
             "SELECT kid, public_key, label, added_at, added_by FROM devices \

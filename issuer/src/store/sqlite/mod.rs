@@ -1455,6 +1455,10 @@ impl Store for SqliteStore {
         Ok(imported)
     }
 
+    fn pass_facts(&self) -> Result<Vec<crate::findings::PassFacts>> {
+        network::pass_facts(&self.conn)
+    }
+
     fn for_each_scan(&self, filter: &ScanFilter, visit: &mut dyn FnMut(Scan)) -> Result<()> {
         network::for_each_scan(&self.conn, filter, visit)
     }

@@ -235,6 +235,26 @@ pub(super) fn all_scans(conn: &Connection) -> Result<Vec<Scan>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+pub(super) fn pass_facts(conn: &Connection) -> Result<Vec<crate::findings::PassFacts>> {
+    let mut stmt = conn.prepare(crate::store::PASS_FACTS_SQL)?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let route: String = r.get(4)?;
+        out.push(crate::store::pass_facts_of(
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            &route,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+        )?);
+    }
+    Ok(out)
+}
+
 pub(super) fn all_devices(conn: &Connection) -> Result<Vec<Device>> {
     let mut stmt = conn
         .prepare("SELECT kid, public_key, label, added_at, added_by FROM devices ORDER BY kid")?;
