@@ -68,7 +68,10 @@ fn code(checkpoint: u64) -> String {
 /// Checkpoint `c` is row `c % 40` of highway `c / 40`: 0.1° of latitude (11 km) between rows,
 /// 0.6° of longitude (55 km) between highways.
 fn place(c: u64) -> (f64, f64) {
-    (34.5 + (c % ROWS) as f64 * 0.1, 115.0 + (c / ROWS) as f64 * 0.6)
+    (
+        34.5 + (c % ROWS) as f64 * 0.1,
+        115.0 + (c / ROWS) as f64 * 0.6,
+    )
 }
 
 fn copied(id: u64) -> bool {
@@ -247,10 +250,16 @@ fn run(backend: Backend, passes: u64, dir: &std::path::Path) -> Result<()> {
     };
     let mut s = store::open(&location)?;
     s.set_meta("issuer", "CN-BENCH")?;
-    s.set_meta("policy", &serde_json::to_string(&issuer::checkpass::bundle::Policy::default())?)?;
+    s.set_meta(
+        "policy",
+        &serde_json::to_string(&issuer::checkpass::bundle::Policy::default())?,
+    )?;
     let t = Instant::now();
     seed(&location, passes)?;
-    println!("{name}: seeded {passes} issued passes in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "{name}: seeded {passes} issued passes in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let checkpoints = COLUMNS * ROWS;
     let places: Vec<issuer::domain::Place> = (0..checkpoints)
         .map(|c| {
@@ -323,8 +332,14 @@ fn run(backend: Backend, passes: u64, dir: &std::path::Path) -> Result<()> {
     );
     ensure!(count(FindingKind::Clone) == expect_copied, "clones");
     ensure!(count(FindingKind::OffRoute) == expect_copied, "off route");
-    ensure!(count(FindingKind::Lingering) == expect_lingering, "lingering");
-    ensure!(found.len() == 2 * expect_copied + expect_lingering, "nothing else");
+    ensure!(
+        count(FindingKind::Lingering) == expect_lingering,
+        "lingering"
+    );
+    ensure!(
+        found.len() == 2 * expect_copied + expect_lingering,
+        "nothing else"
+    );
     Ok(())
 }
 

@@ -158,8 +158,9 @@ pub struct Finding {
     pub number: Option<String>,
     pub app_no: Option<String>,
     pub plate: Option<String>,
-    /// What was seen, in Chinese.
+    /// What was seen, in Chinese and in English.
     pub detail: String,
+    pub detail_en: String,
     pub evidence: Vec<Evidence>,
 }
 
@@ -242,20 +243,22 @@ fn judge(
         .filter(|s| s.record.kind == EntryKind::Scan)
         .collect();
     let mut out = Vec::new();
-    let mut found = |kind: FindingKind, detail: String, evidence: Vec<&Scan>| {
-        out.push(Finding {
-            id: format!("{}/{serial}", kind.as_str()),
-            kind,
-            serial: serial.to_string(),
-            number: pass.map(|p| p.number.clone()),
-            app_no: pass.map(|p| p.app_no.clone()),
-            plate: pass
-                .map(|p| p.plate.clone())
-                .or_else(|| evidence.iter().find_map(|s| s.record.plate.clone())),
-            detail,
-            evidence: evidence.into_iter().map(Evidence::of).collect(),
-        });
-    };
+    let mut found =
+        |kind: FindingKind, (detail, detail_en): (String, String), evidence: Vec<&Scan>| {
+            out.push(Finding {
+                id: format!("{}/{serial}", kind.as_str()),
+                kind,
+                serial: serial.to_string(),
+                number: pass.map(|p| p.number.clone()),
+                app_no: pass.map(|p| p.app_no.clone()),
+                plate: pass
+                    .map(|p| p.plate.clone())
+                    .or_else(|| evidence.iter().find_map(|s| s.record.plate.clone())),
+                detail,
+                detail_en,
+                evidence: evidence.into_iter().map(Evidence::of).collect(),
+            });
+        };
     let is_green = |s: &Scan| s.record.verdict.as_deref() == Some("green");
     let has = |s: &Scan, code: &str| s.record.reasons.split(' ').any(|r| r == code);
 
@@ -285,10 +288,17 @@ fn judge(
     if let Some((took, min, from, to)) = worst {
         found(
             FindingKind::Clone,
-            format!(
-                "{from} 与 {to} 相隔 {} 分钟先后扫到，而两地之间至少需 {} 分钟：可能有两辆车使用同一张通行证",
-                took / 60,
-                (min + 59) / 60
+            (
+                format!(
+                    "{from} 与 {to} 相隔 {} 分钟先后扫到，而两地之间至少需 {} 分钟：可能有两辆车使用同一张通行证",
+                    took / 60,
+                    (min + 59) / 60
+                ),
+                format!(
+                    "Seen at {from} and {to} {} min apart, while the road takes at least {} min: two vehicles may share one pass",
+                    took / 60,
+                    (min + 59) / 60
+                ),
             ),
             pairs,
         );
@@ -309,11 +319,19 @@ fn judge(
     if !invalid.is_empty() {
         let stale = invalid.iter().filter(|s| is_green(s)).count();
         let mut detail = format!("{} 次扫描时通行证已撤销、过期或尚未生效", invalid.len());
+        let mut detail_en = format!(
+            "{} scans while the pass was revoked, expired or not yet valid",
+            invalid.len()
+        );
         if stale > 0 {
             detail.push_str(&format!(
                 "；其中 {stale} 次在市级撤销之后仍判为通过：该检查站的信任包未及时更新"
             ));
+            detail_en.push_str(&format!(
+                "; {stale} of them green after the city revoked it: that checkpoint's bundle was old"
+            ));
         }
+        let detail = (detail, detail_en);
         found(FindingKind::UsedWhileInvalid, detail, invalid);
     }
 
@@ -333,11 +351,20 @@ fn judge(
             .map(format_cst)
             .collect();
         let detail = if seen.is_empty() {
-            "核酸检测超过时限；未记录新的核酸报告".to_string()
+            (
+                "核酸检测超过时限；未记录新的核酸报告".to_string(),
+                "Test too old; no newer report recorded".to_string(),
+            )
         } else {
-            format!(
-                "核酸检测超过时限；民警记录了所见的新核酸报告，采样时间 {}",
-                seen.join("、")
+            (
+                format!(
+                    "核酸检测超过时限；民警记录了所见的新核酸报告，采样时间 {}",
+                    seen.join("、")
+                ),
+                format!(
+                    "Test too old; the officer recorded a newer report seen, sampled {}",
+                    seen.join(", ")
+                ),
             )
         };
         found(FindingKind::TestTooOld, detail, old);
@@ -348,7 +375,11 @@ fn judge(
         if !genuine.is_empty() {
             found(
                 FindingKind::NotIssuedHere,
-                "签名有效、但本市从未签发此编号：签发密钥可能已泄露".to_string(),
+                (
+                    "签名有效、但本市从未签发此编号：签发密钥可能已泄露".to_string(),
+                    "A valid signature on a number this city never issued: a signing key may be stolen"
+                        .to_string(),
+                ),
                 genuine,
             );
         }
@@ -366,10 +397,17 @@ fn judge(
         codes.dedup();
         found(
             FindingKind::OffRoute,
-            format!(
-                "在路线（{}）以外的检查站 {} 被扫到",
-                pass.route.join("→"),
-                codes.join("、")
+            (
+                format!(
+                    "在路线（{}）以外的检查站 {} 被扫到",
+                    pass.route.join("→"),
+                    codes.join("、")
+                ),
+                format!(
+                    "Seen at {}, off its route ({})",
+                    codes.join(", "),
+                    pass.route.join("→")
+                ),
             ),
             off,
         );
@@ -399,7 +437,10 @@ fn judge(
     if !against.is_empty() {
         found(
             FindingKind::OutOfOrder,
-            format!("扫描顺序与路线（{}）相反", pass.route.join("→")),
+            (
+                format!("扫描顺序与路线（{}）相反", pass.route.join("→")),
+                format!("Seen against its route's order ({})", pass.route.join("→")),
+            ),
             against,
         );
     }
@@ -424,10 +465,17 @@ fn judge(
         if !on_route.is_empty() && position < exit {
             found(
                 FindingKind::Lingering,
-                format!(
-                    "已在路线上被扫到，但通行时段结束 {} 小时后仍未在出城检查站 {} 被扫到",
-                    (settings.now - pass.end_at) / 3600,
-                    pass.route[exit]
+                (
+                    format!(
+                        "已在路线上被扫到，但通行时段结束 {} 小时后仍未在出城检查站 {} 被扫到",
+                        (settings.now - pass.end_at) / 3600,
+                        pass.route[exit]
+                    ),
+                    format!(
+                        "Seen on its route, but not at its way out {} {} h after its window ended",
+                        pass.route[exit],
+                        (settings.now - pass.end_at) / 3600
+                    ),
                 ),
                 on_route,
             );

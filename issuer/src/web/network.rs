@@ -85,7 +85,7 @@ fn finding_view(f: &Finding, csrf: &str, simulated: bool) -> Markup {
                     (t("本市未签发", "not issued here"))
                 }
             }
-            p { (f.detail) }
+            p { (match super::i18n::lang() { super::i18n::Lang::Zh => &f.detail, super::i18n::Lang::En => &f.detail_en }) }
             table {
                 tr {
                     th { (t("时间", "Time")) } th { (t("检查站", "Checkpoint")) }
