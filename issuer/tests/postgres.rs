@@ -193,7 +193,7 @@ fn db_copy_round_trip_sqlite_postgres_sqlite() {
 /// role every issuer process uses, which may add to the audit trail but not change it, nor
 /// drop the trigger that guards it.
 #[test]
-fn the_app_role_cannot_rewrite_the_audit_trail() {
+fn the_app_role_cannot_rewrite_the_audit_trail_or_the_imported_scans() {
     if !common::pg::available() {
         return;
     }
@@ -240,8 +240,43 @@ fn the_app_role_cannot_rewrite_the_audit_trail() {
     app.ok(&["issue", "SQ003-0001", "--formats", "svg"]);
     let bundle = app.path("b.cose");
     app.ok(&["bundle", "--out", bundle.to_str().unwrap()]);
+    // A checkpoint's log comes home through issuer_app; once in, it cannot be changed.
+    let device = issuer::checkpass::keys::SigningKey::from_seed(&[4; 32]);
+    let mut record = issuer::checkpass::logfile::LogRecord {
+        id: 1,
+        kind: issuer::checkpass::scanlog::EntryKind::Scan,
+        at: 1_647_129_600,
+        checkpoint: "C101".into(),
+        officer: None,
+        serial: Some("00000-00001-8".into()),
+        plate: None,
+        verdict: Some("red".into()),
+        reasons: "REVOKED".into(),
+        bundle_sequence: Some(1),
+        simulated: false,
+        note: None,
+        hash: [0; 32],
+    };
+    record.hash = issuer::checkpass::scanlog::link(&[0; 32], &record.entry());
+    let log = issuer::checkpass::logfile::ScanLogFile {
+        device: device.public_key(),
+        exported_at: 1_647_130_000,
+        prev: [0; 32],
+        entries: vec![record],
+    };
+    let file = app.path("c101.scanlog");
+    std::fs::write(
+        &file,
+        issuer::checkpass::logfile::sign_log(&log, &device).unwrap(),
+    )
+    .unwrap();
+    let kid = device.public_key().kid().to_hex();
+    app.ok(&["scans", "import", file.to_str().unwrap(), "--accept", &kid]);
     let lines = app.json(&["audit"]).as_array().unwrap().len();
     for sql in [
+        "UPDATE scans SET verdict = 'green'",
+        "DELETE FROM scans",
+        "TRUNCATE scans",
         "UPDATE audit SET actor = 'someone else'",
         "DELETE FROM audit",
         "TRUNCATE audit",
