@@ -611,7 +611,7 @@ impl Gui {
     pub fn export_csv(&mut self) {
         let path = PathBuf::from(self.fields.export_path.trim());
         let rows: Vec<ScanRecord> = self.state.filtered_history().into_iter().cloned().collect();
-        let result = super::history::write_csv(&path, &rows);
+        let result = crate::files::write_csv_file(&path, &rows);
         let lang = self.state.lang;
         let notice = match result {
             Ok(()) => Notice {
@@ -621,7 +621,10 @@ impl Gui {
                     Lang::En => format!("Exported {} records to {}", rows.len(), path.display()),
                 },
             },
-            Err(e) => Notice { ok: false, text: e },
+            Err(e) => Notice {
+                ok: false,
+                text: e.to_string(),
+            },
         };
         self.event(Event::Notice(notice));
     }
@@ -648,7 +651,7 @@ impl Gui {
         let drives = crate::winplatform::removable_drives();
         #[cfg(windows)]
         let roots: Vec<&Path> = drives.iter().map(PathBuf::as_path).collect();
-        self.fields.found_bundles = super::history::find_bundle_files(&roots);
+        self.fields.found_bundles = super::usb::find_bundle_files(&roots);
     }
 }
 
@@ -663,22 +666,10 @@ fn bundle_info(b: &TrustBundle) -> BundleInfo {
     }
 }
 
-/// Reads a whole file of at most `limit` bytes, naming it in errors.
+/// Reads a whole file of at most `limit` bytes (see [`crate::files::read_limited`]), the error
+/// as the notice shows it.
 fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("无法打开 {} (cannot open): {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("无法读取 {} (cannot read): {e}", path.display()))?;
-    if bytes.len() as u64 > limit {
-        return Err(format!(
-            "{} 过大 (larger than {limit} bytes)",
-            path.display()
-        ));
-    }
-    Ok(bytes)
+    crate::files::read_limited(path, limit).map_err(|e| e.to_string())
 }
 
 impl eframe::App for Gui {

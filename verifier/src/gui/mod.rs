@@ -10,20 +10,20 @@
 //!   a recorded folder of frames).
 //! - [`scanner`]: the `qr-scanner` worker thread: frames → [`crate::decode::FrameDecoder`] →
 //!   channel.
-//! - [`sound`], [`fonts`], [`prefs`], [`history`]: verdict sounds, the CJK font, the GUI's own
-//!   preferences file, CSV export.
+//! - [`sound`], [`fonts`], [`prefs`], [`usb`]: verdict sounds, the CJK font, the GUI's own
+//!   preferences file, bundle files on USB sticks.
 //!
 //! The GUI decides nothing about a pass: every text goes to [`crate::engine::Engine`], which
 //! records the scan and returns the verdict shown.
 
 pub mod app;
 pub mod fonts;
-pub mod history;
 pub mod prefs;
 pub mod scanner;
 pub mod sound;
 pub mod source;
 pub mod state;
+pub mod usb;
 pub mod view;
 
 use std::path::PathBuf;
@@ -46,7 +46,7 @@ pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     // Started by a double click on Windows: no empty console window behind this one.
     #[cfg(windows)]
     crate::winplatform::release_own_console();
-    let dir = crate::cli::data_dir(data_dir.as_deref())?;
+    let dir = crate::files::data_dir(data_dir.as_deref())?;
     let mut config = GuiConfig::default();
     if let Some(folder) = std::env::var_os(ENV_FRAMES) {
         config.input = FrameInput::Recorded(PathBuf::from(folder));
