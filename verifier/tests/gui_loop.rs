@@ -300,3 +300,59 @@ fn bench_decode_cost_per_frame() {
         time(&full, &empty)
     );
 }
+
+/// Benchmark (issue 15): the UI frame in which a pasted pass is checked and recorded, against
+/// the frames around it. `cargo test -p verifier --test gui_loop -- --ignored --nocapture
+/// bench_frame_time_while_a_verdict_is_recorded`.
+#[test]
+#[ignore]
+fn bench_frame_time_while_a_verdict_is_recorded() {
+    let fx = Fixture::new();
+    let ctx = egui::Context::default();
+    let mut gui = Gui::new(fx.path().to_path_buf(), config(FrameInput::Off), &ctx);
+    let frame = |gui: &mut Gui, events: Vec<egui::Event>| {
+        let input = egui::RawInput {
+            events,
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let mut out = ctx.run_ui(input, |ui| verifier::gui::view::show(gui, ui));
+        let took = t.elapsed();
+        out.textures_delta.clear();
+        took
+    };
+    for _ in 0..5 {
+        frame(&mut gui, Vec::new());
+    }
+    let mut with_check = Vec::new();
+    let mut idle = Vec::new();
+    for i in 0..20u64 {
+        let mut p = checkpass::sample::pass();
+        p.serial = checkpass::pass::Serial(300 + i);
+        let text = fx.text(&p);
+        let before = gui.state.shown.as_ref().map(|s| s.checked.record.id);
+        with_check.push(frame(&mut gui, vec![egui::Event::Paste(text)]));
+        // Until the verdict is on screen (at once before the worker, a few frames after).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while gui.state.shown.as_ref().map(|s| s.checked.record.id) == before {
+            idle.push(frame(&mut gui, Vec::new()));
+            std::thread::sleep(Duration::from_millis(2));
+            assert!(Instant::now() < deadline, "no verdict");
+        }
+        for _ in 0..3 {
+            idle.push(frame(&mut gui, Vec::new()));
+        }
+    }
+    with_check.sort();
+    idle.sort();
+    println!(
+        "UI frame (CPU) taking a pasted pass: median {:?}, p95 {:?}, max {:?}; other frames: median {:?}, p95 {:?}, max {:?} ({} frames)",
+        percentile(&with_check, 50),
+        percentile(&with_check, 95),
+        with_check[with_check.len() - 1],
+        percentile(&idle, 50),
+        percentile(&idle, 95),
+        idle[idle.len() - 1],
+        idle.len()
+    );
+}
