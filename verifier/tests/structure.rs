@@ -119,3 +119,36 @@ fn the_import_check_sees_plain_and_grouped_imports() {
     .unwrap();
     assert!(uses_of(dir.path(), "cli").is_empty());
 }
+
+/// The view draws from `&State` and only returns events: its entry point takes the state by
+/// shared reference, and no file of it reaches the application, the engine, a worker or a file
+/// (it may name their data types: `LoggedVerdict`, `ClockProblem`).
+#[test]
+fn the_view_reads_the_state_and_calls_nothing() {
+    let view = src().join("gui/view");
+    let main = std::fs::read_to_string(view.join("mod.rs")).unwrap();
+    let start = main.find("pub fn show(").expect("view::show");
+    let signature = &main[start..start + main[start..].find('{').unwrap()];
+    assert!(
+        signature.contains("state: &State") && !signature.contains("&mut State"),
+        "view::show must take &State: {signature}"
+    );
+    assert!(signature.contains("-> Vec<Event>"), "{signature}");
+    let mut found = Vec::new();
+    for module in ["app", "worker", "files", "scanner", "sound", "cli"] {
+        found.extend(uses_of(&view, module));
+    }
+    for file in rust_files(&view) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for word in ["Gui", "Engine", "&mut State"] {
+            if text.contains(word) {
+                found.push(format!("{}: {word}", file.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the view reaches beyond the state:\n{}",
+        found.join("\n")
+    );
+}
