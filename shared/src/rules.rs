@@ -10,6 +10,10 @@
 //! before issue, no end past the key's life plus one window, a test sample time that fits), so
 //! a compromise declared in the next bundle ends every pass the thief made within one window.
 //! A key the bundle scopes to some districts or categories vouches for nothing outside them.
+//!
+//! The rules that need the scan log (repeat scan, clock behind) are [`log`]'s.
+
+pub mod log;
 
 use crate::bundle::{IssuerKey, Policy, TrustBundle, COMPROMISED_ALWAYS};
 use crate::number;
