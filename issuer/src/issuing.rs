@@ -94,7 +94,7 @@ pub fn self_check(
             red.join("；")
         );
     }
-    if verdict.pass.as_ref() != Some(pass) {
+    if verdict.pass.as_deref() != Some(pass) {
         bail!("通行证 {} 签名后读回的内容与原内容不一致", pass.serial);
     }
     Ok(())

@@ -19,7 +19,7 @@ use crate::bundle::{IssuerKey, Policy, TrustBundle, COMPROMISED_ALWAYS};
 use crate::number;
 use crate::pass::Pass;
 use crate::time::{format_cst, hours};
-use crate::verdict::{OfficerView, Reason, RouteStop, Verdict};
+use crate::verdict::{OfficerView, Reason, RouteStop, Verdict, VerifiedPass};
 use crate::wire::{decode_qr_text, WireError};
 
 /// The time a verdict is judged at.
@@ -131,7 +131,7 @@ fn check_pass(text: &str, bundle: &TrustBundle, checkpoint: &str, clock: Clock, 
         });
     }
     v.view = Some(officer_view(&pass, bundle, checkpoint, judged));
-    v.pass = Some(pass);
+    v.pass = Some(VerifiedPass::new(pass));
 }
 
 /// The times of the pass among themselves and against its key: what bounds a pass minted with

@@ -531,12 +531,68 @@ impl OfficerView {
     }
 }
 
+/// A pass whose signature verified against a key of the trust bundle. Only the rules make one
+/// ([`crate::rules::verify_at`], after the signature check): parse, then check, so a verdict
+/// that holds a pass says the check ran — nothing else can put one there. It reads as the
+/// [`Pass`] it wraps.
+///
+/// Outside this crate there is no way to make one from a pass:
+///
+/// ```compile_fail
+/// let p = checkpass::verdict::VerifiedPass::new(checkpass::sample::pass());
+/// ```
+///
+/// ```compile_fail
+/// let p = checkpass::verdict::VerifiedPass(checkpass::sample::pass());
+/// ```
+///
+/// only by verifying one:
+///
+/// ```
+/// use checkpass::{rules, sample, wire};
+/// let key = sample::vector_signing_key();
+/// let text = wire::issue_qr_text(&sample::pass(), &key).unwrap();
+/// let v = rules::verify(&text, &sample::bundle(&key, 1, sample::NOW), "C101", sample::NOW);
+/// assert_eq!(v.pass.unwrap().into_pass(), sample::pass());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedPass(Pass);
+
+impl VerifiedPass {
+    /// Only for the rules, once the signature held.
+    pub(crate) fn new(pass: Pass) -> VerifiedPass {
+        VerifiedPass(pass)
+    }
+
+    pub fn pass(&self) -> &Pass {
+        &self.0
+    }
+
+    pub fn into_pass(self) -> Pass {
+        self.0
+    }
+}
+
+impl std::ops::Deref for VerifiedPass {
+    type Target = Pass;
+
+    fn deref(&self) -> &Pass {
+        &self.0
+    }
+}
+
+impl PartialEq<Pass> for VerifiedPass {
+    fn eq(&self, other: &Pass) -> bool {
+        self.0 == *other
+    }
+}
+
 /// The outcome of checking one QR text at one checkpoint at one time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     pub reasons: Vec<Reason>,
     /// The pass, only when its signature verified against a trusted key.
-    pub pass: Option<Pass>,
+    pub pass: Option<VerifiedPass>,
     pub view: Option<OfficerView>,
     pub checkpoint: String,
     pub checked_at: i64,
