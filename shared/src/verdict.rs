@@ -487,25 +487,27 @@ impl Reason {
 }
 
 /// One stop of the route as the officer sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RouteStop {
     pub code: String,
-    /// The registry's name, or the code again if the registry does not know it.
+    /// The registry's name (the verifier: the code again if its bundle does not know it; the
+    /// printed sheet: empty if the issuer's registry does not).
     pub name: String,
-    /// This is the checkpoint doing the scan.
+    /// This is the checkpoint doing the scan (never on the printed sheet).
     pub here: bool,
 }
 
-/// The facts the officer compares against the truck and the driver's ID card. Built only from
-/// a pass whose signature verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OfficerView {
-    pub serial: String,
+/// The facts of a pass as people read them, as display strings: printed on the pass sheet
+/// (issuer), listed by `verifier check`, shown on the GUI's verdict screen. The one type for
+/// all three; the full ID number and the phone number are never in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PassFacts {
     /// The national pass number (`371003-000001-6`), what the officer reads out and types.
     pub number: String,
     pub plate: String,
     pub trailer: Option<String>,
     pub driver_name: String,
+    /// e.g. "371083********6619".
     pub driver_id_masked: String,
     pub occupants: u16,
     pub category_zh: String,
@@ -513,21 +515,40 @@ pub struct OfficerView {
     pub cargo: String,
     pub origin: String,
     pub destination: String,
+    /// Checkpoints in order.
     pub route: Vec<RouteStop>,
+    /// Local time (UTC+8), e.g. "2022-03-12 19:00".
     pub valid_from: String,
     pub valid_to: String,
     pub test_sampled_at: String,
-    /// Whole hours since the test sample was taken.
-    pub test_age_hours: i64,
 }
 
-impl OfficerView {
+impl PassFacts {
     /// The category label in `lang`.
     pub fn category(&self, lang: Lang) -> &str {
         match lang {
             Lang::Zh => &self.category_zh,
             Lang::En => &self.category_en,
         }
+    }
+}
+
+/// The facts the officer compares against the truck and the driver's ID card. Built only from
+/// a pass whose signature verified. Reads as its [`PassFacts`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfficerView {
+    pub serial: String,
+    #[serde(flatten)]
+    pub facts: PassFacts,
+    /// Whole hours since the test sample was taken.
+    pub test_age_hours: i64,
+}
+
+impl std::ops::Deref for OfficerView {
+    type Target = PassFacts;
+
+    fn deref(&self) -> &PassFacts {
+        &self.facts
     }
 }
 
@@ -648,6 +669,46 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The officer view's JSON (verifier `check --json`, the web app) keeps its flat fields
+    /// now that the facts are a [`PassFacts`] of their own.
+    #[test]
+    fn the_officer_view_serialises_flat() {
+        let key = crate::sample::vector_signing_key();
+        let text = crate::wire::issue_qr_text(&crate::sample::pass(), &key).unwrap();
+        let bundle = crate::sample::bundle(&key, 1, crate::sample::NOW);
+        let v = crate::rules::verify(&text, &bundle, "C101", crate::sample::NOW);
+        let json = serde_json::to_value(v.view.unwrap()).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            vec![
+                "cargo",
+                "category_en",
+                "category_zh",
+                "destination",
+                "driver_id_masked",
+                "driver_name",
+                "number",
+                "occupants",
+                "origin",
+                "plate",
+                "route",
+                "serial",
+                "test_age_hours",
+                "test_sampled_at",
+                "trailer",
+                "valid_from",
+                "valid_to",
+            ]
+        );
+    }
 
     #[test]
     fn level_is_the_worst_reason() {
