@@ -20,6 +20,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Result};
+use checkpass::verdict::tr as t;
 use checkpass::verdict::{Lang, Level};
 
 use crate::engine::Engine;
@@ -112,13 +113,6 @@ fn open(dir: &Path, lang: Option<Lang>) -> Result<(Engine, Lang)> {
     let engine = Engine::open(dir)?;
     let lang = lang.unwrap_or(engine.settings().lang);
     Ok((engine, lang))
-}
-
-fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
 }
 
 /// Writes "label：value" lines; in English the labels are padded to one column.

@@ -9,7 +9,7 @@ mod scan;
 mod settings;
 mod status;
 
-use checkpass::verdict::{Lang, Level};
+use checkpass::verdict::Level;
 use egui::Color32;
 
 use super::state::{Event, Field, Screen, State};
@@ -18,13 +18,7 @@ const GREEN: Color32 = Color32::from_rgb(0x1b, 0x8a, 0x3a);
 const AMBER: Color32 = Color32::from_rgb(0xf2, 0xa9, 0x00);
 const RED: Color32 = Color32::from_rgb(0xc6, 0x28, 0x28);
 
-/// Chinese or English.
-pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
+pub use checkpass::verdict::tr;
 
 fn level_colors(level: Level) -> (Color32, Color32) {
     match level {
