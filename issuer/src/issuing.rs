@@ -94,7 +94,7 @@ pub fn self_check(
             red.join("；")
         );
     }
-    if verdict.pass.as_ref() != Some(pass) {
+    if verdict.pass.as_deref() != Some(pass) {
         bail!("通行证 {} 签名后读回的内容与原内容不一致", pass.serial);
     }
     Ok(())
@@ -118,21 +118,33 @@ pub fn sheet_data(
     let masked = MaskedId::from_full_id(&d.driver_id)
         .map(|m| m.to_string())
         .unwrap_or_default();
-    PassSheet {
-        serial: checkpass::number::printed(d.district, pass.serial),
+    let facts = render::PassFacts {
+        number: checkpass::number::printed(d.district, pass.serial),
         plate: d.plate.clone(),
         trailer: d.trailer.clone(),
         driver_name: d.driver_name.clone(),
         driver_id_masked: masked,
         occupants: d.occupants,
-        category: d.category.label_zh().to_string(),
+        category_zh: d.category.label_zh().to_string(),
+        category_en: d.category.label_en().to_string(),
         cargo: d.cargo.clone(),
         origin: d.origin.clone(),
         destination: d.destination.clone(),
-        route: d.route.iter().map(|c| (c.clone(), name_of(c))).collect(),
+        route: d
+            .route
+            .iter()
+            .map(|c| render::RouteStop {
+                code: c.clone(),
+                name: name_of(c),
+                here: false,
+            })
+            .collect(),
         valid_from: format_cst(valid_from(app, pass.issued_at)),
         valid_to: format_cst(d.end_at),
         test_sampled_at: format_cst(d.test_sampled_at),
+    };
+    PassSheet {
+        facts,
         issuer_name: issuer_name.to_string(),
         qr_text: pass.qr_text.clone(),
     }

@@ -113,7 +113,7 @@ pub fn issued_messages(
             mobile: app.data.mobile.clone(),
             text: render::sms_text(&sheet),
             app_no: app.data.app_no.clone(),
-            serial: Some(sheet.serial.clone()),
+            serial: Some(sheet.number.clone()),
             at: app.pass.as_ref().map_or(0, |p| p.issued_at),
         })
         .collect())

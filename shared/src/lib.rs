@@ -9,9 +9,12 @@
 //! - [`scope`]: the districts and categories a signing key may sign for.
 //! - [`number`]: the national pass number (district + serial + check character).
 //! - [`bundle`]: the root-signed trust bundle (keys, checkpoints, revocations, policy).
-//! - [`rules`]: [`rules::verify`], from (QR text, bundle, checkpoint, now) to a verdict.
-//! - [`verdict`]: verdict levels, reasons with stable codes and Chinese/English messages.
-//! - [`checkpoint`]: accepting a bundle, and what a scan log adds (repeat scans, clock).
+//! - [`rules`]: [`rules::verify`], from (QR text, bundle, checkpoint, now) to a verdict; and
+//!   [`rules::log`], the repeat-scan and clock rules over the facts a scan log supplies.
+//! - [`verdict`]: verdict levels, reasons with stable codes and Chinese/English messages, the
+//!   verified pass (only the rules make one) and [`verdict::PassFacts`], the facts of a pass as
+//!   the printed sheet, the CLI and the GUI show them.
+//! - [`checkpoint`]: accepting a bundle against the pinned root and what was installed.
 //! - [`scanlog`]: the hash chain of a checkpoint's scan log.
 //! - [`text`]: untrusted text made safe for a terminal or a CSV cell.
 //!

@@ -10,12 +10,16 @@
 //! before issue, no end past the key's life plus one window, a test sample time that fits), so
 //! a compromise declared in the next bundle ends every pass the thief made within one window.
 //! A key the bundle scopes to some districts or categories vouches for nothing outside them.
+//!
+//! The rules that need the scan log (repeat scan, clock behind) are [`log`]'s.
+
+pub mod log;
 
 use crate::bundle::{IssuerKey, Policy, TrustBundle, COMPROMISED_ALWAYS};
 use crate::number;
 use crate::pass::Pass;
 use crate::time::{format_cst, hours};
-use crate::verdict::{OfficerView, Reason, RouteStop, Verdict};
+use crate::verdict::{OfficerView, PassFacts, Reason, RouteStop, Verdict, VerifiedPass};
 use crate::wire::{decode_qr_text, WireError};
 
 /// The time a verdict is judged at.
@@ -127,7 +131,7 @@ fn check_pass(text: &str, bundle: &TrustBundle, checkpoint: &str, clock: Clock, 
         });
     }
     v.view = Some(officer_view(&pass, bundle, checkpoint, judged));
-    v.pass = Some(pass);
+    v.pass = Some(VerifiedPass::new(pass));
 }
 
 /// The times of the pass among themselves and against its key: what bounds a pass minted with
@@ -221,8 +225,7 @@ fn check_environment(bundle: &TrustBundle, checkpoint: &str, now: i64, v: &mut V
 /// The facts of a verified pass, with the route's names from the registry.
 pub fn officer_view(pass: &Pass, bundle: &TrustBundle, checkpoint: &str, now: i64) -> OfficerView {
     let b = &pass.body;
-    OfficerView {
-        serial: pass.serial.to_string(),
+    let facts = PassFacts {
         number: number::printed(b.district, pass.serial),
         plate: b.plate.clone(),
         trailer: b.trailer.clone(),
@@ -248,6 +251,10 @@ pub fn officer_view(pass: &Pass, bundle: &TrustBundle, checkpoint: &str, now: i6
         valid_from: format_cst(pass.not_before),
         valid_to: format_cst(pass.expires_at),
         test_sampled_at: format_cst(b.test_sampled_at),
+    };
+    OfficerView {
+        serial: pass.serial.to_string(),
+        facts,
         test_age_hours: hours(now.saturating_sub(b.test_sampled_at)),
     }
 }

@@ -49,6 +49,15 @@ pub enum Lang {
     En,
 }
 
+/// The text in `lang` of a Chinese/English pair: the one helper the verifier's CLI, report and
+/// GUI use for their words (the reasons' messages are [`Reason::message`]).
+pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
 /// Stable codes of reasons, as logged and printed by `--json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -487,25 +496,27 @@ impl Reason {
 }
 
 /// One stop of the route as the officer sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RouteStop {
     pub code: String,
-    /// The registry's name, or the code again if the registry does not know it.
+    /// The registry's name (the verifier: the code again if its bundle does not know it; the
+    /// printed sheet: empty if the issuer's registry does not).
     pub name: String,
-    /// This is the checkpoint doing the scan.
+    /// This is the checkpoint doing the scan (never on the printed sheet).
     pub here: bool,
 }
 
-/// The facts the officer compares against the truck and the driver's ID card. Built only from
-/// a pass whose signature verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OfficerView {
-    pub serial: String,
+/// The facts of a pass as people read them, as display strings: printed on the pass sheet
+/// (issuer), listed by `verifier check`, shown on the GUI's verdict screen. The one type for
+/// all three; the full ID number and the phone number are never in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PassFacts {
     /// The national pass number (`371003-000001-6`), what the officer reads out and types.
     pub number: String,
     pub plate: String,
     pub trailer: Option<String>,
     pub driver_name: String,
+    /// e.g. "371083********6619".
     pub driver_id_masked: String,
     pub occupants: u16,
     pub category_zh: String,
@@ -513,15 +524,15 @@ pub struct OfficerView {
     pub cargo: String,
     pub origin: String,
     pub destination: String,
+    /// Checkpoints in order.
     pub route: Vec<RouteStop>,
+    /// Local time (UTC+8), e.g. "2022-03-12 19:00".
     pub valid_from: String,
     pub valid_to: String,
     pub test_sampled_at: String,
-    /// Whole hours since the test sample was taken.
-    pub test_age_hours: i64,
 }
 
-impl OfficerView {
+impl PassFacts {
     /// The category label in `lang`.
     pub fn category(&self, lang: Lang) -> &str {
         match lang {
@@ -531,12 +542,87 @@ impl OfficerView {
     }
 }
 
+/// The facts the officer compares against the truck and the driver's ID card. Built only from
+/// a pass whose signature verified. Reads as its [`PassFacts`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfficerView {
+    pub serial: String,
+    #[serde(flatten)]
+    pub facts: PassFacts,
+    /// Whole hours since the test sample was taken.
+    pub test_age_hours: i64,
+}
+
+impl std::ops::Deref for OfficerView {
+    type Target = PassFacts;
+
+    fn deref(&self) -> &PassFacts {
+        &self.facts
+    }
+}
+
+/// A pass whose signature verified against a key of the trust bundle. Only the rules make one
+/// ([`crate::rules::verify_at`], after the signature check): parse, then check, so a verdict
+/// that holds a pass says the check ran — nothing else can put one there. It reads as the
+/// [`Pass`] it wraps.
+///
+/// Outside this crate there is no way to make one from a pass:
+///
+/// ```compile_fail
+/// let p = checkpass::verdict::VerifiedPass::new(checkpass::sample::pass());
+/// ```
+///
+/// ```compile_fail
+/// let p = checkpass::verdict::VerifiedPass(checkpass::sample::pass());
+/// ```
+///
+/// only by verifying one:
+///
+/// ```
+/// use checkpass::{rules, sample, wire};
+/// let key = sample::vector_signing_key();
+/// let text = wire::issue_qr_text(&sample::pass(), &key).unwrap();
+/// let v = rules::verify(&text, &sample::bundle(&key, 1, sample::NOW), "C101", sample::NOW);
+/// assert_eq!(v.pass.unwrap().into_pass(), sample::pass());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedPass(Pass);
+
+impl VerifiedPass {
+    /// Only for the rules, once the signature held.
+    pub(crate) fn new(pass: Pass) -> VerifiedPass {
+        VerifiedPass(pass)
+    }
+
+    pub fn pass(&self) -> &Pass {
+        &self.0
+    }
+
+    pub fn into_pass(self) -> Pass {
+        self.0
+    }
+}
+
+impl std::ops::Deref for VerifiedPass {
+    type Target = Pass;
+
+    fn deref(&self) -> &Pass {
+        &self.0
+    }
+}
+
+impl PartialEq<Pass> for VerifiedPass {
+    fn eq(&self, other: &Pass) -> bool {
+        self.0 == *other
+    }
+}
+
 /// The outcome of checking one QR text at one checkpoint at one time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     pub reasons: Vec<Reason>,
     /// The pass, only when its signature verified against a trusted key.
-    pub pass: Option<Pass>,
+    pub pass: Option<VerifiedPass>,
     pub view: Option<OfficerView>,
     pub checkpoint: String,
     pub checked_at: i64,
@@ -592,6 +678,46 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The officer view's JSON (verifier `check --json`, the web app) keeps its flat fields
+    /// now that the facts are a [`PassFacts`] of their own.
+    #[test]
+    fn the_officer_view_serialises_flat() {
+        let key = crate::sample::vector_signing_key();
+        let text = crate::wire::issue_qr_text(&crate::sample::pass(), &key).unwrap();
+        let bundle = crate::sample::bundle(&key, 1, crate::sample::NOW);
+        let v = crate::rules::verify(&text, &bundle, "C101", crate::sample::NOW);
+        let json = serde_json::to_value(v.view.unwrap()).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            vec![
+                "cargo",
+                "category_en",
+                "category_zh",
+                "destination",
+                "driver_id_masked",
+                "driver_name",
+                "number",
+                "occupants",
+                "origin",
+                "plate",
+                "route",
+                "serial",
+                "test_age_hours",
+                "test_sampled_at",
+                "trailer",
+                "valid_from",
+                "valid_to",
+            ]
+        );
+    }
 
     #[test]
     fn level_is_the_worst_reason() {

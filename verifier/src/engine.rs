@@ -80,7 +80,8 @@ pub struct Checked {
     pub record: ScanRecord,
 }
 
-pub use checkpass::checkpoint::{clock_problem, log_reasons, ClockProblem};
+use checkpass::rules::log::{add_log_reasons, device_clock_problem, repeat_window};
+pub use checkpass::rules::log::{clock_problem, log_reasons, ClockProblem};
 
 /// The verifier's state: open one per data directory.
 #[derive(Debug)]
@@ -436,10 +437,15 @@ impl Engine {
 
     /// The repeat-scan window in force: the local setting, else the bundle's policy.
     pub fn repeat_window_secs(&self) -> Option<i64> {
-        self.settings.repeat_window_secs.or(match &self.bundle {
-            Installed::Valid(b) => Some(b.policy.repeat_window_secs),
+        repeat_window(self.settings.repeat_window_secs, self.valid_bundle())
+    }
+
+    /// The installed bundle when it verified; none otherwise.
+    fn valid_bundle(&self) -> Option<&TrustBundle> {
+        match &self.bundle {
+            Installed::Valid(b) => Some(b),
             _ => None,
-        })
+        }
     }
 
     /// Checks a QR text at this device's checkpoint and records the scan.
@@ -493,12 +499,7 @@ impl Engine {
         let (record, verdict) =
             self.store
                 .record_scan(lookup.as_deref(), checkpoint, simulated, |facts| {
-                    for reason in log_reasons(facts, now, window, &bundle) {
-                        // The rules already flag a clock behind the bundle; one clock finding is enough.
-                        if !verdict.has(reason.code()) {
-                            verdict.add(reason);
-                        }
-                    }
+                    add_log_reasons(&mut verdict, facts, now, window, &bundle);
                     let scan = NewScan {
                         scanned_at: now,
                         checkpoint: checkpoint.to_owned(),
@@ -522,15 +523,7 @@ impl Engine {
     /// Whether the clock at `now` looks wrong, without recording anything (for a status line).
     pub fn clock_problem(&self, now: i64) -> Result<Option<ClockProblem>, EngineError> {
         let floor = self.store.clock_floor(self.simulated)?;
-        Ok(match &self.bundle {
-            Installed::Valid(b) => clock_problem(
-                rules::trusted_floor(floor, b),
-                Some(b.issued_at),
-                b.policy.clock_skew_secs,
-                now,
-            ),
-            _ => clock_problem(floor, None, 0, now),
-        })
+        Ok(device_clock_problem(floor, self.valid_bundle(), now))
     }
 
     /// Scans recorded at or after `since`, oldest first.
@@ -600,7 +593,6 @@ fn log_settings(store: &mut Store, settings: &Settings) -> Result<(), EngineErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::LogFacts;
     use checkpass::bundle::sign_bundle;
     use checkpass::keys::SigningKey;
     use checkpass::verdict::ReasonCode;
@@ -728,61 +720,5 @@ mod tests {
         assert_eq!(behind.record.scanned_at, sample::NOW - 3600);
     }
 
-    /// A bundle issued at time 0 with the default policy (300 s skew).
-    fn bundle_at_zero() -> TrustBundle {
-        sample::bundle(&keys().signing, 1, 0)
-    }
-
-    #[test]
-    fn repeat_within_window_only() {
-        let facts = |last| LogFacts {
-            clock_floor: last,
-            last_same_pass_here: last,
-        };
-        assert_eq!(
-            log_reasons(facts(None), 1000, 600, &bundle_at_zero()),
-            vec![]
-        );
-        assert_eq!(
-            log_reasons(facts(Some(500)), 1000, 600, &bundle_at_zero()),
-            vec![Reason::RepeatScan { seconds_ago: 500 }]
-        );
-        assert_eq!(
-            log_reasons(facts(Some(400)), 1000, 600, &bundle_at_zero()),
-            vec![Reason::RepeatScan { seconds_ago: 600 }]
-        );
-        assert_eq!(
-            log_reasons(facts(Some(399)), 1000, 600, &bundle_at_zero()),
-            vec![]
-        );
-        assert_eq!(
-            log_reasons(facts(Some(999)), 1000, 0, &bundle_at_zero()),
-            vec![]
-        );
-    }
-
-    #[test]
-    fn clock_behind_log_or_bundle() {
-        assert_eq!(clock_problem(Some(1000), Some(500), 300, 1000), None);
-        assert_eq!(clock_problem(Some(1000), Some(500), 300, 700), None);
-        assert_eq!(
-            clock_problem(Some(1000), Some(500), 300, 699),
-            Some(ClockProblem::BehindLog {
-                newest_scan_at: 1000
-            })
-        );
-        assert_eq!(
-            clock_problem(None, Some(5000), 300, 4699),
-            Some(ClockProblem::BehindBundle { issued_at: 5000 })
-        );
-        assert_eq!(clock_problem(None, Some(5000), 300, 4700), None);
-        let facts = LogFacts {
-            clock_floor: Some(10_000),
-            last_same_pass_here: None,
-        };
-        assert_eq!(
-            log_reasons(facts, 5_000, 600, &bundle_at_zero()),
-            vec![Reason::ClockBehind { reference: 10_000 }]
-        );
-    }
+    // The repeat-scan and clock rules' own tests are in checkpass::rules::log.
 }

@@ -1,6 +1,7 @@
 //! A checked QR as the officer reads it (Chinese by default, English on request) and as one
 //! JSON object for scripts. Pure: values in, text out.
 
+use checkpass::verdict::tr as t;
 use checkpass::verdict::{Lang, Level, OfficerView};
 use serde_json::{json, Map, Value};
 
@@ -17,13 +18,6 @@ pub struct Source<'a> {
     /// Which QR of the image (1-based) and how many were found.
     pub index: usize,
     pub count: usize,
-}
-
-fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
 }
 
 /// At most `max` characters of untrusted text, control characters made visible, so a hostile

@@ -9,11 +9,13 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use checkpass::scanlog::{ChainBroken, Entry, EntryKind};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::files::ReadError;
 
 /// File name of the SQLite database inside the data directory.
 pub const DB_FILE: &str = "verifier.db";
@@ -666,7 +668,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => return Err(StoreError::File { path, source }),
         };
-        read_limited(file, &path, MAX_BUNDLE_BYTES).map(Some)
+        read_bundle_file(file, &path).map(Some)
     }
 
     /// Replaces the installed bundle with `bytes`: written to a temporary file in the same
@@ -882,23 +884,14 @@ fn read_settings(conn: &Connection) -> rusqlite::Result<BTreeMap<String, String>
     rows.collect()
 }
 
-/// Reads at most `limit` bytes of `file`, refusing anything larger.
-pub fn read_limited(file: fs::File, path: &Path, limit: u64) -> Result<Vec<u8>, StoreError> {
-    let file_err = |source| StoreError::File {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(file_err)?;
-    if bytes.len() as u64 > limit {
-        return Err(StoreError::BundleTooLarge {
-            path: path.to_path_buf(),
-            size: bytes.len() as u64,
-        });
-    }
-    Ok(bytes)
+/// Reads the bundle file (see [`crate::files::read_limited_from`]), in the store's errors.
+fn read_bundle_file(file: fs::File, path: &Path) -> Result<Vec<u8>, StoreError> {
+    crate::files::read_limited_from(file, path, MAX_BUNDLE_BYTES).map_err(|e| match e {
+        ReadError::Open { path, source } | ReadError::Read { path, source } => {
+            StoreError::File { path, source }
+        }
+        ReadError::TooLarge { path, size, .. } => StoreError::BundleTooLarge { path, size },
+    })
 }
 
 /// Write-then-rename in `dir`, with the data and the directory entry synced.

@@ -22,7 +22,8 @@ use verifier::engine::Engine;
 use verifier::gui::app::SourceFactory;
 use verifier::gui::scanner::ScanOptions;
 use verifier::gui::source::SourceError;
-use verifier::gui::{view, FrameInput, Gui, GuiConfig};
+use verifier::gui::state::Field;
+use verifier::gui::{Event, FrameInput, Gui, GuiConfig};
 
 /// Makes the GUI with the harness's egui context.
 type MakeGui = Box<dyn FnOnce(&egui::Context) -> Gui>;
@@ -44,6 +45,7 @@ fn harness(dir: PathBuf, input: FrameInput, clock: Rc<Cell<i64>>) -> Harness<'st
             clock: Box::new(move || clock.get()),
             simulated_clock: false,
             sound: false,
+            before_job: None,
         };
         Gui::new(dir, config, ctx)
     });
@@ -57,7 +59,11 @@ fn harness(dir: PathBuf, input: FrameInput, clock: Rc<Cell<i64>>) -> Harness<'st
                     }
                 }
                 if let Some(gui) = app.gui.as_mut() {
-                    view::show(gui, ui);
+                    // Checks and disk writes are answered by the `verify` worker on a later
+                    // frame; the tests wait for them before each frame so that a frame after a
+                    // click shows its result, as the window does a moment later.
+                    assert!(gui.settle(Duration::from_secs(30)), "verify worker stuck");
+                    gui.update_ui(ui);
                 }
             },
             App {
@@ -114,7 +120,7 @@ fn amber_verdict_names_the_reason_and_counts_down() {
     let clock = Rc::new(Cell::new(NOW));
     let mut h = harness(fx.path().to_path_buf(), FrameInput::Off, clock.clone());
     let text = fx.amber();
-    gui(&mut h).fields.paste = text;
+    gui(&mut h).event(Event::Edit(Field::Paste, text));
     h.run_steps(1); // lay out the box with the pasted text before clicking below it
     h.get_by_role_and_label(Role::Button, "核验文本").click();
     h.run_steps(2);
@@ -170,7 +176,7 @@ fn without_a_camera_the_other_ways_in_are_offered() {
     // An image file works instead.
     let png = fx.path().join("pass.png");
     gui_support::qr_image(&fx.green()).save(&png).unwrap();
-    gui(&mut h).fields.image_path = png.display().to_string();
+    gui(&mut h).event(Event::Edit(Field::ImagePath, png.display().to_string()));
     h.get_by_role_and_label(Role::Button, "打开图像").click();
     for _ in 0..200 {
         h.run_steps(1);
@@ -203,7 +209,7 @@ fn a_bundle_from_another_root_is_refused_with_the_reason() {
     h.get_by_label_contains("序号 1，");
     // A good, newer bundle is accepted.
     let good = fx.bundle_file(&fx.root, 2, "good.cose");
-    gui(&mut h).fields.bundle_path = good.display().to_string();
+    gui(&mut h).event(Event::Edit(Field::BundlePath, good.display().to_string()));
     h.get_by_role_and_label(Role::Button, "导入信任包").click();
     h.run_steps(2);
     h.get_by_label_contains("已导入信任包：序号 2");
@@ -244,7 +250,7 @@ fn history_lists_todays_scans_filters_and_exports() {
     h.get_by_label("鲁KR9000");
     assert!(h.query_by_label("鲁KP20XL").is_none());
     let out = fx.path().join("today.csv");
-    gui(&mut h).fields.export_path = out.display().to_string();
+    gui(&mut h).event(Event::Edit(Field::ExportPath, out.display().to_string()));
     h.get_by_role_and_label(Role::Button, "导出 CSV").click();
     h.run_steps(2);
     h.get_by_label_contains("已导出 1 条记录");

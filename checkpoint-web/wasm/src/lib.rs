@@ -14,11 +14,12 @@
 //! WebAssembly's answers with the native ones.
 
 use checkpass::bundle::TrustBundle;
-use checkpass::checkpoint::{accept_bundle, dev_key_in, log_reasons, Installed, LogFacts};
+use checkpass::checkpoint::{accept_bundle, dev_key_in, Installed, LogFacts};
 use checkpass::keys::{
     is_public_test_key, parse_public_key_file, public_key_file, KeyRole, PublicKey, SigningKey,
 };
 use checkpass::logfile::{open_log, sign_log, LogFileError, LogRecord, ScanLogFile};
+use checkpass::rules::log::{add_log_reasons, repeat_window};
 use checkpass::rules::{self, Clock};
 use checkpass::scanlog::test_report_note;
 use checkpass::time::{format_cst, hours, parse_cst};
@@ -243,12 +244,8 @@ pub fn check(
             floor: facts.clock_floor,
         },
     );
-    let window = bundle.policy.repeat_window_secs;
-    for reason in log_reasons(facts, now, window, bundle) {
-        if !verdict.has(reason.code()) {
-            verdict.add(reason);
-        }
-    }
+    let window = repeat_window(None, Some(bundle)).unwrap_or(0);
+    add_log_reasons(&mut verdict, facts, now, window, bundle);
     verdict
 }
 

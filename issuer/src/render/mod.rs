@@ -26,35 +26,33 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+pub use checkpass::verdict::{PassFacts, RouteStop};
 pub use sms::{rejection_text, sms_text};
 
-/// What a pass sheet shows, as display strings. The full ID number and the phone number are
-/// never given here.
+/// What a pass sheet shows: the pass's facts ([`PassFacts`], the type the verifier shows
+/// them in too) and what only the sheet has. The full ID number and the phone number are
+/// never given here. Reads as its facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PassSheet {
-    /// The national pass number as printed, e.g. "371003-000123-8" ([`checkpass::number`]).
-    pub serial: String,
-    pub plate: String,
-    pub trailer: Option<String>,
-    pub driver_name: String,
-    /// e.g. "371083********6619".
-    pub driver_id_masked: String,
-    pub occupants: u16,
-    /// Category label, e.g. "工业原材料".
-    pub category: String,
-    pub cargo: String,
-    pub origin: String,
-    pub destination: String,
-    /// Checkpoints in order: (code, name).
-    pub route: Vec<(String, String)>,
-    /// Local time, e.g. "2022-03-12 19:00".
-    pub valid_from: String,
-    pub valid_to: String,
-    pub test_sampled_at: String,
+    pub facts: PassFacts,
     /// e.g. "威海市新冠肺炎疫情防控指挥部"; the title takes its city ("威海市") from here.
     pub issuer_name: String,
     /// The signed pass as QR text: "TP1:" + uppercase base45.
     pub qr_text: String,
+}
+
+impl std::ops::Deref for PassSheet {
+    type Target = PassFacts;
+
+    fn deref(&self) -> &PassFacts {
+        &self.facts
+    }
+}
+
+impl std::ops::DerefMut for PassSheet {
+    fn deref_mut(&mut self) -> &mut PassFacts {
+        &mut self.facts
+    }
 }
 
 /// The files every pass folder has whatever the formats.
@@ -254,7 +252,7 @@ pub fn render_all(sheet: &PassSheet, dir: &Path, formats: &Formats) -> Result<()
     if formats.sheet_pdf || formats.sheet_png {
         let page = page_of(sheet, code)?;
         if formats.sheet_pdf {
-            let title = format!("通行证 {}", sheet.serial);
+            let title = format!("通行证 {}", sheet.number);
             write(dir, "pass.pdf", &pdf::pdf_bytes(&page, &title)?)?;
         }
         if formats.sheet_png {

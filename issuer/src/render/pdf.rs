@@ -427,18 +427,22 @@ mod tests {
     #[test]
     fn a_sheet_of_common_glyphs_only_embeds_one_subset() {
         let mut s = sample_sheet();
+        let f = &mut s.facts;
         for field in [
-            &mut s.plate,
-            &mut s.driver_name,
-            &mut s.category,
-            &mut s.cargo,
-            &mut s.origin,
-            &mut s.destination,
+            &mut f.plate,
+            &mut f.driver_name,
+            &mut f.category_zh,
+            &mut f.cargo,
+            &mut f.origin,
+            &mut f.destination,
         ] {
             *field = "0123".into();
         }
         s.trailer = None;
-        s.route = vec![("C101".into(), String::new())];
+        s.route = vec![crate::render::RouteStop {
+            code: "C101".into(),
+            ..Default::default()
+        }];
         let pdf = pdf_bytes(&page_of(&s), "t").unwrap();
         assert_eq!(embedded_fonts(&pdf), 1);
         assert!(

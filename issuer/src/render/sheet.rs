@@ -8,7 +8,7 @@ use ab_glyph::FontRef;
 
 use super::font::{self, PlacedGlyph};
 use super::qr::Modules;
-use super::{PassSheet, RenderError};
+use super::{PassFacts, PassSheet, RenderError, RouteStop};
 
 /// A5 in points (148 × 210 mm).
 pub const PAGE_W: f32 = 148.0 / 25.4 * 72.0;
@@ -107,20 +107,7 @@ const COMMON_MARKS: &str = "0123456789-:*.()C→①②③④⑤挂车";
 pub fn common_text(issuer_name: &str) -> String {
     // A sheet with every application field empty draws exactly the fixed text.
     let blank = PassSheet {
-        serial: String::new(),
-        plate: String::new(),
-        trailer: None,
-        driver_name: String::new(),
-        driver_id_masked: String::new(),
-        occupants: 0,
-        category: String::new(),
-        cargo: String::new(),
-        origin: String::new(),
-        destination: String::new(),
-        route: Vec::new(),
-        valid_from: String::new(),
-        valid_to: String::new(),
-        test_sampled_at: String::new(),
+        facts: PassFacts::default(),
         issuer_name: issuer_name.to_string(),
         qr_text: String::new(),
     };
@@ -140,11 +127,11 @@ pub fn city_of(issuer_name: &str) -> &str {
 
 /// The route as printed: "① 桥头检查站 C201 → ② 威海收费站 C101" (no-break spaces inside
 /// a stop).
-pub fn route_text(route: &[(String, String)]) -> String {
+pub fn route_text(route: &[RouteStop]) -> String {
     route
         .iter()
         .enumerate()
-        .map(|(i, (code, name))| {
+        .map(|(i, RouteStop { code, name, .. })| {
             let n = u32::try_from(i).unwrap_or(u32::MAX);
             // ① .. ⑳ are U+2460..; past twenty, plain numbers.
             let mark = match char::from_u32(0x2460 + n) {
@@ -182,7 +169,7 @@ fn rows(s: &PassSheet) -> Vec<(&'static str, String, bool)> {
             true,
         ),
         ("随车人数", format!("{} 人", s.occupants), false),
-        ("物资类别", format!("{}　{}", s.category, s.cargo), false),
+        ("物资类别", format!("{}　{}", s.category_zh, s.cargo), false),
         ("起运地点", s.origin.clone(), false),
         ("运送地点", s.destination.clone(), false),
         ("通行路线", route_text(&s.route), false),
@@ -216,7 +203,7 @@ fn title(s: &PassSheet) -> String {
 }
 
 fn serial_line(s: &PassSheet) -> String {
-    format!("通行证编号　{}", s.serial)
+    format!("通行证编号　{}", s.number)
 }
 
 fn footer(s: &PassSheet) -> String {
@@ -487,17 +474,22 @@ mod tests {
         assert_eq!(city_of("山东省交通运输厅驻某市工作组"), "");
     }
 
+    fn stop(code: &str, name: &str) -> RouteStop {
+        RouteStop {
+            code: code.into(),
+            name: name.into(),
+            here: false,
+        }
+    }
+
     #[test]
     fn route_lists_names_in_order_with_numbers() {
-        let r = vec![
-            ("C201".to_string(), "桥头检查站".to_string()),
-            ("C101".to_string(), "威海收费站".to_string()),
-        ];
+        let r = vec![stop("C201", "桥头检查站"), stop("C101", "威海收费站")];
         assert_eq!(
             route_text(&r).replace('\u{a0}', " "),
             "① 桥头检查站 C201 → ② 威海收费站 C101"
         );
-        let long: Vec<_> = (0..22).map(|i| (format!("C{i}"), String::new())).collect();
+        let long: Vec<_> = (0..22).map(|i| stop(&format!("C{i}"), "")).collect();
         let t = route_text(&long).replace('\u{a0}', " ");
         assert!(t.starts_with("① C0 → ② C1"));
         assert!(t.contains("⑳ C19 → (21) C20 → (22) C21"));
@@ -530,12 +522,12 @@ mod tests {
         // A route wraps between stops, keeping each stop's number, name and code together.
         let stops: Vec<_> = checkpass::sample::checkpoints()
             .into_iter()
-            .map(|c| (c.code, c.name))
+            .map(|c| stop(&c.code, &c.name))
             .collect();
         let route = route_text(&stops);
         let lines = wrap(font, &route, 8.0, 250.0);
         assert!(lines.len() > 2);
-        for (i, (code, name)) in stops.iter().enumerate() {
+        for (i, RouteStop { code, name, .. }) in stops.iter().enumerate() {
             let stop = format!("\u{a0}{name}\u{a0}{code}");
             assert!(
                 lines.iter().any(|l| l.contains(&stop)),

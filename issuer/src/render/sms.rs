@@ -24,11 +24,11 @@ pub fn sms_text(s: &PassSheet) -> String {
     let names: Vec<&str> = s
         .route
         .iter()
-        .map(|(code, name)| {
-            if name.is_empty() {
-                code.as_str()
+        .map(|stop| {
+            if stop.name.is_empty() {
+                stop.code.as_str()
             } else {
-                name.as_str()
+                stop.name.as_str()
             }
         })
         .collect();
@@ -41,7 +41,7 @@ pub fn sms_text(s: &PassSheet) -> String {
         };
         format!(
             "【{sender}通行证】{hello}车辆{vehicle}的通行证{serial}已签发，有效期{from}至{to}，路线：{route}。{conditions}。通行证由申请单位在线下载或打印交给您，过检查站请出示通行证二维码及核酸报告。",
-            serial = s.serial
+            serial = s.number
         )
     };
     let full_route = names.join("→");
@@ -145,7 +145,7 @@ mod tests {
         let t = sms_text(&s);
         assert!(t.starts_with("【威海市通行证】秦建您好，"), "{t}");
         for part in [
-            s.serial.as_str(),
+            s.number.as_str(),
             "鲁KD64755（挂车鲁F1965挂）",
             "03-12 15:00至03-13 15:00",
             "荣成收费站→石岛收费站",
@@ -169,7 +169,11 @@ mod tests {
     fn long_routes_are_shortened_to_fit() {
         let mut s = sample_sheet();
         s.route = (0..12)
-            .map(|i| (format!("C1{i:02}"), format!("第{i}号高速收费站")))
+            .map(|i| crate::render::RouteStop {
+                code: format!("C1{i:02}"),
+                name: format!("第{i}号高速收费站"),
+                here: false,
+            })
             .collect();
         let t = sms_text(&s);
         assert!(t.chars().count() <= MAX_CHARS, "{t}");

@@ -32,28 +32,37 @@ fn sample_pass() -> Pass {
     }
 }
 
+fn stop(code: &str, name: &str) -> RouteStop {
+    RouteStop {
+        code: code.into(),
+        name: name.into(),
+        here: false,
+    }
+}
+
 pub(crate) fn sample_sheet() -> PassSheet {
     let pass = sample_pass();
     let qr_text =
         checkpass::wire::issue_qr_text(&pass, &checkpass::sample::vector_signing_key()).unwrap();
-    PassSheet {
-        serial: checkpass::number::printed(pass.body.district, pass.serial),
+    let facts = PassFacts {
+        number: checkpass::number::printed(pass.body.district, pass.serial),
         plate: pass.body.plate.clone(),
         trailer: pass.body.trailer.clone(),
         driver_name: pass.body.driver_name.clone(),
         driver_id_masked: pass.body.driver_id.to_string(),
         occupants: pass.body.occupants,
-        category: pass.body.category.label_zh().to_string(),
+        category_zh: pass.body.category.label_zh().to_string(),
+        category_en: pass.body.category.label_en().to_string(),
         cargo: pass.body.cargo.clone(),
         origin: pass.body.origin.clone(),
         destination: pass.body.destination.clone(),
-        route: vec![
-            ("C105".into(), "荣成收费站".into()),
-            ("C106".into(), "石岛收费站".into()),
-        ],
+        route: vec![stop("C105", "荣成收费站"), stop("C106", "石岛收费站")],
         valid_from: "2022-03-12 15:00".into(),
         valid_to: "2022-03-13 15:00".into(),
         test_sampled_at: "2022-03-12 06:00".into(),
+    };
+    PassSheet {
+        facts,
         issuer_name: "威海市新冠肺炎疫情防控指挥部".into(),
         qr_text,
     }
@@ -266,7 +275,7 @@ fn long_routes_and_places_still_fit_on_the_page_and_scan() {
         .into_iter()
         .cycle()
         .take(32)
-        .map(|c| (c.code, c.name))
+        .map(|c| stop(&c.code, &c.name))
         .collect();
     sheet.origin = "荣成市俚岛镇水产加工园区东区二号路十八号冷链仓储中心三号库".repeat(2);
     sheet.issuer_name = "威海市新冠肺炎疫情防控指挥部交通运输保障组应急物资运输专班".into();
@@ -306,7 +315,7 @@ fn the_sheet_shows_every_fact() {
         .replace('\u{a0}', " ");
     for fact in [
         "威海市重点物资运输车辆通行证",
-        sheet.serial.as_str(),
+        sheet.number.as_str(),
         "鲁KD64755",
         "鲁F1965挂",
         "秦建",
@@ -494,7 +503,7 @@ fn pdf_reads_back_in_poppler_as_the_same_sheet() {
     long.occupants = 1;
     long.origin = "文登区米山镇工业园区东侧物流中心三号仓库装卸区南门".into();
     long.destination = "荣成市石岛管理区王连街道海洋食品产业园冷链物流基地".into();
-    long.route.push(("C101".into(), "威海收费站".into()));
+    long.route.push(stop("C101", "威海收费站"));
     for sheet in [sample_sheet(), long] {
         if !poppler_reads(&sheet) {
             return;
@@ -537,7 +546,7 @@ fn poppler_reads(sheet: &PassSheet) -> bool {
     let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     let mut wanted = vec![
         "威海市重点物资运输车辆通行证",
-        &sheet.serial,
+        &sheet.number,
         &sheet.plate,
         &sheet.driver_name,
         &sheet.driver_id_masked,
@@ -548,7 +557,7 @@ fn poppler_reads(sheet: &PassSheet) -> bool {
         "货物送达后不得停留",
         "仅用于应急运输",
     ];
-    wanted.extend(sheet.route.iter().map(|(_, name)| name.as_str()));
+    wanted.extend(sheet.route.iter().map(|s| s.name.as_str()));
     for want in wanted {
         let want: String = want.chars().filter(|c| !c.is_whitespace()).collect();
         assert!(flat.contains(&want), "{want} not in the PDF text:\n{text}");

@@ -1,12 +1,13 @@
 //! Loading an image file (PNG, JPEG or WebP) as a grayscale frame, with limits so that a
 //! truncated, hostile or huge file gives a typed error instead of a panic or an exhausted memory.
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use image::{GrayImage, ImageError, ImageReader, Limits};
 
 use super::{Decoded, FrameDecoder};
+use crate::files::ReadError;
 
 /// Files larger than this are refused before they are decoded.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -68,24 +69,12 @@ pub fn load_gray_image(path: impl AsRef<Path>) -> Result<GrayImage, DecodeError>
 }
 
 fn read_capped(path: &Path) -> Result<Vec<u8>, DecodeError> {
-    let read_err = |source| DecodeError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let mut bytes = Vec::new();
-    // Read one byte past the cap to tell "exactly at the cap" from "over it" without trusting
-    // the file's metadata (it may be a pipe or still growing).
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_err)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(DecodeError::FileTooLarge {
-            path: path.to_path_buf(),
-            limit: MAX_FILE_BYTES,
-        });
-    }
-    Ok(bytes)
+    crate::files::read_limited(path, MAX_FILE_BYTES).map_err(|e| match e {
+        ReadError::Open { path, source } | ReadError::Read { path, source } => {
+            DecodeError::Read { path, source }
+        }
+        ReadError::TooLarge { path, limit, .. } => DecodeError::FileTooLarge { path, limit },
+    })
 }
 
 /// Decodes image bytes; `path` is only used in error messages.

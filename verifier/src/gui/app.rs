@@ -1,31 +1,25 @@
-//! The application around [`State`]: it owns the engine, the scanning worker, the sound thread
-//! and the clock, turns what happens (worker messages, keys, dropped files, clicks) into
-//! [`Event`]s and carries out the [`Command`]s that come back. Drawing is in [`super::view`].
+//! The application around [`State`]: it owns the workers (`verify`, which owns the engine;
+//! `qr-scanner`; `image-file`), the sound thread, the camera preview's texture and the clock.
+//! Each frame it turns what happened (keys, dropped files, worker messages) into [`Event`]s,
+//! draws [`super::view::show`] from `&State`, feeds the view's events back and carries out the
+//! [`Command`]s that come out.
 //!
-//! No verification happens here: texts go to [`Engine::check_text`] and its verdict is shown.
+//! Nothing here waits for a signature check or a disk write: those are [`Job`]s for the
+//! `verify` worker, whose answers arrive as events on a later frame.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use checkpass::bundle::TrustBundle;
-use checkpass::verdict::Lang;
-
 use crate::decode::FrameDecoder;
-use crate::engine::Engine;
-use crate::store::{ScanRecord, MAX_BUNDLE_BYTES};
-use crate::timefmt;
 
 use super::prefs::GuiPrefs;
 use super::scanner::{Opener, Preview, ScanMsg, ScanOptions, Scanner};
 use super::sound::Sound;
-use super::source::{
-    list_cameras, CameraEntry, CameraSource, FrameSource, RecordedSource, SourceError,
-};
-use super::state::{
-    start_of_day_cst, BundleInfo, Command, Event, InputSource, Notice, Screen, State,
-};
+use super::source::{list_cameras, CameraSource, FrameSource, RecordedSource, SourceError};
+use super::state::{start_of_day_cst, CameraStatus, Command, Event, InputSource, Notice, State};
+use super::worker::{Job, JobHook, Worker};
 
 /// Where frames come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +64,8 @@ pub struct GuiConfig {
     /// A simulated time is in force (shown as a banner so it is never mistaken for real use).
     pub simulated_clock: bool,
     pub sound: bool,
+    /// Called on the `verify` worker before each job (tests: a slow check).
+    pub before_job: Option<JobHook>,
 }
 
 impl Default for GuiConfig {
@@ -80,6 +76,7 @@ impl Default for GuiConfig {
             clock: Box::new(|| chrono::Utc::now().timestamp()),
             simulated_clock: false,
             sound: true,
+            before_job: None,
         }
     }
 }
@@ -90,83 +87,62 @@ struct FileJob {
     result: Result<Vec<String>, String>,
 }
 
-/// Text typed into the window's text boxes (not part of [`State`]: it is only what is being
-/// edited, nothing decided yet).
-#[derive(Debug, Default, Clone)]
-pub struct Fields {
-    pub paste: String,
-    pub image_path: String,
-    pub bundle_path: String,
-    pub export_path: String,
-    pub checkpoint: String,
-    pub officer: String,
-    pub root_key_path: String,
-    /// Why the clock was corrected (settings → 时钟).
-    pub clock_reason: String,
-    /// Bundle files found on USB sticks.
-    pub found_bundles: Vec<PathBuf>,
-}
-
 /// The GUI application.
 pub struct Gui {
     pub state: State,
-    pub fields: Fields,
-    engine: Result<Engine, String>,
     dir: PathBuf,
     config: GuiConfig,
+    worker: Option<Worker>,
     scanner: Option<Scanner>,
     sound: Option<Sound>,
     wake: Arc<dyn Fn() + Send + Sync>,
     files_tx: Sender<FileJob>,
     files_rx: Receiver<FileJob>,
-    pub(super) preview: Option<Preview>,
-    pub(super) preview_dirty: bool,
-    pub(super) texture: Option<egui::TextureHandle>,
-    pub(super) cameras: Vec<CameraEntry>,
-    /// A text box had keyboard focus in the last frame: keys are not a handheld scanner's.
-    pub(super) text_focus: bool,
-    /// When the frame that triggered the check on screen was captured.
+    preview: Option<Preview>,
+    preview_dirty: bool,
+    texture: Option<egui::TextureHandle>,
+    /// When the camera frame whose check is with the worker was captured.
+    awaiting_capture: Option<Instant>,
+    /// When the frame that triggered the verdict on screen was captured (until it is drawn).
     pending_capture: Option<Instant>,
     last_latency: Option<Duration>,
     last_clock_check: i64,
-    /// Frames whose message carried codes; for the benchmark.
+    /// The recorded source has played to its end (tests and benchmarks).
     pub scan_ended: bool,
 }
 
 impl Gui {
-    /// Opens the data directory and starts scanning. Never fails: a device that is not set up
-    /// yet gets the setup screen.
+    /// Starts the `verify` worker on the data directory and starts scanning. Never fails: a
+    /// device that is not set up yet gets the setup screen.
     pub fn new(dir: PathBuf, config: GuiConfig, ctx: &egui::Context) -> Gui {
         super::fonts::install(ctx);
         let repaint = ctx.clone();
         let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || repaint.request_repaint());
-        let engine = Engine::open(&dir)
-            .map(|mut e| {
-                e.set_simulated_clock(config.simulated_clock);
-                e
-            })
-            .map_err(|e| e.to_string());
-        let lang = engine
-            .as_ref()
-            .map(|e| e.settings().lang)
-            .unwrap_or_default();
         let (mut prefs, prefs_problem) = GuiPrefs::load(&dir);
         if !config.sound {
             prefs.sound = false;
         }
-        let state = State::new(lang, prefs);
+        let mut state = State::new(checkpass::verdict::Lang::default(), prefs);
+        state.simulated_clock = config.simulated_clock;
         let (files_tx, files_rx) = channel();
         let sound = if config.sound {
             Sound::start().ok()
         } else {
             None
         };
+        let now = (config.clock)();
+        let worker = Worker::start(
+            dir.clone(),
+            config.simulated_clock,
+            now,
+            config.before_job.clone(),
+            wake.clone(),
+        );
         let mut gui = Gui {
             state,
-            fields: Fields::default(),
-            engine,
             dir,
             config,
+            worker: None,
             scanner: None,
             sound,
             wake,
@@ -175,25 +151,24 @@ impl Gui {
             preview: None,
             preview_dirty: false,
             texture: None,
-            cameras: Vec::new(),
-            text_focus: false,
+            awaiting_capture: None,
             pending_capture: None,
             last_latency: None,
-            last_clock_check: i64::MIN,
+            last_clock_check: now,
             scan_ended: false,
         };
-        gui.fields.export_path = gui.default_export_path();
-        if let Ok(e) = &gui.engine {
-            gui.fields.checkpoint = e.settings().checkpoint.clone();
-            gui.fields.officer = e.settings().officer.clone().unwrap_or_default();
+        match worker {
+            Ok(w) => gui.worker = Some(w),
+            Err(e) => gui.state.device = super::state::Device::Unusable(e.to_string()),
         }
+        let export = gui.default_export_path();
+        gui.event(Event::Edit(super::state::Field::ExportPath, export));
         if let Some(why) = prefs_problem {
             gui.event(Event::Notice(Notice {
                 ok: false,
                 text: why,
             }));
         }
-        gui.refresh_status();
         gui.start_scanner();
         gui
     }
@@ -210,11 +185,6 @@ impl Gui {
         &self.dir
     }
 
-    /// The engine, or why it could not be opened.
-    pub fn engine(&self) -> Result<&Engine, &str> {
-        self.engine.as_ref().map_err(String::as_str)
-    }
-
     /// Time from capturing the frame that held the QR to drawing its verdict, for the last
     /// camera read.
     pub fn last_latency(&self) -> Option<Duration> {
@@ -224,87 +194,74 @@ impl Gui {
     /// Applies an event now and carries out what follows.
     pub fn event(&mut self, event: Event) {
         let now = self.now();
+        let checked_camera = matches!(
+            &event,
+            Event::Checked {
+                source: InputSource::Camera,
+                ..
+            }
+        );
         let commands = self.state.handle(event, now);
+        if checked_camera {
+            self.pending_capture = self.awaiting_capture.take();
+        }
         self.run(commands);
+    }
+
+    fn send(&mut self, job: Job) {
+        match &mut self.worker {
+            Some(w) => w.send(job),
+            None => {
+                let text = match &self.state.device {
+                    super::state::Device::Unusable(why) => why.clone(),
+                    _ => String::from("verify worker not running"),
+                };
+                self.event(Event::CheckFailed(text));
+            }
+        }
     }
 
     fn run(&mut self, commands: Vec<Command>) {
         for c in commands {
+            let now = self.now();
             match c {
-                Command::Check { text, source } => self.check(&text, source),
+                Command::Check { text, source } => self.send(Job::Check { text, source, now }),
                 Command::PlaySound(level) => {
                     if let Some(s) = &self.sound {
                         s.play(level);
                     }
                 }
-                Command::LoadHistory => self.load_history(),
-                Command::SavePrefs => {
-                    if let Err(e) = self.state.prefs.save(&self.dir) {
-                        self.event(Event::Notice(Notice {
-                            ok: false,
-                            text: e.to_string(),
-                        }));
-                    }
-                }
-                Command::SaveLang(lang) => {
-                    if let Ok(engine) = &mut self.engine {
-                        if let Err(e) = engine.update_settings(|s| s.lang = lang) {
-                            let text = e.to_string();
-                            self.event(Event::Notice(Notice { ok: false, text }));
-                        }
-                    }
-                }
+                Command::LoadHistory => self.send(Job::LoadHistory {
+                    since: start_of_day_cst(now),
+                }),
+                Command::SavePrefs => self.send(Job::SavePrefs(self.state.prefs.clone())),
+                Command::SaveLang(lang) => self.send(Job::SaveLang(lang)),
                 Command::RestartCamera => self.start_scanner(),
+                Command::OpenImage(path) => self.open_image(path),
+                Command::ImportBundle(path) => self.send(Job::ImportBundle { path, now }),
+                Command::FindBundles => self.send(Job::FindBundles),
+                Command::SaveIdentity {
+                    checkpoint,
+                    officer,
+                } => self.send(Job::SaveIdentity {
+                    checkpoint,
+                    officer,
+                    now,
+                }),
+                Command::CorrectClock { reason } => self.send(Job::CorrectClock { reason, now }),
+                Command::InitDevice {
+                    root_key,
+                    checkpoint,
+                    officer,
+                } => self.send(Job::InitDevice {
+                    root_key,
+                    checkpoint,
+                    officer,
+                    now,
+                }),
+                Command::ExportCsv { path, rows } => self.send(Job::ExportCsv { path, rows }),
             }
         }
-    }
-
-    fn check(&mut self, text: &str, source: InputSource) {
-        let now = self.now();
-        let event = match &mut self.engine {
-            Ok(engine) => match engine.check_text(text, now) {
-                Ok(checked) => Event::Checked {
-                    checked: Box::new(checked),
-                    source,
-                },
-                Err(e) => Event::CheckFailed(e.to_string()),
-            },
-            Err(why) => Event::CheckFailed(why.clone()),
-        };
-        self.event(event);
-        // A check may have found the clock set back; show it in the status bar at once.
-        self.refresh_status();
-    }
-
-    fn load_history(&mut self) {
-        let since = start_of_day_cst(self.now());
-        let records: Vec<ScanRecord> = match &self.engine {
-            Ok(engine) => match engine.scans(Some(since)) {
-                Ok(r) => r,
-                Err(e) => {
-                    let text = e.to_string();
-                    self.event(Event::Notice(Notice { ok: false, text }));
-                    return;
-                }
-            },
-            Err(_) => Vec::new(),
-        };
-        self.event(Event::History(records));
-    }
-
-    /// Re-reads the bundle and clock status from the engine.
-    pub fn refresh_status(&mut self) {
-        let now = self.now();
-        let (bundle, clock) = match &self.engine {
-            Ok(engine) => (
-                engine.bundle().ok().map(bundle_info),
-                engine.clock_problem(now).ok().flatten(),
-            ),
-            Err(_) => (None, None),
-        };
-        self.last_clock_check = now;
-        self.event(Event::Bundle(bundle));
-        self.event(Event::Clock(clock));
     }
 
     /// (Re)starts the scanning worker for the configured input.
@@ -330,7 +287,8 @@ impl Gui {
                 })
             }
             FrameInput::Camera => {
-                self.cameras = list_cameras();
+                let names = list_cameras().into_iter().map(|c| c.name).collect();
+                self.event(Event::Cameras(names));
                 let wanted = self.state.prefs.camera.clone();
                 let res = self.state.prefs.resolution;
                 Box::new(move || {
@@ -340,7 +298,7 @@ impl Gui {
             }
         };
         self.event(Event::CameraStopped(String::new()));
-        self.state.camera = super::state::CameraStatus::Starting;
+        self.state.camera = CameraStatus::Starting;
         match Scanner::start(
             opener,
             FrameDecoder::new(),
@@ -352,8 +310,8 @@ impl Gui {
         }
     }
 
-    /// Handles everything that arrived since the last frame. Called once per UI frame (and by
-    /// tests that run the loop without a window).
+    /// Handles everything that arrived since the last frame, without waiting. Called once per
+    /// UI frame (and by tests that run the loop without a window).
     pub fn pump(&mut self) {
         let mut msgs = Vec::new();
         if let Some(s) = &self.scanner {
@@ -370,14 +328,23 @@ impl Gui {
                 result: job.result,
             });
         }
+        let answers = self
+            .worker
+            .as_mut()
+            .map(Worker::try_answers)
+            .unwrap_or_default();
+        for e in answers {
+            self.event(e);
+        }
         let now = self.now();
         if now - self.last_clock_check >= 10 || now < self.last_clock_check {
-            self.refresh_status();
+            self.last_clock_check = now;
+            self.send(Job::Status { now });
         }
         self.event(Event::Tick);
     }
 
-    /// Waits up to `timeout` for the worker's next message and handles it (tests and
+    /// Waits up to `timeout` for the scanning worker's next message and handles it (tests and
     /// benchmarks). Returns false when nothing came.
     pub fn pump_wait(&mut self, timeout: Duration) -> bool {
         let msg = match &self.scanner {
@@ -391,6 +358,35 @@ impl Gui {
             }
             None => false,
         }
+    }
+
+    /// Waits until the `verify` worker has answered every job sent so far, including those
+    /// that the answers themselves cause, handling each answer (tests and benchmarks; the
+    /// window never waits). Returns false when `timeout` passed first.
+    pub fn settle(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let Some(worker) = self.worker.as_mut() else {
+                return true;
+            };
+            if worker.outstanding() == 0 {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            if let Some(events) = worker.wait_answer(left) {
+                for e in events {
+                    self.event(e);
+                }
+            }
+        }
+    }
+
+    /// Jobs sent to the `verify` worker whose answer has not been handled yet.
+    pub fn jobs_outstanding(&self) -> usize {
+        self.worker.as_ref().map_or(0, Worker::outstanding)
     }
 
     fn on_scan(&mut self, msg: ScanMsg) {
@@ -430,29 +426,25 @@ impl Gui {
                     self.preview = Some(p);
                     self.preview_dirty = true;
                 }
-                let before = self.state.shown.as_ref().map(|s| s.checked.record.id);
-                self.event(Event::Frame {
-                    width,
-                    height,
-                    codes,
-                });
-                let after = self.state.shown.as_ref().map(|s| s.checked.record.id);
-                if after != before {
-                    self.pending_capture = Some(captured);
+                let now = self.now();
+                let commands = self.state.handle(
+                    Event::Frame {
+                        width,
+                        height,
+                        codes,
+                    },
+                    now,
+                );
+                if commands.iter().any(|c| matches!(c, Command::Check { .. })) {
+                    self.awaiting_capture = Some(captured);
                 }
+                self.run(commands);
             }
         }
     }
 
-    /// Called by the view once a verdict has been laid out for drawing.
-    pub(super) fn verdict_drawn(&mut self) {
-        if let Some(t) = self.pending_capture.take() {
-            self.last_latency = Some(t.elapsed());
-        }
-    }
-
     /// Decodes an image file on a worker thread; the result arrives as [`Event::FileDecoded`].
-    pub fn open_image(&mut self, path: PathBuf) {
+    fn open_image(&mut self, path: PathBuf) {
         let tx = self.files_tx.clone();
         let wake = self.wake.clone();
         let name = path
@@ -477,155 +469,6 @@ impl Gui {
         }
     }
 
-    /// A file dropped on the window: a trust bundle (`.cose`) is imported, anything else is
-    /// read as an image.
-    pub fn dropped(&mut self, path: PathBuf) {
-        let is_bundle = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("cose"));
-        if is_bundle {
-            self.import_bundle(&path);
-        } else {
-            self.open_image(path);
-        }
-    }
-
-    /// Imports a trust bundle file (from a USB stick); the result is shown as a notice.
-    pub fn import_bundle(&mut self, path: &Path) {
-        let result =
-            read_limited(path, MAX_BUNDLE_BYTES).and_then(|bytes| match &mut self.engine {
-                Ok(engine) => engine
-                    .install_bundle(&bytes)
-                    .map(bundle_info)
-                    .map_err(|e| format!("{}: {e}", path.display())),
-                Err(why) => Err(why.clone()),
-            });
-        self.event(Event::BundleImported(result));
-        self.refresh_status();
-    }
-
-    /// Saves checkpoint and officer from the settings fields.
-    pub fn save_identity(&mut self) {
-        let checkpoint = self.fields.checkpoint.trim().to_owned();
-        let officer = self.fields.officer.trim().to_owned();
-        let lang = self.state.lang;
-        let result = match &mut self.engine {
-            Ok(engine) => engine
-                .update_settings(|s| {
-                    s.checkpoint = checkpoint;
-                    s.officer = (!officer.is_empty()).then_some(officer);
-                })
-                .map_err(|e| e.to_string()),
-            Err(why) => Err(why.clone()),
-        };
-        let text = match (&result, lang) {
-            (Ok(()), Lang::Zh) => "已保存检查站和执勤人员".to_owned(),
-            (Ok(()), Lang::En) => "Checkpoint and officer saved".to_owned(),
-            (Err(e), _) => e.clone(),
-        };
-        self.event(Event::Notice(Notice {
-            ok: result.is_ok(),
-            text,
-        }));
-        self.refresh_status();
-    }
-
-    /// Records that the officer corrected the device clock (logged; the clock floor restarts).
-    pub fn record_clock_correction(&mut self) {
-        let reason = self.fields.clock_reason.trim().to_owned();
-        let now = self.now();
-        let lang = self.state.lang;
-        let result = match (&mut self.engine, reason.is_empty()) {
-            (_, true) => Err(match lang {
-                Lang::Zh => "请填写校正理由".to_owned(),
-                Lang::En => "Give the reason for the correction".to_owned(),
-            }),
-            (Ok(engine), false) => engine
-                .record_clock_correction(now, &reason)
-                .map_err(|e| e.to_string()),
-            (Err(why), false) => Err(why.clone()),
-        };
-        let text = match (&result, lang) {
-            (Ok(()), Lang::Zh) => format!("已登记时钟校正：{}", timefmt::minutes(now)),
-            (Ok(()), Lang::En) => format!("Clock correction recorded: {}", timefmt::minutes(now)),
-            (Err(e), _) => e.clone(),
-        };
-        if result.is_ok() {
-            self.fields.clock_reason.clear();
-        }
-        self.event(Event::Notice(Notice {
-            ok: result.is_ok(),
-            text,
-        }));
-        self.refresh_status();
-    }
-
-    /// Sets up an uninitialised device: pins the root key from a file and names the checkpoint.
-    pub fn init_device(&mut self) {
-        let path = PathBuf::from(self.fields.root_key_path.trim());
-        let result = read_limited(&path, 64 * 1024)
-            .and_then(|bytes| {
-                String::from_utf8(bytes)
-                    .map_err(|_| format!("{} 不是文本文件 (not a text file)", path.display()))
-            })
-            .and_then(|text| {
-                checkpass::keys::parse_public_key_file(&text)
-                    .map_err(|e| format!("{}: {e}", path.display()))
-            })
-            .and_then(|(key, role)| {
-                if role == checkpass::keys::KeyRole::Root {
-                    Ok(key)
-                } else {
-                    Err(format!("{} 不是根公钥 (not a root key)", path.display()))
-                }
-            })
-            .and_then(|key| {
-                let officer = self.fields.officer.trim();
-                Engine::init(
-                    &self.dir,
-                    key,
-                    self.fields.checkpoint.trim(),
-                    (!officer.is_empty()).then_some(officer),
-                )
-                .map_err(|e| e.to_string())
-            });
-        match result {
-            Ok(mut engine) => {
-                engine.set_simulated_clock(self.config.simulated_clock);
-                self.engine = Ok(engine);
-                self.event(Event::Notice(Notice {
-                    ok: true,
-                    text: match self.state.lang {
-                        Lang::Zh => "已初始化，请导入信任包".into(),
-                        Lang::En => "Initialised; now import a trust bundle".into(),
-                    },
-                }));
-                self.refresh_status();
-            }
-            Err(text) => self.event(Event::Notice(Notice { ok: false, text })),
-        }
-    }
-
-    /// Writes the filtered history to the export path as CSV.
-    pub fn export_csv(&mut self) {
-        let path = PathBuf::from(self.fields.export_path.trim());
-        let rows: Vec<ScanRecord> = self.state.filtered_history().into_iter().cloned().collect();
-        let result = super::history::write_csv(&path, &rows);
-        let lang = self.state.lang;
-        let notice = match result {
-            Ok(()) => Notice {
-                ok: true,
-                text: match lang {
-                    Lang::Zh => format!("已导出 {} 条记录到 {}", rows.len(), path.display()),
-                    Lang::En => format!("Exported {} records to {}", rows.len(), path.display()),
-                },
-            },
-            Err(e) => Notice { ok: false, text: e },
-        };
-        self.event(Event::Notice(notice));
-    }
-
     fn default_export_path(&self) -> String {
         let day = checkpass::time::format_cst(self.now());
         let day = day.get(..10).unwrap_or("scans");
@@ -635,60 +478,89 @@ impl Gui {
         base.join(format!("scans-{day}.csv")).display().to_string()
     }
 
-    /// Looks for trust bundle files on mounted USB sticks.
-    pub fn find_bundles(&mut self) {
-        #[cfg(not(windows))]
-        let roots = [
-            Path::new("/media"),
-            Path::new("/run/media"),
-            Path::new("/mnt"),
-        ];
-        // On Windows a USB stick is a drive letter of its own.
-        #[cfg(windows)]
-        let drives = crate::winplatform::removable_drives();
-        #[cfg(windows)]
-        let roots: Vec<&Path> = drives.iter().map(PathBuf::as_path).collect();
-        self.fields.found_bundles = super::history::find_bundle_files(&roots);
+    /// Keys typed outside text boxes (a handheld scanner), pasted text and dropped files.
+    fn read_input(&mut self, ctx: &egui::Context) {
+        let (events, dropped) = ctx.input(|i| (i.events.clone(), i.raw.dropped_files.clone()));
+        for f in dropped {
+            let path = f.path();
+            if !path.as_os_str().is_empty() {
+                self.event(Event::Dropped(path.to_path_buf()));
+            }
+        }
+        if self.state.text_focus {
+            return;
+        }
+        for e in events {
+            match e {
+                egui::Event::Text(t) => self.event(Event::Typed(t)),
+                egui::Event::Paste(t) => self.event(Event::Pasted(t)),
+                egui::Event::Key {
+                    key: egui::Key::Enter,
+                    pressed: true,
+                    ..
+                } => self.event(Event::Enter),
+                _ => {}
+            }
+        }
+        // What a scanner typed is the scanner's: a focused button must not also take its Enter
+        // or Space (base45 has spaces) as a click.
+        ctx.input_mut(|i| i.events.retain(|e| !is_scanner_input(e)));
+    }
+
+    /// The newest camera preview into the texture the view draws.
+    fn update_texture(&mut self, ctx: &egui::Context) {
+        if !self.preview_dirty {
+            return;
+        }
+        if let Some(p) = &self.preview {
+            let image = egui::ColorImage::from_gray([p.width as usize, p.height as usize], &p.gray);
+            match &mut self.texture {
+                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+                None => {
+                    self.texture =
+                        Some(ctx.load_texture("camera", image, egui::TextureOptions::LINEAR))
+                }
+            }
+        }
+        self.preview_dirty = false;
+    }
+
+    /// One frame: input and worker messages in, the view drawn from the state, its events
+    /// handled. What `eframe` calls, and what UI tests call with their own context.
+    pub fn update_ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.read_input(&ctx);
+        self.pump();
+        self.update_texture(&ctx);
+        let events = super::view::show(&self.state, self.texture.as_ref(), ui);
+        for e in events {
+            self.event(e);
+        }
+        if self.state.shown.is_some() && self.state.screen == super::state::Screen::Scan {
+            if let Some(t) = self.pending_capture.take() {
+                self.last_latency = Some(t.elapsed());
+            }
+        }
+        // Keep the countdown moving each second, and the bundle age and clock status fresh.
+        let next = if self.state.shown.is_some() { 1 } else { 30 };
+        ctx.request_repaint_after(Duration::from_secs(next));
     }
 }
 
-fn bundle_info(b: &TrustBundle) -> BundleInfo {
-    BundleInfo {
-        sequence: b.sequence,
-        issued_at: b.issued_at,
-        max_age_secs: b.policy.max_bundle_age_secs,
-        keys: b.keys.len(),
-        checkpoints: b.checkpoints.len(),
-        revoked: b.revoked.len(),
-    }
-}
-
-/// Reads a whole file of at most `limit` bytes, naming it in errors.
-fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("无法打开 {} (cannot open): {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("无法读取 {} (cannot read): {e}", path.display()))?;
-    if bytes.len() as u64 > limit {
-        return Err(format!(
-            "{} 过大 (larger than {limit} bytes)",
-            path.display()
-        ));
-    }
-    Ok(bytes)
+fn is_scanner_input(e: &egui::Event) -> bool {
+    matches!(
+        e,
+        egui::Event::Text(_)
+            | egui::Event::Paste(_)
+            | egui::Event::Key {
+                key: egui::Key::Enter | egui::Key::Space,
+                ..
+            }
+    )
 }
 
 impl eframe::App for Gui {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        super::view::show(self, ui);
-    }
-}
-
-impl Screen {
-    pub fn all() -> [Screen; 3] {
-        [Screen::Scan, Screen::History, Screen::Settings]
+        self.update_ui(ui);
     }
 }

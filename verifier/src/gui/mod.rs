@@ -2,29 +2,35 @@
 //! the verdict screen, today's history, settings and trust-bundle import.
 //!
 //! - [`state`]: the GUI state as plain data, changed by `State::handle(event, now)`; all the
-//!   screen's rules, tested without a window.
-//! - [`app`]: [`app::Gui`], which owns the engine, the scanning worker and the sound, feeds
+//!   screen's rules, tested without a window. Events in, commands out.
+//! - [`view`]: drawing `&State`, one module per part of the window (status bar, scan, history,
+//!   settings); clicks, keys and edits become events. It calls nothing.
+//! - [`app`]: [`app::Gui`], which owns the workers, the sound and the preview texture, feeds
 //!   events to the state and carries out its commands.
-//! - [`view`]: drawing the state; clicks and keys become events.
+//! - [`worker`]: the `verify` thread, which owns the [`crate::engine::Engine`]: every
+//!   signature check and every disk write (scan log, settings, bundle, CSV) happens there, so
+//!   no frame waits for one.
 //! - [`source`]: where frames come from ([`source::FrameSource`]: a camera through nokhwa, or
 //!   a recorded folder of frames).
 //! - [`scanner`]: the `qr-scanner` worker thread: frames → [`crate::decode::FrameDecoder`] →
 //!   channel.
-//! - [`sound`], [`fonts`], [`prefs`], [`history`]: verdict sounds, the CJK font, the GUI's own
-//!   preferences file, CSV export.
+//! - [`sound`], [`fonts`], [`prefs`], [`usb`]: verdict sounds, the CJK font, the GUI's own
+//!   preferences file, bundle files on USB sticks.
 //!
-//! The GUI decides nothing about a pass: every text goes to [`crate::engine::Engine`], which
-//! records the scan and returns the verdict shown.
+//! The GUI decides nothing about a pass: every text goes to the engine on the worker, which
+//! records the scan and returns the verdict shown. It does not use the CLI, nor the CLI it
+//! (`tests/structure.rs`).
 
 pub mod app;
 pub mod fonts;
-pub mod history;
 pub mod prefs;
 pub mod scanner;
 pub mod sound;
 pub mod source;
 pub mod state;
+pub mod usb;
 pub mod view;
+pub mod worker;
 
 use std::path::PathBuf;
 
@@ -46,7 +52,7 @@ pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
     // Started by a double click on Windows: no empty console window behind this one.
     #[cfg(windows)]
     crate::winplatform::release_own_console();
-    let dir = crate::cli::data_dir(data_dir.as_deref())?;
+    let dir = crate::files::data_dir(data_dir.as_deref())?;
     let mut config = GuiConfig::default();
     if let Some(folder) = std::env::var_os(ENV_FRAMES) {
         config.input = FrameInput::Recorded(PathBuf::from(folder));

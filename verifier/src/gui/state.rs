@@ -1,10 +1,14 @@
 //! The GUI's state as plain data, changed only by [`State::handle`] with the clock passed in.
 //!
 //! No drawing, no engine, no threads here: an [`Event`] (a code seen by the camera, a key typed
-//! by a handheld scanner, a verdict returned by the engine, a tick of the clock) goes in, the
-//! state changes, and the [`Command`]s that the application must carry out (check this text,
-//! play this sound, reload the history) come out. So every rule of the screen — which read is
-//! checked, when a verdict goes away, what the history shows — is tested without a window.
+//! by a handheld scanner, a click in the view, a verdict returned by the verify worker, a tick
+//! of the clock) goes in, the state changes, and the [`Command`]s that the application must
+//! carry out (check this text, import this bundle, export this CSV, play this sound) come out.
+//! So every rule of the screen — which read is checked, when a verdict goes away, what the
+//! history shows, what a button does — is tested without a window. The view only reads
+//! [`State`] and emits events; even the text boxes' contents are here ([`Fields`]).
+
+use std::path::PathBuf;
 
 use checkpass::number::{NumberError, PassNumber};
 use checkpass::verdict::{Lang, Level};
@@ -13,6 +17,7 @@ use checkpass::wire::{MAX_QR_TEXT, QR_PREFIX};
 use crate::decode::Point;
 use crate::engine::{is_scan_of, Checked, ClockProblem};
 use crate::store::{LoggedVerdict, ScanRecord};
+use crate::timefmt;
 
 use super::prefs::GuiPrefs;
 
@@ -29,6 +34,12 @@ pub enum Screen {
     Scan,
     History,
     Settings,
+}
+
+impl Screen {
+    pub fn all() -> [Screen; 3] {
+        [Screen::Scan, Screen::History, Screen::Settings]
+    }
 }
 
 /// Where a QR text came from.
@@ -106,6 +117,79 @@ pub struct Seen {
     pub corners: [Point; 4],
 }
 
+/// What the window shows of the opened data directory (the engine itself lives on the verify
+/// worker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub checkpoint: String,
+    pub officer: Option<String>,
+    /// The pinned root key's id, always in sight: an officer compares it with the printed one.
+    pub root_kid: String,
+    /// A test setup that trusts the public development keys.
+    pub allow_dev_keys: bool,
+    pub lang: Lang,
+}
+
+/// The data directory as the window knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Device {
+    /// The verify worker is opening it.
+    Opening,
+    Ready(DeviceInfo),
+    /// Not set up yet, or broken: why (the settings screen offers the set-up form).
+    Unusable(String),
+}
+
+/// The window's text boxes: what is being typed, nothing decided yet.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Fields {
+    pub paste: String,
+    pub image_path: String,
+    pub bundle_path: String,
+    pub export_path: String,
+    pub checkpoint: String,
+    pub officer: String,
+    pub root_key_path: String,
+    /// Why the clock was corrected (settings → 时钟).
+    pub clock_reason: String,
+    /// Bundle files found on USB sticks.
+    pub found_bundles: Vec<PathBuf>,
+}
+
+/// One of the [`Fields`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Paste,
+    ImagePath,
+    BundlePath,
+    ExportPath,
+    Checkpoint,
+    Officer,
+    RootKeyPath,
+    ClockReason,
+}
+
+impl Fields {
+    fn get_mut(&mut self, field: Field) -> &mut String {
+        match field {
+            Field::Paste => &mut self.paste,
+            Field::ImagePath => &mut self.image_path,
+            Field::BundlePath => &mut self.bundle_path,
+            Field::ExportPath => &mut self.export_path,
+            Field::Checkpoint => &mut self.checkpoint,
+            Field::Officer => &mut self.officer,
+            Field::RootKeyPath => &mut self.root_key_path,
+            Field::ClockReason => &mut self.clock_reason,
+        }
+    }
+
+    /// The officer field as stored: `None` when blank.
+    fn officer(&self) -> Option<String> {
+        let o = self.officer.trim();
+        (!o.is_empty()).then(|| o.to_owned())
+    }
+}
+
 /// Everything that can happen to the GUI.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -156,6 +240,43 @@ pub enum Event {
     Lang(Lang),
     Prefs(GuiPrefs),
     Notice(Notice),
+    /// A text box was edited.
+    Edit(Field, String),
+    /// Whether a text box has the keyboard focus (then keys are not a handheld scanner's).
+    TextFocus(bool),
+    /// The paste box's "check text" button.
+    SubmitPaste,
+    /// The "open image" button: the image path field is read.
+    OpenImage,
+    /// A file dropped on the window.
+    Dropped(PathBuf),
+    /// The "retry camera" button.
+    RetryCamera,
+    /// The "import bundle" button: the bundle path field is read.
+    ImportBundle,
+    /// The "look on USB sticks" button.
+    FindBundles,
+    BundlesFound(Vec<PathBuf>),
+    /// The settings' "save" button: checkpoint and officer.
+    SaveIdentity,
+    /// The checkpoint and officer were stored (the device as it now is), or why not.
+    IdentitySaved(Result<DeviceInfo, String>),
+    /// The "record clock correction" button.
+    CorrectClock,
+    /// The correction was recorded at this time, or why not.
+    ClockCorrected(Result<i64, String>),
+    /// The set-up form's "initialise" button.
+    InitDevice,
+    /// The data directory was set up, or why not.
+    Initialised(Result<DeviceInfo, String>),
+    /// The worker opened the data directory, or why it could not.
+    Opened(Result<DeviceInfo, String>),
+    /// The history's "export CSV" button: the filtered history goes to the export path.
+    ExportCsv,
+    /// So many records were exported to this file, or why not.
+    Exported(Result<(usize, PathBuf), String>),
+    /// The cameras on this computer (names), for the settings.
+    Cameras(Vec<String>),
 }
 
 /// What the application must do after an event.
@@ -175,6 +296,32 @@ pub enum Command {
     SaveLang(Lang),
     /// Reopen the camera with the current preferences.
     RestartCamera,
+    /// Decode an image file off the UI thread into [`Event::FileDecoded`].
+    OpenImage(PathBuf),
+    /// Install the trust bundle file into [`Event::BundleImported`].
+    ImportBundle(PathBuf),
+    /// Look for bundle files on USB sticks into [`Event::BundlesFound`].
+    FindBundles,
+    /// Store checkpoint and officer into [`Event::IdentitySaved`].
+    SaveIdentity {
+        checkpoint: String,
+        officer: Option<String>,
+    },
+    /// Record a clock correction into [`Event::ClockCorrected`].
+    CorrectClock {
+        reason: String,
+    },
+    /// Set up the data directory with the root key file into [`Event::Initialised`].
+    InitDevice {
+        root_key: PathBuf,
+        checkpoint: String,
+        officer: Option<String>,
+    },
+    /// Write these records as CSV into [`Event::Exported`].
+    ExportCsv {
+        path: PathBuf,
+        rows: Vec<ScanRecord>,
+    },
 }
 
 /// The current camera focus: where the last code was seen, for the preview overlay.
@@ -217,6 +364,16 @@ pub struct State {
     pub notice: Option<Notice>,
     /// Frames decoded since start (status line).
     pub frames: u64,
+    pub device: Device,
+    pub fields: Fields,
+    /// A text box had the keyboard focus in the last frame.
+    pub text_focus: bool,
+    /// Cameras found on this computer (names).
+    pub cameras: Vec<String>,
+    /// A simulated time is in force (shown as a banner so it is never mistaken for real use).
+    pub simulated_clock: bool,
+    /// The time of the last event (unix seconds): what the view shows as now.
+    pub now: i64,
     held: Option<Held>,
     wedge: Wedge,
 }
@@ -238,6 +395,12 @@ impl State {
             clock: None,
             notice: None,
             frames: 0,
+            device: Device::Opening,
+            fields: Fields::default(),
+            text_focus: false,
+            cameras: Vec::new(),
+            simulated_clock: false,
+            now: 0,
             held: None,
             wedge: Wedge::default(),
         }
@@ -246,6 +409,7 @@ impl State {
     /// Applies one event at time `now` (unix seconds) and returns what must be done.
     pub fn handle(&mut self, event: Event, now: i64) -> Vec<Command> {
         let mut out = Vec::new();
+        self.now = now;
         match event {
             Event::CameraStarted {
                 name,
@@ -406,7 +570,7 @@ impl State {
                             Lang::En => format!("Trust bundle refused: {why}"),
                         },
                     },
-                })
+                });
             }
             Event::Clock(problem) => self.clock = problem,
             Event::Lang(lang) => {
@@ -425,6 +589,125 @@ impl State {
                 }
             }
             Event::Notice(n) => self.notice = Some(n),
+            Event::Edit(field, text) => *self.fields.get_mut(field) = text,
+            Event::TextFocus(focus) => self.text_focus = focus,
+            Event::SubmitPaste => {
+                let text = std::mem::take(&mut self.fields.paste);
+                return self.handle(Event::Pasted(text), now);
+            }
+            Event::OpenImage => out.push(Command::OpenImage(PathBuf::from(
+                self.fields.image_path.trim(),
+            ))),
+            Event::Dropped(path) => {
+                // A trust bundle (`.cose`) is imported, anything else is read as an image.
+                let is_bundle = path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| e.eq_ignore_ascii_case("cose"));
+                out.push(if is_bundle {
+                    Command::ImportBundle(path)
+                } else {
+                    Command::OpenImage(path)
+                });
+            }
+            Event::RetryCamera => out.push(Command::RestartCamera),
+            Event::ImportBundle => out.push(Command::ImportBundle(PathBuf::from(
+                self.fields.bundle_path.trim(),
+            ))),
+            Event::FindBundles => out.push(Command::FindBundles),
+            Event::BundlesFound(found) => self.fields.found_bundles = found,
+            Event::SaveIdentity => out.push(Command::SaveIdentity {
+                checkpoint: self.fields.checkpoint.trim().to_owned(),
+                officer: self.fields.officer(),
+            }),
+            Event::IdentitySaved(result) => {
+                let text = match (&result, self.lang) {
+                    (Ok(_), Lang::Zh) => "已保存检查站和执勤人员".to_owned(),
+                    (Ok(_), Lang::En) => "Checkpoint and officer saved".to_owned(),
+                    (Err(e), _) => e.clone(),
+                };
+                self.notice = Some(Notice {
+                    ok: result.is_ok(),
+                    text,
+                });
+                if let Ok(info) = result {
+                    self.device = Device::Ready(info);
+                }
+            }
+            Event::CorrectClock => {
+                let reason = self.fields.clock_reason.trim().to_owned();
+                if reason.is_empty() {
+                    self.notice = Some(Notice {
+                        ok: false,
+                        text: match self.lang {
+                            Lang::Zh => "请填写校正理由".to_owned(),
+                            Lang::En => "Give the reason for the correction".to_owned(),
+                        },
+                    });
+                } else {
+                    out.push(Command::CorrectClock { reason });
+                }
+            }
+            Event::ClockCorrected(result) => {
+                let text = match (&result, self.lang) {
+                    (Ok(at), Lang::Zh) => format!("已登记时钟校正：{}", timefmt::minutes(*at)),
+                    (Ok(at), Lang::En) => {
+                        format!("Clock correction recorded: {}", timefmt::minutes(*at))
+                    }
+                    (Err(e), _) => e.clone(),
+                };
+                if result.is_ok() {
+                    self.fields.clock_reason.clear();
+                }
+                self.notice = Some(Notice {
+                    ok: result.is_ok(),
+                    text,
+                });
+            }
+            Event::InitDevice => out.push(Command::InitDevice {
+                root_key: PathBuf::from(self.fields.root_key_path.trim()),
+                checkpoint: self.fields.checkpoint.trim().to_owned(),
+                officer: self.fields.officer(),
+            }),
+            Event::Initialised(Ok(info)) => {
+                self.device = Device::Ready(info);
+                self.notice = Some(Notice {
+                    ok: true,
+                    text: match self.lang {
+                        Lang::Zh => "已初始化，请导入信任包".into(),
+                        Lang::En => "Initialised; now import a trust bundle".into(),
+                    },
+                });
+            }
+            Event::Initialised(Err(text)) => self.notice = Some(Notice { ok: false, text }),
+            Event::Opened(result) => match result {
+                Ok(info) => {
+                    self.lang = info.lang;
+                    self.fields.checkpoint = info.checkpoint.clone();
+                    self.fields.officer = info.officer.clone().unwrap_or_default();
+                    self.device = Device::Ready(info);
+                }
+                Err(why) => self.device = Device::Unusable(why),
+            },
+            Event::ExportCsv => out.push(Command::ExportCsv {
+                path: PathBuf::from(self.fields.export_path.trim()),
+                rows: self.filtered_history().into_iter().cloned().collect(),
+            }),
+            Event::Exported(result) => {
+                self.notice = Some(match result {
+                    Ok((count, path)) => Notice {
+                        ok: true,
+                        text: match self.lang {
+                            Lang::Zh => format!("已导出 {count} 条记录到 {}", path.display()),
+                            Lang::En => {
+                                format!("Exported {count} records to {}", path.display())
+                            }
+                        },
+                    },
+                    Err(text) => Notice { ok: false, text },
+                })
+            }
+            Event::Cameras(names) => self.cameras = names,
         }
         out
     }

@@ -1,0 +1,108 @@
+//! `verifier check`: QR texts and image files in, verdicts out (text or JSON lines), the exit
+//! status the worst of them.
+
+use std::io::{self, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use checkpass::verdict::{Lang, Level};
+
+use super::flags::CheckArgs;
+use super::{exit_code, open, system_now, EXIT_ERROR};
+use crate::engine::Checked;
+use crate::report::{self, Source};
+use crate::settings;
+
+pub fn run(dir: &Path, args: CheckArgs, lang: Option<Lang>) -> Result<ExitCode> {
+    let (mut engine, lang) = open(dir, lang)?;
+    // Refuse early, before reading any image, when checks cannot run.
+    engine.bundle()?;
+    // A time given with --at is a simulation: marked in the log, never moving the clock floor.
+    engine.set_simulated_clock(args.at.is_some());
+    let now = args.at.unwrap_or_else(system_now);
+    let checkpoint = match &args.checkpoint {
+        Some(c) => settings::validate_code("checkpoint", c)?,
+        None => engine.settings().checkpoint.clone(),
+    };
+    let mut worst: Option<Level> = None;
+    let mut failed = false;
+    let mut out = io::stdout().lock();
+    let mut emit =
+        |src: &Source<'_>, checked: &Checked, out: &mut io::StdoutLock<'_>| -> Result<()> {
+            worst = worst.max(Some(checked.verdict.level()));
+            if args.json {
+                writeln!(out, "{}", report::json(src, checked, lang))?;
+            } else {
+                write!(out, "{}", report::human(src, checked, lang))?;
+            }
+            Ok(())
+        };
+    if let Some(text) = &args.text {
+        let checked = engine.check_text_at(text, now, &checkpoint)?;
+        let src = Source {
+            image: None,
+            text: Some(text),
+            index: 1,
+            count: 1,
+        };
+        emit(&src, &checked, &mut out)?;
+    }
+    for (i, image) in args.images.iter().enumerate() {
+        if i > 0 && !args.json {
+            writeln!(out)?;
+        }
+        let name = image.display().to_string();
+        let texts = match read_image(image) {
+            Ok(texts) => texts,
+            Err(e) => {
+                failed = true;
+                out.flush()?;
+                writeln!(
+                    io::stderr(),
+                    "错误 (error): {}",
+                    checkpass::describe_error(e.as_ref())
+                )?;
+                continue;
+            }
+        };
+        if texts.is_empty() {
+            let checked = engine.check_nothing_found(now, &checkpoint)?;
+            let src = Source {
+                image: Some(&name),
+                text: None,
+                index: 0,
+                count: 0,
+            };
+            emit(&src, &checked, &mut out)?;
+        }
+        for (j, text) in texts.iter().enumerate() {
+            let checked = engine.check_text_at(text, now, &checkpoint)?;
+            let src = Source {
+                image: Some(&name),
+                text: Some(text),
+                index: j + 1,
+                count: texts.len(),
+            };
+            emit(&src, &checked, &mut out)?;
+        }
+    }
+    out.flush()?;
+    if failed {
+        return Ok(ExitCode::from(EXIT_ERROR));
+    }
+    Ok(ExitCode::from(exit_code(worst.unwrap_or(Level::Red))))
+}
+
+/// The texts of every QR code found in an image file, each once (a code read twice by the
+/// decoder must not look like a repeat scan).
+fn read_image(path: &Path) -> Result<Vec<String>> {
+    let codes = crate::decode::decode_image_file(path)?;
+    let mut texts: Vec<String> = Vec::with_capacity(codes.len());
+    for code in codes {
+        if !texts.contains(&code.text) {
+            texts.push(code.text);
+        }
+    }
+    Ok(texts)
+}

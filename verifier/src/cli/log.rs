@@ -1,0 +1,242 @@
+//! `verifier log`: list, CSV, find, verify, export and the device key of the scan log.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use checkpass::number::PassNumber;
+use checkpass::verdict::{Lang, Level};
+
+use super::flags::LogArgs;
+use super::{open, system_now, t};
+use crate::files;
+use crate::store::ScanRecord;
+use crate::timefmt;
+
+/// `--since`: a time (see [`timefmt::parse`]) or a span back from now (`90m`, `24h`, `7d`).
+fn parse_since(s: &str, now: i64) -> Result<i64> {
+    let s = s.trim();
+    if let Some(unit) = s.chars().last() {
+        let secs = match unit {
+            's' => Some(1),
+            'm' => Some(60),
+            'h' => Some(3600),
+            'd' => Some(86_400),
+            _ => None,
+        };
+        if let (Some(mul), Ok(n)) = (secs, s[..s.len() - 1].parse::<i64>()) {
+            if n >= 0 {
+                return Ok(now.saturating_sub(n.saturating_mul(mul)));
+            }
+        }
+    }
+    Ok(timefmt::parse(s)?)
+}
+
+pub fn list(dir: &Path, args: LogArgs, lang: Option<Lang>) -> Result<ExitCode> {
+    let (engine, lang) = open(dir, lang)?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, system_now()))
+        .transpose()?;
+    let scans = engine.scans(since)?;
+    match &args.csv {
+        Some(path) if path.as_os_str() == "-" => {
+            let mut out = io::stdout().lock();
+            files::write_csv(&mut out, &scans)?;
+        }
+        Some(path) => {
+            let mut bytes = Vec::new();
+            files::write_csv(&mut bytes, &scans)?;
+            let parent = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            crate::store::write_atomic(&parent, path, &bytes)?;
+            writeln!(
+                io::stderr(),
+                "{} {} {}",
+                t(lang, "已导出", "Exported"),
+                scans.len(),
+                t(lang, "条记录", "scans")
+            )?;
+        }
+        None => {
+            let mut out = io::stdout().lock();
+            writeln!(
+                out,
+                "{}",
+                t(
+                    lang,
+                    "时间 (UTC+8)  检查站  执勤人员  通行证号  车牌  结论  原因",
+                    "time (UTC+8)  checkpoint  officer  serial  plate  verdict  reasons"
+                )
+            )?;
+            for s in &scans {
+                writeln!(out, "{}", log_line(s, lang))?;
+            }
+            writeln!(out, "{} {}", t(lang, "共", "Total:"), scans.len())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exit status of `log find` when the pass was not scanned today.
+pub const EXIT_NOT_FOUND: u8 = 1;
+
+pub fn find(dir: &Path, number: &str, at: Option<i64>, lang: Option<Lang>) -> Result<ExitCode> {
+    // A mistyped number (wrong length, check character) is an error of its own, told apart
+    // from a pass not seen today.
+    let number: PassNumber = number.parse()?;
+    let (engine, lang) = open(dir, lang)?;
+    let since = timefmt::start_of_day_cst(at.unwrap_or_else(system_now));
+    let scans = engine.scans_of(&number, since)?;
+    let mut out = io::stdout().lock();
+    if scans.is_empty() {
+        match lang {
+            Lang::Zh => writeln!(out, "今日查验记录中没有通行证 {number}")?,
+            Lang::En => writeln!(out, "No scan of pass {number} in today's log")?,
+        }
+        return Ok(ExitCode::from(EXIT_NOT_FOUND));
+    }
+    writeln!(
+        out,
+        "{} {number}{}",
+        t(lang, "通行证", "Pass"),
+        t(lang, " 今日的查验记录：", ", today's scans:")
+    )?;
+    for s in &scans {
+        writeln!(out, "{}", log_line(s, lang))?;
+    }
+    writeln!(out, "{} {}", t(lang, "共", "Total:"), scans.len())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn verify(dir: &Path, lang: Option<Lang>) -> Result<ExitCode> {
+    let (engine, lang) = open(dir, lang)?;
+    let head = engine.verify_log()?;
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "{} {} {}",
+        t(lang, "查验记录哈希链完整：", "Scan log hash chain intact:"),
+        head.entries,
+        t(lang, "条", "entries")
+    )?;
+    writeln!(
+        out,
+        "{} {}",
+        t(
+            lang,
+            "链尾哈希（抄录或随记录导出，以便日后比对）：",
+            "Head hash (write it down or export it to compare later):"
+        ),
+        hex::encode(head.head)
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn export(dir: &Path, out: &Path, since: Option<&str>, lang: Option<Lang>) -> Result<ExitCode> {
+    let (engine, lang) = open(dir, lang)?;
+    let now = system_now();
+    let since = since.map(|s| parse_since(s, now)).transpose()?;
+    let (bytes, log) = engine.export_log(since, now)?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    crate::store::write_atomic(&parent, out, &bytes)?;
+    let scans = log
+        .entries
+        .iter()
+        .filter(|e| e.kind == checkpass::scanlog::EntryKind::Scan)
+        .count();
+    let simulated = log.entries.iter().filter(|e| e.simulated).count();
+    let mut o = io::stdout().lock();
+    writeln!(
+        o,
+        "{} {} ({} {}, {} {}) → {}",
+        t(lang, "已导出查验记录", "Scan log exported:"),
+        log.entries.len(),
+        scans,
+        t(lang, "次查验", "scans"),
+        simulated,
+        t(lang, "条模拟时间", "under a simulated clock"),
+        out.display()
+    )?;
+    writeln!(
+        o,
+        "{} {}  {} {}",
+        t(lang, "设备密钥", "device key"),
+        log.device.kid().to_hex(),
+        t(lang, "链尾", "head"),
+        hex::encode(log.head())
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn device(dir: &Path, out: Option<&Path>, lang: Option<Lang>) -> Result<ExitCode> {
+    let (engine, lang) = open(dir, lang)?;
+    let key = engine.device_public_key()?;
+    let mut o = io::stdout().lock();
+    match out {
+        Some(path) => {
+            let text = checkpass::keys::public_key_file(&key, checkpass::keys::KeyRole::Device);
+            let parent = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            crate::store::write_atomic(&parent, path, text.as_bytes())?;
+            writeln!(o, "{} {}", t(lang, "已写入", "Written:"), path.display())?;
+        }
+        None => {
+            writeln!(
+                o,
+                "{} {}",
+                t(lang, "本机记录签名密钥编号：", "This device's log key id:"),
+                key.kid().to_hex()
+            )?;
+            writeln!(o, "{} {}", t(lang, "公钥：", "Public key:"), key.to_hex())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn log_line(s: &ScanRecord, lang: Lang) -> String {
+    let level = match s.verdict {
+        crate::store::LoggedVerdict::Green => Level::Green,
+        crate::store::LoggedVerdict::Amber => Level::Amber,
+        crate::store::LoggedVerdict::Red => Level::Red,
+    };
+    let simulated = if s.simulated {
+        t(lang, "（模拟时间）", " (simulated time)")
+    } else {
+        ""
+    };
+    format!(
+        "{}{simulated}  {}  {}  {}  {}  {}  {}",
+        timefmt::minutes(s.scanned_at),
+        s.checkpoint,
+        s.officer.as_deref().unwrap_or("-"),
+        s.serial.as_deref().unwrap_or("-"),
+        s.plate.as_deref().unwrap_or("-"),
+        level.word(lang),
+        s.reasons.join(",")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_spans_and_times() {
+        assert_eq!(parse_since("24h", 100_000).unwrap(), 100_000 - 86_400);
+        assert_eq!(parse_since("90m", 10_000).unwrap(), 10_000 - 5_400);
+        assert_eq!(parse_since("2022-03-12 19:00", 0).unwrap(), 1_647_082_800);
+        assert!(parse_since("soon", 0).is_err());
+        assert!(parse_since("-5h", 0).is_err());
+    }
+}

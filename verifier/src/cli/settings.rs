@@ -1,0 +1,77 @@
+//! `verifier settings`: shows and changes the checkpoint's settings.
+
+use std::io;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use checkpass::verdict::Lang;
+
+use super::flags::SettingsArgs;
+use super::{open, t, write_fields};
+use crate::settings::{self, lang_str};
+
+pub fn run(dir: &Path, args: SettingsArgs, lang: Option<Lang>) -> Result<ExitCode> {
+    let (mut engine, _) = open(dir, lang)?;
+    let checkpoint = args
+        .checkpoint
+        .as_deref()
+        .map(|c| settings::validate_code("checkpoint", c))
+        .transpose()?;
+    let officer = args
+        .officer
+        .as_deref()
+        .map(|o| settings::validate_code("officer", o))
+        .transpose()?;
+    let window = args
+        .repeat_window
+        .map(settings::validate_repeat_window)
+        .transpose()?;
+    let changed = checkpoint.is_some()
+        || officer.is_some()
+        || args.no_officer
+        || window.is_some()
+        || args.policy_repeat_window
+        || args.language.is_some();
+    if changed {
+        engine.update_settings(|s| {
+            if let Some(c) = checkpoint {
+                s.checkpoint = c;
+            }
+            if officer.is_some() || args.no_officer {
+                s.officer = officer;
+            }
+            if window.is_some() || args.policy_repeat_window {
+                s.repeat_window_secs = window;
+            }
+            if let Some(l) = args.language {
+                s.lang = l;
+            }
+        })?;
+    }
+    let lang = lang.unwrap_or(engine.settings().lang);
+    let s = engine.settings();
+    let mut out = io::stdout().lock();
+    let window = match (s.repeat_window_secs, engine.repeat_window_secs()) {
+        (Some(w), _) => format!("{w} s"),
+        (None, Some(w)) => format!("{w} s ({})", t(lang, "信任包规定", "bundle policy")),
+        (None, None) => t(lang, "未安装信任包", "no bundle installed").to_owned(),
+    };
+    write_fields(
+        &mut out,
+        lang,
+        &[
+            ("数据目录", "Data dir", engine.dir().display().to_string()),
+            ("根公钥", "Root key", s.root_key.kid().to_string()),
+            ("检查站", "Checkpoint", s.checkpoint.clone()),
+            (
+                "执勤人员",
+                "Officer",
+                s.officer.as_deref().unwrap_or("-").to_string(),
+            ),
+            ("重复查验窗口", "Repeat window", window),
+            ("语言", "Language", lang_str(s.lang).to_string()),
+        ],
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
