@@ -16,7 +16,7 @@ use checkpass::keys::PublicKey;
 use checkpass::number::PassNumber;
 use checkpass::pass::Serial;
 use checkpass::rules::{self, Clock};
-use checkpass::scanlog::EntryKind;
+use checkpass::scanlog::{test_report_note, EntryKind};
 use checkpass::verdict::{Lang, Level, Reason, Verdict};
 
 use crate::settings::{self, Settings, SettingsError};
@@ -27,6 +27,14 @@ use crate::store::{ChainHead, LoggedVerdict, NewEvent, NewScan, ScanRecord, Stor
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
+    #[error("所见核酸报告未记录 (test report not recorded): {0}")]
+    TestReport(#[from] checkpass::scanlog::TestReportRefused),
+    #[error("这次查验没有读到通行证，无从记录核酸报告 (no pass was read: nothing to record a test report for)")]
+    NoPassToReport,
+    #[error(
+        "通行证上的核酸未超时，无须记录新报告 (the pass's test is not too old: nothing to record)"
+    )]
+    TestNotTooOld,
     #[error("此设备尚未初始化 (not initialised): 请先运行 verifier init --root-key FILE --checkpoint CODE (数据目录 {dir})")]
     NotInitialised { dir: String },
     #[error("此设备已固定另一根密钥 {pinned} (a different root key is pinned); 更换根密钥须使用新的数据目录 (use a new data directory)")]
@@ -391,10 +399,50 @@ impl Engine {
             at: now,
             checkpoint: self.settings.checkpoint.clone(),
             officer: self.settings.officer.clone(),
+            serial: None,
+            plate: None,
             bundle_sequence: self.settings.installed_sequence,
+            simulated: false,
             note: reason.to_string(),
         })?;
         Ok(())
+    }
+
+    /// Records that the officer saw a newer negative test report for the pass just checked
+    /// (`checked`, amber for its test's age), sampled at `seen`: a `test_report` entry right
+    /// after the scan, with its checkpoint, pass and clock (docs/scan-log.md). Refused for a
+    /// check without that reason, a time in the future or not newer than the pass's own test.
+    /// The verdict stays what it was — the officer decides — but the log, and the city, know
+    /// what was seen. Returns the entry's id.
+    pub fn record_test_report(
+        &mut self,
+        checked: &Checked,
+        seen: i64,
+        now: i64,
+    ) -> Result<i64, EngineError> {
+        let scan = &checked.record;
+        let (Some(pass), Some(serial)) = (&checked.verdict.pass, scan.serial.clone()) else {
+            return Err(EngineError::NoPassToReport);
+        };
+        if !checked
+            .verdict
+            .has(checkpass::verdict::ReasonCode::TestTooOld)
+        {
+            return Err(EngineError::TestNotTooOld);
+        }
+        let pass_sampled_at = pass.pass().body.test_sampled_at;
+        let note = test_report_note(seen, pass_sampled_at, now)?;
+        Ok(self.store.record_event(&NewEvent {
+            kind: EntryKind::TestReport,
+            at: now,
+            checkpoint: scan.checkpoint.clone(),
+            officer: scan.officer.clone(),
+            serial: Some(serial),
+            plate: scan.plate.clone(),
+            bundle_sequence: scan.bundle_sequence,
+            simulated: scan.simulated,
+            note,
+        })?)
     }
 
     /// Checks the scan log's hash chain.
@@ -584,7 +632,10 @@ fn log_settings(store: &mut Store, settings: &Settings) -> Result<(), EngineErro
         at: chrono::Utc::now().timestamp(),
         checkpoint: settings.checkpoint.clone(),
         officer: settings.officer.clone(),
+        serial: None,
+        plate: None,
         bundle_sequence: settings.installed_sequence,
+        simulated: false,
         note: settings_note(settings),
     })?;
     Ok(())

@@ -161,6 +161,31 @@ fn facts(view: &OfficerView, lang: Lang, line: &mut impl FnMut(String)) {
 
 /// One JSON object per checked QR: `text`, `verdict`, `reasons` (stable codes), `serial`
 /// and, for a pass whose signature verified, its fields.
+/// The line under a verdict after `--test-seen`: recorded (the sample time seen), or why not.
+pub fn test_report_line(recorded: &Result<i64, String>, lang: Lang) -> String {
+    match (recorded, lang) {
+        (Ok(at), Lang::Zh) => format!(
+            "已记录民警所见核酸报告：采样 {} (UTC+8)；结论仍为注意，由民警决定",
+            checkpass::time::format_cst(*at)
+        ),
+        (Ok(at), Lang::En) => format!(
+            "Recorded the newer test report the officer saw: sampled {} (UTC+8); the verdict stays amber, the officer decides",
+            checkpass::time::format_cst(*at)
+        ),
+        (Err(why), _) => format!("{}{why}", t(lang, "未记录核酸报告：", "Test report not recorded: ")),
+    }
+}
+
+/// The `test_report` field of a JSON line after `--test-seen`.
+pub fn test_report_json(recorded: &Result<i64, String>) -> Value {
+    match recorded {
+        Ok(at) => {
+            json!({ "recorded": true, "sample_at": at, "sample_at_cst": checkpass::time::format_cst(*at) })
+        }
+        Err(why) => json!({ "recorded": false, "error": why }),
+    }
+}
+
 pub fn json(src: &Source<'_>, checked: &Checked, lang: Lang) -> Value {
     let v = &checked.verdict;
     let mut obj = Map::new();

@@ -93,6 +93,48 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
     CREATE TRIGGER scans_no_delete BEFORE DELETE ON scans
         BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;",
+    // 3: a fourth kind of entry, the newer test report an officer saw (`test_report`, its
+    // sample time in the note). The table is rebuilt for the CHECK constraint; every row, its
+    // id and its hash are carried over unchanged, so the chain still verifies.
+    "DROP TRIGGER scans_no_update;
+    DROP TRIGGER scans_no_delete;
+    DROP INDEX scans_serial;
+    DROP INDEX scans_time;
+    DROP INDEX scans_floor;
+    DROP INDEX scans_kind;
+    DROP INDEX scans_sequence;
+    ALTER TABLE scans RENAME TO scans_v2;
+    CREATE TABLE scans (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind            TEXT NOT NULL DEFAULT 'scan'
+                        CHECK (kind IN ('scan', 'clock', 'settings', 'test_report')),
+        scanned_at      INTEGER NOT NULL,
+        checkpoint      TEXT NOT NULL,
+        officer         TEXT,
+        serial          TEXT,
+        plate           TEXT,
+        verdict         TEXT CHECK (verdict IN ('green', 'amber', 'red')),
+        reasons         TEXT NOT NULL,
+        bundle_sequence INTEGER,
+        simulated       INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1)),
+        note            TEXT,
+        hash            BLOB,
+        CHECK ((kind = 'scan') = (verdict IS NOT NULL))
+    );
+    INSERT INTO scans (id, kind, scanned_at, checkpoint, officer, serial, plate, verdict,
+                       reasons, bundle_sequence, simulated, note, hash)
+        SELECT id, kind, scanned_at, checkpoint, officer, serial, plate, verdict, reasons,
+               bundle_sequence, simulated, note, hash FROM scans_v2 ORDER BY id;
+    DROP TABLE scans_v2;
+    CREATE INDEX scans_serial ON scans (serial, checkpoint, scanned_at);
+    CREATE INDEX scans_time ON scans (scanned_at);
+    CREATE INDEX scans_floor ON scans (simulated, scanned_at);
+    CREATE INDEX scans_kind ON scans (kind, id);
+    CREATE INDEX scans_sequence ON scans (bundle_sequence);
+    CREATE TRIGGER scans_no_update BEFORE UPDATE ON scans WHEN OLD.hash IS NOT NULL
+        BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
+    CREATE TRIGGER scans_no_delete BEFORE DELETE ON scans
+        BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;",
 ];
 
 /// What went wrong in the data directory, with the file concerned.
@@ -205,7 +247,12 @@ pub struct NewEvent {
     pub at: i64,
     pub checkpoint: String,
     pub officer: Option<String>,
+    /// The pass it is about (a test report the officer saw), if any.
+    pub serial: Option<String>,
+    pub plate: Option<String>,
     pub bundle_sequence: Option<u64>,
+    /// Made under a simulated clock (as the scan it follows).
+    pub simulated: bool,
     pub note: String,
 }
 
@@ -399,7 +446,7 @@ impl Store {
         ))
     }
 
-    /// Appends a clock correction or a settings change to the log.
+    /// Appends a clock correction, a settings change or a test report seen to the log.
     pub fn record_event(&mut self, event: &NewEvent) -> Result<i64, StoreError> {
         self.immediate(|tx| {
             append(
@@ -410,12 +457,12 @@ impl Store {
                     at: event.at,
                     checkpoint: &event.checkpoint,
                     officer: event.officer.as_deref(),
-                    serial: None,
-                    plate: None,
+                    serial: event.serial.as_deref(),
+                    plate: event.plate.as_deref(),
                     verdict: None,
                     reasons: "",
                     bundle_sequence: event.bundle_sequence.map(|s| s as i64),
-                    simulated: false,
+                    simulated: event.simulated,
                     note: Some(&event.note),
                 },
             )

@@ -681,3 +681,60 @@ fn log_export_is_signed_by_the_device_and_chained() {
     );
     assert!(!refused.exists());
 }
+
+/// An old test on the pass: the officer records the newer report seen with `check
+/// --test-seen`; the log keeps it right after the scan and exports it; a time in the future, one
+/// not newer than the pass's test, or a pass whose test is fine is refused (exit 2).
+#[test]
+fn a_newer_test_report_seen_is_recorded_after_the_scan() {
+    let f = Fixture::ready();
+    let old = f.pass_text_with(|p| p.body.test_sampled_at = NOW - 50 * 3600);
+    let seen = at(-3600);
+    let out = f.check_text(&old, 0, &["--json", "--test-seen", &seen]);
+    assert_eq!(
+        code(&out),
+        10,
+        "still amber: the officer decides; {}",
+        stdout(&out)
+    );
+    let v = json_lines(&out);
+    assert_eq!(v[0]["test_report"]["recorded"], true, "{}", v[0]);
+    assert_eq!(v[0]["test_report"]["sample_at"], NOW - 3600);
+    let human = stdout(&f.check_text(&old, 1200, &["--test-seen", &seen]));
+    assert!(human.contains("已记录民警所见核酸报告"), "{human}");
+
+    for (when, text) in [
+        (at(3600), old.clone()),
+        (at(-51 * 3600), old.clone()),
+        (seen.clone(), f.pass_text()),
+    ] {
+        let out = f.check_text(&text, 2400, &["--test-seen", &when]);
+        assert_eq!(code(&out), 2, "{when}: {}", stdout(&out));
+        assert!(stdout(&out).contains("未记录核酸报告"), "{}", stdout(&out));
+    }
+
+    let file = f.path("log.scanlog");
+    assert_ok(&f.run(&["log", "export", "--out", file.to_str().unwrap()]));
+    let log = checkpass::logfile::open_log(&std::fs::read(&file).unwrap()).unwrap();
+    let reports: Vec<_> = log
+        .entries
+        .iter()
+        .filter(|e| e.kind == checkpass::scanlog::EntryKind::TestReport)
+        .collect();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(
+        reports[0].note.as_deref(),
+        Some(format!("sample_at={}", NOW - 3600).as_str())
+    );
+    let before = log
+        .entries
+        .iter()
+        .position(|e| e.id == reports[0].id - 1)
+        .unwrap();
+    assert_eq!(
+        log.entries[before].kind,
+        checkpass::scanlog::EntryKind::Scan
+    );
+    assert_eq!(log.entries[before].serial, reports[0].serial);
+    assert!(reports[0].simulated, "made under --at, as its scan");
+}

@@ -28,16 +28,36 @@ pub fn run(dir: &Path, args: CheckArgs, lang: Option<Lang>) -> Result<ExitCode> 
     let mut worst: Option<Level> = None;
     let mut failed = false;
     let mut out = io::stdout().lock();
-    let mut emit =
-        |src: &Source<'_>, checked: &Checked, out: &mut io::StdoutLock<'_>| -> Result<()> {
-            worst = worst.max(Some(checked.verdict.level()));
-            if args.json {
-                writeln!(out, "{}", report::json(src, checked, lang))?;
-            } else {
-                write!(out, "{}", report::human(src, checked, lang))?;
+    let test_seen = args.test_seen;
+    let mut emit = |engine: &mut crate::engine::Engine,
+                    src: &Source<'_>,
+                    checked: &Checked,
+                    out: &mut io::StdoutLock<'_>|
+     -> Result<bool> {
+        worst = worst.max(Some(checked.verdict.level()));
+        // The officer saw a newer report: recorded right after the scan, when the test on the
+        // pass is what made it amber (other verdicts say why it was not recorded).
+        let recorded = test_seen.map(|seen| {
+            engine
+                .record_test_report(checked, seen, now)
+                .map(|_| seen)
+                .map_err(|e| e.to_string())
+        });
+        if args.json {
+            let mut line = report::json(src, checked, lang);
+            if let (Some(r), Some(obj)) = (&recorded, line.as_object_mut()) {
+                obj.insert("test_report".into(), report::test_report_json(r));
             }
-            Ok(())
-        };
+            writeln!(out, "{line}")?;
+        } else {
+            write!(out, "{}", report::human(src, checked, lang))?;
+            if let Some(r) = &recorded {
+                writeln!(out, "{}", report::test_report_line(r, lang))?;
+            }
+        }
+        // A report asked for and not recorded is an error of the command.
+        Ok(!matches!(recorded, Some(Err(_))))
+    };
     if let Some(text) = &args.text {
         let checked = engine.check_text_at(text, now, &checkpoint)?;
         let src = Source {
@@ -46,7 +66,7 @@ pub fn run(dir: &Path, args: CheckArgs, lang: Option<Lang>) -> Result<ExitCode> 
             index: 1,
             count: 1,
         };
-        emit(&src, &checked, &mut out)?;
+        failed |= !emit(&mut engine, &src, &checked, &mut out)?;
     }
     for (i, image) in args.images.iter().enumerate() {
         if i > 0 && !args.json {
@@ -74,7 +94,7 @@ pub fn run(dir: &Path, args: CheckArgs, lang: Option<Lang>) -> Result<ExitCode> 
                 index: 0,
                 count: 0,
             };
-            emit(&src, &checked, &mut out)?;
+            failed |= !emit(&mut engine, &src, &checked, &mut out)?;
         }
         for (j, text) in texts.iter().enumerate() {
             let checked = engine.check_text_at(text, now, &checkpoint)?;
@@ -84,7 +104,7 @@ pub fn run(dir: &Path, args: CheckArgs, lang: Option<Lang>) -> Result<ExitCode> 
                 index: j + 1,
                 count: texts.len(),
             };
-            emit(&src, &checked, &mut out)?;
+            failed |= !emit(&mut engine, &src, &checked, &mut out)?;
         }
     }
     out.flush()?;

@@ -135,6 +135,10 @@ pub struct CheckArgs {
     /// 以此检查站核验 (check for this checkpoint instead of the configured one)
     #[arg(long, value_name = "CODE")]
     pub checkpoint: Option<String>,
+    /// 核酸超时时，记录民警所见新阴性报告的采样时间，如 "2022-03-13 07:30"
+    /// (when the test is too old: record the sample time of a newer negative report the officer saw)
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub test_seen: Option<i64>,
     /// 二维码文本 (a QR text instead of images)
     #[arg(
         long,
