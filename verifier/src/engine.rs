@@ -88,6 +88,37 @@ pub struct Checked {
     pub record: ScanRecord,
 }
 
+/// A scan whose pass's test was too old: what a newer report the officer saw is recorded
+/// against ([`Engine::record_test_report`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTarget {
+    pub scan: ScanRecord,
+    /// When the pass's own test was sampled (a report must be newer).
+    pub pass_sampled_at: i64,
+}
+
+impl Checked {
+    /// This check as the target of a test report seen: only a genuine pass amber for its
+    /// test's age.
+    pub fn report_target(&self) -> Result<ReportTarget, EngineError> {
+        let Some(pass) = self
+            .verdict
+            .pass
+            .as_ref()
+            .filter(|_| self.record.serial.is_some())
+        else {
+            return Err(EngineError::NoPassToReport);
+        };
+        if !self.verdict.has(checkpass::verdict::ReasonCode::TestTooOld) {
+            return Err(EngineError::TestNotTooOld);
+        }
+        Ok(ReportTarget {
+            scan: self.record.clone(),
+            pass_sampled_at: pass.pass().body.test_sampled_at,
+        })
+    }
+}
+
 use checkpass::rules::log::{add_log_reasons, device_clock_problem, repeat_window};
 pub use checkpass::rules::log::{clock_problem, log_reasons, ClockProblem};
 
@@ -408,36 +439,26 @@ impl Engine {
         Ok(())
     }
 
-    /// Records that the officer saw a newer negative test report for the pass just checked
-    /// (`checked`, amber for its test's age), sampled at `seen`: a `test_report` entry right
+    /// Records that the officer saw a newer negative test report for a pass just checked
+    /// (`target`, amber for its test's age), sampled at `seen`: a `test_report` entry right
     /// after the scan, with its checkpoint, pass and clock (docs/scan-log.md). Refused for a
-    /// check without that reason, a time in the future or not newer than the pass's own test.
-    /// The verdict stays what it was — the officer decides — but the log, and the city, know
-    /// what was seen. Returns the entry's id.
+    /// time in the future or not newer than the pass's own test. The verdict stays what it
+    /// was — the officer decides — but the log, and the city, know what was seen. Returns the
+    /// entry's id.
     pub fn record_test_report(
         &mut self,
-        checked: &Checked,
+        target: &ReportTarget,
         seen: i64,
         now: i64,
     ) -> Result<i64, EngineError> {
-        let scan = &checked.record;
-        let (Some(pass), Some(serial)) = (&checked.verdict.pass, scan.serial.clone()) else {
-            return Err(EngineError::NoPassToReport);
-        };
-        if !checked
-            .verdict
-            .has(checkpass::verdict::ReasonCode::TestTooOld)
-        {
-            return Err(EngineError::TestNotTooOld);
-        }
-        let pass_sampled_at = pass.pass().body.test_sampled_at;
-        let note = test_report_note(seen, pass_sampled_at, now)?;
+        let scan = &target.scan;
+        let note = test_report_note(seen, target.pass_sampled_at, now)?;
         Ok(self.store.record_event(&NewEvent {
             kind: EntryKind::TestReport,
             at: now,
             checkpoint: scan.checkpoint.clone(),
             officer: scan.officer.clone(),
-            serial: Some(serial),
+            serial: scan.serial.clone(),
             plate: scan.plate.clone(),
             bundle_sequence: scan.bundle_sequence,
             simulated: scan.simulated,

@@ -402,3 +402,98 @@ fn the_windows_commands_run_on_the_worker() {
     }
     assert!(seen.lock().unwrap().iter().all(|(_, t)| t == "verify"));
 }
+
+/// Issue 14 point 4 on the desktop: a pass amber for its test's age shows a field for the
+/// newer report the officer saw; recording it runs on the worker, writes a `test_report`
+/// entry after the scan, and the verdict panel then says it was recorded (still amber). A
+/// time it cannot read, or one that is not newer, is refused with a notice.
+#[test]
+fn a_newer_test_report_is_recorded_from_the_verdict() {
+    let fx = Fixture::new();
+    let (mut gui, seen) = gui_with_hook(&fx, Duration::ZERO);
+    assert!(gui.settle(Duration::from_secs(30)));
+    let mut old = checkpass::sample::pass();
+    old.serial = checkpass::pass::Serial(3);
+    old.body.test_sampled_at = NOW - 50 * 3600;
+    gui.event(Event::Pasted(fx.text(&old)));
+    assert!(gui.settle(Duration::from_secs(30)));
+    let shown = gui.state.shown.as_ref().expect("a verdict");
+    assert_eq!(shown.checked.verdict.level(), Level::Amber);
+    assert_eq!(shown.test_report, None);
+
+    gui.event(Event::Edit(Field::TestSeen, "昨天".into()));
+    gui.event(Event::RecordTestReport);
+    assert!(notice(&gui.state).text.contains("无法识别"));
+    gui.event(Event::Edit(Field::TestSeen, "2022-03-10 08:00".into()));
+    gui.event(Event::RecordTestReport);
+    assert!(gui.settle(Duration::from_secs(30)));
+    assert!(
+        notice(&gui.state)
+            .text
+            .contains("不晚于通行证上的核酸采样时间"),
+        "{:?}",
+        gui.state.notice
+    );
+    let seen_at = "2022-03-13 07:00";
+    gui.event(Event::Edit(Field::TestSeen, seen_at.into()));
+    gui.event(Event::RecordTestReport);
+    assert!(gui.settle(Duration::from_secs(30)));
+    let shown = gui.state.shown.as_ref().unwrap();
+    assert_eq!(shown.test_report, Some(NOW - 3600));
+    assert_eq!(
+        shown.checked.verdict.level(),
+        Level::Amber,
+        "the officer decides"
+    );
+    assert!(gui.state.fields.test_seen.is_empty());
+    assert!(seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(k, t)| k == "RecordTestReport" && t == "verify"));
+
+    let engine = Engine::open(fx.path()).unwrap();
+    let (_, entries) = engine_log(&engine);
+    let report = entries
+        .iter()
+        .find(|e| e.kind == checkpass::scanlog::EntryKind::TestReport)
+        .expect("a test_report entry");
+    assert_eq!(
+        report.note.as_deref(),
+        Some(format!("sample_at={}", NOW - 3600).as_str())
+    );
+    assert_eq!(
+        report.serial.as_deref(),
+        Some(old.serial.to_string().as_str())
+    );
+
+    // A green pass has nothing to record.
+    let mut s = state();
+    s.handle(
+        Event::Checked {
+            checked: Box::new(shown.checked.clone()),
+            source: InputSource::Pasted,
+        },
+        NOW,
+    );
+    let green = Engine::open(fx.path())
+        .unwrap()
+        .check_text_at(&fx.green(), NOW + 60, "C101")
+        .unwrap();
+    s.handle(
+        Event::Checked {
+            checked: Box::new(green),
+            source: InputSource::Pasted,
+        },
+        NOW,
+    );
+    edit(&mut s, Field::TestSeen, seen_at);
+    assert!(s.handle(Event::RecordTestReport, NOW).is_empty());
+    assert!(notice(&s).text.contains("无须记录"), "{:?}", s.notice);
+}
+
+/// The device's whole log, as exported.
+fn engine_log(engine: &Engine) -> ([u8; 32], Vec<checkpass::logfile::LogRecord>) {
+    let (_, log) = engine.export_log(None, NOW).unwrap();
+    (log.prev, log.entries)
+}

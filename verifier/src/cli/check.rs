@@ -38,8 +38,9 @@ pub fn run(dir: &Path, args: CheckArgs, lang: Option<Lang>) -> Result<ExitCode> 
         // The officer saw a newer report: recorded right after the scan, when the test on the
         // pass is what made it amber (other verdicts say why it was not recorded).
         let recorded = test_seen.map(|seen| {
-            engine
-                .record_test_report(checked, seen, now)
+            checked
+                .report_target()
+                .and_then(|target| engine.record_test_report(&target, seen, now))
                 .map(|_| seen)
                 .map_err(|e| e.to_string())
         });

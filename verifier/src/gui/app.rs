@@ -249,6 +249,9 @@ impl Gui {
                     now,
                 }),
                 Command::CorrectClock { reason } => self.send(Job::CorrectClock { reason, now }),
+                Command::RecordTestReport { target, seen } => {
+                    self.send(Job::RecordTestReport { target, seen, now })
+                }
                 Command::InitDevice {
                     root_key,
                     checkpoint,

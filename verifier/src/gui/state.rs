@@ -15,7 +15,7 @@ use checkpass::verdict::{Lang, Level};
 use checkpass::wire::{MAX_QR_TEXT, QR_PREFIX};
 
 use crate::decode::Point;
-use crate::engine::{is_scan_of, Checked, ClockProblem};
+use crate::engine::{is_scan_of, Checked, ClockProblem, ReportTarget};
 use crate::store::{LoggedVerdict, ScanRecord};
 use crate::timefmt;
 
@@ -80,6 +80,8 @@ pub struct Shown {
     pub checked: Checked,
     pub source: InputSource,
     pub shown_at: i64,
+    /// The sample time of a newer test report the officer saw and recorded for this pass.
+    pub test_report: Option<i64>,
 }
 
 /// A message under the main panel (bundle import result, export, unreadable file).
@@ -152,6 +154,8 @@ pub struct Fields {
     pub root_key_path: String,
     /// Why the clock was corrected (settings → 时钟).
     pub clock_reason: String,
+    /// The sample time of a newer test report the officer sees (verdict panel), as typed.
+    pub test_seen: String,
     /// Bundle files found on USB sticks.
     pub found_bundles: Vec<PathBuf>,
 }
@@ -167,6 +171,7 @@ pub enum Field {
     Officer,
     RootKeyPath,
     ClockReason,
+    TestSeen,
 }
 
 impl Fields {
@@ -180,6 +185,7 @@ impl Fields {
             Field::Officer => &mut self.officer,
             Field::RootKeyPath => &mut self.root_key_path,
             Field::ClockReason => &mut self.clock_reason,
+            Field::TestSeen => &mut self.test_seen,
         }
     }
 
@@ -277,6 +283,10 @@ pub enum Event {
     Exported(Result<(usize, PathBuf), String>),
     /// The cameras on this computer (names), for the settings.
     Cameras(Vec<String>),
+    /// The verdict panel's "record the report seen" button: the test-seen field is read.
+    RecordTestReport,
+    /// The report's sample time was recorded in the log, or why not.
+    TestReportRecorded(Result<i64, String>),
 }
 
 /// What the application must do after an event.
@@ -321,6 +331,12 @@ pub enum Command {
     ExportCsv {
         path: PathBuf,
         rows: Vec<ScanRecord>,
+    },
+    /// Record a newer test report seen for the pass just checked into
+    /// [`Event::TestReportRecorded`].
+    RecordTestReport {
+        target: ReportTarget,
+        seen: i64,
     },
 }
 
@@ -512,7 +528,9 @@ impl State {
                     checked: *checked,
                     source,
                     shown_at: now,
+                    test_report: None,
                 });
+                self.fields.test_seen.clear();
                 self.screen = Screen::Scan;
                 if self.prefs.sound {
                     out.push(Command::PlaySound(level));
@@ -589,7 +607,62 @@ impl State {
                 }
             }
             Event::Notice(n) => self.notice = Some(n),
-            Event::Edit(field, text) => *self.fields.get_mut(field) = text,
+            Event::Edit(field, text) => {
+                // Typing the report's time holds the verdict on screen.
+                if field == Field::TestSeen {
+                    if let Some(shown) = &mut self.shown {
+                        shown.shown_at = now;
+                    }
+                }
+                *self.fields.get_mut(field) = text;
+            }
+            Event::RecordTestReport => {
+                let Some(shown) = &mut self.shown else {
+                    return out;
+                };
+                shown.shown_at = now;
+                let target = shown.checked.report_target();
+                match (crate::timefmt::parse(&self.fields.test_seen), target) {
+                    (Ok(seen), Ok(target)) => out.push(Command::RecordTestReport { target, seen }),
+                    (_, Err(why)) => {
+                        self.notice = Some(Notice {
+                            ok: false,
+                            text: why.to_string(),
+                        })
+                    }
+                    (Err(_), Ok(_)) => {
+                        self.notice = Some(Notice {
+                            ok: false,
+                            text: match self.lang {
+                                Lang::Zh => format!(
+                                    "采样时间“{}”无法识别，应为“2022-03-13 07:30”的形式",
+                                    self.fields.test_seen.trim()
+                                ),
+                                Lang::En => format!(
+                                    "Sample time “{}” not understood: write it as 2022-03-13 07:30",
+                                    self.fields.test_seen.trim()
+                                ),
+                            },
+                        })
+                    }
+                }
+            }
+            Event::TestReportRecorded(result) => match result {
+                Ok(seen) => {
+                    if let Some(shown) = &mut self.shown {
+                        shown.test_report = Some(seen);
+                        shown.shown_at = now;
+                    }
+                    self.fields.test_seen.clear();
+                    out.push(Command::LoadHistory);
+                }
+                Err(why) => {
+                    self.notice = Some(Notice {
+                        ok: false,
+                        text: why,
+                    })
+                }
+            },
             Event::TextFocus(focus) => self.text_focus = focus,
             Event::SubmitPaste => {
                 let text = std::mem::take(&mut self.fields.paste);

@@ -53,6 +53,11 @@ pub enum Job {
         reason: String,
         now: i64,
     },
+    RecordTestReport {
+        target: crate::engine::ReportTarget,
+        seen: i64,
+        now: i64,
+    },
     InitDevice {
         root_key: PathBuf,
         checkpoint: String,
@@ -278,6 +283,16 @@ impl Verify {
                 let mut out = vec![Event::IdentitySaved(result)];
                 out.extend(self.status(now));
                 out
+            }
+            Job::RecordTestReport { target, seen, now } => {
+                let result = match &mut self.engine {
+                    Ok(engine) => engine
+                        .record_test_report(&target, seen, now)
+                        .map(|_| seen)
+                        .map_err(|e| e.to_string()),
+                    Err(why) => Err(why.clone()),
+                };
+                vec![Event::TestReportRecorded(result)]
             }
             Job::CorrectClock { reason, now } => {
                 let result = match &mut self.engine {

@@ -1,7 +1,7 @@
 //! The scan screen: the camera preview with the code outlined and the other ways in (handheld
 //! scanner, paste box, image file); or, while one is shown, the verdict with the facts.
 
-use checkpass::verdict::{Lang, Level, OfficerView};
+use checkpass::verdict::{Lang, Level, OfficerView, ReasonCode};
 use egui::{Color32, RichText, Stroke, Vec2};
 
 use crate::gui::state::{CameraStatus, Event, Field, InputSource, Shown, State};
@@ -174,6 +174,9 @@ fn verdict_panel(state: &State, tex: Preview<'_>, ui: &mut egui::Ui, shown: &Sho
                         .color(fg),
                 );
             }
+            if v.has(ReasonCode::TestTooOld) {
+                test_report_row(state, shown, ui, out, fg);
+            }
         });
     ui.add_space(8.0);
     // The facts, and beside them the live camera with the code outlined (a new pass held up
@@ -232,6 +235,60 @@ fn verdict_panel(state: &State, tex: Preview<'_>, ui: &mut egui::Ui, shown: &Sho
             out.emit(Event::Dismiss);
         }
     });
+}
+
+/// Under an old test: the newer report the officer saw, recorded, or the field to record its
+/// sample time (the verdict stays amber: the officer decides).
+fn test_report_row(
+    state: &State,
+    shown: &Shown,
+    ui: &mut egui::Ui,
+    out: &mut Out,
+    fg: egui::Color32,
+) {
+    let lang = state.lang;
+    match shown.test_report {
+        Some(at) => {
+            let text = match lang {
+                Lang::Zh => format!("已记录民警所见核酸报告：采样 {}", timefmt::minutes(at)),
+                Lang::En => format!(
+                    "Newer test report seen and recorded: sampled {}",
+                    timefmt::minutes(at)
+                ),
+            };
+            ui.label(RichText::new(text).size(24.0).strong().color(fg));
+        }
+        None => {
+            ui.horizontal(|ui| {
+                let l = ui.label(
+                    RichText::new(tr(
+                        lang,
+                        "所见新核酸报告采样时间",
+                        "Newer report seen, sampled at",
+                    ))
+                    .size(20.0)
+                    .color(fg),
+                );
+                out.edit(Field::TestSeen, &state.fields.test_seen, |text| {
+                    ui.add(
+                        egui::TextEdit::singleline(text)
+                            .hint_text("2022-03-13 07:30")
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(l.id)
+                });
+                if ui
+                    .button(
+                        RichText::new(tr(lang, "记录所见报告", "Record the report seen"))
+                            .size(18.0),
+                    )
+                    .clicked()
+                {
+                    out.emit(Event::RecordTestReport);
+                }
+            });
+        }
+    }
 }
 
 fn big_fact(ui: &mut egui::Ui, label: &str, value: &str, size: f32) {
