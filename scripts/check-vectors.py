@@ -104,6 +104,8 @@ def check(v):
         expect[3] = b["trailer"]
     if b["occupants"] != 1:
         expect[6] = b["occupants"]
+    if b.get("arrive_by") is not None:
+        expect[13] = b["arrive_by"]
     assert body == expect, (body, expect)
     assert claims[1] == p["issuer"] and claims[4] == p["expires_at"]
     assert claims[5] == p["not_before"] and claims[6] == p["issued_at"]
@@ -135,6 +137,30 @@ def check(v):
     return problems
 
 
+def look_ahead(v):
+    """The look-ahead reasons (docs/pass-format.md, step 11a), worked out from the QR text alone:
+    the planned arrival (body key 13) still to come, and the test or the pass not lasting."""
+    raw = base45.b45decode(v["qr_text"][4:])
+    tag = cbor2.loads(raw)
+    claims = cbor2.loads(tag.value[2])
+    body = claims[-65537]
+    ctx = v["context"]
+    arrive, now = body.get(13), ctx["now"]
+    if arrive is None or arrive <= now:
+        return []
+    found = []
+    test_too_old = now - body[12] > ctx["max_test_age_secs"]
+    if not test_too_old and arrive - body[12] > ctx["max_test_age_secs"]:
+        found.append("TEST_EXPIRES_BEFORE_ARRIVAL")
+    expired = now - ctx["clock_skew_secs"] >= claims[4]
+    if not expired and arrive > claims[4]:
+        found.append("PASS_EXPIRES_BEFORE_ARRIVAL")
+    return found
+
+
+AHEAD = {"TEST_EXPIRES_BEFORE_ARRIVAL", "PASS_EXPIRES_BEFORE_ARRIVAL"}
+
+
 def main():
     failures = 0
     for path in sorted(VECTORS.glob("*.json")):
@@ -142,6 +168,9 @@ def main():
         problems = check(v)
         red = v["expected"]["verdict"] == "red"
         ok = bool(problems) == red
+        if not problems and v.get("pass"):
+            expected_ahead = [r for r in v["expected"]["reasons"] if r in AHEAD]
+            ok = ok and look_ahead(v) == expected_ahead
         failures += not ok
         print(f"{'ok ' if ok else 'BAD'} {path.name}: expected {v['expected']['verdict']}, found {problems or 'genuine'}")
     sys.exit(1 if failures else 0)

@@ -247,6 +247,7 @@ impl NewApplication {
             destination: self.destination.clone(),
             route: self.route.clone(),
             test_sampled_at: self.test_sampled_at,
+            arrive_by: None,
         })
     }
 }

@@ -1,5 +1,7 @@
 //! Size of real-looking passes: builds a pass from every good row of the sample applications,
-//! signs it, and reports COSE bytes, QR text length and QR version at ECC M and Q.
+//! signs it, and reports COSE bytes, QR text length and QR version at ECC M and Q — without
+//! and with a planned arrival at the last checkpoint (`arrive_by`, two hours before the
+//! window's end), to show what the look-ahead costs.
 //!
 //! `cargo run -p checkpass --example pass_size`
 
@@ -19,6 +21,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = sample::vector_signing_key();
     let csv = include_str!("../../samples/weihai/applications.csv");
     let bad = include_str!("../../samples/weihai/bad-rows.csv");
+    for with_arrival in [false, true] {
+        table(&key, csv, bad, with_arrival)?;
+    }
+    Ok(())
+}
+
+fn table(
+    key: &checkpass::keys::SigningKey,
+    csv: &str,
+    bad: &str,
+    with_arrival: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut rows = Vec::new();
     for (i, line) in csv.lines().skip(1).enumerate() {
         let f: Vec<&str> = line.split(',').collect();
@@ -45,9 +59,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 destination: f[12].into(),
                 route: f[15].split('→').map(str::to_string).collect(),
                 test_sampled_at: parse_cst(f[16]).ok_or("sample time")?,
+                arrive_by: with_arrival
+                    .then(|| parse_cst(f[14]).map(|end| end - 2 * 3600))
+                    .flatten(),
             },
         };
-        let cose = wire::sign_pass(&pass, &key)?;
+        let cose = wire::sign_pass(&pass, key)?;
         let text = wire::qr_text(&cose);
         let m = QrCode::with_error_correction_level(&text, EcLevel::M)?.version();
         let q = QrCode::with_error_correction_level(&text, EcLevel::Q)?.version();
@@ -62,7 +79,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     rows.sort();
     let n = rows.len();
     let pick = |i: usize| &rows[i];
-    println!("{n} passes from the good sample applications");
+    println!(
+        "{n} passes from the good sample applications, {}",
+        if with_arrival {
+            "with a planned arrival"
+        } else {
+            "without a planned arrival"
+        }
+    );
     println!(
         "| | COSE bytes | QR text chars | QR version ECC M | QR version ECC Q | application |"
     );

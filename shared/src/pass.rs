@@ -232,6 +232,11 @@ pub struct PassBody {
     pub route: Vec<String>,
     /// When the driver's nucleic-acid test sample was taken (unix seconds).
     pub test_sampled_at: i64,
+    /// When the vehicle plans to reach the route's last checkpoint (unix seconds), if the
+    /// applicant gave it: checkpoints before it warn when the test or the pass will not last
+    /// that long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrive_by: Option<i64>,
 }
 
 /// A whole pass: the CWT claims around the body.

@@ -19,7 +19,9 @@ use crate::bundle::{IssuerKey, Policy, TrustBundle, COMPROMISED_ALWAYS};
 use crate::number;
 use crate::pass::Pass;
 use crate::time::{format_cst, hours};
-use crate::verdict::{OfficerView, PassFacts, Reason, RouteStop, Verdict, VerifiedPass};
+use crate::verdict::{
+    OfficerView, PassFacts, Reason, ReasonCode, RouteStop, Verdict, VerifiedPass,
+};
 use crate::wire::{decode_qr_text, WireError};
 
 /// The time a verdict is judged at.
@@ -125,6 +127,7 @@ fn check_pass(text: &str, bundle: &TrustBundle, checkpoint: &str, clock: Clock, 
     let judged = clock.judged_at(bundle);
     check_shape(&pass, key, &bundle.policy, v);
     check_window(&pass, &bundle.policy, clock.now, judged, v);
+    check_ahead(&pass, &bundle.policy, judged, v);
     if !pass.body.route.iter().any(|c| c == checkpoint) {
         v.add(Reason::NotOnRoute {
             checkpoint: checkpoint.to_string(),
@@ -200,6 +203,31 @@ fn check_window(pass: &Pass, policy: &Policy, now: i64, judged: i64, v: &mut Ver
         v.add(Reason::TestTooOld {
             age_hours: hours(test_age),
             max_hours: hours(policy.max_test_age_secs),
+        });
+    }
+}
+
+/// Looking ahead to the planned arrival at the last checkpoint, when the pass gives one and
+/// it is still to come: the test too old by then, or the pass expired by then, is amber with
+/// its own reason (the vehicle may go on, but the officer can warn the driver). Not added when
+/// the test is too old or the pass expired already: those reasons say more.
+fn check_ahead(pass: &Pass, policy: &Policy, judged: i64, v: &mut Verdict) {
+    let Some(arrive_by) = pass.body.arrive_by.filter(|a| *a > judged) else {
+        return;
+    };
+    let test_at_arrival = arrive_by.checked_sub(pass.body.test_sampled_at);
+    if !v.has(ReasonCode::TestTooOld)
+        && test_at_arrival.is_some_and(|age| age > policy.max_test_age_secs)
+    {
+        v.add(Reason::TestExpiresBeforeArrival {
+            arrive_by,
+            max_hours: hours(policy.max_test_age_secs),
+        });
+    }
+    if !v.has(ReasonCode::Expired) && arrive_by > pass.expires_at {
+        v.add(Reason::PassExpiresBeforeArrival {
+            arrive_by,
+            expires_at: pass.expires_at,
         });
     }
 }

@@ -53,6 +53,7 @@ pub fn pass() -> Pass {
             destination: "环翠区羊亭镇物流中心".into(),
             route: vec!["C201".into(), "C101".into()],
             test_sampled_at: 1_647_007_200, // 2022-03-11 22:00
+            arrive_by: None,
         },
     }
 }

@@ -82,6 +82,8 @@ pub enum ReasonCode {
     TimeOutOfRange,
     NotOnRoute,
     TestTooOld,
+    TestExpiresBeforeArrival,
+    PassExpiresBeforeArrival,
     RepeatScan,
     BundleStale,
     ClockBehind,
@@ -89,7 +91,7 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 24] = [
+    pub const ALL: [ReasonCode; 26] = [
         ReasonCode::NotAPass,
         ReasonCode::UnsupportedVersion,
         ReasonCode::Damaged,
@@ -110,6 +112,8 @@ impl ReasonCode {
         ReasonCode::TimeOutOfRange,
         ReasonCode::NotOnRoute,
         ReasonCode::TestTooOld,
+        ReasonCode::TestExpiresBeforeArrival,
+        ReasonCode::PassExpiresBeforeArrival,
         ReasonCode::RepeatScan,
         ReasonCode::BundleStale,
         ReasonCode::ClockBehind,
@@ -138,6 +142,8 @@ impl ReasonCode {
             ReasonCode::TimeOutOfRange => "TIME_OUT_OF_RANGE",
             ReasonCode::NotOnRoute => "NOT_ON_ROUTE",
             ReasonCode::TestTooOld => "TEST_TOO_OLD",
+            ReasonCode::TestExpiresBeforeArrival => "TEST_EXPIRES_BEFORE_ARRIVAL",
+            ReasonCode::PassExpiresBeforeArrival => "PASS_EXPIRES_BEFORE_ARRIVAL",
             ReasonCode::RepeatScan => "REPEAT_SCAN",
             ReasonCode::BundleStale => "BUNDLE_STALE",
             ReasonCode::ClockBehind => "CLOCK_BEHIND",
@@ -156,7 +162,13 @@ impl ReasonCode {
             | BadSignature | KeyNotValid | KeyCompromised | KeyOutOfScope | WrongIssuer
             | Revoked | NotYetValid | Expired | ValidityTooLong | StartsBeforeIssue
             | OutlivesKey | TestTimeImplausible | TimeOutOfRange => Level::Red,
-            NotOnRoute | TestTooOld | RepeatScan | BundleStale | ClockBehind
+            NotOnRoute
+            | TestTooOld
+            | TestExpiresBeforeArrival
+            | PassExpiresBeforeArrival
+            | RepeatScan
+            | BundleStale
+            | ClockBehind
             | UnknownCheckpoint => Level::Amber,
         }
     }
@@ -235,6 +247,17 @@ pub enum Reason {
         age_hours: i64,
         max_hours: i64,
     },
+    /// The test will be older than the policy allows when the vehicle plans to reach its last
+    /// checkpoint (`arrive_by`).
+    TestExpiresBeforeArrival {
+        arrive_by: i64,
+        max_hours: i64,
+    },
+    /// The pass will have expired when the vehicle plans to reach its last checkpoint.
+    PassExpiresBeforeArrival {
+        arrive_by: i64,
+        expires_at: i64,
+    },
     RepeatScan {
         seconds_ago: i64,
     },
@@ -272,6 +295,8 @@ impl Reason {
             Reason::TimeOutOfRange => ReasonCode::TimeOutOfRange,
             Reason::NotOnRoute { .. } => ReasonCode::NotOnRoute,
             Reason::TestTooOld { .. } => ReasonCode::TestTooOld,
+            Reason::TestExpiresBeforeArrival { .. } => ReasonCode::TestExpiresBeforeArrival,
+            Reason::PassExpiresBeforeArrival { .. } => ReasonCode::PassExpiresBeforeArrival,
             Reason::RepeatScan { .. } => ReasonCode::RepeatScan,
             Reason::BundleStale { .. } => ReasonCode::BundleStale,
             Reason::ClockBehind { .. } => ReasonCode::ClockBehind,
@@ -369,6 +394,21 @@ impl Reason {
                 age_hours,
                 max_hours,
             } => format!("核酸采样已 {age_hours} 小时，超过 {max_hours} 小时：请查验新的阴性报告"),
+            Reason::TestExpiresBeforeArrival {
+                arrive_by,
+                max_hours,
+            } => format!(
+                "核酸将在到达前超过{max_hours}小时（预计 {} 到达末站）：请提醒司机及时复检",
+                format_cst(*arrive_by)
+            ),
+            Reason::PassExpiresBeforeArrival {
+                arrive_by,
+                expires_at,
+            } => format!(
+                "通行证将在到达前过期（有效至 {}，预计 {} 到达末站）",
+                format_cst(*expires_at),
+                format_cst(*arrive_by)
+            ),
             Reason::RepeatScan { seconds_ago } if *seconds_ago < 60 => {
                 "同一通行证刚刚在本站查验过".into()
             }
@@ -473,6 +513,21 @@ impl Reason {
                 max_hours,
             } => format!(
                 "Test sample is {age_hours} h old, over {max_hours} h: ask for a newer negative report"
+            ),
+            Reason::TestExpiresBeforeArrival {
+                arrive_by,
+                max_hours,
+            } => format!(
+                "The test will be over {max_hours} h old before arrival (planned at the last checkpoint {}): remind the driver to be tested again",
+                format_cst(*arrive_by)
+            ),
+            Reason::PassExpiresBeforeArrival {
+                arrive_by,
+                expires_at,
+            } => format!(
+                "The pass will expire before arrival (valid until {}, planned at the last checkpoint {})",
+                format_cst(*expires_at),
+                format_cst(*arrive_by)
             ),
             Reason::RepeatScan { seconds_ago } if *seconds_ago < 60 => {
                 "The same pass was checked here less than a minute ago".into()

@@ -53,6 +53,7 @@ pub mod body_key {
     pub const DESTINATION: i64 = 10;
     pub const ROUTE: i64 = 11;
     pub const TEST_SAMPLED_AT: i64 = 12;
+    pub const ARRIVE_BY: i64 = 13;
 }
 
 /// Why a QR text is not a readable pass.
@@ -334,12 +335,15 @@ fn body_to_value(b: &PassBody) -> Value {
         ),
         (int(TEST_SAMPLED_AT), int(b.test_sampled_at)),
     ]);
+    if let Some(a) = b.arrive_by {
+        m.push((int(ARRIVE_BY), int(a)));
+    }
     Value::Map(m)
 }
 
 fn body_from_value(v: Value) -> Result<PassBody, WireError> {
     use body_key::*;
-    let mut f = Fields::from_value(v, "body", TEST_SAMPLED_AT)?;
+    let mut f = Fields::from_value(v, "body", ARRIVE_BY)?;
     let district = f.uint(DISTRICT, "district", 999_999)? as u32;
     let plate = f.text(PLATE, "plate")?;
     let trailer = f.take(TRAILER).map(|v| as_text(v, "trailer")).transpose()?;
@@ -388,6 +392,10 @@ fn body_from_value(v: Value) -> Result<PassBody, WireError> {
         .map(|v| as_text(v, "route"))
         .collect::<Result<Vec<_>, _>>()?;
     let test_sampled_at = f.int(TEST_SAMPLED_AT, "test_sampled_at")?;
+    let arrive_by = f
+        .take(ARRIVE_BY)
+        .map(|v| as_int(v, "arrive_by"))
+        .transpose()?;
     Ok(PassBody {
         district,
         plate,
@@ -401,6 +409,7 @@ fn body_from_value(v: Value) -> Result<PassBody, WireError> {
         destination,
         route,
         test_sampled_at,
+        arrive_by,
     })
 }
 
@@ -457,6 +466,12 @@ pub fn check_pass(p: &Pass) -> Result<(), WireError> {
         return Err(WireError::InvalidValue {
             field: "exp",
             why: "not after nbf".into(),
+        });
+    }
+    if p.body.arrive_by.is_some_and(|a| a < p.not_before) {
+        return Err(WireError::InvalidValue {
+            field: "arrive_by",
+            why: "before nbf".into(),
         });
     }
     Ok(())

@@ -194,6 +194,26 @@ fn cases() -> Vec<Case> {
             ..base()
         },
         Case {
+            name: "16-test-expires-before-arrival",
+            description: "The pass plans arrival at its last checkpoint 2022-03-14 10:00, 60 h after the test sample (policy 48 h); scanned 2022-03-13 08:00 at its first: amber, TEST_EXPIRES_BEFORE_ARRIVAL.",
+            pass: Some({
+                let mut p = sample::pass();
+                p.body.arrive_by = Some(1_647_223_200);
+                p
+            }),
+            ..base()
+        },
+        Case {
+            name: "17-pass-expires-before-arrival",
+            description: "The pass plans arrival 2022-03-14 21:00, after its window ends (19:00) and 71 h after the test: amber, TEST_EXPIRES_BEFORE_ARRIVAL and PASS_EXPIRES_BEFORE_ARRIVAL.",
+            pass: Some({
+                let mut p = sample::pass();
+                p.body.arrive_by = Some(1_647_266_400);
+                p
+            }),
+            ..base()
+        },
+        Case {
             name: "10-trailing-bytes",
             description: "One byte (0x00) appended after the COSE structure: red, DAMAGED.",
             tamper: Some("append 0x00 after the COSE bytes"),

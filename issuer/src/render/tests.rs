@@ -28,6 +28,7 @@ fn sample_pass() -> Pass {
             destination: "烟台市福山区物流园".into(),
             route: vec!["C105".into(), "C106".into()],
             test_sampled_at: 1_647_036_000, // 2022-03-12 06:00 +08:00
+            arrive_by: None,
         },
     }
 }

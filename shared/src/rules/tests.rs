@@ -3,7 +3,7 @@ use crate::bundle::{IssuerKey, RevocationList, COMPROMISED_ALWAYS};
 use crate::keys::SigningKey;
 use crate::pass::Serial;
 use crate::sample::{self, NOW};
-use crate::verdict::{Level, ReasonCode};
+use crate::verdict::{Lang, Level, ReasonCode};
 use crate::wire::{issue_qr_text, qr_text, sign_pass};
 use proptest::prelude::*;
 
@@ -574,4 +574,50 @@ fn time_strategy() -> impl Strategy<Value = i64> {
         1 => Just(i64::MIN),
         1 => Just(i64::MAX),
     ]
+}
+
+/// Issue 14 point 3: a pass with a planned arrival at its last checkpoint warns, with its own
+/// reason, when the test or the pass will not last until then — and only while the arrival
+/// is still to come.
+#[test]
+fn a_planned_arrival_looks_ahead() {
+    let b = bundle();
+    let arriving = |at: i64| {
+        let mut p = sample::pass();
+        p.body.arrive_by = Some(at);
+        text_of(&p)
+    };
+    // Sampled 2022-03-11 22:00: 48 h run out at 2022-03-13 22:00.
+    let in_time = arriving(1_647_172_800); // 2022-03-13 20:00
+    assert_eq!(verify(&in_time, &b, "C201", NOW).level(), Level::Green);
+    let late = arriving(1_647_223_200); // 2022-03-14 10:00
+    let v = verify(&late, &b, "C201", NOW);
+    assert_eq!(codes(&v), vec![ReasonCode::TestExpiresBeforeArrival]);
+    assert_eq!(v.level(), Level::Amber);
+    let zh = v.reasons[0].message(Lang::Zh);
+    assert!(zh.starts_with("核酸将在到达前超过48小时"), "{zh}");
+    assert!(zh.contains("2022-03-14 10:00"), "{zh}");
+    // After the window's end (2022-03-14 19:00) too: both.
+    let after_window = arriving(1_647_266_400); // 2022-03-14 21:00
+    let v = verify(&after_window, &b, "C201", NOW);
+    assert_eq!(
+        codes(&v),
+        vec![
+            ReasonCode::TestExpiresBeforeArrival,
+            ReasonCode::PassExpiresBeforeArrival
+        ]
+    );
+    assert!(v.reasons[1]
+        .message(Lang::En)
+        .starts_with("The pass will expire before arrival"));
+    // Once the test is too old already, that reason says it; the look-ahead adds nothing.
+    let v = verify(&late, &b, "C201", 1_647_183_600); // 2022-03-13 23:00
+    assert_eq!(codes(&v), vec![ReasonCode::TestTooOld]);
+    // A planned arrival already past: nothing to look ahead to.
+    let v = verify(&arriving(NOW - HOUR), &b, "C201", NOW);
+    assert_eq!(v.level(), Level::Green, "{:?}", v.reasons);
+    // A planned arrival before the window opens is not a pass the issuer makes.
+    let mut p = sample::pass();
+    p.body.arrive_by = Some(p.not_before - 1);
+    assert!(sign_pass(&p, &key()).is_err());
 }

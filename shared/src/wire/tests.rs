@@ -483,6 +483,7 @@ prop_compose! {
         not_before in -10_000_000_000i64..10_000_000_000,
         duration in 1i64..10_000_000,
         test_sampled_at in any::<i64>(),
+        arrive_after in proptest::option::of(0i64..10_000_000),
     ) -> Pass {
         Pass {
             serial: Serial(serial),
@@ -506,6 +507,7 @@ prop_compose! {
                 destination,
                 route,
                 test_sampled_at,
+                arrive_by: arrive_after.map(|a| not_before + a),
             },
         }
     }
