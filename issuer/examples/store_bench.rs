@@ -682,6 +682,7 @@ fn writer_row(t: usize, b: usize, r: usize) -> NewApplication {
         route: vec!["C101".into(), "C201".into()],
         test_sampled_at: NOW - 3600,
         test_result: "阴性".into(),
+        arrive_by: None,
         row: r + 2,
     }
 }

@@ -41,6 +41,8 @@ pub enum ProblemKind {
         max_hours: i64,
     },
     TestAfterStart,
+    /// The planned arrival at the last checkpoint is outside the travel window.
+    ArrivalOutsideWindow,
     NotNegative,
     UnknownCheckpoint,
     /// Over a limit of the pass format (`checkpass::wire`), in this column if it is one.
@@ -69,6 +71,7 @@ impl ProblemKind {
             BadCategory => Column::Category,
             WindowReversed | WindowTooLong { .. } => Column::End,
             TestTooOldAtStart { .. } | TestAfterStart => Column::TestSampledAt,
+            ArrivalOutsideWindow => Column::ArriveBy,
             NotNegative => Column::TestResult,
             UnknownCheckpoint => Column::Route,
             NotPassFormat => return None,
@@ -99,6 +102,7 @@ impl ProblemKind {
             WindowTooLong { .. } => "WINDOW_TOO_LONG",
             TestTooOldAtStart { .. } => "TEST_TOO_OLD_AT_START",
             TestAfterStart => "TEST_AFTER_START",
+            ArrivalOutsideWindow => "ARRIVAL_OUTSIDE_WINDOW",
             NotNegative => "TEST_NOT_NEGATIVE",
             UnknownCheckpoint => "UNKNOWN_CHECKPOINT",
             OverWireLimit(_) => "OVER_PASS_LIMIT",
@@ -165,6 +169,10 @@ impl ProblemKind {
             TestAfterStart => text(
                 "核酸采样时间晚于通行开始时间",
                 "Test sampled after the travel starts",
+            ),
+            ArrivalOutsideWindow => text(
+                "预计到达时间不在通行时间段内",
+                "Planned arrival is outside the travel window",
             ),
             NotNegative => text("核酸检测结果不是阴性", "Test result is not negative"),
             UnknownCheckpoint => text("路线含未知检查站编码", "Route has unknown checkpoint codes"),

@@ -35,6 +35,8 @@ pub enum Column {
     Route,
     TestSampledAt,
     TestResult,
+    /// Optional: when the vehicle plans to reach the route's last checkpoint.
+    ArriveBy,
 }
 
 impl Column {
@@ -54,7 +56,7 @@ impl Column {
         )
     }
 
-    pub const ALL: [Column; 18] = [
+    pub const ALL: [Column; 19] = [
         Column::AppNo,
         Column::ApplicantType,
         Column::District,
@@ -73,6 +75,7 @@ impl Column {
         Column::Route,
         Column::TestSampledAt,
         Column::TestResult,
+        Column::ArriveBy,
     ];
 
     /// The header text in the sample applications file.
@@ -96,6 +99,7 @@ impl Column {
             Column::Route => "拟通行路线",
             Column::TestSampledAt => "核酸采样时间",
             Column::TestResult => "核酸检测结果",
+            Column::ArriveBy => "预计到达时间",
         }
     }
 
@@ -120,6 +124,7 @@ impl Column {
             Column::Route => "Route",
             Column::TestSampledAt => "Test sample time",
             Column::TestResult => "Test result",
+            Column::ArriveBy => "Planned arrival",
         }
     }
 
@@ -129,9 +134,9 @@ impl Column {
         Column::ALL.into_iter().find(|c| c.header() == text)
     }
 
-    /// Only the trailer plate may be left empty.
+    /// Only the trailer plate and the planned arrival may be left empty (or left out).
     pub fn required(self) -> bool {
-        self != Column::Trailer
+        !matches!(self, Column::Trailer | Column::ArriveBy)
     }
 }
 
@@ -220,6 +225,8 @@ pub struct NewApplication {
     pub route: Vec<String>,
     pub test_sampled_at: i64,
     pub test_result: String,
+    /// When the vehicle plans to reach the route's last checkpoint (unix seconds), if given.
+    pub arrive_by: Option<i64>,
     pub row: usize,
 }
 
@@ -247,7 +254,7 @@ impl NewApplication {
             destination: self.destination.clone(),
             route: self.route.clone(),
             test_sampled_at: self.test_sampled_at,
-            arrive_by: None,
+            arrive_by: self.arrive_by,
         })
     }
 }
@@ -418,6 +425,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
     let start_at = time(Column::Start);
     let end_at = time(Column::End);
     let test_sampled_at = time(Column::TestSampledAt);
+    let arrive_by = time(Column::ArriveBy);
 
     if let (Some(start), Some(end)) = (start_at, end_at) {
         if end <= start {
@@ -435,6 +443,12 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
             }));
         } else if sampled > start {
             problems.push(Problem::new(ProblemKind::TestAfterStart));
+        }
+    }
+
+    if let (Some(start), Some(end), Some(arrive)) = (start_at, end_at, arrive_by) {
+        if arrive < start || arrive > end {
+            problems.push(Problem::new(ProblemKind::ArrivalOutsideWindow));
         }
     }
 
@@ -486,6 +500,7 @@ pub fn validate_row(raw: &RawRow, rules: &Rules) -> Result<NewApplication, Vec<P
                 route,
                 test_sampled_at,
                 test_result,
+                arrive_by,
                 row: raw.row,
             };
             // Last, the pass format's own limits (a 24-character name is 72 bytes, over its
@@ -677,6 +692,30 @@ mod tests {
         let mut row = good_row();
         row.cells.insert(column, Cell::Text(value.to_string()));
         row
+    }
+
+    /// The planned arrival at the last checkpoint is optional; given, it must fall in the
+    /// window, and the pass then carries it.
+    #[test]
+    fn a_planned_arrival_is_optional_and_inside_the_window() {
+        assert_eq!(validate_row(&good_row(), &rules()).unwrap().arrive_by, None);
+        assert_eq!(
+            validate_row(&with(Column::ArriveBy, ""), &rules())
+                .unwrap()
+                .arrive_by,
+            None
+        );
+        let app = validate_row(&with(Column::ArriveBy, "2022-03-14 10:00"), &rules()).unwrap();
+        assert_eq!(app.arrive_by, Some(1_647_223_200));
+        assert_eq!(app.pass_body().unwrap().arrive_by, Some(1_647_223_200));
+        for outside in ["2022-03-12 18:59", "2022-03-14 19:01"] {
+            assert_eq!(
+                reasons(&with(Column::ArriveBy, outside)),
+                vec!["预计到达时间不在通行时间段内"],
+                "{outside}"
+            );
+        }
+        assert_eq!(reasons(&with(Column::ArriveBy, "明天")).len(), 1);
     }
 
     #[test]

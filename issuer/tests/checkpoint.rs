@@ -213,3 +213,41 @@ fn a_key_declared_stolen_since_a_time_spares_the_passes_signed_before() {
         checked.verdict.reasons
     );
 }
+
+/// Issue 14 point 3 end to end: an application with a planned arrival at its last checkpoint
+/// (the optional column 预计到达时间) gets a pass that carries it; a checkpoint on the way
+/// warns that the driver's test will be too old by then, and says when.
+#[test]
+fn a_planned_arrival_travels_in_the_pass_and_the_checkpoint_looks_ahead() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let sample = std::fs::read_to_string(samples().join("applications.csv")).unwrap();
+    let mut lines = sample.lines();
+    let header = lines.next().unwrap();
+    let row = lines.find(|l| l.starts_with("SQ003-0001,")).unwrap();
+    let csv = env.path("arrival.csv");
+    std::fs::write(
+        &csv,
+        format!("{header},预计到达时间\n{row},2022-03-14 10:00\n"),
+    )
+    .unwrap();
+    env.ok(&["import", csv.to_str().unwrap()]);
+    env.ok(&["forward", "--all"]);
+    env.ok(&["approve", "--all"]);
+    env.ok(&["issue", "--all", "--formats", "svg"]);
+    let shown = env.json(&["show", "SQ003-0001"]);
+    assert_eq!(shown["arrive_by"], 1_647_223_200);
+    let keys = env.path("public-keys");
+    env.ok(&["keys", "export", "--out", keys.to_str().unwrap()]);
+    let (root, _) =
+        parse_public_key_file(&std::fs::read_to_string(keys.join("root.pub")).unwrap()).unwrap();
+    let mut engine = Engine::init(&env.path("checkpoint"), root, "C201", Some("E2E")).unwrap();
+    install_next_bundle(&env, &mut engine, "bundle.cose");
+    let text = shown["pass"]["qr_text"].as_str().unwrap();
+    let checked = engine.check_text_at(text, CHECKED_AT, "C201").unwrap();
+    assert_eq!(checked.verdict.level(), Level::Amber);
+    assert_eq!(checked.verdict.codes(), vec!["TEST_EXPIRES_BEFORE_ARRIVAL"]);
+    let message = checked.verdict.reasons[0].message(checkpass::verdict::Lang::Zh);
+    assert!(message.contains("核酸将在到达前超过48小时"), "{message}");
+    assert!(message.contains("2022-03-14 10:00"), "{message}");
+}

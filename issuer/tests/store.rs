@@ -99,6 +99,7 @@ fn app(no: &str, plate: &str, start: i64, end: i64) -> NewApplication {
         route: vec!["C101".into(), "C201".into()],
         test_sampled_at: start - 3600,
         test_result: "阴性".into(),
+        arrive_by: None,
         row: 2,
     }
 }
@@ -1153,7 +1154,10 @@ fn dump_and_restore_round_trip(b: Backend) {
         &[
             app("A1", "鲁K11111", 100, 200),
             app("A2", "鲁K22222", 100, 200),
-            app("A3", "鲁K33333", 100, 200),
+            NewApplication {
+                arrive_by: Some(180),
+                ..app("A3", "鲁K33333", 100, 200)
+            },
         ],
     );
     let r = reserve_new(&mut *s, 2, 150);
@@ -1431,11 +1435,16 @@ fn returned_amended_and_reported(b: Backend) {
     assert_eq!(s.get("A1").unwrap().status, Status::Returned);
     changed.plate = "鲁K11111".into();
     changed.cargo = "冷链蔬菜".into();
+    // A planned arrival added on correction is kept.
+    changed.arrive_by = Some(210);
     let Amended::Resubmitted(done) = s.amend(&changed, "carrier", 6).unwrap() else {
         panic!("not resubmitted");
     };
     assert_eq!(done.status, Status::Submitted);
     assert_eq!(done.data.cargo, "冷链蔬菜");
+    assert_eq!(done.data.arrive_by, Some(210));
+    assert_eq!(s.get("A1").unwrap().data.arrive_by, Some(210));
+    assert_eq!(s.get("B1").unwrap().data.arrive_by, None);
     assert_eq!(done.data.start_at, 120);
     assert_eq!(done.reject_reason, None);
     assert_eq!(done.decided_by, None);

@@ -45,6 +45,7 @@ fn app(no: &str, district: u32, plate: &str, driver: &str) -> NewApplication {
         route: vec!["C101".into()],
         test_sampled_at: 1_647_000_000,
         test_result: "阴性".into(),
+        arrive_by: None,
         row: 2,
     }
 }

@@ -46,6 +46,7 @@ fn app(no: &str, district: u32, plate: &str, route: &str) -> NewApplication {
         route: vec![route.into()],
         test_sampled_at: 1_647_000_000,
         test_result: "阴性".into(),
+        arrive_by: None,
         row: 2,
     }
 }

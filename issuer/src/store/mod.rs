@@ -678,7 +678,8 @@ const APP_COLUMNS: &str = "a.id, a.app_no, a.applicant_type, a.district, a.plate
     a.destination, a.start_at, a.end_at, a.route, a.test_sampled_at, a.test_result, a.status, \
     a.source_file, a.source_row, a.imported_at, a.imported_by, a.forwarded_by, a.forwarded_at, \
     a.decided_by, a.decided_at, a.reject_reason, p.serial, p.kid, p.issued_at, p.qr_text, \
-    p.state, p.issued_by, p.revoked_at, p.revoked_by, p.revoke_reason, a.organisation";
+    p.state, p.issued_by, p.revoked_at, p.revoked_by, p.revoke_reason, a.organisation, \
+    a.arrive_by";
 
 const APP_FROM: &str = "applications a LEFT JOIN passes p ON p.application_id = a.id";
 
@@ -844,6 +845,11 @@ fn compromise_detail(kid: &str, since: i64, reason: &str) -> String {
 }
 
 /// Same content, ignoring where in which file the row came from.
+/// Sets an application's planned arrival, kept apart from the long column lists (it came
+/// later); the same statement on both backends but for the placeholders.
+const SET_ARRIVE_BY_SQLITE: &str = "UPDATE applications SET arrive_by = ?2 WHERE app_no = ?1";
+const SET_ARRIVE_BY_PG: &str = "UPDATE applications SET arrive_by = $2 WHERE app_no = $1";
+
 fn same_content(a: &NewApplication, b: &NewApplication) -> bool {
     NewApplication {
         row: 0,

@@ -52,6 +52,7 @@ fn field_name(c: Column) -> &'static str {
         Column::Route => "route",
         Column::TestSampledAt => "test_sampled_at",
         Column::TestResult => "test_result",
+        Column::ArriveBy => "arrive_by",
     }
 }
 
@@ -146,7 +147,7 @@ fn form(
                         Column::TestResult => select name=(field_name(c)) {
                             option value="阴性" { (t("阴性", "negative")) }
                         },
-                        Column::Start | Column::End | Column::TestSampledAt => {
+                        Column::Start | Column::End | Column::TestSampledAt | Column::ArriveBy => {
                             input type="datetime-local" name=(field_name(c)) value=(value(c));
                         },
                         Column::Occupants => {
@@ -314,7 +315,10 @@ fn raw_row(app_no: &str, values: &HashMap<String, String>) -> Result<RawRow, Web
         } else {
             values.get(field_name(c)).cloned().unwrap_or_default()
         };
-        if matches!(c, Column::Start | Column::End | Column::TestSampledAt) {
+        if matches!(
+            c,
+            Column::Start | Column::End | Column::TestSampledAt | Column::ArriveBy
+        ) {
             // A browser's datetime-local value (2022-03-12T08:00) as the files write it.
             v = v.replace('T', " ");
         }
@@ -354,6 +358,10 @@ fn values_of(app: &NewApplication) -> HashMap<String, String> {
     put(Column::Route, app.route.join("→"));
     put(Column::TestSampledAt, local(app.test_sampled_at));
     put(Column::TestResult, app.test_result.clone());
+    put(
+        Column::ArriveBy,
+        app.arrive_by.map(local).unwrap_or_default(),
+    );
     v
 }
 

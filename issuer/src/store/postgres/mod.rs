@@ -201,6 +201,9 @@ CREATE TABLE scans (
     PRIMARY KEY (device, id));
 CREATE INDEX scans_by_serial ON scans (serial, at) WHERE serial IS NOT NULL;
 "#,
+    r#"
+ALTER TABLE applications ADD COLUMN arrive_by BIGINT;
+"#,
 ];
 
 /// The server's clock in seconds, for leases: one clock for every machine.
@@ -305,6 +308,7 @@ fn app_from_row(row: &Row) -> Result<(i64, Application)> {
             end_at: row.try_get(15)?,
             route: route_from_text(&route),
             test_sampled_at: row.try_get(17)?,
+            arrive_by: row.try_get(39)?,
             test_result: row.try_get(18)?,
             row: int(row, 21, "source_row")?,
         },
@@ -1110,6 +1114,9 @@ impl Store for PgStore {
                         &organisation,
                     ],
                 )?;
+                if app.arrive_by.is_some() {
+                    tx.execute(super::SET_ARRIVE_BY_PG, &[&app.app_no, &app.arrive_by])?;
+                }
                 let detail = format!("{source} 第{}行", app.row);
                 tx.audit(
                     now,
@@ -1260,6 +1267,7 @@ impl Store for PgStore {
                     &app.status.as_str(),
                 ],
             )?;
+            tx.execute(super::SET_ARRIVE_BY_PG, &[&new.app_no, &new.arrive_by])?;
             if n == 0 {
                 let (_, current) = tx.get_app(&new.app_no)?;
                 return Err(StoreError::Conflict {
@@ -1986,6 +1994,9 @@ impl Store for PgStore {
                         &a.organisation,
                     ],
                 )?;
+                if d.arrive_by.is_some() {
+                    tx.execute(super::SET_ARRIVE_BY_PG, &[&d.app_no, &d.arrive_by])?;
+                }
                 if let Some(p) = &a.pass {
                     tx.execute(
                         "INSERT INTO passes (serial, application_id, kid, issued_at, qr_text, \

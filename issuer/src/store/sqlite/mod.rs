@@ -192,6 +192,11 @@ CREATE TABLE scans (
     PRIMARY KEY (device, id)) WITHOUT ROWID;
 CREATE INDEX scans_by_serial ON scans (serial, at) WHERE serial IS NOT NULL;
 "#,
+    // The planned arrival at the route's last checkpoint, when the applicant gives it: the
+    // pass carries it so that checkpoints can look ahead.
+    r#"
+ALTER TABLE applications ADD COLUMN arrive_by INTEGER;
+"#,
 ];
 
 /// The database's clock, for leases (all processes on one file share the machine's clock).
@@ -253,6 +258,7 @@ fn app_from_row(row: &Row<'_>) -> rusqlite::Result<Application> {
             end_at: row.get(15)?,
             route: route_from_text(&route),
             test_sampled_at: row.get(17)?,
+            arrive_by: row.get(39)?,
             test_result: row.get(18)?,
             row: row.get(21)?,
         },
@@ -662,6 +668,10 @@ impl Store for SqliteStore {
                 actor,
                 organisation,
             ])?;
+            if app.arrive_by.is_some() {
+                tx.prepare_cached(super::SET_ARRIVE_BY_SQLITE)?
+                    .execute(params![app.app_no, app.arrive_by])?;
+            }
             let detail = format!("{source} 第{}行", app.row);
             audit(
                 &tx,
@@ -817,6 +827,8 @@ impl Store for SqliteStore {
         if n == 0 {
             return Err(StoreError::Corrupt(format!("{} 未能更新", new.app_no)));
         }
+        tx.prepare_cached(super::SET_ARRIVE_BY_SQLITE)?
+            .execute(params![new.app_no, new.arrive_by])?;
         audit(
             &tx,
             now,
@@ -1617,6 +1629,10 @@ impl Store for SqliteStore {
                 a.reject_reason,
                 a.organisation,
             ])?;
+            if d.arrive_by.is_some() {
+                tx.prepare_cached(super::SET_ARRIVE_BY_SQLITE)?
+                    .execute(params![d.app_no, d.arrive_by])?;
+            }
             if let Some(p) = &a.pass {
                 tx.prepare_cached(
                     "INSERT INTO passes (serial, application_id, kid, issued_at, qr_text, state, \
