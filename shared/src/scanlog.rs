@@ -152,6 +152,65 @@ pub fn verify_chain<'a>(
     Ok(prev)
 }
 
+/// Which way the lane a device checks goes: set per device, so that the city can tell a truck
+/// entering from one leaving (a pass seen both ways at one checkpoint within minutes was in two
+/// trucks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "in",
+            Direction::Outbound => "out",
+        }
+    }
+
+    /// `in`/`out`, or the Chinese 进城/出城 (入城 too).
+    pub fn parse(text: &str) -> Option<Direction> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "in" | "inbound" | "进城" | "入城" => Some(Direction::Inbound),
+            "out" | "outbound" | "出城" => Some(Direction::Outbound),
+            _ => None,
+        }
+    }
+
+    pub fn label(self, lang: crate::verdict::Lang) -> &'static str {
+        crate::verdict::tr(
+            lang,
+            match self {
+                Direction::Inbound => "进城",
+                Direction::Outbound => "出城",
+            },
+            match self {
+                Direction::Inbound => "inbound",
+                Direction::Outbound => "outbound",
+            },
+        )
+    }
+}
+
+/// The prefix of a scan's note that gives the lane's direction.
+pub const DIRECTION: &str = "direction=";
+
+/// A scan's note on a device whose lane has a direction: `direction=in` or `direction=out`.
+pub fn direction_note(direction: Direction) -> String {
+    format!("{DIRECTION}{}", direction.as_str())
+}
+
+/// The direction in a scan's note, or `None` when the note is not exactly that form.
+pub fn parse_direction_note(note: &str) -> Option<Direction> {
+    match note.strip_prefix(DIRECTION)? {
+        "in" => Some(Direction::Inbound),
+        "out" => Some(Direction::Outbound),
+        _ => None,
+    }
+}
+
 /// The prefix of a [`EntryKind::TestReport`] entry's note.
 pub const SAMPLE_AT: &str = "sample_at=";
 
@@ -197,6 +256,18 @@ pub fn parse_test_report_note(note: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_direction_note_is_made_and_read_back() {
+        for d in [Direction::Inbound, Direction::Outbound] {
+            assert_eq!(parse_direction_note(&direction_note(d)), Some(d));
+            assert_eq!(Direction::parse(d.as_str()), Some(d));
+        }
+        assert_eq!(direction_note(Direction::Inbound), "direction=in");
+        assert_eq!(Direction::parse("出城"), Some(Direction::Outbound));
+        assert_eq!(parse_direction_note("direction=up"), None);
+        assert_eq!(parse_direction_note("sample_at=5"), None);
+    }
 
     fn entry(id: i64, serial: Option<&str>) -> Entry<'_> {
         Entry {

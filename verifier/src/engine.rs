@@ -251,6 +251,7 @@ impl Engine {
                         installed_sequence: None,
                         installed_digest: None,
                         allow_dev_keys: options.allow_dev_keys,
+                        direction: None,
                     }
                 }
             };
@@ -564,6 +565,7 @@ impl Engine {
         let serial = verdict.pass.as_ref().map(|p| p.serial.to_string());
         let plate = verdict.pass.as_ref().map(|p| p.body.plate.clone());
         let officer = self.settings.officer.clone();
+        let direction = self.settings.direction;
         let lookup = serial.clone();
         let (record, verdict) =
             self.store
@@ -579,6 +581,7 @@ impl Engine {
                         reasons: verdict.codes().into_iter().map(str::to_owned).collect(),
                         bundle_sequence: Some(sequence),
                         simulated,
+                        direction,
                     };
                     (scan, verdict)
                 })?;

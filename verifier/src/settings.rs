@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use checkpass::keys::PublicKey;
+use checkpass::scanlog::Direction;
 use checkpass::verdict::Lang;
 
 /// Everything `verifier init` (and later `verifier settings`) decides.
@@ -28,6 +29,8 @@ pub struct Settings {
     /// A test setup: the development and test-vector keys, whose secrets are public, may be
     /// trusted (`verifier init --allow-dev-keys`).
     pub allow_dev_keys: bool,
+    /// Which way this device's lane goes (进城/出城), when it has one: logged with each scan.
+    pub direction: Option<Direction>,
 }
 
 /// Reads a language name as typed (`zh`, `en`, `中文`, `english`).
@@ -73,6 +76,7 @@ const LANG: &str = "lang";
 const INSTALLED_SEQUENCE: &str = "installed_bundle_sequence";
 const INSTALLED_DIGEST: &str = "installed_bundle_sha256";
 const ALLOW_DEV_KEYS: &str = "allow_dev_keys";
+const DIRECTION: &str = "direction";
 
 /// Longest repeat window accepted (30 days): longer would flag every regular truck.
 pub const MAX_REPEAT_WINDOW_SECS: i64 = 30 * 86_400;
@@ -173,6 +177,16 @@ impl Settings {
             })
             .transpose()?;
         let allow_dev_keys = map.get(ALLOW_DEV_KEYS).is_some_and(|v| v == "yes");
+        let direction = map
+            .get(DIRECTION)
+            .map(|v| {
+                Direction::parse(v).ok_or_else(|| SettingsError::Invalid {
+                    key: DIRECTION,
+                    value: v.clone(),
+                    why: "应为 in 或 out (must be in or out)",
+                })
+            })
+            .transpose()?;
         Ok(Some(Settings {
             root_key,
             checkpoint,
@@ -182,6 +196,7 @@ impl Settings {
             installed_sequence,
             installed_digest,
             allow_dev_keys,
+            direction,
         }))
     }
 
@@ -206,6 +221,9 @@ impl Settings {
         if self.allow_dev_keys {
             m.insert(ALLOW_DEV_KEYS.into(), "yes".into());
         }
+        if let Some(d) = self.direction {
+            m.insert(DIRECTION.into(), d.as_str().into());
+        }
         m
     }
 }
@@ -225,6 +243,7 @@ mod tests {
             installed_sequence: Some(4),
             installed_digest: Some([9; 32]),
             allow_dev_keys: true,
+            direction: Some(Direction::Outbound),
         }
     }
 
@@ -239,6 +258,7 @@ mod tests {
             installed_sequence: None,
             installed_digest: None,
             allow_dev_keys: false,
+            direction: None,
             ..s
         };
         assert_eq!(Settings::from_map(&bare.to_map()), Ok(Some(bare)));

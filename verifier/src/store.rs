@@ -223,6 +223,8 @@ pub struct NewScan {
     pub bundle_sequence: Option<u64>,
     /// Checked under a simulated clock (`--at`, `VERIFIER_AT`): never moves the clock floor.
     pub simulated: bool,
+    /// The lane's direction, when the device has one: logged in the entry's note.
+    pub direction: Option<checkpass::scanlog::Direction>,
 }
 
 /// One scan as read back from the log.
@@ -410,6 +412,7 @@ impl Store {
                 last_same_pass_here,
             });
             let reasons = scan.reasons.join(" ");
+            let note = scan.direction.map(checkpass::scanlog::direction_note);
             let id = append(
                 tx,
                 &Entry {
@@ -424,7 +427,7 @@ impl Store {
                     reasons: &reasons,
                     bundle_sequence: scan.bundle_sequence.map(|s| s as i64),
                     simulated: scan.simulated,
-                    note: None,
+                    note: note.as_deref(),
                 },
             )?;
             Ok((id, scan, extra))
@@ -1003,6 +1006,7 @@ mod tests {
             reasons: vec!["REPEAT_SCAN".into(), "CLOCK_BEHIND".into()],
             bundle_sequence: Some(3),
             simulated: false,
+            direction: None,
         }
     }
 

@@ -738,3 +738,27 @@ fn a_newer_test_report_seen_is_recorded_after_the_scan() {
     assert_eq!(log.entries[before].serial, reports[0].serial);
     assert!(reports[0].simulated, "made under --at, as its scan");
 }
+
+/// A device whose lane has a direction logs it with each scan (`direction=in` in the entry's
+/// note), so that the city can tell a truck entering from one leaving; cleared, it logs none.
+#[test]
+fn the_lanes_direction_is_logged_with_each_scan() {
+    let f = Fixture::ready();
+    let out = f.run(&["settings", "--direction", "进城"]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("进城"), "{}", stdout(&out));
+    assert_eq!(f.check_json(&f.pass_text(), 0, &[]).0, 0);
+    assert_ok(&f.run(&["settings", "--no-direction"]));
+    assert_eq!(f.check_json(&f.pass_text(), 3600, &[]).0, 0);
+    assert_eq!(code(&f.run(&["settings", "--direction", "up"])), 2);
+    let file = f.path("log.scanlog");
+    assert_ok(&f.run(&["log", "export", "--out", file.to_str().unwrap()]));
+    let log = checkpass::logfile::open_log(&std::fs::read(&file).unwrap()).unwrap();
+    let notes: Vec<Option<&str>> = log
+        .entries
+        .iter()
+        .filter(|e| e.kind == checkpass::scanlog::EntryKind::Scan)
+        .map(|e| e.note.as_deref())
+        .collect();
+    assert_eq!(notes, vec![Some("direction=in"), None]);
+}

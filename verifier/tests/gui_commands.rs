@@ -32,6 +32,7 @@ fn device() -> DeviceInfo {
         checkpoint: "C101".into(),
         officer: Some("W-007".into()),
         root_kid: "abcd".into(),
+        direction: None,
         allow_dev_keys: false,
         lang: Lang::En,
     }

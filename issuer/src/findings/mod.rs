@@ -27,7 +27,7 @@ mod tests;
 
 use std::collections::HashMap;
 
-use checkpass::scanlog::{parse_test_report_note, EntryKind};
+use checkpass::scanlog::{parse_direction_note, parse_test_report_note, EntryKind};
 use checkpass::time::format_cst;
 use serde::Serialize;
 
@@ -172,6 +172,9 @@ pub struct Settings {
     pub skew_secs: i64,
     /// Time after a window's end before a truck not seen leaving is lingering.
     pub grace_secs: i64,
+    /// A pass seen entering and leaving (or the reverse) at one checkpoint within this time
+    /// was in two trucks (the policy's repeat window).
+    pub turnaround_secs: i64,
     pub travel: Travel,
 }
 
@@ -265,9 +268,20 @@ fn judge(
     // Clone: consecutive sightings at two places closer in time than the road allows.
     let mut pairs = Vec::new();
     let mut worst: Option<(i64, i64, &str, &str)> = None;
+    let mut turned: Option<(i64, &str)> = None;
     for w in scans.windows(2) {
         let (a, b) = (w[0], w[1]);
         if a.record.checkpoint == b.record.checkpoint {
+            // Both ways through one checkpoint within minutes: two trucks.
+            let way = |s: &Scan| s.record.note.as_deref().and_then(parse_direction_note);
+            let took = b.record.at - a.record.at;
+            if let (Some(x), Some(y)) = (way(a), way(b)) {
+                if x != y && took < settings.turnaround_secs {
+                    push_unique(&mut pairs, a);
+                    push_unique(&mut pairs, b);
+                    turned.get_or_insert((took, &a.record.checkpoint));
+                }
+            }
             continue;
         }
         let Some(min) = settings
@@ -284,6 +298,22 @@ fn judge(
                 worst = Some((took, min, &a.record.checkpoint, &b.record.checkpoint));
             }
         }
+    }
+    if let (None, Some((took, at))) = (worst, turned) {
+        found(
+            FindingKind::Clone,
+            (
+                format!(
+                    "在 {at} 相隔 {} 分钟先后被进城与出城两个方向扫到：可能有两辆车使用同一张通行证",
+                    took / 60
+                ),
+                format!(
+                    "Seen at {at} going both ways {} min apart: two vehicles may share one pass",
+                    took / 60
+                ),
+            ),
+            pairs.clone(),
+        );
     }
     if let Some((took, min, from, to)) = worst {
         found(
@@ -516,6 +546,7 @@ pub fn settings(
         now,
         skew_secs: store.policy()?.clock_skew_secs,
         grace_secs,
+        turnaround_secs: store.policy()?.repeat_window_secs,
         travel: Travel::new(store.places()?, speed_kmh),
     })
 }

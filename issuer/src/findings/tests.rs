@@ -12,6 +12,7 @@ fn settings(now: i64) -> Settings {
         now,
         skew_secs: 5 * MIN,
         grace_secs: 2 * 3600,
+        turnaround_secs: 10 * MIN,
         travel: Travel::new(
             [
                 ("C101", 37.47, 122.08),
@@ -282,4 +283,48 @@ fn findings_come_by_kind_then_serial_one_pass_at_a_time() {
     let found = a.finish();
     let ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, vec!["clone/S2", "off_route/S1", "off_route/S2"]);
+}
+
+/// At one checkpoint, a lane each way: seen going in and then out within the turnaround is a
+/// copy; the same after a delivery (hours later) is a normal trip; no direction, no finding.
+#[test]
+fn both_ways_through_one_checkpoint_within_minutes_is_a_clone() {
+    let way = |mut s: Scan, d: &str| {
+        s.record.note = Some(format!("direction={d}"));
+        s
+    };
+    let p = || Some(pass("S1", &["C101", "C201", "C101"]));
+    let found = run(
+        p(),
+        vec![
+            way(scan("in", 1, T0, "C101", "green", ""), "in"),
+            way(scan("out", 1, T0 + 4 * MIN, "C101", "green", ""), "out"),
+        ],
+        T0,
+    );
+    assert_eq!(kinds(&found), vec![FindingKind::Clone]);
+    assert!(
+        found[0].detail.contains("在 C101 相隔 4 分钟"),
+        "{}",
+        found[0].detail
+    );
+    assert_eq!(found[0].evidence.len(), 2);
+    let found = run(
+        p(),
+        vec![
+            way(scan("in", 1, T0, "C101", "green", ""), "in"),
+            way(scan("out", 1, T0 + 5 * 3600, "C101", "green", ""), "out"),
+        ],
+        T0,
+    );
+    assert_eq!(found, vec![]);
+    let found = run(
+        p(),
+        vec![
+            scan("a", 1, T0, "C101", "green", ""),
+            scan("b", 1, T0 + 4 * MIN, "C101", "green", ""),
+        ],
+        T0,
+    );
+    assert_eq!(found, vec![]);
 }

@@ -185,6 +185,17 @@ pub struct SettingsArgs {
     /// 默认显示语言 zh|en (default display language)
     #[arg(long, value_name = "zh|en", value_parser = parse_lang_arg)]
     pub language: Option<Lang>,
+    /// 本机所查车道方向 in（进城）|out（出城），随每次查验记录 (this lane's direction, logged with each scan)
+    #[arg(long, value_name = "in|out", value_parser = parse_direction_arg, conflicts_with = "no_direction")]
+    pub direction: Option<checkpass::scanlog::Direction>,
+    /// 清除车道方向 (clear the direction)
+    #[arg(long)]
+    pub no_direction: bool,
+}
+
+fn parse_direction_arg(s: &str) -> Result<checkpass::scanlog::Direction, String> {
+    checkpass::scanlog::Direction::parse(s)
+        .ok_or_else(|| format!("“{s}”：应为 in（进城）或 out（出城）"))
 }
 
 fn parse_lang_arg(s: &str) -> Result<Lang, String> {

@@ -32,7 +32,9 @@ pub fn run(dir: &Path, args: SettingsArgs, lang: Option<Lang>) -> Result<ExitCod
         || args.no_officer
         || window.is_some()
         || args.policy_repeat_window
-        || args.language.is_some();
+        || args.language.is_some()
+        || args.direction.is_some()
+        || args.no_direction;
     if changed {
         engine.update_settings(|s| {
             if let Some(c) = checkpoint {
@@ -46,6 +48,9 @@ pub fn run(dir: &Path, args: SettingsArgs, lang: Option<Lang>) -> Result<ExitCod
             }
             if let Some(l) = args.language {
                 s.lang = l;
+            }
+            if args.direction.is_some() || args.no_direction {
+                s.direction = args.direction;
             }
         })?;
     }
@@ -70,6 +75,11 @@ pub fn run(dir: &Path, args: SettingsArgs, lang: Option<Lang>) -> Result<ExitCod
                 s.officer.as_deref().unwrap_or("-").to_string(),
             ),
             ("重复查验窗口", "Repeat window", window),
+            (
+                "车道方向",
+                "Direction",
+                s.direction.map_or("-", |d| d.label(lang)).to_string(),
+            ),
             ("语言", "Language", lang_str(s.lang).to_string()),
         ],
     )?;

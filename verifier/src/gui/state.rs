@@ -130,6 +130,8 @@ pub struct DeviceInfo {
     /// A test setup that trusts the public development keys.
     pub allow_dev_keys: bool,
     pub lang: Lang,
+    /// The lane's direction, when set (`verifier settings --direction`).
+    pub direction: Option<checkpass::scanlog::Direction>,
 }
 
 /// The data directory as the window knows it.

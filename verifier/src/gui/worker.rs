@@ -360,6 +360,7 @@ fn device_info(engine: &Engine) -> DeviceInfo {
         root_kid: s.root_key.kid().to_string(),
         allow_dev_keys: s.allow_dev_keys,
         lang: s.lang,
+        direction: s.direction,
     }
 }
 

@@ -138,28 +138,7 @@ pub(super) fn import_scans(
     }
     let (fresh, already) = new_entries(&kid, log, &known)?;
     for e in &fresh {
-        conn.prepare_cached(
-            "INSERT INTO scans (device, id, kind, at, checkpoint, officer, serial, plate, \
-             verdict, reasons, bundle_sequence, simulated, note, hash, imported_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?
-        .execute(params![
-            kid,
-            e.id,
-            e.kind.as_str(),
-            e.at,
-            e.checkpoint,
-            e.officer,
-            e.serial,
-            e.plate,
-            e.verdict,
-            e.reasons,
-            e.bundle_sequence,
-            e.simulated,
-            e.note,
-            hash_text(&e.hash),
-            now,
-        ])?;
+        insert_scan(conn, &kid, e, now)?;
     }
     let detail = format!(
         "{source}: 设备 {kid}，新增 {} 条，已有 {already} 条",
@@ -172,6 +151,31 @@ pub(super) fn import_scans(
         already,
         missing: gaps(ids(conn, &kid)?),
     })
+}
+
+fn insert_scan(conn: &Connection, device: &str, e: &LogRecord, imported_at: i64) -> Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO scans ({SCAN_COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    ))?
+    .execute(params![
+        device,
+        e.id,
+        e.kind.as_str(),
+        e.at,
+        e.checkpoint,
+        e.officer,
+        e.serial,
+        e.plate,
+        e.verdict,
+        e.reasons,
+        e.bundle_sequence,
+        e.simulated,
+        e.note,
+        hash_text(&e.hash),
+        imported_at,
+    ])?;
+    Ok(())
 }
 
 pub(super) const SCAN_COLUMNS: &str = "device, id, kind, at, checkpoint, officer, serial, plate, \
@@ -285,29 +289,7 @@ pub(super) fn restore(
         insert_device(conn, d)?;
     }
     for s in scans {
-        let e = &s.record;
-        conn.prepare_cached(
-            "INSERT INTO scans (device, id, kind, at, checkpoint, officer, serial, plate, \
-             verdict, reasons, bundle_sequence, simulated, note, hash, imported_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?
-        .execute(params![
-            s.device,
-            e.id,
-            e.kind.as_str(),
-            e.at,
-            e.checkpoint,
-            e.officer,
-            e.serial,
-            e.plate,
-            e.verdict,
-            e.reasons,
-            e.bundle_sequence,
-            e.simulated,
-            e.note,
-            hash_text(&e.hash),
-            s.imported_at,
-        ])?;
+        insert_scan(conn, &s.device, &s.record, s.imported_at)?;
     }
     Ok(())
 }

@@ -28,6 +28,9 @@ pub(super) fn status_bar(state: &State, ui: &mut egui::Ui, out: &mut Out) {
         if let Device::Ready(device) = &state.device {
             let cp = &device.checkpoint;
             ui.label(RichText::new(format!("{}{cp}", tr(lang, "检查站 ", "Checkpoint "))).strong());
+            if let Some(d) = device.direction {
+                ui.label(RichText::new(d.label(lang)).strong());
+            }
             // The pinned root, always in sight: an officer compares it with the printed one.
             let root = &device.root_kid;
             ui.label(format!("{}{root}", tr(lang, "根密钥 ", "Root key ")));
