@@ -189,17 +189,17 @@ pub(super) fn compute(
     grace_hours: u32,
     speed_kmh: u32,
 ) -> Result<Vec<Finding>> {
-    let settings = findings::settings(
-        store,
-        issuer::clock::now(),
-        i64::from(grace_hours) * 3600,
-        f64::from(speed_kmh),
-    )?;
     let filter = ScanFilter {
         since,
         include_simulated,
     };
-    Ok(findings::from_store(store, &filter, &settings)?)
+    Ok(findings::compute(
+        store,
+        &filter,
+        issuer::clock::now(),
+        i64::from(grace_hours) * 3600,
+        f64::from(speed_kmh),
+    )?)
 }
 
 pub(super) fn findings(data: &DataDir, ctx: &Ctx, args: FindingsArgs) -> Result<ExitCode> {

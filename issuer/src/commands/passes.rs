@@ -365,11 +365,7 @@ pub(super) fn revoke(data: &DataDir, ctx: &Ctx, args: RevokeArgs) -> Result<Exit
             let f = found.iter().find(|f| f.id == id.trim()).ok_or_else(|| {
                 anyhow!("找不到发现 {id}：请用 issuer findings 列出（模拟时间下的扫描须加 --include-simulated）")
             })?;
-            let (title, _) = f.kind.title();
-            let reason = args
-                .reason
-                .clone()
-                .unwrap_or_else(|| format!("发现 {}：{title}。{}", f.id, f.detail));
+            let reason = args.reason.clone().unwrap_or_else(|| f.revoke_reason());
             (f.serial.clone(), reason)
         }
         (None, Some(serial)) => (serial.clone(), args.reason.clone().unwrap_or_default()),

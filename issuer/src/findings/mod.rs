@@ -164,6 +164,13 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
 }
 
+impl Finding {
+    /// The reason a revocation from this finding records, unless the operator words one.
+    pub fn revoke_reason(&self) -> String {
+        format!("发现 {}：{}。{}", self.id, self.kind.title().0, self.detail)
+    }
+}
+
 /// The analysis's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -271,10 +278,10 @@ fn judge(
     let mut turned: Option<(i64, &str)> = None;
     for w in scans.windows(2) {
         let (a, b) = (w[0], w[1]);
+        let took = b.record.at - a.record.at;
         if a.record.checkpoint == b.record.checkpoint {
             // Both ways through one checkpoint within minutes: two trucks.
             let way = |s: &Scan| s.record.note.as_deref().and_then(parse_direction_note);
-            let took = b.record.at - a.record.at;
             if let (Some(x), Some(y)) = (way(a), way(b)) {
                 if x != y && took < settings.turnaround_secs {
                     push_unique(&mut pairs, a);
@@ -290,7 +297,6 @@ fn judge(
         else {
             continue;
         };
-        let took = b.record.at - a.record.at;
         if took + 2 * settings.skew_secs < min {
             push_unique(&mut pairs, a);
             push_unique(&mut pairs, b);
@@ -299,39 +305,34 @@ fn judge(
             }
         }
     }
-    if let (None, Some((took, at))) = (worst, turned) {
-        found(
-            FindingKind::Clone,
-            (
-                format!(
-                    "在 {at} 相隔 {} 分钟先后被进城与出城两个方向扫到：可能有两辆车使用同一张通行证",
-                    took / 60
-                ),
-                format!(
-                    "Seen at {at} going both ways {} min apart: two vehicles may share one pass",
-                    took / 60
-                ),
+    // One finding per pass: the road's bound says the most, when there is one.
+    let clone_detail = match (worst, turned) {
+        (Some((took, min, from, to)), _) => Some((
+            format!(
+                "{from} 与 {to} 相隔 {} 分钟先后扫到，而两地之间至少需 {} 分钟：可能有两辆车使用同一张通行证",
+                took / 60,
+                (min + 59) / 60
             ),
-            pairs.clone(),
-        );
-    }
-    if let Some((took, min, from, to)) = worst {
-        found(
-            FindingKind::Clone,
-            (
-                format!(
-                    "{from} 与 {to} 相隔 {} 分钟先后扫到，而两地之间至少需 {} 分钟：可能有两辆车使用同一张通行证",
-                    took / 60,
-                    (min + 59) / 60
-                ),
-                format!(
-                    "Seen at {from} and {to} {} min apart, while the road takes at least {} min: two vehicles may share one pass",
-                    took / 60,
-                    (min + 59) / 60
-                ),
+            format!(
+                "Seen at {from} and {to} {} min apart, while the road takes at least {} min: two vehicles may share one pass",
+                took / 60,
+                (min + 59) / 60
             ),
-            pairs,
-        );
+        )),
+        (None, Some((took, at))) => Some((
+            format!(
+                "在 {at} 相隔 {} 分钟先后被进城与出城两个方向扫到：可能有两辆车使用同一张通行证",
+                took / 60
+            ),
+            format!(
+                "Seen at {at} going both ways {} min apart: two vehicles may share one pass",
+                took / 60
+            ),
+        )),
+        (None, None) => None,
+    };
+    if let Some(detail) = clone_detail {
+        found(FindingKind::Clone, detail, pairs);
     }
 
     // Invalid when used: the checkpoint said so, or the city had revoked it already.
@@ -533,6 +534,18 @@ pub fn from_store(
     let mut analysis = Analysis::new(&passes, settings);
     store.for_each_scan(filter, &mut |scan| analysis.push(scan))?;
     Ok(analysis.finish())
+}
+
+/// The findings at `now` over the scans `filter` lets through, with the store's policy and
+/// places: what `issuer findings`, `issuer revoke --finding` and the web's `/findings` show.
+pub fn compute(
+    store: &dyn Store,
+    filter: &ScanFilter,
+    now: i64,
+    grace_secs: i64,
+    speed_kmh: f64,
+) -> Result<Vec<Finding>, StoreError> {
+    from_store(store, filter, &settings(store, now, grace_secs, speed_kmh)?)
 }
 
 /// The settings from the store's policy (its clock skew) and the checkpoints' places.

@@ -68,8 +68,7 @@ impl FindingsQuery {
 }
 
 fn compute(s: &dyn Store, filter: &ScanFilter) -> Result<Vec<Finding>, StoreError> {
-    let settings = findings::settings(s, crate::clock::now(), GRACE_SECS, SPEED_KMH)?;
-    findings::from_store(s, filter, &settings)
+    findings::compute(s, filter, crate::clock::now(), GRACE_SECS, SPEED_KMH)
 }
 
 fn finding_view(f: &Finding, csrf: &str, simulated: bool) -> Markup {
@@ -196,8 +195,7 @@ pub async fn revoke_finding(
                 .serial
                 .parse()
                 .map_err(|_| WebError::BadRequest(format!("发现 {id} 的编号无效")))?;
-            let reason = reason
-                .unwrap_or_else(|| format!("发现 {}：{}。{}", f.id, f.kind.title().0, f.detail));
+            let reason = reason.unwrap_or_else(|| f.revoke_reason());
             s.revoke(serial, &reason, &actor, crate::clock::now())?;
             Ok((f, serial))
         })
