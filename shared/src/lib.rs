@@ -17,6 +17,8 @@
 //! - [`checkpoint`]: accepting a bundle against the pinned root and what was installed.
 //! - [`scanlog`]: the hash chain of a checkpoint's scan log.
 //! - [`text`]: untrusted text made safe for a terminal or a CSV cell.
+//! - [`messages`]: every word the checkpoint shows, zh and en, from the one catalogue file
+//!   (`shared/messages.toml`) through the [`msg!`] macro.
 //!
 //! ```
 //! use checkpass::{rules, sample, verdict::Level, wire};
@@ -29,6 +31,9 @@
 //! assert_eq!(verdict.view.unwrap().plate, "鲁KP20XL");
 //! ```
 
+// First, so that `msg!` is in scope in every module below.
+#[macro_use]
+pub mod messages;
 pub mod bundle;
 mod cbor;
 pub mod checkpoint;

@@ -29,13 +29,10 @@ impl Level {
 
     /// The one large word on the verdict screen.
     pub fn word(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Level::Green, Lang::Zh) => "通过",
-            (Level::Amber, Lang::Zh) => "注意",
-            (Level::Red, Lang::Zh) => "拒绝",
-            (Level::Green, Lang::En) => "PASS",
-            (Level::Amber, Lang::En) => "CHECK",
-            (Level::Red, Lang::En) => "REFUSE",
+        match self {
+            Level::Green => msg!(lang, level.green),
+            Level::Amber => msg!(lang, level.amber),
+            Level::Red => msg!(lang, level.red),
         }
     }
 }
@@ -310,241 +307,140 @@ impl Reason {
 
     /// The sentence the officer reads.
     pub fn message(&self, lang: Lang) -> String {
-        match lang {
-            Lang::Zh => self.message_zh(),
-            Lang::En => self.message_en(),
-        }
-    }
-
-    fn message_zh(&self) -> String {
+        let t = |at: &i64| format_cst(*at);
         match self {
-            Reason::NotAPass => "不是通行证二维码".into(),
+            Reason::NotAPass => msg!(lang, reason.not_a_pass).into(),
             Reason::UnsupportedVersion { version } => {
-                format!("通行证版本 {version} 不受支持，请更新核验程序")
+                msg!(lang, reason.unsupported_version, version = version)
             }
-            Reason::Damaged { .. } => "二维码内容损坏或被篡改，无法读取".into(),
-            Reason::UnsupportedAlgorithm => "签名算法不受支持".into(),
-            Reason::UnknownKey { kid } => format!("签发密钥未知（{kid}），可能是伪造或信任包过旧"),
-            Reason::BadSignature => "签名无效：通行证是伪造的或被篡改".into(),
-            Reason::KeyNotValid { kid } => format!("签发密钥 {kid} 在签发时不在有效期内"),
+            Reason::Damaged { detail } => msg!(lang, reason.damaged, detail = detail),
+            Reason::UnsupportedAlgorithm => msg!(lang, reason.unsupported_algorithm).into(),
+            Reason::UnknownKey { kid } => msg!(lang, reason.unknown_key, kid = kid),
+            Reason::BadSignature => msg!(lang, reason.bad_signature).into(),
+            Reason::KeyNotValid { kid } => msg!(lang, reason.key_not_valid, kid = kid),
             Reason::KeyCompromised { kid, since: None } => {
-                format!("签发密钥 {kid} 已被宣告泄露：其签发的通行证一律无效")
+                msg!(lang, reason.key_compromised, kid = kid)
             }
             Reason::KeyCompromised {
                 kid,
                 since: Some(since),
-            } => format!(
-                "签发密钥 {kid} 已被宣告泄露：{} 以后签发的通行证一律无效",
-                format_cst(*since)
+            } => msg!(
+                lang,
+                reason.key_compromised_since,
+                kid = kid,
+                since = t(since)
             ),
             Reason::KeyOutOfScope {
                 kid,
                 district,
                 category,
             } => {
-                let what = match (district, category) {
-                    (Some(d), Some(c)) => format!("区划 {d:06} 的{}", c.label_zh()),
-                    (Some(d), None) => format!("区划 {d:06} 的"),
-                    (None, Some(c)) => format!("{}类", c.label_zh()),
-                    (None, None) => String::new(),
+                let name = |c: &Category| match lang {
+                    Lang::Zh => c.label_zh(),
+                    Lang::En => c.label_en(),
                 };
-                format!("签发密钥 {kid} 无权签发{what}通行证：疑为被盗密钥签发")
+                let what = match (district, category) {
+                    (Some(d), Some(c)) => msg!(
+                        lang,
+                        reason.key_scope_district_category,
+                        district = d,
+                        category = name(c)
+                    ),
+                    (Some(d), None) => msg!(lang, reason.key_scope_district, district = d),
+                    (None, Some(c)) => msg!(lang, reason.key_scope_category, category = name(c)),
+                    (None, None) => msg!(lang, reason.key_scope_any).into(),
+                };
+                msg!(lang, reason.key_out_of_scope, kid = kid, what = what)
             }
-            Reason::WrongIssuer { found } => format!("签发机关不符（{found}）"),
-            Reason::Revoked => "通行证已被撤销".into(),
+            Reason::WrongIssuer { found } => msg!(lang, reason.wrong_issuer, found = found),
+            Reason::Revoked => msg!(lang, reason.revoked).into(),
             Reason::NotYetValid { not_before } => {
-                format!("通行证尚未生效（{} 起有效）", format_cst(*not_before))
+                msg!(lang, reason.not_yet_valid, not_before = t(not_before))
             }
             Reason::Expired {
                 expires_at,
                 judged_at: None,
-            } => format!("通行证已过期（有效期至 {}）", format_cst(*expires_at)),
+            } => msg!(lang, reason.expired, expires_at = t(expires_at)),
             Reason::Expired {
                 expires_at,
                 judged_at: Some(at),
-            } => format!(
-                "通行证已过期（有效期至 {}）：按本机记录的最晚时间 {} 判断，本机时钟落后",
-                format_cst(*expires_at),
-                format_cst(*at)
+            } => msg!(
+                lang,
+                reason.expired_judged_at,
+                expires_at = t(expires_at),
+                judged_at = t(at)
             ),
-            Reason::ValidityTooLong { hours, max_hours } => {
-                format!("有效期长达 {hours} 小时，超过允许的 {max_hours} 小时：疑为被盗密钥签发")
-            }
+            Reason::ValidityTooLong { hours, max_hours } => msg!(
+                lang,
+                reason.validity_too_long,
+                hours = hours,
+                max_hours = max_hours
+            ),
             Reason::StartsBeforeIssue {
                 not_before,
                 issued_at,
-            } => format!(
-                "生效时间 {} 早于签发时间 {}：疑为伪造",
-                format_cst(*not_before),
-                format_cst(*issued_at)
+            } => msg!(
+                lang,
+                reason.starts_before_issue,
+                not_before = t(not_before),
+                issued_at = t(issued_at)
             ),
-            Reason::OutlivesKey { kid, expires_at } => format!(
-                "有效期至 {}，超出签发密钥 {kid} 的使用期限：疑为伪造",
-                format_cst(*expires_at)
+            Reason::OutlivesKey { kid, expires_at } => msg!(
+                lang,
+                reason.outlives_key,
+                kid = kid,
+                expires_at = t(expires_at)
             ),
-            Reason::TestTimeImplausible { sampled_at } => format!(
-                "核酸采样时间 {} 不合理（晚于签发或远早于生效）：疑为伪造",
-                format_cst(*sampled_at)
+            Reason::TestTimeImplausible { sampled_at } => msg!(
+                lang,
+                reason.test_time_implausible,
+                sampled_at = t(sampled_at)
             ),
-            Reason::TimeOutOfRange => "通行证中的时间超出范围：疑为伪造".into(),
+            Reason::TimeOutOfRange => msg!(lang, reason.time_out_of_range).into(),
             Reason::NotOnRoute { checkpoint } => {
-                format!("本检查站（{checkpoint}）不在核定路线上")
+                msg!(lang, reason.not_on_route, checkpoint = checkpoint)
             }
             Reason::TestTooOld {
                 age_hours,
                 max_hours,
-            } => format!("核酸采样已 {age_hours} 小时，超过 {max_hours} 小时：请查验新的阴性报告"),
+            } => msg!(
+                lang,
+                reason.test_too_old,
+                age_hours = age_hours,
+                max_hours = max_hours
+            ),
             Reason::TestExpiresBeforeArrival {
                 arrive_by,
                 max_hours,
-            } => format!(
-                "核酸将在到达前超过{max_hours}小时（预计 {} 到达末站）：请提醒司机及时复检",
-                format_cst(*arrive_by)
+            } => msg!(
+                lang,
+                reason.test_expires_before_arrival,
+                arrive_by = t(arrive_by),
+                max_hours = max_hours
             ),
             Reason::PassExpiresBeforeArrival {
                 arrive_by,
                 expires_at,
-            } => format!(
-                "通行证将在到达前过期（有效至 {}，预计 {} 到达末站）",
-                format_cst(*expires_at),
-                format_cst(*arrive_by)
+            } => msg!(
+                lang,
+                reason.pass_expires_before_arrival,
+                arrive_by = t(arrive_by),
+                expires_at = t(expires_at)
             ),
             Reason::RepeatScan { seconds_ago } if *seconds_ago < 60 => {
-                "同一通行证刚刚在本站查验过".into()
+                msg!(lang, reason.repeat_scan_just_now).into()
             }
             Reason::RepeatScan { seconds_ago } => {
-                format!("同一通行证 {} 分钟前刚在本站查验过", seconds_ago / 60)
+                msg!(lang, reason.repeat_scan_minutes, minutes = seconds_ago / 60)
             }
             Reason::BundleStale { age_hours } => {
-                format!("信任包已 {age_hours} 小时未更新，撤销名单可能过时")
+                msg!(lang, reason.bundle_stale, age_hours = age_hours)
             }
-            Reason::ClockBehind { reference } => format!(
-                "本机时钟可能被调慢：早于 {}，请核对时间",
-                format_cst(*reference)
-            ),
+            Reason::ClockBehind { reference } => {
+                msg!(lang, reason.clock_behind, reference = t(reference))
+            }
             Reason::UnknownCheckpoint { checkpoint } => {
-                format!("本检查站编码 {checkpoint} 不在信任包的检查站名单中")
-            }
-        }
-    }
-
-    fn message_en(&self) -> String {
-        match self {
-            Reason::NotAPass => "Not a pass QR code".into(),
-            Reason::UnsupportedVersion { version } => {
-                format!("Pass version {version} is not supported; update the verifier")
-            }
-            Reason::Damaged { detail } => format!("The QR content is damaged or altered ({detail})"),
-            Reason::UnsupportedAlgorithm => "Unsupported signature algorithm".into(),
-            Reason::UnknownKey { kid } => {
-                format!("Unknown signing key ({kid}): forged, or the trust bundle is out of date")
-            }
-            Reason::BadSignature => "Bad signature: the pass is forged or altered".into(),
-            Reason::KeyNotValid { kid } => {
-                format!("Signing key {kid} was not valid when the pass was issued")
-            }
-            Reason::KeyCompromised { kid, since: None } => {
-                format!("Signing key {kid} was declared compromised: no pass it signed is valid")
-            }
-            Reason::KeyCompromised {
-                kid,
-                since: Some(since),
-            } => format!(
-                "Signing key {kid} was declared compromised: no pass it signed after {} is valid",
-                format_cst(*since)
-            ),
-            Reason::KeyOutOfScope {
-                kid,
-                district,
-                category,
-            } => {
-                let what = match (district, category) {
-                    (Some(d), Some(c)) => format!("{} passes of district {d:06}", c.label_en()),
-                    (Some(d), None) => format!("passes of district {d:06}"),
-                    (None, Some(c)) => format!("{} passes", c.label_en()),
-                    (None, None) => "this pass".to_string(),
-                };
-                format!(
-                    "Signing key {kid} may not sign {what}: probably minted with a stolen key"
-                )
-            }
-            Reason::WrongIssuer { found } => format!("Wrong issuer ({found})"),
-            Reason::Revoked => "The pass has been revoked".into(),
-            Reason::NotYetValid { not_before } => {
-                format!("Not valid yet (valid from {})", format_cst(*not_before))
-            }
-            Reason::Expired {
-                expires_at,
-                judged_at: None,
-            } => format!("Expired (valid until {})", format_cst(*expires_at)),
-            Reason::Expired {
-                expires_at,
-                judged_at: Some(at),
-            } => format!(
-                "Expired (valid until {}), judged at {}, the latest time this device has seen: its clock is behind",
-                format_cst(*expires_at),
-                format_cst(*at)
-            ),
-            Reason::ValidityTooLong { hours, max_hours } => format!(
-                "Valid for {hours} h, longer than the {max_hours} h allowed: probably minted with a stolen key"
-            ),
-            Reason::StartsBeforeIssue {
-                not_before,
-                issued_at,
-            } => format!(
-                "Valid from {}, before it was issued at {}: probably forged",
-                format_cst(*not_before),
-                format_cst(*issued_at)
-            ),
-            Reason::OutlivesKey { kid, expires_at } => format!(
-                "Valid until {}, beyond the life of signing key {kid}: probably forged",
-                format_cst(*expires_at)
-            ),
-            Reason::TestTimeImplausible { sampled_at } => format!(
-                "Implausible test sample time {} (after issue, or long before the start): probably forged",
-                format_cst(*sampled_at)
-            ),
-            Reason::TimeOutOfRange => "A time in the pass is out of range: probably forged".into(),
-            Reason::NotOnRoute { checkpoint } => {
-                format!("This checkpoint ({checkpoint}) is not on the approved route")
-            }
-            Reason::TestTooOld {
-                age_hours,
-                max_hours,
-            } => format!(
-                "Test sample is {age_hours} h old, over {max_hours} h: ask for a newer negative report"
-            ),
-            Reason::TestExpiresBeforeArrival {
-                arrive_by,
-                max_hours,
-            } => format!(
-                "The test will be over {max_hours} h old before arrival (planned at the last checkpoint {}): remind the driver to be tested again",
-                format_cst(*arrive_by)
-            ),
-            Reason::PassExpiresBeforeArrival {
-                arrive_by,
-                expires_at,
-            } => format!(
-                "The pass will expire before arrival (valid until {}, planned at the last checkpoint {})",
-                format_cst(*expires_at),
-                format_cst(*arrive_by)
-            ),
-            Reason::RepeatScan { seconds_ago } if *seconds_ago < 60 => {
-                "The same pass was checked here less than a minute ago".into()
-            }
-            Reason::RepeatScan { seconds_ago } => format!(
-                "The same pass was checked here {} min ago",
-                seconds_ago / 60
-            ),
-            Reason::BundleStale { age_hours } => format!(
-                "The trust bundle is {age_hours} h old; revocations may be out of date"
-            ),
-            Reason::ClockBehind { reference } => format!(
-                "This device's clock may be set back: it is before {}",
-                format_cst(*reference)
-            ),
-            Reason::UnknownCheckpoint { checkpoint } => {
-                format!("Checkpoint code {checkpoint} is not in the trust bundle's registry")
+                msg!(lang, reason.unknown_checkpoint, checkpoint = checkpoint)
             }
         }
     }
