@@ -180,17 +180,10 @@ impl Direction {
     }
 
     pub fn label(self, lang: crate::verdict::Lang) -> &'static str {
-        crate::verdict::tr(
-            lang,
-            match self {
-                Direction::Inbound => "进城",
-                Direction::Outbound => "出城",
-            },
-            match self {
-                Direction::Inbound => "inbound",
-                Direction::Outbound => "outbound",
-            },
-        )
+        match self {
+            Direction::Inbound => msg!(lang, direction.inbound),
+            Direction::Outbound => msg!(lang, direction.outbound),
+        }
     }
 }
 

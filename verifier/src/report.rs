@@ -1,7 +1,7 @@
 //! A checked QR as the officer reads it (Chinese by default, English on request) and as one
 //! JSON object for scripts. Pure: values in, text out.
 
-use checkpass::verdict::tr as t;
+use checkpass::msg;
 use checkpass::verdict::{Lang, Level, OfficerView};
 use serde_json::{json, Map, Value};
 
@@ -34,17 +34,13 @@ pub fn human(src: &Source<'_>, checked: &Checked, lang: Lang) -> String {
         out.push('\n');
     };
     match (src.image, src.count) {
-        (Some(img), 0) => line(format!(
-            "── {} · {} ──",
-            sanitize(img, 200),
-            t(lang, "未找到二维码", "no QR code found")
-        )),
-        (Some(img), n) => line(format!(
-            "── {} · {} {}/{} ──",
-            sanitize(img, 200),
-            t(lang, "二维码", "QR"),
-            src.index,
-            n
+        (Some(img), 0) => line(msg!(lang, report.heading_no_qr, image = sanitize(img, 200))),
+        (Some(img), n) => line(msg!(
+            lang,
+            report.heading_qr,
+            image = sanitize(img, 200),
+            index = src.index,
+            count = n
         )),
         (None, _) => {}
     }
@@ -53,10 +49,11 @@ pub fn human(src: &Source<'_>, checked: &Checked, lang: Lang) -> String {
         Level::Amber => "AMBER",
         Level::Red => "RED",
     };
-    line(format!(
-        "{}{} ({label})",
-        t(lang, "结论：", "Verdict: "),
-        level.word(lang)
+    line(msg!(
+        lang,
+        report.verdict,
+        word = level.word(lang),
+        label = label
     ));
     for r in &v.reasons {
         line(format!("  · {}  [{}]", r.message(lang), r.code().as_str()));
@@ -65,11 +62,7 @@ pub fn human(src: &Source<'_>, checked: &Checked, lang: Lang) -> String {
         Some(view) => facts(view, lang, &mut line),
         None => {
             if let Some(text) = src.text {
-                line(format!(
-                    "{}{}",
-                    t(lang, "二维码内容：", "QR content: "),
-                    sanitize(text, 80)
-                ));
+                line(msg!(lang, report.qr_content, text = sanitize(text, 80)));
             }
         }
     }
@@ -77,43 +70,33 @@ pub fn human(src: &Source<'_>, checked: &Checked, lang: Lang) -> String {
 }
 
 fn facts(view: &OfficerView, lang: Lang, line: &mut impl FnMut(String)) {
-    let none = "—";
-    line(format!(
-        "{}{}",
-        t(lang, "通行证编号：", "Pass number: "),
-        view.number
+    line(msg!(lang, report.number, number = &view.number));
+    line(msg!(
+        lang,
+        report.plate,
+        plate = &view.plate,
+        trailer = view.trailer.as_deref().unwrap_or("—")
     ));
-    line(format!(
-        "{}{}  {}{}",
-        t(lang, "车牌：", "Plate:       "),
-        view.plate,
-        t(lang, "挂车：", "trailer: "),
-        view.trailer.as_deref().unwrap_or(none)
+    line(msg!(
+        lang,
+        report.driver,
+        name = &view.driver_name,
+        id = &view.driver_id_masked,
+        occupants = view.occupants
     ));
-    line(format!(
-        "{}{}  {}{}  {}{}",
-        t(lang, "驾驶人：", "Driver:      "),
-        view.driver_name,
-        t(lang, "身份证：", "ID: "),
-        view.driver_id_masked,
-        t(lang, "随车人数：", "occupants: "),
-        view.occupants
+    line(msg!(
+        lang,
+        report.category,
+        category = view.category(lang),
+        cargo = &view.cargo
     ));
-    let category = view.category(lang);
-    line(format!(
-        "{}{}  {}{}",
-        t(lang, "类别：", "Category:    "),
-        category,
-        t(lang, "货物：", "cargo: "),
-        view.cargo
+    line(msg!(
+        lang,
+        report.origin_destination,
+        origin = &view.origin,
+        destination = &view.destination
     ));
-    line(format!(
-        "{}{} → {}",
-        t(lang, "起讫：", "From → to:   "),
-        view.origin,
-        view.destination
-    ));
-    let route: Vec<String> = view
+    let route = view
         .route
         .iter()
         .map(|stop| {
@@ -123,56 +106,41 @@ fn facts(view: &OfficerView, lang: Lang, line: &mut impl FnMut(String)) {
                 format!("{} {}", stop.code, stop.name)
             };
             if stop.here {
-                format!("【{name}】")
+                msg!(lang, report.route_here, name = name)
             } else {
                 name
             }
         })
-        .collect();
-    let off_route = if view.route.iter().any(|s| s.here) {
-        ""
+        .collect::<Vec<String>>()
+        .join(" → ");
+    if view.route.iter().any(|s| s.here) {
+        line(msg!(lang, report.route, route = route));
     } else {
-        t(
-            lang,
-            "（本站不在路线上）",
-            " (this checkpoint is not on it)",
-        )
-    };
-    line(format!(
-        "{}{}{off_route}",
-        t(lang, "路线：", "Route:       "),
-        route.join(" → ")
+        line(msg!(lang, report.route_not_here, route = route));
+    }
+    line(msg!(
+        lang,
+        report.valid,
+        from = &view.valid_from,
+        to = &view.valid_to
     ));
-    line(format!(
-        "{}{} {} {} (UTC+8)",
-        t(lang, "有效期：", "Valid:       "),
-        view.valid_from,
-        t(lang, "至", "to"),
-        view.valid_to
-    ));
-    line(format!(
-        "{}{} ({} {})",
-        t(lang, "核酸采样：", "Test sample: "),
-        view.test_sampled_at,
-        view.test_age_hours,
-        t(lang, "小时前", "h ago")
+    line(msg!(
+        lang,
+        report.test_sample,
+        sampled_at = &view.test_sampled_at,
+        hours = view.test_age_hours
     ));
 }
 
-/// One JSON object per checked QR: `text`, `verdict`, `reasons` (stable codes), `serial`
-/// and, for a pass whose signature verified, its fields.
 /// The line under a verdict after `--test-seen`: recorded (the sample time seen), or why not.
 pub fn test_report_line(recorded: &Result<i64, String>, lang: Lang) -> String {
-    match (recorded, lang) {
-        (Ok(at), Lang::Zh) => format!(
-            "已记录民警所见核酸报告：采样 {} (UTC+8)；结论仍为注意，由民警决定",
-            checkpass::time::format_cst(*at)
+    match recorded {
+        Ok(at) => msg!(
+            lang,
+            report.test_report_recorded,
+            sampled_at = checkpass::time::format_cst(*at)
         ),
-        (Ok(at), Lang::En) => format!(
-            "Recorded the newer test report the officer saw: sampled {} (UTC+8); the verdict stays amber, the officer decides",
-            checkpass::time::format_cst(*at)
-        ),
-        (Err(why), _) => format!("{}{why}", t(lang, "未记录核酸报告：", "Test report not recorded: ")),
+        Err(why) => msg!(lang, report.test_report_not_recorded, why = why),
     }
 }
 
@@ -186,6 +154,8 @@ pub fn test_report_json(recorded: &Result<i64, String>) -> Value {
     }
 }
 
+/// One JSON object per checked QR: `text`, `verdict`, `reasons` (stable codes), `serial`
+/// and, for a pass whose signature verified, its fields.
 pub fn json(src: &Source<'_>, checked: &Checked, lang: Lang) -> Value {
     let v = &checked.verdict;
     let mut obj = Map::new();

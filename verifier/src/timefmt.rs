@@ -2,6 +2,8 @@
 //! for machines, dates and RFC 3339 on the command line, durations in words. The model keeps
 //! unix seconds (UTC); people at the checkpoint read China Standard Time (UTC+8).
 
+use checkpass::msg;
+use checkpass::verdict::Lang;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
 
 pub use checkpass::time::{cst, format_cst as minutes};
@@ -58,15 +60,12 @@ pub fn duration(secs: i64, en: bool) -> String {
     let neg = secs < 0;
     let s = secs.unsigned_abs();
     let (d, h, m) = (s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60);
-    let body = match (en, d, h, m) {
-        (false, 1.., _, _) => format!("{d} 天 {h} 小时"),
-        (false, 0, 1.., _) => format!("{h} 小时 {m} 分"),
-        (false, 0, 0, 1..) => format!("{m} 分"),
-        (false, 0, 0, 0) => format!("{s} 秒"),
-        (true, 1.., _, _) => format!("{d} d {h} h"),
-        (true, 0, 1.., _) => format!("{h} h {m} min"),
-        (true, 0, 0, 1..) => format!("{m} min"),
-        (true, 0, 0, 0) => format!("{s} s"),
+    let lang = if en { Lang::En } else { Lang::Zh };
+    let body = match (d, h, m) {
+        (1.., _, _) => msg!(lang, duration.days_hours, days = d, hours = h),
+        (0, 1.., _) => msg!(lang, duration.hours_minutes, hours = h, minutes = m),
+        (0, 0, 1..) => msg!(lang, duration.minutes, minutes = m),
+        (0, 0, 0) => msg!(lang, duration.seconds, seconds = s),
     };
     if neg {
         format!("-{body}")

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use checkpass::msg;
 use checkpass::verdict::{Lang, Level};
 
 use super::flags::CheckArgs;
@@ -79,11 +80,8 @@ pub fn run(dir: &Path, args: CheckArgs, lang: Option<Lang>) -> Result<ExitCode> 
             Err(e) => {
                 failed = true;
                 out.flush()?;
-                writeln!(
-                    io::stderr(),
-                    "错误 (error): {}",
-                    checkpass::describe_error(e.as_ref())
-                )?;
+                let error = checkpass::describe_error(e.as_ref());
+                writeln!(io::stderr(), "{}", msg!(lang, cli.error, error = error))?;
                 continue;
             }
         };

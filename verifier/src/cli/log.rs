@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
+use checkpass::msg;
 use checkpass::number::PassNumber;
 use checkpass::verdict::{Lang, Level};
 
 use super::flags::LogArgs;
-use super::{open, system_now, t};
+use super::{open, system_now};
 use crate::files;
 use crate::store::ScanRecord;
 use crate::timefmt;
@@ -57,27 +58,17 @@ pub fn list(dir: &Path, args: LogArgs, lang: Option<Lang>) -> Result<ExitCode> {
             crate::store::write_atomic(&parent, path, &bytes)?;
             writeln!(
                 io::stderr(),
-                "{} {} {}",
-                t(lang, "已导出", "Exported"),
-                scans.len(),
-                t(lang, "条记录", "scans")
+                "{}",
+                msg!(lang, cli.log.csv_exported, count = scans.len())
             )?;
         }
         None => {
             let mut out = io::stdout().lock();
-            writeln!(
-                out,
-                "{}",
-                t(
-                    lang,
-                    "时间 (UTC+8)  检查站  执勤人员  通行证号  车牌  结论  原因",
-                    "time (UTC+8)  checkpoint  officer  serial  plate  verdict  reasons"
-                )
-            )?;
+            writeln!(out, "{}", msg!(lang, cli.log.header))?;
             for s in &scans {
                 writeln!(out, "{}", log_line(s, lang))?;
             }
-            writeln!(out, "{} {}", t(lang, "共", "Total:"), scans.len())?;
+            writeln!(out, "{}", msg!(lang, cli.log.total, count = scans.len()))?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -95,22 +86,14 @@ pub fn find(dir: &Path, number: &str, at: Option<i64>, lang: Option<Lang>) -> Re
     let scans = engine.scans_of(&number, since)?;
     let mut out = io::stdout().lock();
     if scans.is_empty() {
-        match lang {
-            Lang::Zh => writeln!(out, "今日查验记录中没有通行证 {number}")?,
-            Lang::En => writeln!(out, "No scan of pass {number} in today's log")?,
-        }
+        writeln!(out, "{}", msg!(lang, cli.log.not_found, number = number))?;
         return Ok(ExitCode::from(EXIT_NOT_FOUND));
     }
-    writeln!(
-        out,
-        "{} {number}{}",
-        t(lang, "通行证", "Pass"),
-        t(lang, " 今日的查验记录：", ", today's scans:")
-    )?;
+    writeln!(out, "{}", msg!(lang, cli.log.found, number = number))?;
     for s in &scans {
         writeln!(out, "{}", log_line(s, lang))?;
     }
-    writeln!(out, "{} {}", t(lang, "共", "Total:"), scans.len())?;
+    writeln!(out, "{}", msg!(lang, cli.log.total, count = scans.len()))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -120,20 +103,13 @@ pub fn verify(dir: &Path, lang: Option<Lang>) -> Result<ExitCode> {
     let mut out = io::stdout().lock();
     writeln!(
         out,
-        "{} {} {}",
-        t(lang, "查验记录哈希链完整：", "Scan log hash chain intact:"),
-        head.entries,
-        t(lang, "条", "entries")
+        "{}",
+        msg!(lang, cli.log.chain_intact, entries = head.entries)
     )?;
     writeln!(
         out,
-        "{} {}",
-        t(
-            lang,
-            "链尾哈希（抄录或随记录导出，以便日后比对）：",
-            "Head hash (write it down or export it to compare later):"
-        ),
-        hex::encode(head.head)
+        "{}",
+        msg!(lang, cli.log.head_hash, hash = hex::encode(head.head))
     )?;
     Ok(ExitCode::SUCCESS)
 }
@@ -157,22 +133,25 @@ pub fn export(dir: &Path, out: &Path, since: Option<&str>, lang: Option<Lang>) -
     let mut o = io::stdout().lock();
     writeln!(
         o,
-        "{} {} ({} {}, {} {}) → {}",
-        t(lang, "已导出查验记录", "Scan log exported:"),
-        log.entries.len(),
-        scans,
-        t(lang, "次查验", "scans"),
-        simulated,
-        t(lang, "条模拟时间", "under a simulated clock"),
-        out.display()
+        "{}",
+        msg!(
+            lang,
+            cli.log.exported,
+            entries = log.entries.len(),
+            path = out.display(),
+            scans = scans,
+            simulated = simulated
+        )
     )?;
     writeln!(
         o,
-        "{} {}  {} {}",
-        t(lang, "设备密钥", "device key"),
-        log.device.kid().to_hex(),
-        t(lang, "链尾", "head"),
-        hex::encode(log.head())
+        "{}",
+        msg!(
+            lang,
+            cli.log.exported_keys,
+            device = log.device.kid().to_hex(),
+            head = hex::encode(log.head())
+        )
     )?;
     Ok(ExitCode::SUCCESS)
 }
@@ -189,16 +168,19 @@ pub fn device(dir: &Path, out: Option<&Path>, lang: Option<Lang>) -> Result<Exit
                 _ => PathBuf::from("."),
             };
             crate::store::write_atomic(&parent, path, text.as_bytes())?;
-            writeln!(o, "{} {}", t(lang, "已写入", "Written:"), path.display())?;
+            writeln!(o, "{}", msg!(lang, cli.log.written, path = path.display()))?;
         }
         None => {
             writeln!(
                 o,
-                "{} {}",
-                t(lang, "本机记录签名密钥编号：", "This device's log key id:"),
-                key.kid().to_hex()
+                "{}",
+                msg!(lang, cli.log.device_kid, kid = key.kid().to_hex())
             )?;
-            writeln!(o, "{} {}", t(lang, "公钥：", "Public key:"), key.to_hex())?;
+            writeln!(
+                o,
+                "{}",
+                msg!(lang, cli.log.device_public, key = key.to_hex())
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -211,7 +193,7 @@ fn log_line(s: &ScanRecord, lang: Lang) -> String {
         crate::store::LoggedVerdict::Red => Level::Red,
     };
     let simulated = if s.simulated {
-        t(lang, "（模拟时间）", " (simulated time)")
+        msg!(lang, cli.log.simulated)
     } else {
         ""
     };

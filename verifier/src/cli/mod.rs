@@ -20,7 +20,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Result};
-use checkpass::verdict::tr as t;
+use checkpass::msg;
 use checkpass::verdict::{Lang, Level};
 
 use crate::engine::Engine;
@@ -77,11 +77,9 @@ pub fn run(command: Command, data: Option<&Path>, lang: Option<Lang>) -> Result<
 
 /// Prints a command's (or the window's) error as every command does, and gives status 2.
 pub fn report_error(e: &anyhow::Error) -> ExitCode {
-    let _ = writeln!(
-        io::stderr(),
-        "错误 (error): {}",
-        checkpass::describe_error(e.as_ref())
-    );
+    let error = checkpass::describe_error(e.as_ref());
+    // Before the settings are read, so in both languages at once.
+    let _ = writeln!(io::stderr(), "{}", msg!(Lang::Zh, cli.error, error = error));
     ExitCode::from(EXIT_ERROR)
 }
 
@@ -115,39 +113,49 @@ fn open(dir: &Path, lang: Option<Lang>) -> Result<(Engine, Lang)> {
     Ok((engine, lang))
 }
 
-/// Writes "label：value" lines; in English the labels are padded to one column.
-fn write_fields(
-    out: &mut impl Write,
-    lang: Lang,
-    fields: &[(&str, &str, String)],
-) -> io::Result<()> {
+/// Writes "label：value" lines (`fields`: a label from the catalogue, its value); in English
+/// the labels are padded to one column.
+fn write_fields(out: &mut impl Write, lang: Lang, fields: &[(&str, String)]) -> io::Result<()> {
     let width = fields
         .iter()
-        .map(|(_, en, _)| en.len() + 1)
+        .map(|(label, _)| label.chars().count() + 1)
         .max()
         .unwrap_or(0);
-    for (zh, en, value) in fields {
+    for (label, value) in fields {
+        let label = msg!(lang, cli.field_label, label = label);
         match lang {
-            Lang::Zh => writeln!(out, "{zh}：{value}")?,
-            Lang::En => writeln!(out, "{:<width$} {value}", format!("{en}:"))?,
+            Lang::Zh => writeln!(out, "{label}{value}")?,
+            Lang::En => writeln!(out, "{label:<width$} {value}")?,
         }
     }
     Ok(())
 }
 
 /// Reads a whole file of at most `limit` bytes (see [`files::read_limited`]), naming the file
-/// as `what` in any error.
-fn read_file(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+/// as `what` (from `cli.file`) in any error.
+fn read_file(path: &Path, limit: u64, what: &str, lang: Lang) -> Result<Vec<u8>> {
     files::read_limited(path, limit).map_err(|e| {
         let p = path.display();
         match e {
-            ReadError::Open { source, .. } => {
-                anyhow::Error::new(source).context(format!("无法打开{what} {p}"))
-            }
-            ReadError::Read { source, .. } => {
-                anyhow::Error::new(source).context(format!("无法读取{what} {p}"))
-            }
-            ReadError::TooLarge { .. } => anyhow!("{what} {p} 过大 (larger than {limit} bytes)"),
+            ReadError::Open { source, .. } => anyhow::Error::new(source).context(msg!(
+                lang,
+                cli.file.open_failed,
+                path = p,
+                what = what
+            )),
+            ReadError::Read { source, .. } => anyhow::Error::new(source).context(msg!(
+                lang,
+                cli.file.read_failed,
+                path = p,
+                what = what
+            )),
+            ReadError::TooLarge { .. } => anyhow!(msg!(
+                lang,
+                cli.file.too_large,
+                limit = limit,
+                path = p,
+                what = what
+            )),
         }
     })
 }

@@ -5,10 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use checkpass::msg;
 use checkpass::verdict::Lang;
 
 use super::flags::SettingsArgs;
-use super::{open, t, write_fields};
+use super::{open, write_fields};
 use crate::settings::{self, lang_str};
 
 pub fn run(dir: &Path, args: SettingsArgs, lang: Option<Lang>) -> Result<ExitCode> {
@@ -59,28 +60,29 @@ pub fn run(dir: &Path, args: SettingsArgs, lang: Option<Lang>) -> Result<ExitCod
     let mut out = io::stdout().lock();
     let window = match (s.repeat_window_secs, engine.repeat_window_secs()) {
         (Some(w), _) => format!("{w} s"),
-        (None, Some(w)) => format!("{w} s ({})", t(lang, "信任包规定", "bundle policy")),
-        (None, None) => t(lang, "未安装信任包", "no bundle installed").to_owned(),
+        (None, Some(w)) => msg!(lang, cli.settings.window_of_bundle, secs = w),
+        (None, None) => msg!(lang, cli.settings.no_bundle).to_owned(),
     };
     write_fields(
         &mut out,
         lang,
         &[
-            ("数据目录", "Data dir", engine.dir().display().to_string()),
-            ("根公钥", "Root key", s.root_key.kid().to_string()),
-            ("检查站", "Checkpoint", s.checkpoint.clone()),
             (
-                "执勤人员",
-                "Officer",
+                msg!(lang, cli.label.data_dir),
+                engine.dir().display().to_string(),
+            ),
+            (msg!(lang, cli.label.root_key), s.root_key.kid().to_string()),
+            (msg!(lang, cli.label.checkpoint), s.checkpoint.clone()),
+            (
+                msg!(lang, cli.label.officer),
                 s.officer.as_deref().unwrap_or("-").to_string(),
             ),
-            ("重复查验窗口", "Repeat window", window),
+            (msg!(lang, cli.label.repeat_window), window),
             (
-                "车道方向",
-                "Direction",
+                msg!(lang, cli.label.direction),
                 s.direction.map_or("-", |d| d.label(lang)).to_string(),
             ),
-            ("语言", "Language", lang_str(s.lang).to_string()),
+            (msg!(lang, cli.label.language), lang_str(s.lang).to_string()),
         ],
     )?;
     Ok(ExitCode::SUCCESS)
