@@ -16,3 +16,22 @@
 //! ```
 
 include!(concat!(env!("OUT_DIR"), "/messages.rs"));
+
+use std::fmt;
+
+use crate::verdict::Lang;
+
+/// Writes an error's text in both languages at once — `中文 (English)` — then `: cause` when it
+/// has one. Errors reach the terminal and the logs before any language is chosen, so they
+/// carry both; `text` gives the catalogue's words in one language.
+pub fn write_bilingual(
+    f: &mut fmt::Formatter<'_>,
+    text: impl Fn(Lang) -> String,
+    cause: Option<&dyn fmt::Display>,
+) -> fmt::Result {
+    write!(f, "{} ({})", text(Lang::Zh), text(Lang::En))?;
+    match cause {
+        Some(cause) => write!(f, ": {cause}"),
+        None => Ok(()),
+    }
+}

@@ -10,6 +10,9 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::messages::write_bilingual;
+use crate::verdict::Lang;
+
 /// The hash before the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
 
@@ -110,10 +113,27 @@ pub fn link(prev: &[u8; 32], entry: &Entry<'_>) -> [u8; 32] {
 
 /// Where a chain does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("扫描记录第 {id} 条的哈希链断开 (hash chain broken at entry {id}): {what}")]
 pub struct ChainBroken {
     pub id: i64,
     pub what: String,
+}
+
+impl ChainBroken {
+    /// The text in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        msg!(
+            lang,
+            error.store.chain_broken,
+            id = self.id,
+            what = &self.what
+        )
+    }
+}
+
+impl std::fmt::Display for ChainBroken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_bilingual(f, |lang| self.message(lang), None)
+    }
 }
 
 /// Checks entries in order (`(entry, stored hash)`), from [`GENESIS`]; gives the head hash.
@@ -210,12 +230,24 @@ pub const SAMPLE_AT: &str = "sample_at=";
 /// Why a test report's sample time is not recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TestReportRefused {
-    #[error("采样时间晚于当前时间 (the sample time is in the future)")]
     InFuture,
-    #[error(
-        "采样时间不晚于通行证上的核酸采样时间 (the sample time is not newer than the pass's test)"
-    )]
     NotNewer,
+}
+
+impl TestReportRefused {
+    /// The text in `lang`.
+    pub fn message(self, lang: Lang) -> &'static str {
+        match self {
+            TestReportRefused::InFuture => msg!(lang, error.test_report.in_future),
+            TestReportRefused::NotNewer => msg!(lang, error.test_report.not_newer),
+        }
+    }
+}
+
+impl std::fmt::Display for TestReportRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_bilingual(f, |lang| self.message(lang).into(), None)
+    }
 }
 
 /// The note of a [`EntryKind::TestReport`] entry: `sample_at=<unix seconds>`, the sample time

@@ -8,11 +8,14 @@
 //! build and the development keys, the settings rows against the log's own record of them,
 //! the sequence floor against every sequence the log has seen.
 
+use std::fmt;
 use std::path::Path;
 
 use checkpass::bundle::{open_bundle, BundleError, TrustBundle};
 use checkpass::checkpoint::{accept_bundle, dev_key_in};
 use checkpass::keys::PublicKey;
+use checkpass::messages::write_bilingual;
+use checkpass::msg;
 use checkpass::number::PassNumber;
 use checkpass::pass::Serial;
 use checkpass::rules::{self, Clock};
@@ -27,44 +30,127 @@ use crate::store::{ChainHead, LoggedVerdict, NewEvent, NewScan, ScanRecord, Stor
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
-    #[error("所见核酸报告未记录 (test report not recorded): {0}")]
     TestReport(#[from] checkpass::scanlog::TestReportRefused),
-    #[error("这次查验没有读到通行证，无从记录核酸报告 (no pass was read: nothing to record a test report for)")]
     NoPassToReport,
-    #[error(
-        "通行证上的核酸未超时，无须记录新报告 (the pass's test is not too old: nothing to record)"
-    )]
     TestNotTooOld,
-    #[error("此设备尚未初始化 (not initialised): 请先运行 verifier init --root-key FILE --checkpoint CODE (数据目录 {dir})")]
-    NotInitialised { dir: String },
-    #[error("此设备已固定另一根密钥 {pinned} (a different root key is pinned); 更换根密钥须使用新的数据目录 (use a new data directory)")]
-    OtherRootPinned { pinned: String },
-    #[error("未安装信任包 (no trust bundle installed): 请运行 verifier bundle install FILE")]
+    NotInitialised {
+        dir: String,
+    },
+    OtherRootPinned {
+        pinned: String,
+    },
     NoBundle,
-    #[error("已安装的信任包 {path} 校验失败, 请重新安装 (installed bundle failed verification; reinstall it): {source}")]
     InstalledBundleInvalid {
         path: String,
         #[source]
         source: BundleError,
     },
-    #[error("信任包被拒绝 (bundle refused): {0}")]
     BundleRefused(#[source] BundleError),
-    #[error(
-        "本程序只信任根密钥 {expected}，不能固定 {found} (this build trusts only root {expected})"
-    )]
-    NotTheBuildRoot { expected: String, found: String },
-    #[error("{what} 是公开的开发/测试密钥，任何人都能用它签名；仅测试时可加 --allow-dev-keys (a development key: anyone can sign with it)")]
-    DevKey { what: String },
-    #[error("本机设置在本程序之外被改动 (settings changed outside this program): {what}；请核查本机并用新的数据目录重新初始化")]
-    SettingsTampered { what: String },
-    #[error("模拟时间下不能登记时钟校正 (no clock correction under a simulated clock)")]
+    NotTheBuildRoot {
+        expected: String,
+        found: String,
+    },
+    DevKey(DevKey),
+    SettingsTampered(Tampered),
     CorrectionSimulated,
-    #[error("查验记录导出失败 (scan log export failed): {0}")]
     Export(#[source] checkpass::wire::WireError),
-    #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
     Settings(#[from] SettingsError),
+}
+
+/// A public development key that only a test setup may trust, by its key id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DevKey {
+    Root(String),
+    BundleSigner(String),
+}
+
+impl DevKey {
+    fn text(&self, lang: Lang) -> String {
+        match self {
+            DevKey::Root(kid) => msg!(lang, error.engine.dev_root_key, kid = kid),
+            DevKey::BundleSigner(kid) => msg!(lang, error.engine.dev_signing_key, kid = kid),
+        }
+    }
+}
+
+/// How the settings were changed outside this program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tampered {
+    /// The settings the log recorded last (`logged`) are not the settings now (`now`).
+    Changed { logged: String, now: String },
+    /// The installed bundle's sequence is lower than one the log has seen.
+    RolledBack { installed: Option<u64>, logged: u64 },
+}
+
+impl Tampered {
+    fn text(&self, lang: Lang) -> String {
+        match self {
+            Tampered::Changed { logged, now } => {
+                msg!(
+                    lang,
+                    error.engine.tampered_changed,
+                    logged = logged,
+                    now = now
+                )
+            }
+            Tampered::RolledBack { installed, logged } => msg!(
+                lang,
+                error.engine.tampered_rolled_back,
+                installed = installed.map_or("-".to_string(), |i| i.to_string()),
+                logged = logged
+            ),
+        }
+    }
+}
+
+impl EngineError {
+    /// The text in `lang`, without the cause (`None` for the errors that only pass one on).
+    fn text(&self, lang: Lang) -> Option<String> {
+        use EngineError as E;
+        Some(match self {
+            E::TestReport(_) => msg!(lang, error.engine.test_report).into(),
+            E::NoPassToReport => msg!(lang, error.engine.no_pass_to_report).into(),
+            E::TestNotTooOld => msg!(lang, error.engine.test_not_too_old).into(),
+            E::NotInitialised { dir } => msg!(lang, error.engine.not_initialised, dir = dir),
+            E::OtherRootPinned { pinned } => {
+                msg!(lang, error.engine.other_root_pinned, pinned = pinned)
+            }
+            E::NoBundle => msg!(lang, error.engine.no_bundle).into(),
+            E::InstalledBundleInvalid { path, .. } => {
+                msg!(lang, error.engine.installed_bundle_invalid, path = path)
+            }
+            E::BundleRefused(_) => msg!(lang, error.engine.bundle_refused).into(),
+            E::NotTheBuildRoot { expected, found } => msg!(
+                lang,
+                error.engine.not_the_build_root,
+                expected = expected,
+                found = found
+            ),
+            E::DevKey(key) => msg!(lang, error.engine.dev_key, what = key.text(lang)),
+            E::SettingsTampered(how) => {
+                msg!(lang, error.engine.settings_tampered, what = how.text(lang))
+            }
+            E::CorrectionSimulated => msg!(lang, error.engine.correction_simulated).into(),
+            E::Export(_) => msg!(lang, error.engine.export).into(),
+            E::Store(_) | E::Settings(_) => return None,
+        })
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cause: Option<&dyn fmt::Display> = match self {
+            EngineError::TestReport(e) => Some(e),
+            EngineError::InstalledBundleInvalid { source, .. } => Some(source),
+            EngineError::BundleRefused(e) => Some(e),
+            EngineError::Export(e) => Some(e),
+            EngineError::Store(e) => return e.fmt(f),
+            EngineError::Settings(e) => return e.fmt(f),
+            _ => None,
+        };
+        write_bilingual(f, |lang| self.text(lang).unwrap_or_default(), cause)
+    }
 }
 
 /// The installed bundle, as found when the data directory was opened.
@@ -181,9 +267,7 @@ pub fn check_root(
         }
     }
     if !allow_dev_keys && checkpass::keys::is_public_test_key(root) {
-        return Err(EngineError::DevKey {
-            what: format!("根密钥 {} (root key)", root.kid()),
-        });
+        return Err(EngineError::DevKey(DevKey::Root(root.kid().to_string())));
     }
     Ok(())
 }
@@ -284,12 +368,10 @@ impl Engine {
             // A data directory from before the log recorded settings: record them now.
             None => log_settings(&mut store, &settings)?,
             Some(note) if note != settings_note(&settings) => {
-                return Err(EngineError::SettingsTampered {
-                    what: format!(
-                        "记录为 {note}，现为 {} (the log says one thing, the settings another)",
-                        settings_note(&settings)
-                    ),
-                })
+                return Err(EngineError::SettingsTampered(Tampered::Changed {
+                    logged: note,
+                    now: settings_note(&settings),
+                }))
             }
             Some(_) => {}
         }
@@ -298,11 +380,10 @@ impl Engine {
             settings.installed_sequence,
         ) {
             if installed.is_none_or(|i| i < logged) {
-                return Err(EngineError::SettingsTampered {
-                    what: format!(
-                        "已安装序号 {installed:?} 低于记录中出现过的 {logged} (installed sequence rolled back)"
-                    ),
-                });
+                return Err(EngineError::SettingsTampered(Tampered::RolledBack {
+                    installed,
+                    logged,
+                }));
             }
         }
         let bundle = load_bundle(&store, &settings)?;
@@ -398,9 +479,7 @@ impl Engine {
             .map_err(EngineError::BundleRefused)?;
         if !self.settings.allow_dev_keys {
             if let Some(kid) = dev_key_in(&bundle) {
-                return Err(EngineError::DevKey {
-                    what: format!("信任包中的签发密钥 {kid} (signing key in the bundle)"),
-                });
+                return Err(EngineError::DevKey(DevKey::BundleSigner(kid.to_string())));
             }
         }
         self.store.write_bundle(bytes)?;

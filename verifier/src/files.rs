@@ -4,17 +4,26 @@
 //!
 //! The SQLite log, the settings and the installed bundle file are [`crate::store`]'s.
 
+use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+
+use checkpass::messages::write_bilingual;
+use checkpass::msg;
 
 use crate::store::ScanRecord;
 use crate::timefmt;
 
 /// No data directory was given and the platform has none for this user.
 #[derive(Debug, thiserror::Error)]
-#[error("无法确定数据目录，请用 --data DIR 指定 (no data directory; pass --data DIR)")]
 pub struct NoDataDir;
+
+impl fmt::Display for NoDataDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_bilingual(f, |lang| msg!(lang, error.store.no_data_dir).into(), None)
+    }
+}
 
 /// `--data DIR` (or `VERIFIER_DATA`), else the platform's data directory for this program.
 pub fn data_dir(given: Option<&Path>) -> Result<PathBuf, NoDataDir> {
@@ -33,25 +42,51 @@ pub fn data_dir(given: Option<&Path>) -> Result<PathBuf, NoDataDir> {
 /// to `StoreError`, the decoder to `DecodeError`), so each keeps its messages.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("无法打开 {} (cannot open): {source}", path.display())]
     Open {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
-    #[error("无法读取 {} (cannot read): {source}", path.display())]
     Read {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
     /// `size` is what was read before stopping: one byte past `limit`.
-    #[error("{} 过大 (larger than {limit} bytes)", path.display())]
     TooLarge {
         path: PathBuf,
         limit: u64,
         size: u64,
     },
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Open { path, source } => write_bilingual(
+                f,
+                |lang| msg!(lang, error.store.open, path = path.display()),
+                Some(source),
+            ),
+            ReadError::Read { path, source } => write_bilingual(
+                f,
+                |lang| msg!(lang, error.store.read, path = path.display()),
+                Some(source),
+            ),
+            ReadError::TooLarge { path, limit, .. } => write_bilingual(
+                f,
+                |lang| {
+                    msg!(
+                        lang,
+                        error.store.too_large,
+                        limit = limit,
+                        path = path.display()
+                    )
+                },
+                None,
+            ),
+        }
+    }
 }
 
 /// Reads the whole file at `path` if it holds at most `limit` bytes.
@@ -88,17 +123,28 @@ pub fn read_limited_from(reader: impl Read, path: &Path, limit: u64) -> Result<V
 /// Writing the scan log as CSV failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CsvError {
-    #[error("{0}")]
     Io(#[from] io::Error),
-    #[error("{0}")]
     Csv(#[from] csv::Error),
     /// Writing the file at `path` failed (the GUI's export).
-    #[error("无法写入 {} (cannot write CSV): {source}", path.display())]
     File {
         path: PathBuf,
         #[source]
         source: Box<CsvError>,
     },
+}
+
+impl fmt::Display for CsvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CsvError::Io(e) => e.fmt(f),
+            CsvError::Csv(e) => e.fmt(f),
+            CsvError::File { path, source } => write_bilingual(
+                f,
+                |lang| msg!(lang, error.store.write_csv, path = path.display()),
+                Some(source),
+            ),
+        }
+    }
 }
 
 /// The scan log as CSV (`verifier log --csv` and the GUI's export), UTF-8 with a byte-order

@@ -4,7 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use std::fmt;
+
 use checkpass::keys::PublicKey;
+use checkpass::messages::write_bilingual;
+use checkpass::msg;
 use checkpass::scanlog::Direction;
 use checkpass::verdict::Lang;
 
@@ -41,7 +45,7 @@ pub fn parse_lang(s: &str) -> Result<Lang, SettingsError> {
         _ => Err(SettingsError::Invalid {
             key: "lang",
             value: s.to_owned(),
-            why: "只支持 zh 或 en (only zh or en)",
+            why: Invalid::OnlyZhEn,
         }),
     }
 }
@@ -58,14 +62,67 @@ pub fn lang_str(lang: Lang) -> &'static str {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SettingsError {
-    #[error("设置缺少 {0} (setting missing); 请先运行 verifier init")]
     Missing(&'static str),
-    #[error("设置 {key} 的值 {value:?} 无效: {why} (invalid setting)")]
     Invalid {
         key: &'static str,
         value: String,
-        why: &'static str,
+        why: Invalid,
     },
+}
+
+/// What is wrong with a setting's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Invalid {
+    OnlyZhEn,
+    Empty,
+    TooLong,
+    NoSpaces,
+    WindowRange,
+    NotEd25519,
+    NotSeconds,
+    NotSequence,
+    NotDigest,
+    NotDirection,
+}
+
+impl Invalid {
+    pub fn text(self, lang: Lang) -> &'static str {
+        match self {
+            Invalid::OnlyZhEn => msg!(lang, error.settings.only_zh_en),
+            Invalid::Empty => msg!(lang, error.settings.empty),
+            Invalid::TooLong => msg!(lang, error.settings.too_long),
+            Invalid::NoSpaces => msg!(lang, error.settings.no_spaces),
+            Invalid::WindowRange => msg!(lang, error.settings.window_range),
+            Invalid::NotEd25519 => msg!(lang, error.settings.not_ed25519),
+            Invalid::NotSeconds => msg!(lang, error.settings.not_seconds),
+            Invalid::NotSequence => msg!(lang, error.settings.not_sequence),
+            Invalid::NotDigest => msg!(lang, error.settings.not_digest),
+            Invalid::NotDirection => msg!(lang, error.settings.not_direction),
+        }
+    }
+}
+
+impl SettingsError {
+    /// The text in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            SettingsError::Missing(key) => msg!(lang, error.settings.missing, key = key),
+            SettingsError::Invalid { key, value, why } => msg!(
+                lang,
+                error.settings.invalid,
+                key = key,
+                value = format!("{value:?}"),
+                why = why.text(lang)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_bilingual(f, |lang| self.message(lang), None)
+    }
 }
 
 const ROOT_KEY: &str = "root_key";
@@ -90,15 +147,13 @@ pub fn validate_code(key: &'static str, value: &str) -> Result<String, SettingsE
         why,
     };
     if v.is_empty() {
-        return Err(invalid("不能为空 (empty)"));
+        return Err(invalid(Invalid::Empty));
     }
     if v.chars().count() > 32 {
-        return Err(invalid("超过 32 个字符 (longer than 32 characters)"));
+        return Err(invalid(Invalid::TooLong));
     }
     if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(invalid(
-            "不能含空白或控制字符 (no spaces or control characters)",
-        ));
+        return Err(invalid(Invalid::NoSpaces));
     }
     Ok(v.to_owned())
 }
@@ -111,7 +166,7 @@ pub fn validate_repeat_window(secs: i64) -> Result<i64, SettingsError> {
         Err(SettingsError::Invalid {
             key: REPEAT_WINDOW,
             value: secs.to_string(),
-            why: "须在 0 到 2592000 秒 (30 天) 之间 (must be 0..=30 days)",
+            why: Invalid::WindowRange,
         })
     }
 }
@@ -125,7 +180,7 @@ impl Settings {
         let root_key = PublicKey::from_hex(root).map_err(|_| SettingsError::Invalid {
             key: ROOT_KEY,
             value: root.clone(),
-            why: "不是 Ed25519 公钥 (not an Ed25519 public key)",
+            why: Invalid::NotEd25519,
         })?;
         let checkpoint = validate_code(
             CHECKPOINT,
@@ -143,7 +198,7 @@ impl Settings {
                     .map_err(|_| SettingsError::Invalid {
                         key: REPEAT_WINDOW,
                         value: v.clone(),
-                        why: "不是整数秒 (not a whole number of seconds)",
+                        why: Invalid::NotSeconds,
                     })
                     .and_then(validate_repeat_window)
             })
@@ -159,7 +214,7 @@ impl Settings {
                 v.parse::<u64>().map_err(|_| SettingsError::Invalid {
                     key: INSTALLED_SEQUENCE,
                     value: v.clone(),
-                    why: "不是序号 (not a sequence number)",
+                    why: Invalid::NotSequence,
                 })
             })
             .transpose()?;
@@ -172,7 +227,7 @@ impl Settings {
                     .ok_or_else(|| SettingsError::Invalid {
                         key: INSTALLED_DIGEST,
                         value: v.clone(),
-                        why: "不是 SHA-256 (not a SHA-256 digest)",
+                        why: Invalid::NotDigest,
                     })
             })
             .transpose()?;
@@ -183,7 +238,7 @@ impl Settings {
                 Direction::parse(v).ok_or_else(|| SettingsError::Invalid {
                     key: DIRECTION,
                     value: v.clone(),
-                    why: "应为 in 或 out (must be in or out)",
+                    why: Invalid::NotDirection,
                 })
             })
             .transpose()?;

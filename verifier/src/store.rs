@@ -12,7 +12,10 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use checkpass::messages::write_bilingual;
+use checkpass::msg;
 use checkpass::scanlog::{ChainBroken, Entry, EntryKind};
+use checkpass::verdict::Lang;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::files::ReadError;
@@ -141,42 +144,86 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    #[error("数据目录 {path} 无法使用 (data directory unusable): {source}")]
     Dir {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("数据库 {path} 出错 (database error): {source}")]
     Db {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
-    #[error(
-        "数据库 {path} 由更新版本的程序创建 (schema version {found}, this program knows {known})"
-    )]
     TooNew {
         path: PathBuf,
         found: i64,
         known: i64,
     },
-    #[error("设备密钥文件 {path} 已损坏 (device key file damaged): {what}")]
-    DeviceKey { path: PathBuf, what: String },
-    #[error("文件 {path} 读写失败 (file I/O error): {source}")]
+    DeviceKey {
+        path: PathBuf,
+        what: String,
+    },
     File {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error(
-        "信任包文件 {path} 过大 ({size} 字节, 上限 {MAX_BUNDLE_BYTES}) (bundle file too large)"
-    )]
-    BundleTooLarge { path: PathBuf, size: u64 },
-    #[error("扫描记录第 {id} 条已损坏: {what} (scan record corrupt)")]
-    CorruptRecord { id: i64, what: String },
-    #[error(transparent)]
+    BundleTooLarge {
+        path: PathBuf,
+        size: u64,
+    },
+    CorruptRecord {
+        id: i64,
+        what: String,
+    },
     ChainBroken(#[from] ChainBroken),
+}
+
+impl StoreError {
+    /// The text in `lang`, without the cause.
+    fn text(&self, lang: Lang) -> String {
+        use StoreError as E;
+        match self {
+            E::Dir { path, .. } => msg!(lang, error.store.dir, path = path.display()),
+            E::Db { path, .. } => msg!(lang, error.store.db, path = path.display()),
+            E::TooNew { path, found, known } => msg!(
+                lang,
+                error.store.too_new,
+                found = found,
+                known = known,
+                path = path.display()
+            ),
+            E::DeviceKey { path, what } => msg!(
+                lang,
+                error.store.device_key,
+                path = path.display(),
+                what = what
+            ),
+            E::File { path, .. } => msg!(lang, error.store.file, path = path.display()),
+            E::BundleTooLarge { path, size } => msg!(
+                lang,
+                error.store.bundle_too_large,
+                limit = MAX_BUNDLE_BYTES,
+                path = path.display(),
+                size = size
+            ),
+            E::CorruptRecord { id, what } => {
+                msg!(lang, error.store.corrupt_record, id = id, what = what)
+            }
+            E::ChainBroken(e) => e.message(lang),
+        }
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cause: Option<&dyn std::fmt::Display> = match self {
+            StoreError::Dir { source, .. } | StoreError::File { source, .. } => Some(source),
+            StoreError::Db { source, .. } => Some(source),
+            _ => None,
+        };
+        write_bilingual(f, |lang| self.text(lang), cause)
+    }
 }
 
 /// Verdict of a scan as stored in the log.

@@ -18,9 +18,19 @@ pub fn rfc3339(t: i64) -> String {
 
 /// Why a time the user typed was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("时间 {input:?} 无法识别 (unrecognised time); 请用 RFC 3339 (2022-03-12T19:00:00+08:00), \"2022-03-12 19:00\" 或 \"2022-03-12\" (UTC+8)")]
 pub struct TimeParseError {
     pub input: String,
+}
+
+impl std::fmt::Display for TimeParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let input = format!("{:?}", self.input);
+        checkpass::messages::write_bilingual(
+            f,
+            |lang| msg!(lang, error.time.unrecognised, input = &input),
+            None,
+        )
+    }
 }
 
 /// Parses an RFC 3339 time (any offset), or a local UTC+8 `YYYY-MM-DD HH:MM[:SS]` /

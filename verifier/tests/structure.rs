@@ -169,7 +169,8 @@ fn chinese_in_code(paths: &[PathBuf]) -> Vec<String> {
         } else {
             vec![path.clone()]
         };
-        for file in files {
+        // A module's tests in a file of their own (`decode/tests.rs`) are tests too.
+        for file in files.into_iter().filter(|f| !f.ends_with("tests.rs")) {
             let text = std::fs::read_to_string(&file).unwrap();
             for (i, line) in text.lines().enumerate() {
                 let code = line.trim_start();
@@ -188,20 +189,21 @@ fn chinese_in_code(paths: &[PathBuf]) -> Vec<String> {
     found
 }
 
-/// One message catalogue (issue 15): the words the officer reads on the GUI and from the CLI
-/// come from `shared/messages.toml` through `msg!`, so a translator edits that one file. The
-/// clap definitions (`cli/flags.rs`) are the one exception: `--help` is written in both
-/// languages at once, before any setting is read.
+/// One message catalogue (issue 15): every word the verifier shows — the GUI, the CLI, its
+/// report and its errors — comes from `shared/messages.toml` through `msg!`, so a translator
+/// edits that one file. Exceptions, each a line that holds Chinese for another reason:
+/// the clap definitions (`--help`, written in both languages before any setting is read) and
+/// the names of a language a user may type (`中文`).
 #[test]
-#[ignore = "the GUI and the CLI are being moved onto the catalogue"]
-fn the_gui_and_the_cli_take_their_words_from_the_catalogue() {
-    let paths: Vec<PathBuf> = ["gui", "cli", "report.rs"]
-        .iter()
-        .map(|p| src().join(p))
-        .collect();
-    let found: Vec<String> = chinese_in_code(&paths)
+#[ignore = "the GUI is being moved onto the catalogue"]
+fn the_verifier_takes_its_words_from_the_catalogue() {
+    let allowed = |line: &str| {
+        line.contains("cli/flags.rs:") && !line.contains("format!(")
+            || line.contains("settings.rs:") && line.contains("=> Ok(Lang::Zh)")
+    };
+    let found: Vec<String> = chinese_in_code(&[src()])
         .into_iter()
-        .filter(|l| !l.contains("flags.rs:"))
+        .filter(|l| !allowed(l))
         .collect();
     assert!(
         found.is_empty(),

@@ -194,8 +194,13 @@ pub struct SettingsArgs {
 }
 
 fn parse_direction_arg(s: &str) -> Result<checkpass::scanlog::Direction, String> {
-    checkpass::scanlog::Direction::parse(s)
-        .ok_or_else(|| format!("“{s}”：应为 in（进城）或 out（出城）"))
+    checkpass::scanlog::Direction::parse(s).ok_or_else(|| {
+        checkpass::msg!(
+            checkpass::verdict::Lang::Zh,
+            cli.direction_invalid,
+            value = s
+        )
+    })
 }
 
 fn parse_lang_arg(s: &str) -> Result<Lang, String> {

@@ -16,7 +16,7 @@ pub struct Row {
 
 /// A line of a manifest that does not have the expected shape.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("清单第 {line} 行格式错误（manifest line {line}）：{reason}")]
+#[error("manifest line {line}: {reason}")]
 pub struct ManifestError {
     pub line: usize,
     pub reason: String,

@@ -4,6 +4,8 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+use checkpass::messages::write_bilingual;
+use checkpass::msg;
 use image::{GrayImage, ImageError, ImageReader, Limits};
 
 use super::{Decoded, FrameDecoder};
@@ -18,33 +20,65 @@ pub const MAX_PIXELS: u64 = 50_000_000;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
-    #[error("无法读取图像文件 {path}（cannot read image file）：{source}")]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("图像文件 {path} 过大：超过 {limit} 字节（image file larger than {limit} bytes）")]
-    FileTooLarge { path: PathBuf, limit: u64 },
-    #[error(
-        "{path} 不是可识别的图像文件，应为 PNG、JPEG 或 WebP（not a PNG, JPEG or WebP image）"
-    )]
-    NotAnImage { path: PathBuf },
-    #[error(
-        "图像 {path} 尺寸过大：{width}×{height} 像素，上限 {limit} 像素（image too large: {width}×{height} pixels, limit {limit}）"
-    )]
+    FileTooLarge {
+        path: PathBuf,
+        limit: u64,
+    },
+    NotAnImage {
+        path: PathBuf,
+    },
     TooManyPixels {
         path: PathBuf,
         width: u32,
         height: u32,
         limit: u64,
     },
-    #[error("图像文件 {path} 已损坏或不完整（corrupt or truncated image）：{source}")]
     Corrupt {
         path: PathBuf,
         #[source]
         source: ImageError,
     },
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use DecodeError as E;
+        let text = |lang| match self {
+            E::Read { path, .. } => msg!(lang, error.image.read, path = path.display()),
+            E::FileTooLarge { path, limit } => msg!(
+                lang,
+                error.image.too_large,
+                limit = limit,
+                path = path.display()
+            ),
+            E::NotAnImage { path } => msg!(lang, error.image.not_an_image, path = path.display()),
+            E::TooManyPixels {
+                path,
+                width,
+                height,
+                limit,
+            } => msg!(
+                lang,
+                error.image.too_many_pixels,
+                height = height,
+                limit = limit,
+                path = path.display(),
+                width = width
+            ),
+            E::Corrupt { path, .. } => msg!(lang, error.image.corrupt, path = path.display()),
+        };
+        let cause: Option<&dyn std::fmt::Display> = match self {
+            E::Read { source, .. } => Some(source),
+            E::Corrupt { source, .. } => Some(source),
+            _ => None,
+        };
+        write_bilingual(f, text, cause)
+    }
 }
 
 /// Reads QR codes from an image file with the full pipeline ([`FrameDecoder::new`]).
