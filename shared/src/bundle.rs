@@ -18,8 +18,10 @@ use coset::{
 
 use crate::cbor::{as_bytes, as_int, as_text, as_uint, int, uint, Fields};
 use crate::keys::{Kid, PublicKey, SigningKey};
+use crate::messages::write_bilingual;
 use crate::pass::{Category, Serial, SERIAL_MAX};
 use crate::scope::KeyScope;
+use crate::verdict::Lang;
 use crate::wire::WireError;
 
 /// The largest bundle accepted, in bytes. A million revocations take at most about 2 MB in the
@@ -35,18 +37,53 @@ pub const COMPROMISED_ALWAYS: i64 = i64::MIN;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BundleError {
-    #[error("信任包过大 (bundle too large): {0} bytes")]
     TooLarge(usize),
-    #[error("信任包格式错误 (malformed bundle): {0}")]
     Malformed(#[from] WireError),
-    #[error("信任包不是由已固定的根密钥签发 (bundle not signed by the pinned root key {expected}; it names {found})")]
     WrongRoot { expected: Kid, found: String },
-    #[error("信任包签名无效 (bad bundle signature)")]
     BadSignature,
-    #[error("信任包版本过旧 (bundle sequence {found} is lower than the installed {installed})")]
     Rollback { found: u64, installed: u64 },
-    #[error("信任包序号 {sequence} 与已安装的相同但内容不同 (same sequence as the installed bundle, different bytes): 同一序号只能有一个信任包")]
     SameSequenceDiffers { sequence: u64 },
+}
+
+impl BundleError {
+    /// The text in `lang`, without the cause.
+    pub fn message(&self, lang: Lang) -> String {
+        use BundleError as E;
+        match self {
+            E::TooLarge(size) => msg!(lang, error.bundle.too_large, size = size),
+            E::Malformed(_) => msg!(lang, error.bundle.malformed).into(),
+            E::WrongRoot { expected, found } => msg!(
+                lang,
+                error.bundle.wrong_root,
+                expected = expected,
+                found = found
+            ),
+            E::BadSignature => msg!(lang, error.bundle.bad_signature).into(),
+            E::Rollback { found, installed } => msg!(
+                lang,
+                error.bundle.rollback,
+                found = found,
+                installed = installed
+            ),
+            E::SameSequenceDiffers { sequence } => {
+                msg!(
+                    lang,
+                    error.bundle.same_sequence_differs,
+                    sequence = sequence
+                )
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for BundleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cause: Option<&dyn std::fmt::Display> = match self {
+            BundleError::Malformed(e) => Some(e),
+            _ => None,
+        };
+        write_bilingual(f, |lang| self.message(lang), cause)
+    }
 }
 
 /// A pass-signing key the checkpoints trust, and when it may have signed.

@@ -26,30 +26,59 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::messages::write_bilingual;
+use crate::verdict::Lang;
+
 /// Errors reading, unsealing or using keys.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
-    #[error("口令错误，无法解开私钥 (wrong passphrase, or the key file was altered)")]
     WrongPassphrase,
-    #[error("私钥文件权限过宽 (mode {0:o})：其他用户可读，请执行 chmod 600 (secret key file is readable by other users)")]
+    /// The file's mode bits.
     TooOpen(u32),
-    #[error("密钥文件格式错误 (malformed key file): {0}")]
     Malformed(String),
-    #[error("公钥无效 (invalid public key)")]
     BadPublicKey,
-    #[error(
-        "密钥编号与公钥不符 (key id does not match the key): file says {stated}, key is {actual}"
-    )]
-    KidMismatch { stated: String, actual: String },
-    #[error("口令不能为空 (the passphrase must not be empty)")]
+    KidMismatch {
+        stated: String,
+        actual: String,
+    },
     EmptyPassphrase,
-    #[error(
-        "口令太短：至少需要 {min} 个字符 (the passphrase must have at least {min} characters)"
-    )]
-    ShortPassphrase { min: usize },
-    #[error("密钥派生失败 (key derivation failed): {0}")]
+    ShortPassphrase {
+        min: usize,
+    },
     Kdf(String),
+}
+
+impl KeyError {
+    /// The text in `lang`, without the technical detail.
+    pub fn message(&self, lang: Lang) -> String {
+        use KeyError as E;
+        match self {
+            E::WrongPassphrase => msg!(lang, error.key.wrong_passphrase).into(),
+            E::TooOpen(mode) => msg!(lang, error.key.too_open, mode = format!("{mode:o}")),
+            E::Malformed(_) => msg!(lang, error.key.malformed).into(),
+            E::BadPublicKey => msg!(lang, error.key.bad_public_key).into(),
+            E::KidMismatch { stated, actual } => msg!(
+                lang,
+                error.key.kid_mismatch,
+                actual = actual,
+                stated = stated
+            ),
+            E::EmptyPassphrase => msg!(lang, error.key.empty_passphrase).into(),
+            E::ShortPassphrase { min } => msg!(lang, error.key.short_passphrase, min = min),
+            E::Kdf(_) => msg!(lang, error.key.kdf).into(),
+        }
+    }
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let detail: Option<&dyn std::fmt::Display> = match self {
+            KeyError::Malformed(d) | KeyError::Kdf(d) => Some(d),
+            _ => None,
+        };
+        write_bilingual(f, |lang| self.message(lang), detail)
+    }
 }
 
 /// Short key id: the first 4 bytes of SHA-256 of the public key. Short because it is in every

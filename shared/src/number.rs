@@ -12,7 +12,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::messages::write_bilingual;
 use crate::pass::{Serial, SERIAL_MAX};
+use crate::verdict::Lang;
 
 /// Digits of the division code.
 const DISTRICT_DIGITS: usize = 6;
@@ -25,20 +27,38 @@ const SERIAL_DIGITS_MAX: usize = 10;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum NumberError {
-    #[error("通行证编号为空 (empty pass number)")]
     Empty,
-    #[error("通行证编号含非数字字符 “{0}” (not a digit; only 0-9, a final X, spaces and dashes)")]
     NotADigit(char),
-    #[error(
-        "通行证编号应为 13 位（6 位区划代码、6 位流水号、1 位校验位），实为 {0} 位 (wrong length: 13 characters expected, {0} found)"
-    )]
     WrongLength(usize),
-    #[error("通行证编号的流水号部分不得以多余的 0 开头 (serial part padded beyond six digits)")]
     NonCanonical,
-    #[error("通行证编号校验位错误：应为 {expected}，实为 {found}，请核对是否输错 (check character mismatch: typo?)")]
     CheckDigit { expected: char, found: char },
-    #[error("区划代码 {0} 不是 6 位数字 (district code must have six digits)")]
     BadDistrict(u32),
+}
+
+impl NumberError {
+    /// The text in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        use NumberError as E;
+        match self {
+            E::Empty => msg!(lang, error.number.empty).into(),
+            E::NotADigit(c) => msg!(lang, error.number.not_a_digit, char = c),
+            E::WrongLength(len) => msg!(lang, error.number.wrong_length, len = len),
+            E::NonCanonical => msg!(lang, error.number.non_canonical).into(),
+            E::CheckDigit { expected, found } => msg!(
+                lang,
+                error.number.check_digit,
+                expected = expected,
+                found = found
+            ),
+            E::BadDistrict(d) => msg!(lang, error.number.bad_district, district = d),
+        }
+    }
+}
+
+impl std::fmt::Display for NumberError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_bilingual(f, |lang| self.message(lang), None)
+    }
 }
 
 /// ISO 7064 MOD 11-2 check character of a string of ASCII digits: weights `2^k mod 11` from

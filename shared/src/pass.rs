@@ -9,18 +9,40 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::messages::write_bilingual;
+use crate::verdict::Lang;
 /// Errors in the values of a pass, found when building one or reading one back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PassError {
-    #[error("流水号格式错误 (invalid serial): {0}")]
     BadSerial(String),
-    #[error("流水号校验位错误 (serial check digit mismatch): {0}")]
     SerialCheckDigit(String),
-    #[error("身份证号格式错误 (invalid ID number format)")]
     BadIdNumber,
-    #[error("货物类别未知 (unknown category): {0}")]
     UnknownCategory(String),
+}
+
+impl PassError {
+    /// The text in `lang`, without the value concerned.
+    pub fn message(&self, lang: Lang) -> &'static str {
+        match self {
+            PassError::BadSerial(_) => msg!(lang, error.pass.bad_serial),
+            PassError::SerialCheckDigit(_) => msg!(lang, error.pass.serial_check_digit),
+            PassError::BadIdNumber => msg!(lang, error.pass.bad_id_number),
+            PassError::UnknownCategory(_) => msg!(lang, error.pass.unknown_category),
+        }
+    }
+}
+
+impl std::fmt::Display for PassError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value: Option<&dyn std::fmt::Display> = match self {
+            PassError::BadSerial(v)
+            | PassError::SerialCheckDigit(v)
+            | PassError::UnknownCategory(v) => Some(v),
+            PassError::BadIdNumber => None,
+        };
+        write_bilingual(f, |lang| self.message(lang).into(), value)
+    }
 }
 
 /// The largest serial: ten decimal digits before the check digit.

@@ -7,7 +7,9 @@
 
 use std::fmt;
 
+use crate::messages::write_bilingual;
 use crate::pass::{Category, PassBody};
+use crate::verdict::Lang;
 
 /// The longest district prefix: a whole 6-digit division code.
 pub const MAX_PREFIX_DIGITS: usize = 6;
@@ -18,14 +20,30 @@ pub const MAX_PREFIXES: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ScopeError {
-    #[error("区划代码前缀 “{0}” 应为 1–6 位数字 (a district prefix is 1 to 6 digits)")]
     BadPrefix(String),
-    #[error("区划代码前缀过多：至多 {MAX_PREFIXES} 个 (too many district prefixes)")]
     TooManyPrefixes,
-    #[error(
-        "货物类别 “{0}” 未知：可用 工业原材料、产成品、返岗人员 或 1、2、3 (unknown category)"
-    )]
     UnknownCategory(String),
+}
+
+impl ScopeError {
+    /// The text in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ScopeError::BadPrefix(p) => msg!(lang, error.scope.bad_prefix, prefix = p),
+            ScopeError::TooManyPrefixes => {
+                msg!(lang, error.scope.too_many_prefixes, max = MAX_PREFIXES)
+            }
+            ScopeError::UnknownCategory(c) => {
+                msg!(lang, error.scope.unknown_category, category = c)
+            }
+        }
+    }
+}
+
+impl fmt::Display for ScopeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_bilingual(f, |lang| self.message(lang), None)
+    }
 }
 
 /// A key's limits. The default (both lists empty) is an unscoped key: it may sign anything.
@@ -141,23 +159,44 @@ impl KeyScope {
     }
 }
 
-/// `全部` for an unscoped key, else `区划 1101,110105；类别 产成品`.
-impl fmt::Display for KeyScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl KeyScope {
+    /// The scope for people in `lang`: `全部` for an unscoped key, else
+    /// `区划 1101,110105；类别 产成品` (`districts 1101,110105; categories finished goods`).
+    pub fn describe(&self, lang: Lang) -> String {
+        let all = msg!(lang, scope.all);
         if self.is_unrestricted() {
-            return f.write_str("全部");
+            return all.to_string();
         }
         let districts = if self.districts.is_empty() {
-            "全部".to_string()
+            all.to_string()
         } else {
             self.districts_text()
         };
         let categories = if self.categories.is_empty() {
-            "全部".to_string()
+            all.to_string()
         } else {
-            self.categories_text()
+            self.categories
+                .iter()
+                .map(|c| match lang {
+                    Lang::Zh => c.label_zh(),
+                    Lang::En => c.label_en(),
+                })
+                .collect::<Vec<_>>()
+                .join(msg!(lang, scope.separator))
         };
-        write!(f, "区划 {districts}；类别 {categories}")
+        msg!(
+            lang,
+            scope.limited,
+            categories = categories,
+            districts = districts
+        )
+    }
+}
+
+/// In Chinese, as the issuer shows it: [`KeyScope::describe`].
+impl fmt::Display for KeyScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe(Lang::Zh))
     }
 }
 

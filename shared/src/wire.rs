@@ -19,7 +19,9 @@ use coset::{
 
 use crate::cbor::{as_int, as_text, as_uint, int, Fields};
 use crate::keys::{Kid, PublicKey, SigningKey};
+use crate::messages::write_bilingual;
 use crate::pass::{Category, MaskedId, Pass, PassBody, Serial};
+use crate::verdict::Lang;
 
 /// What every pass QR text starts with: format `TP`, version `1`.
 pub const QR_PREFIX: &str = "TP1:";
@@ -60,36 +62,73 @@ pub mod body_key {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WireError {
-    #[error("二维码内容过长 (QR text too long): {len} bytes, at most {max}")]
     TooLong { len: usize, max: usize },
-    #[error("不是通行证二维码 (not a pass QR: no TP1: prefix)")]
     NotAPass,
-    #[error("不支持的通行证版本 (unsupported pass version): {0}")]
     UnsupportedVersion(String),
-    #[error("二维码编码损坏 (bad base45): {0}")]
     Base45(String),
-    #[error("签名结构损坏 (bad COSE_Sign1): {0}")]
     Cose(String),
-    #[error("不支持的签名算法 (unsupported algorithm): {0}")]
     UnsupportedAlgorithm(String),
-    #[error("密钥编号缺失或长度错误 (missing or malformed kid)")]
     BadKid,
-    #[error("签名头部含有不允许的字段 (unexpected header field): {0}")]
     UnexpectedHeader(&'static str),
-    #[error("缺少字段 (missing field): {0}")]
     MissingField(&'static str),
-    #[error("字段类型错误 (wrong type): {0}")]
     WrongType(&'static str),
-    #[error("字段重复 (duplicate key): {0}")]
     DuplicateKey(String),
-    #[error("未知字段 (unknown field): {0}")]
     UnknownField(String),
-    #[error("字段取值无效 (invalid value): {field}: {why}")]
     InvalidValue { field: &'static str, why: String },
-    #[error("签名无效 (bad signature)")]
     BadSignature,
-    #[error("编码失败 (encoding failed): {0}")]
     Encode(String),
+}
+
+impl WireError {
+    /// The text in `lang`, without the technical detail.
+    pub fn message(&self, lang: Lang) -> String {
+        use WireError as E;
+        match self {
+            E::TooLong { len, max } => msg!(lang, error.wire.too_long, len = len, max = max),
+            E::NotAPass => msg!(lang, error.wire.not_a_pass).into(),
+            E::UnsupportedVersion(_) => msg!(lang, error.wire.unsupported_version).into(),
+            E::Base45(_) => msg!(lang, error.wire.base45).into(),
+            E::Cose(_) => msg!(lang, error.wire.cose).into(),
+            E::UnsupportedAlgorithm(_) => msg!(lang, error.wire.unsupported_algorithm).into(),
+            E::BadKid => msg!(lang, error.wire.bad_kid).into(),
+            E::UnexpectedHeader(_) => msg!(lang, error.wire.unexpected_header).into(),
+            E::MissingField(_) => msg!(lang, error.wire.missing_field).into(),
+            E::WrongType(_) => msg!(lang, error.wire.wrong_type).into(),
+            E::DuplicateKey(_) => msg!(lang, error.wire.duplicate_key).into(),
+            E::UnknownField(_) => msg!(lang, error.wire.unknown_field).into(),
+            E::InvalidValue { .. } => msg!(lang, error.wire.invalid_value).into(),
+            E::BadSignature => msg!(lang, error.wire.bad_signature).into(),
+            E::Encode(_) => msg!(lang, error.wire.encode).into(),
+        }
+    }
+
+    /// The technical detail (a field, a decoder's words), the same in both languages.
+    fn detail(&self) -> Option<String> {
+        use WireError as E;
+        match self {
+            E::UnsupportedVersion(s)
+            | E::Base45(s)
+            | E::Cose(s)
+            | E::UnsupportedAlgorithm(s)
+            | E::DuplicateKey(s)
+            | E::UnknownField(s)
+            | E::Encode(s) => Some(s.clone()),
+            E::UnexpectedHeader(s) | E::MissingField(s) | E::WrongType(s) => Some(s.to_string()),
+            E::InvalidValue { field, why } => Some(format!("{field}: {why}")),
+            E::TooLong { .. } | E::NotAPass | E::BadKid | E::BadSignature => None,
+        }
+    }
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let detail = self.detail();
+        write_bilingual(
+            f,
+            |lang| self.message(lang),
+            detail.as_ref().map(|d| d as &dyn std::fmt::Display),
+        )
+    }
 }
 
 /// The COSE algorithms accepted for passes. New passes are signed with [`Alg::EdDsa`] (-8),

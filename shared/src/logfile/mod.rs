@@ -23,7 +23,9 @@ use coset::{iana, CoseSign1, TaggedCborSerializable};
 
 use crate::cbor::{as_bytes, as_int, as_text, int, Fields};
 use crate::keys::{PublicKey, SigningKey};
+use crate::messages::write_bilingual;
 use crate::scanlog::{link, Entry, EntryKind};
+use crate::verdict::Lang;
 use crate::wire::WireError;
 
 /// The format's name inside the file.
@@ -101,14 +103,44 @@ impl ScanLogFile {
 /// Why a scan-log file is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum LogFileError {
-    #[error("扫描记录文件过大 (scan log file too large): {0} bytes, at most {MAX_LOG_FILE_BYTES}")]
     TooLarge(usize),
-    #[error("扫描记录文件格式错误 (malformed scan log file): {0}")]
     Malformed(#[from] WireError),
-    #[error("扫描记录文件的签名无效：文件在导出后被改动，或不是该设备签发 (bad signature: changed after export, or not signed by device {0})")]
+    /// The device key id named in the file.
     BadSignature(String),
-    #[error("扫描记录第 {id} 条的哈希链断开 (hash chain broken at entry {id}): {what}")]
-    ChainBroken { id: i64, what: String },
+    ChainBroken {
+        id: i64,
+        what: String,
+    },
+}
+
+impl LogFileError {
+    /// The text in `lang`, without the cause.
+    pub fn message(&self, lang: Lang) -> String {
+        use LogFileError as E;
+        match self {
+            E::TooLarge(size) => msg!(
+                lang,
+                error.log_file.too_large,
+                max = MAX_LOG_FILE_BYTES,
+                size = size
+            ),
+            E::Malformed(_) => msg!(lang, error.log_file.malformed).into(),
+            E::BadSignature(device) => msg!(lang, error.log_file.bad_signature, device = device),
+            E::ChainBroken { id, what } => {
+                msg!(lang, error.store.chain_broken, id = id, what = what)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for LogFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cause: Option<&dyn std::fmt::Display> = match self {
+            LogFileError::Malformed(e) => Some(e),
+            _ => None,
+        };
+        write_bilingual(f, |lang| self.message(lang), cause)
+    }
 }
 
 /// Signs `log` with the device's key (whose public half must be `log.device`).

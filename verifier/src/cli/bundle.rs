@@ -153,29 +153,5 @@ fn scope_text(scope: &checkpass::scope::KeyScope, lang: Lang) -> String {
     if scope.is_unrestricted() {
         return String::new();
     }
-    let any = msg!(lang, cli.bundle.scope_any);
-    let districts = if scope.districts.is_empty() {
-        any.to_string()
-    } else {
-        scope.districts_text()
-    };
-    let categories = if scope.categories.is_empty() {
-        any.to_string()
-    } else {
-        scope
-            .categories
-            .iter()
-            .map(|c| match lang {
-                Lang::Zh => c.label_zh(),
-                Lang::En => c.label_en(),
-            })
-            .collect::<Vec<_>>()
-            .join(msg!(lang, cli.list_separator))
-    };
-    msg!(
-        lang,
-        cli.bundle.scope_only,
-        categories = categories,
-        districts = districts
-    )
+    msg!(lang, cli.bundle.scope_only, scope = scope.describe(lang))
 }
