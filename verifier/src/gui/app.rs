@@ -118,11 +118,14 @@ impl Gui {
         super::fonts::install(ctx);
         let repaint = ctx.clone();
         let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || repaint.request_repaint());
-        let (mut prefs, prefs_problem) = GuiPrefs::load(&dir);
+        // The language of the data directory's settings is known once the worker has opened
+        // it; until then the window speaks the default one.
+        let lang = checkpass::verdict::Lang::default();
+        let (mut prefs, prefs_problem) = GuiPrefs::load(&dir, lang);
         if !config.sound {
             prefs.sound = false;
         }
-        let mut state = State::new(checkpass::verdict::Lang::default(), prefs);
+        let mut state = State::new(lang, prefs);
         state.simulated_clock = config.simulated_clock;
         let (files_tx, files_rx) = channel();
         let sound = if config.sound {

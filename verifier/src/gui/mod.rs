@@ -35,9 +35,17 @@ pub mod worker;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
+use checkpass::msg;
+use checkpass::verdict::Lang;
 
 pub use app::{FrameInput, Gui, GuiConfig};
 pub use state::{Command, Event, State};
+
+/// A text in both languages at once, `中文 (English)`: for what is written before the officer's
+/// language is known (the window's title, errors of the camera, the sound or the set-up).
+pub(crate) fn both(zh: &str, en: &str) -> String {
+    format!("{zh} ({en})")
+}
 
 /// Environment variable: scan a folder of recorded frames instead of the camera
 /// (demonstrations, screenshots, benchmarks).
@@ -69,7 +77,11 @@ pub fn run(data_dir: Option<PathBuf>) -> anyhow::Result<()> {
 pub fn run_with(dir: PathBuf, config: GuiConfig) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
-            .with_title("通行证核验 · Pass verifier")
+            .with_title(format!(
+                "{} · {}",
+                msg!(Lang::Zh, gui.window.title),
+                msg!(Lang::En, gui.window.title)
+            ))
             .with_inner_size([1280.0, 800.0])
             .with_min_inner_size([800.0, 560.0])
             .with_drag_and_drop(true),
@@ -80,5 +92,11 @@ pub fn run_with(dir: PathBuf, config: GuiConfig) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| Ok(Box::new(Gui::new(dir, config, &cc.egui_ctx)))),
     )
-    .map_err(|e| anyhow!("无法打开窗口 (cannot open the window): {e}"))
+    .map_err(|e| {
+        let what = both(
+            msg!(Lang::Zh, gui.window.cannot_open),
+            msg!(Lang::En, gui.window.cannot_open),
+        );
+        anyhow!("{what}: {e}")
+    })
 }

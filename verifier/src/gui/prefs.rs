@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use checkpass::msg;
+use checkpass::verdict::Lang;
 use serde::{Deserialize, Serialize};
 
 use crate::store::{write_atomic, StoreError};
@@ -57,22 +59,29 @@ impl GuiPrefs {
     }
 
     /// Reads the preferences; a missing file gives the defaults, a broken one the defaults and
-    /// the reason (shown once to the officer, then overwritten by the next save).
-    pub fn load(dir: &Path) -> (GuiPrefs, Option<String>) {
+    /// the reason in `lang` (shown once to the officer, then overwritten by the next save).
+    pub fn load(dir: &Path, lang: Lang) -> (GuiPrefs, Option<String>) {
         let path = GuiPrefs::path(dir);
         match std::fs::read(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (GuiPrefs::default(), None),
             Err(e) => (
                 GuiPrefs::default(),
-                Some(format!("无法读取界面设置 {} ({e})", path.display())),
+                Some(msg!(
+                    lang,
+                    gui.prefs.unreadable,
+                    path = path.display(),
+                    error = e
+                )),
             ),
             Ok(bytes) => match serde_json::from_slice::<GuiPrefs>(&bytes) {
                 Ok(p) => (p.normalised(), None),
                 Err(e) => (
                     GuiPrefs::default(),
-                    Some(format!(
-                        "界面设置文件 {} 无效，已用默认值 ({e})",
-                        path.display()
+                    Some(msg!(
+                        lang,
+                        gui.prefs.invalid,
+                        path = path.display(),
+                        error = e
                     )),
                 ),
             },
@@ -93,7 +102,10 @@ mod tests {
     #[test]
     fn round_trip_and_broken_file() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(GuiPrefs::load(dir.path()), (GuiPrefs::default(), None));
+        assert_eq!(
+            GuiPrefs::load(dir.path(), Lang::Zh),
+            (GuiPrefs::default(), None)
+        );
         let p = GuiPrefs {
             camera: Some("USB Camera".into()),
             resolution: (640, 480),
@@ -101,9 +113,9 @@ mod tests {
             sound: false,
         };
         p.save(dir.path()).unwrap();
-        assert_eq!(GuiPrefs::load(dir.path()), (p, None));
+        assert_eq!(GuiPrefs::load(dir.path(), Lang::Zh), (p, None));
         std::fs::write(GuiPrefs::path(dir.path()), b"{not json").unwrap();
-        let (p, why) = GuiPrefs::load(dir.path());
+        let (p, why) = GuiPrefs::load(dir.path(), Lang::Zh);
         assert_eq!(p, GuiPrefs::default());
         assert!(why.unwrap().contains("gui.json"));
         let wild = GuiPrefs {

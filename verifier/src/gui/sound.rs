@@ -8,7 +8,8 @@
 use std::num::NonZero;
 use std::sync::mpsc::{channel, Sender};
 
-use checkpass::verdict::Level;
+use checkpass::msg;
+use checkpass::verdict::{Lang, Level};
 
 /// Sample rate of the synthesised tones.
 pub const RATE: u32 = 22_050;
@@ -74,7 +75,11 @@ impl Sound {
                             }
                             Err(e) => {
                                 failed = true;
-                                eprintln!("无法打开声音设备，提示音已停用 (no sound device): {e}");
+                                let what = super::both(
+                                    msg!(Lang::Zh, gui.both.no_sound_device),
+                                    msg!(Lang::En, gui.both.no_sound_device),
+                                );
+                                eprintln!("{what}: {e}");
                             }
                         }
                     }

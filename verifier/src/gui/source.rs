@@ -7,25 +7,65 @@
 
 use std::path::{Path, PathBuf};
 
+use checkpass::msg;
+use checkpass::verdict::Lang;
 use image::GrayImage;
 
 use crate::decode::load_gray_image;
 
-/// Why a source could not give a frame.
-#[derive(Debug, thiserror::Error)]
+/// Why a source could not give a frame. Its text is in both languages, `中文 (English): detail`:
+/// the camera opens before the officer's language is known.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum SourceError {
-    #[error("未找到摄像头 (no camera found)")]
     NoCamera,
-    #[error("摄像头无法打开，可能正被其他程序使用 (camera busy or not permitted): {0}")]
     Busy(String),
-    #[error("摄像头读取失败 (camera read failed): {0}")]
     Read(String),
-    #[error("帧文件夹 {path} 无法读取 (frame folder unreadable): {why}")]
     Folder { path: PathBuf, why: String },
-    #[error("帧文件 {path} 无法读取: {why}")]
     FrameFile { path: PathBuf, why: String },
 }
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use super::both;
+        match self {
+            SourceError::NoCamera => f.write_str(&both(
+                msg!(Lang::Zh, gui.both.no_camera),
+                msg!(Lang::En, gui.both.no_camera),
+            )),
+            SourceError::Busy(why) => {
+                let what = both(
+                    msg!(Lang::Zh, gui.both.camera_busy),
+                    msg!(Lang::En, gui.both.camera_busy),
+                );
+                write!(f, "{what}: {why}")
+            }
+            SourceError::Read(why) => {
+                let what = both(
+                    msg!(Lang::Zh, gui.both.camera_read_failed),
+                    msg!(Lang::En, gui.both.camera_read_failed),
+                );
+                write!(f, "{what}: {why}")
+            }
+            SourceError::Folder { path, why } => {
+                let what = both(
+                    msg!(Lang::Zh, gui.both.frame_folder_unreadable),
+                    msg!(Lang::En, gui.both.frame_folder_unreadable),
+                );
+                write!(f, "{what}: {}: {why}", path.display())
+            }
+            SourceError::FrameFile { path, why } => {
+                let what = both(
+                    msg!(Lang::Zh, gui.both.frame_file_unreadable),
+                    msg!(Lang::En, gui.both.frame_file_unreadable),
+                );
+                write!(f, "{what}: {}: {why}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for SourceError {}
 
 /// A camera-like stream of grayscale frames.
 pub trait FrameSource {
@@ -71,7 +111,10 @@ impl RecordedSource {
             .collect();
         files.sort();
         if files.is_empty() {
-            return Err(err("没有 PNG/JPEG 帧 (no PNG/JPEG frames)".into()));
+            return Err(err(super::both(
+                msg!(Lang::Zh, gui.both.no_frames),
+                msg!(Lang::En, gui.both.no_frames),
+            )));
         }
         Ok(RecordedSource {
             folder: folder.to_path_buf(),
@@ -241,10 +284,11 @@ pub fn to_gray(
     use nokhwa::utils::FrameFormat;
     let pixels = width as usize * height as usize;
     let short = || {
-        SourceError::Read(format!(
-            "帧数据不完整 ({} 字节, {width}×{height})",
-            data.len()
-        ))
+        let what = super::both(
+            msg!(Lang::Zh, gui.both.frame_incomplete),
+            msg!(Lang::En, gui.both.frame_incomplete),
+        );
+        SourceError::Read(format!("{what}: {} B, {width}×{height}", data.len()))
     };
     match format {
         // Y0 U Y1 V: every even byte is a luma sample.

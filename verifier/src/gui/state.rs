@@ -10,6 +10,7 @@
 
 use std::path::PathBuf;
 
+use checkpass::msg;
 use checkpass::number::{NumberError, PassNumber};
 use checkpass::verdict::{Lang, Level};
 use checkpass::wire::{MAX_QR_TEXT, QR_PREFIX};
@@ -510,10 +511,7 @@ impl State {
                     None => {
                         self.notice = Some(Notice {
                             ok: false,
-                            text: match self.lang {
-                                Lang::Zh => format!("{name}：图像中未找到二维码"),
-                                Lang::En => format!("{name}: no QR code found in the image"),
-                            },
+                            text: msg!(self.lang, gui.notice.no_qr_in_image, name = name),
                         })
                     }
                 },
@@ -570,25 +568,20 @@ impl State {
             Event::BundleImported(result) => {
                 self.notice = Some(match result {
                     Ok(info) => {
-                        let text = match self.lang {
-                            Lang::Zh => format!(
-                                "已导入信任包：序号 {}，{} 个签发密钥，{} 个检查站，{} 条撤销",
-                                info.sequence, info.keys, info.checkpoints, info.revoked
-                            ),
-                            Lang::En => format!(
-                                "Trust bundle imported: sequence {}, {} keys, {} checkpoints, {} revocations",
-                                info.sequence, info.keys, info.checkpoints, info.revoked
-                            ),
-                        };
+                        let text = msg!(
+                            self.lang,
+                            gui.notice.bundle_imported,
+                            sequence = info.sequence,
+                            keys = info.keys,
+                            checkpoints = info.checkpoints,
+                            revoked = info.revoked,
+                        );
                         self.bundle = Some(info);
                         Notice { ok: true, text }
                     }
                     Err(why) => Notice {
                         ok: false,
-                        text: match self.lang {
-                            Lang::Zh => format!("信任包被拒绝：{why}"),
-                            Lang::En => format!("Trust bundle refused: {why}"),
-                        },
+                        text: msg!(self.lang, gui.notice.bundle_refused, why = why),
                     },
                 });
             }
@@ -635,16 +628,11 @@ impl State {
                     (Err(_), Ok(_)) => {
                         self.notice = Some(Notice {
                             ok: false,
-                            text: match self.lang {
-                                Lang::Zh => format!(
-                                    "采样时间“{}”无法识别，应为“2022-03-13 07:30”的形式",
-                                    self.fields.test_seen.trim()
-                                ),
-                                Lang::En => format!(
-                                    "Sample time “{}” not understood: write it as 2022-03-13 07:30",
-                                    self.fields.test_seen.trim()
-                                ),
-                            },
+                            text: msg!(
+                                self.lang,
+                                gui.notice.bad_sample_time,
+                                typed = self.fields.test_seen.trim()
+                            ),
                         })
                     }
                 }
@@ -696,10 +684,9 @@ impl State {
                 officer: self.fields.officer(),
             }),
             Event::IdentitySaved(result) => {
-                let text = match (&result, self.lang) {
-                    (Ok(_), Lang::Zh) => "已保存检查站和执勤人员".to_owned(),
-                    (Ok(_), Lang::En) => "Checkpoint and officer saved".to_owned(),
-                    (Err(e), _) => e.clone(),
+                let text = match &result {
+                    Ok(_) => msg!(self.lang, gui.notice.identity_saved).to_owned(),
+                    Err(e) => e.clone(),
                 };
                 self.notice = Some(Notice {
                     ok: result.is_ok(),
@@ -714,22 +701,20 @@ impl State {
                 if reason.is_empty() {
                     self.notice = Some(Notice {
                         ok: false,
-                        text: match self.lang {
-                            Lang::Zh => "请填写校正理由".to_owned(),
-                            Lang::En => "Give the reason for the correction".to_owned(),
-                        },
+                        text: msg!(self.lang, gui.notice.clock_reason_missing).to_owned(),
                     });
                 } else {
                     out.push(Command::CorrectClock { reason });
                 }
             }
             Event::ClockCorrected(result) => {
-                let text = match (&result, self.lang) {
-                    (Ok(at), Lang::Zh) => format!("已登记时钟校正：{}", timefmt::minutes(*at)),
-                    (Ok(at), Lang::En) => {
-                        format!("Clock correction recorded: {}", timefmt::minutes(*at))
-                    }
-                    (Err(e), _) => e.clone(),
+                let text = match &result {
+                    Ok(at) => msg!(
+                        self.lang,
+                        gui.notice.clock_corrected,
+                        at = timefmt::minutes(*at)
+                    ),
+                    Err(e) => e.clone(),
                 };
                 if result.is_ok() {
                     self.fields.clock_reason.clear();
@@ -748,10 +733,7 @@ impl State {
                 self.device = Device::Ready(info);
                 self.notice = Some(Notice {
                     ok: true,
-                    text: match self.lang {
-                        Lang::Zh => "已初始化，请导入信任包".into(),
-                        Lang::En => "Initialised; now import a trust bundle".into(),
-                    },
+                    text: msg!(self.lang, gui.notice.initialised).into(),
                 });
             }
             Event::Initialised(Err(text)) => self.notice = Some(Notice { ok: false, text }),
@@ -772,12 +754,12 @@ impl State {
                 self.notice = Some(match result {
                     Ok((count, path)) => Notice {
                         ok: true,
-                        text: match self.lang {
-                            Lang::Zh => format!("已导出 {count} 条记录到 {}", path.display()),
-                            Lang::En => {
-                                format!("Exported {count} records to {}", path.display())
-                            }
-                        },
+                        text: msg!(
+                            self.lang,
+                            gui.notice.exported,
+                            count = count,
+                            path = path.display()
+                        ),
                     },
                     Err(text) => Notice { ok: false, text },
                 })

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use checkpass::bundle::TrustBundle;
 use checkpass::keys::KeyRole;
+use checkpass::msg;
 use checkpass::verdict::Lang;
 
 use crate::engine::Engine;
@@ -336,12 +337,21 @@ impl Verify {
         officer: Option<&str>,
     ) -> Result<DeviceInfo, String> {
         let bytes = crate::files::read_limited(path, 64 * 1024).map_err(|e| e.to_string())?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| format!("{} 不是文本文件 (not a text file)", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            let what = super::both(
+                msg!(Lang::Zh, gui.both.not_a_text_file),
+                msg!(Lang::En, gui.both.not_a_text_file),
+            );
+            format!("{} {what}", path.display())
+        })?;
         let (key, role) = checkpass::keys::parse_public_key_file(&text)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if role != KeyRole::Root {
-            return Err(format!("{} 不是根公钥 (not a root key)", path.display()));
+            let what = super::both(
+                msg!(Lang::Zh, gui.both.not_a_root_key),
+                msg!(Lang::En, gui.both.not_a_root_key),
+            );
+            return Err(format!("{} {what}", path.display()));
         }
         let mut engine =
             Engine::init(&self.dir, key, checkpoint, officer).map_err(|e| e.to_string())?;

@@ -1,42 +1,46 @@
 //! Today's scans: verdict filter, search by pass number, CSV export.
 
-use checkpass::verdict::{Lang, Level};
+use checkpass::msg;
+use checkpass::verdict::Level;
 use egui::RichText;
 
 use crate::gui::state::{Event, Field, State};
 use crate::store::LoggedVerdict;
 use crate::timefmt;
 
-use super::{level_colors, tr, Out};
+use super::{level_colors, Out};
 
 pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
     let lang = state.lang;
     ui.horizontal(|ui| {
-        for (f, zh, en) in [
-            (None, "全部", "All"),
-            (Some(LoggedVerdict::Green), "只看通过", "Green only"),
-            (Some(LoggedVerdict::Amber), "只看注意", "Amber only"),
-            (Some(LoggedVerdict::Red), "只看拒绝", "Red only"),
+        for (f, name) in [
+            (None, msg!(lang, gui.history.all)),
+            (
+                Some(LoggedVerdict::Green),
+                msg!(lang, gui.history.green_only),
+            ),
+            (
+                Some(LoggedVerdict::Amber),
+                msg!(lang, gui.history.amber_only),
+            ),
+            (Some(LoggedVerdict::Red), msg!(lang, gui.history.red_only)),
         ] {
-            if ui
-                .selectable_label(state.filter == f, tr(lang, zh, en))
-                .clicked()
-            {
+            if ui.selectable_label(state.filter == f, name).clicked() {
                 out.emit(Event::Filter(f));
             }
         }
         ui.separator();
-        let l = ui.label(tr(lang, "导出到", "Export to"));
+        let l = ui.label(msg!(lang, gui.history.export_to));
         out.edit(Field::ExportPath, &state.fields.export_path, |text| {
             ui.add(egui::TextEdit::singleline(text).desired_width(320.0))
                 .labelled_by(l.id)
         });
-        if ui.button(tr(lang, "导出 CSV", "Export CSV")).clicked() {
+        if ui.button(msg!(lang, gui.history.export_csv)).clicked() {
             out.emit(Event::ExportCsv);
         }
     });
     ui.horizontal(|ui| {
-        let l = ui.label(tr(lang, "按通行证编号查找", "Find by pass number"));
+        let l = ui.label(msg!(lang, gui.history.find_by_number));
         let mut search = state.search.clone();
         let r = ui
             .add(
@@ -49,7 +53,7 @@ pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
         if r.changed() {
             out.emit(Event::Search(search));
         }
-        if !state.search.is_empty() && ui.button(tr(lang, "清除", "Clear")).clicked() {
+        if !state.search.is_empty() && ui.button(msg!(lang, gui.history.clear)).clicked() {
             out.emit(Event::Search(String::new()));
         }
     });
@@ -58,11 +62,14 @@ pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
     }
     ui.separator();
     let rows = state.filtered_history();
-    ui.label(match (lang, &state.search_number) {
-        (Lang::Zh, Some(Ok(n))) => format!("今日通行证 {n} 的记录 {} 条", rows.len()),
-        (Lang::En, Some(Ok(n))) => format!("{} scans of pass {n} today", rows.len()),
-        (Lang::Zh, _) => format!("今日共 {} 条", rows.len()),
-        (Lang::En, _) => format!("{} scans today", rows.len()),
+    ui.label(match &state.search_number {
+        Some(Ok(n)) => msg!(
+            lang,
+            gui.history.count_of_pass,
+            number = n,
+            count = rows.len()
+        ),
+        _ => msg!(lang, gui.history.count, count = rows.len()),
     });
     egui::ScrollArea::vertical().show(ui, |ui| {
         egui::Grid::new("history")
@@ -70,10 +77,10 @@ pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
             .num_columns(4)
             .show(ui, |ui| {
                 for h in [
-                    tr(lang, "时间", "Time"),
-                    tr(lang, "车牌", "Plate"),
-                    tr(lang, "通行证号", "Serial"),
-                    tr(lang, "结论", "Verdict"),
+                    msg!(lang, gui.history.time),
+                    msg!(lang, gui.history.plate),
+                    msg!(lang, gui.history.serial),
+                    msg!(lang, gui.history.verdict),
                 ] {
                     ui.label(RichText::new(h).strong());
                 }

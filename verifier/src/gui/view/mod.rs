@@ -18,8 +18,6 @@ const GREEN: Color32 = Color32::from_rgb(0x1b, 0x8a, 0x3a);
 const AMBER: Color32 = Color32::from_rgb(0xf2, 0xa9, 0x00);
 const RED: Color32 = Color32::from_rgb(0xc6, 0x28, 0x28);
 
-pub use checkpass::verdict::tr;
-
 fn level_colors(level: Level) -> (Color32, Color32) {
     match level {
         Level::Green => (GREEN, Color32::WHITE),

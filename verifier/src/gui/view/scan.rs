@@ -1,6 +1,7 @@
 //! The scan screen: the camera preview with the code outlined and the other ways in (handheld
 //! scanner, paste box, image file); or, while one is shown, the verdict with the facts.
 
+use checkpass::msg;
 use checkpass::verdict::{Lang, Level, OfficerView, ReasonCode};
 use egui::{Color32, RichText, Stroke, Vec2};
 
@@ -8,7 +9,7 @@ use crate::gui::state::{CameraStatus, Event, Field, InputSource, Shown, State};
 use crate::timefmt;
 
 use super::status::camera_text;
-use super::{level_colors, tr, Out, RED};
+use super::{level_colors, Out, RED};
 
 type Preview<'a> = Option<&'a egui::TextureHandle>;
 
@@ -30,31 +31,17 @@ fn preview(state: &State, tex: Preview<'_>, ui: &mut egui::Ui, out: &mut Out) {
         CameraStatus::NotFound | CameraStatus::Busy(_) => {
             let (title, detail) = match &state.camera {
                 CameraStatus::Busy(why) => (
-                    tr(lang, "摄像头无法打开", "Camera cannot be opened"),
-                    format!(
-                        "{} ({why})",
-                        tr(
-                            lang,
-                            "可能正被其他程序使用。请关闭其他程序后重新打开，或使用右侧的其他方式。",
-                            "Another program may be using it. Close it and retry, or use another way on the right.",
-                        )
-                    ),
+                    msg!(lang, gui.scan.camera_cannot_open),
+                    msg!(lang, gui.scan.camera_busy_help, why = why),
                 ),
                 _ => (
-                    tr(lang, "未找到摄像头", "No camera found"),
-                    String::from(tr(
-                        lang,
-                        "请连接摄像头，或使用右侧的其他方式：手持扫码枪、打开或拖入图片、粘贴二维码文本。",
-                        "Connect a camera, or use another way on the right: a handheld scanner, an image file, or paste the QR text.",
-                    )),
+                    msg!(lang, gui.camera.not_found),
+                    String::from(msg!(lang, gui.scan.no_camera_help)),
                 ),
             };
             ui.label(RichText::new(title).size(32.0).strong().color(RED));
             ui.label(RichText::new(detail).size(18.0));
-            if ui
-                .button(tr(lang, "重新打开摄像头", "Retry camera"))
-                .clicked()
-            {
+            if ui.button(msg!(lang, gui.scan.retry_camera)).clicked() {
                 out.emit(Event::RetryCamera);
             }
         }
@@ -91,27 +78,16 @@ fn preview(state: &State, tex: Preview<'_>, ui: &mut egui::Ui, out: &mut Out) {
                     ui.label(RichText::new(camera_text(&state.camera, lang)).size(24.0));
                 }
             }
-            ui.label(
-                RichText::new(tr(
-                    lang,
-                    "请将通行证二维码对准摄像头",
-                    "Hold the pass QR code to the camera",
-                ))
-                .size(20.0),
-            );
+            ui.label(RichText::new(msg!(lang, gui.scan.hold_to_camera)).size(20.0));
         }
     }
 }
 
 fn other_inputs(state: &State, ui: &mut egui::Ui, out: &mut Out, lang: Lang) {
-    ui.heading(tr(lang, "其他方式", "Other ways in"));
-    ui.label(tr(
-        lang,
-        "手持扫码枪：直接扫码即可（无需点选输入框）。",
-        "Handheld scanner: just scan (no need to click a box).",
-    ));
+    ui.heading(msg!(lang, gui.scan.other_ways));
+    ui.label(msg!(lang, gui.scan.scanner_help));
     ui.add_space(8.0);
-    let l = ui.label(tr(lang, "粘贴二维码文本：", "Paste the QR text:"));
+    let l = ui.label(msg!(lang, gui.scan.paste_label));
     out.edit(Field::Paste, &state.fields.paste, |text| {
         ui.add(
             egui::TextEdit::multiline(text)
@@ -121,21 +97,17 @@ fn other_inputs(state: &State, ui: &mut egui::Ui, out: &mut Out, lang: Lang) {
         )
         .labelled_by(l.id)
     });
-    if ui.button(tr(lang, "核验文本", "Check text")).clicked() {
+    if ui.button(msg!(lang, gui.scan.check_text)).clicked() {
         out.emit(Event::SubmitPaste);
     }
     ui.add_space(8.0);
-    let l = ui.label(tr(
-        lang,
-        "图像文件（也可直接拖入窗口）：",
-        "Image file (or drop it on the window):",
-    ));
+    let l = ui.label(msg!(lang, gui.scan.image_label));
     ui.horizontal(|ui| {
         out.edit(Field::ImagePath, &state.fields.image_path, |text| {
             ui.add(egui::TextEdit::singleline(text).desired_width(280.0))
                 .labelled_by(l.id)
         });
-        if ui.button(tr(lang, "打开图像", "Open image")).clicked() {
+        if ui.button(msg!(lang, gui.scan.open_image)).clicked() {
             out.emit(Event::OpenImage);
         }
     });
@@ -169,7 +141,7 @@ fn verdict_panel(state: &State, tex: Preview<'_>, ui: &mut egui::Ui, shown: &Sho
             }
             if v.reasons.is_empty() {
                 ui.label(
-                    RichText::new(tr(lang, "所有核验项均通过", "Every check passed"))
+                    RichText::new(msg!(lang, gui.verdict.all_passed))
                         .size(24.0)
                         .color(fg),
                 );
@@ -190,8 +162,8 @@ fn verdict_panel(state: &State, tex: Preview<'_>, ui: &mut egui::Ui, shown: &Sho
                 // Red: only what the officer needs to act (which pass, which truck), no driver
                 // data.
                 (Some(view), Level::Red) => {
-                    big_fact(ui, tr(lang, "车牌", "Plate"), &view.plate, 48.0);
-                    fact(ui, tr(lang, "通行证编号", "Pass number"), &view.number);
+                    big_fact(ui, msg!(lang, gui.verdict.plate), &view.plate, 48.0);
+                    fact(ui, msg!(lang, gui.verdict.pass_number), &view.number);
                 }
                 (Some(view), _) => facts(ui, view, lang),
                 (None, _) => {}
@@ -204,32 +176,29 @@ fn verdict_panel(state: &State, tex: Preview<'_>, ui: &mut egui::Ui, shown: &Sho
     });
     ui.add_space(8.0);
     let source = match &shown.source {
-        InputSource::Camera => tr(lang, "摄像头", "camera").to_owned(),
-        InputSource::Scanner => tr(lang, "扫码枪", "handheld scanner").to_owned(),
-        InputSource::Pasted => tr(lang, "粘贴文本", "pasted text").to_owned(),
+        InputSource::Camera => msg!(lang, gui.verdict.source_camera).to_owned(),
+        InputSource::Scanner => msg!(lang, gui.verdict.source_scanner).to_owned(),
+        InputSource::Pasted => msg!(lang, gui.verdict.source_pasted).to_owned(),
         InputSource::File(name) => name.clone(),
     };
     let left = state.countdown(now).unwrap_or(0);
     let total = state.prefs.verdict_timeout_secs.max(1) as f32;
     ui.horizontal(|ui| {
-        ui.label(format!(
-            "{}{source} · {} {}",
-            tr(lang, "来源：", "From: "),
-            timefmt::minutes(shown.checked.record.scanned_at),
-            tr(lang, "(UTC+8)", "(UTC+8)")
+        ui.label(msg!(
+            lang,
+            gui.verdict.from,
+            source = source,
+            time = timefmt::minutes(shown.checked.record.scanned_at),
         ));
         ui.separator();
-        let countdown = match lang {
-            Lang::Zh => format!("{left} 秒后返回扫描"),
-            Lang::En => format!("Back to scanning in {left} s"),
-        };
+        let countdown = msg!(lang, gui.verdict.countdown, left = left);
         ui.add(
             egui::ProgressBar::new(left as f32 / total)
                 .text(countdown)
                 .desired_width(260.0),
         );
         if ui
-            .button(RichText::new(tr(lang, "继续扫描", "Next scan")).size(18.0))
+            .button(RichText::new(msg!(lang, gui.verdict.next_scan)).size(18.0))
             .clicked()
         {
             out.emit(Event::Dismiss);
@@ -249,25 +218,19 @@ fn test_report_row(
     let lang = state.lang;
     match shown.test_report {
         Some(at) => {
-            let text = match lang {
-                Lang::Zh => format!("已记录民警所见核酸报告：采样 {}", timefmt::minutes(at)),
-                Lang::En => format!(
-                    "Newer test report seen and recorded: sampled {}",
-                    timefmt::minutes(at)
-                ),
-            };
+            let text = msg!(
+                lang,
+                gui.verdict.report_recorded,
+                sampled = timefmt::minutes(at)
+            );
             ui.label(RichText::new(text).size(24.0).strong().color(fg));
         }
         None => {
             ui.horizontal(|ui| {
                 let l = ui.label(
-                    RichText::new(tr(
-                        lang,
-                        "所见新核酸报告采样时间",
-                        "Newer report seen, sampled at",
-                    ))
-                    .size(20.0)
-                    .color(fg),
+                    RichText::new(msg!(lang, gui.verdict.report_seen_at))
+                        .size(20.0)
+                        .color(fg),
                 );
                 out.edit(Field::TestSeen, &state.fields.test_seen, |text| {
                     ui.add(
@@ -278,10 +241,7 @@ fn test_report_row(
                     .labelled_by(l.id)
                 });
                 if ui
-                    .button(
-                        RichText::new(tr(lang, "记录所见报告", "Record the report seen"))
-                            .size(18.0),
-                    )
+                    .button(RichText::new(msg!(lang, gui.verdict.record_report)).size(18.0))
                     .clicked()
                 {
                     out.emit(Event::RecordTestReport);
@@ -307,34 +267,43 @@ fn fact(ui: &mut egui::Ui, label: &str, value: &str) {
 
 fn facts(ui: &mut egui::Ui, view: &OfficerView, lang: Lang) {
     let plate = match &view.trailer {
-        Some(t) => format!("{}  {} {t}", view.plate, tr(lang, "挂", "trailer")),
+        Some(t) => msg!(
+            lang,
+            gui.verdict.plate_trailer,
+            plate = view.plate,
+            trailer = t
+        ),
         None => view.plate.clone(),
     };
-    big_fact(ui, tr(lang, "车牌", "Plate"), &plate, 56.0);
+    big_fact(ui, msg!(lang, gui.verdict.plate), &plate, 56.0);
     fact(
         ui,
-        tr(lang, "驾驶人", "Driver"),
-        &format!(
-            "{}   {}   {} {}",
-            view.driver_name,
-            view.driver_id_masked,
-            tr(lang, "随车人数", "occupants"),
-            view.occupants
+        msg!(lang, gui.verdict.driver),
+        &msg!(
+            lang,
+            gui.verdict.driver_facts,
+            name = view.driver_name,
+            id = view.driver_id_masked,
+            occupants = view.occupants
         ),
     );
     let category = view.category(lang);
     fact(
         ui,
-        tr(lang, "类别 / 货物", "Category / cargo"),
+        msg!(lang, gui.verdict.category_cargo),
         &format!("{category} / {}", view.cargo),
     );
     fact(
         ui,
-        tr(lang, "起点 → 终点", "From → to"),
+        msg!(lang, gui.verdict.from_to),
         &format!("{} → {}", view.origin, view.destination),
     );
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new(tr(lang, "路线", "Route")).size(20.0).weak());
+        ui.label(
+            RichText::new(msg!(lang, gui.verdict.route))
+                .size(20.0)
+                .weak(),
+        );
         for (i, stop) in view.route.iter().enumerate() {
             if i > 0 {
                 ui.label(RichText::new("→").size(22.0));
@@ -342,7 +311,7 @@ fn facts(ui: &mut egui::Ui, view: &OfficerView, lang: Lang) {
             let text = format!("{} {}", stop.code, stop.name);
             if stop.here {
                 ui.label(
-                    RichText::new(format!("{text} [{}]", tr(lang, "本站", "here")))
+                    RichText::new(msg!(lang, gui.verdict.route_here, stop = text))
                         .size(22.0)
                         .strong()
                         .background_color(Color32::from_rgb(0xff, 0xf1, 0x76))
@@ -355,19 +324,15 @@ fn facts(ui: &mut egui::Ui, view: &OfficerView, lang: Lang) {
     });
     fact(
         ui,
-        tr(lang, "有效期", "Valid"),
+        msg!(lang, gui.verdict.valid),
         &format!("{} — {} (UTC+8)", view.valid_from, view.valid_to),
     );
-    let age = match lang {
-        Lang::Zh => format!(
-            "{} 小时（采样 {}）",
-            view.test_age_hours, view.test_sampled_at
-        ),
-        Lang::En => format!(
-            "{} h (sampled {})",
-            view.test_age_hours, view.test_sampled_at
-        ),
-    };
-    fact(ui, tr(lang, "核酸采样距今", "Test age"), &age);
-    fact(ui, tr(lang, "通行证编号", "Pass number"), &view.number);
+    let age = msg!(
+        lang,
+        gui.verdict.test_age_hours,
+        hours = view.test_age_hours,
+        sampled = view.test_sampled_at
+    );
+    fact(ui, msg!(lang, gui.verdict.test_age), &age);
+    fact(ui, msg!(lang, gui.verdict.pass_number), &view.number);
 }

@@ -1,6 +1,7 @@
 //! Settings: language, checkpoint and officer, clock correction, camera and alert
 //! preferences, the trust bundle; on a device not set up yet, the set-up form.
 
+use checkpass::msg;
 use checkpass::verdict::Lang;
 use egui::{Color32, RichText};
 
@@ -8,25 +9,26 @@ use crate::gui::prefs::{RESOLUTIONS, TIMEOUTS};
 use crate::gui::state::{Device, Event, Field, State};
 use crate::timefmt;
 
-use super::{tr, Out, AMBER, RED};
+use super::{Out, AMBER, RED};
 
 pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
     let lang = state.lang;
     egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.heading(tr(lang, "语言 / Language", "Language / 语言"));
+        ui.heading(msg!(lang, gui.settings.language));
         ui.horizontal(|ui| {
-            if ui.selectable_label(lang == Lang::Zh, "中文").clicked() {
-                out.emit(Event::Lang(Lang::Zh));
-            }
-            if ui.selectable_label(lang == Lang::En, "English").clicked() {
-                out.emit(Event::Lang(Lang::En));
+            // Each language's name in that language.
+            for choice in [Lang::Zh, Lang::En] {
+                let name = msg!(choice, gui.settings.language_name);
+                if ui.selectable_label(lang == choice, name).clicked() {
+                    out.emit(Event::Lang(choice));
+                }
             }
         });
         ui.separator();
         match &state.device {
             Device::Ready(_) => {}
             Device::Opening => {
-                ui.label(tr(lang, "正在打开数据目录…", "Opening the data directory…"));
+                ui.label(msg!(lang, gui.settings.opening));
                 return;
             }
             Device::Unusable(why) => {
@@ -34,21 +36,21 @@ pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
                 return;
             }
         }
-        ui.heading(tr(lang, "检查站与执勤人员", "Checkpoint and officer"));
+        ui.heading(msg!(lang, gui.settings.identity));
         egui::Grid::new("identity").num_columns(2).show(ui, |ui| {
             identity_rows(ui, state, out, lang);
         });
-        if ui.button(tr(lang, "保存", "Save")).clicked() {
+        if ui.button(msg!(lang, gui.settings.save)).clicked() {
             out.emit(Event::SaveIdentity);
         }
         ui.separator();
         clock_form(state, ui, out, lang);
         ui.separator();
-        ui.heading(tr(lang, "扫描与提示", "Scanning and alerts"));
+        ui.heading(msg!(lang, gui.settings.scanning));
         let mut prefs = state.prefs.clone();
         egui::Grid::new("prefs").num_columns(2).show(ui, |ui| {
-            ui.label(tr(lang, "摄像头", "Camera"));
-            let auto = tr(lang, "自动（第一个）", "Automatic (first)").to_owned();
+            ui.label(msg!(lang, gui.settings.camera));
+            let auto = msg!(lang, gui.settings.camera_auto).to_owned();
             egui::ComboBox::from_id_salt("camera")
                 .selected_text(prefs.camera.clone().unwrap_or_else(|| auto.clone()))
                 .show_ui(ui, |ui| {
@@ -58,7 +60,7 @@ pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
                     }
                 });
             ui.end_row();
-            ui.label(tr(lang, "分辨率", "Resolution"));
+            ui.label(msg!(lang, gui.settings.resolution));
             egui::ComboBox::from_id_salt("resolution")
                 .selected_text(format!("{}×{}", prefs.resolution.0, prefs.resolution.1))
                 .show_ui(ui, |ui| {
@@ -67,7 +69,7 @@ pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
                     }
                 });
             ui.end_row();
-            ui.label(tr(lang, "结论显示时间", "Verdict shown for"));
+            ui.label(msg!(lang, gui.settings.verdict_shown_for));
             egui::ComboBox::from_id_salt("timeout")
                 .selected_text(format!("{} s", prefs.verdict_timeout_secs))
                 .show_ui(ui, |ui| {
@@ -76,8 +78,8 @@ pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
                     }
                 });
             ui.end_row();
-            ui.label(tr(lang, "提示音", "Sound"));
-            ui.checkbox(&mut prefs.sound, tr(lang, "开启", "On"));
+            ui.label(msg!(lang, gui.settings.sound));
+            ui.checkbox(&mut prefs.sound, msg!(lang, gui.settings.sound_on));
             ui.end_row();
         });
         if prefs != state.prefs {
@@ -91,52 +93,40 @@ pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
 /// After the device clock was put right (it had run fast), the officer records it: logged,
 /// and the clock floor starts afresh so scans stop showing a clock warning.
 fn clock_form(state: &State, ui: &mut egui::Ui, out: &mut Out, lang: Lang) {
-    ui.heading(tr(lang, "时钟", "Clock"));
-    ui.label(format!(
-        "{}{}",
-        tr(lang, "本机时间 ", "Device time "),
-        timefmt::minutes(state.now)
+    ui.heading(msg!(lang, gui.settings.clock));
+    ui.label(msg!(
+        lang,
+        gui.settings.device_time,
+        now = timefmt::minutes(state.now)
     ));
     egui::Grid::new("clock").num_columns(2).show(ui, |ui| {
         labelled_field(
             ui,
             out,
-            tr(lang, "校正理由", "Correction reason"),
+            msg!(lang, gui.settings.clock_reason),
             Field::ClockReason,
             &state.fields.clock_reason,
         );
     });
-    if ui
-        .button(tr(lang, "登记时钟校正", "Record clock correction"))
-        .clicked()
-    {
+    if ui.button(msg!(lang, gui.settings.correct_clock)).clicked() {
         out.emit(Event::CorrectClock);
     }
 }
 
 fn bundle_section(state: &State, ui: &mut egui::Ui, out: &mut Out, lang: Lang) {
     let now = state.now;
-    ui.heading(tr(lang, "信任包", "Trust bundle"));
+    ui.heading(msg!(lang, gui.settings.bundle));
     match &state.bundle {
         Some(b) => {
-            let text = match lang {
-                Lang::Zh => format!(
-                    "序号 {}，签发于 {} (UTC+8)，{} 个签发密钥，{} 个检查站，{} 条撤销",
-                    b.sequence,
-                    timefmt::minutes(b.issued_at),
-                    b.keys,
-                    b.checkpoints,
-                    b.revoked
-                ),
-                Lang::En => format!(
-                    "Sequence {}, issued {} (UTC+8), {} keys, {} checkpoints, {} revocations",
-                    b.sequence,
-                    timefmt::minutes(b.issued_at),
-                    b.keys,
-                    b.checkpoints,
-                    b.revoked
-                ),
-            };
+            let text = msg!(
+                lang,
+                gui.settings.bundle_facts,
+                sequence = b.sequence,
+                issued = timefmt::minutes(b.issued_at),
+                keys = b.keys,
+                checkpoints = b.checkpoints,
+                revoked = b.revoked,
+            );
             let label = RichText::new(text);
             ui.label(if b.is_stale(now) {
                 label.background_color(AMBER).color(Color32::BLACK)
@@ -145,31 +135,20 @@ fn bundle_section(state: &State, ui: &mut egui::Ui, out: &mut Out, lang: Lang) {
             });
         }
         None => {
-            ui.label(tr(
-                lang,
-                "未安装信任包，无法核验",
-                "No trust bundle: checks cannot run",
-            ));
+            ui.label(msg!(lang, gui.settings.no_bundle));
         }
     }
-    ui.label(tr(
-        lang,
-        "从U盘导入信任包文件 (.cose)，也可直接拖入窗口：",
-        "Import a bundle file (.cose) from a USB stick, or drop it on the window:",
-    ));
+    ui.label(msg!(lang, gui.settings.import_help));
     ui.horizontal(|ui| {
-        let l = ui.label(tr(lang, "信任包文件", "Bundle file"));
+        let l = ui.label(msg!(lang, gui.settings.bundle_file));
         out.edit(Field::BundlePath, &state.fields.bundle_path, |text| {
             ui.add(egui::TextEdit::singleline(text).desired_width(360.0))
                 .labelled_by(l.id)
         });
-        if ui.button(tr(lang, "导入信任包", "Import bundle")).clicked() {
+        if ui.button(msg!(lang, gui.settings.import_bundle)).clicked() {
             out.emit(Event::ImportBundle);
         }
-        if ui
-            .button(tr(lang, "查找U盘", "Look on USB sticks"))
-            .clicked()
-        {
+        if ui.button(msg!(lang, gui.settings.find_usb)).clicked() {
             out.emit(Event::FindBundles);
         }
     });
@@ -195,33 +174,33 @@ fn identity_rows(ui: &mut egui::Ui, state: &State, out: &mut Out, lang: Lang) {
     labelled_field(
         ui,
         out,
-        tr(lang, "检查站编码", "Checkpoint code"),
+        msg!(lang, gui.settings.checkpoint_code),
         Field::Checkpoint,
         &state.fields.checkpoint,
     );
     labelled_field(
         ui,
         out,
-        tr(lang, "执勤人员编号", "Officer ID"),
+        msg!(lang, gui.settings.officer_id),
         Field::Officer,
         &state.fields.officer,
     );
 }
 
 fn setup_form(state: &State, why: &str, ui: &mut egui::Ui, out: &mut Out, lang: Lang) {
-    ui.heading(tr(lang, "初始化本机", "Set up this device"));
+    ui.heading(msg!(lang, gui.settings.setup));
     ui.label(RichText::new(why.to_owned()).color(RED));
     egui::Grid::new("setup").num_columns(2).show(ui, |ui| {
         labelled_field(
             ui,
             out,
-            tr(lang, "根公钥文件", "Root public key file"),
+            msg!(lang, gui.settings.root_key_file),
             Field::RootKeyPath,
             &state.fields.root_key_path,
         );
         identity_rows(ui, state, out, lang);
     });
-    if ui.button(tr(lang, "初始化", "Initialise")).clicked() {
+    if ui.button(msg!(lang, gui.settings.initialise)).clicked() {
         out.emit(Event::InitDevice);
     }
 }

@@ -1,6 +1,7 @@
 //! The status bar (screens, checkpoint, pinned root, bundle age, clock, camera) and the notice
 //! line under the window.
 
+use checkpass::msg;
 use checkpass::verdict::Lang;
 use egui::{Align, Color32, Layout, RichText};
 
@@ -8,18 +9,18 @@ use crate::engine::ClockProblem;
 use crate::gui::state::{CameraStatus, Device, Event, Screen, State};
 use crate::timefmt;
 
-use super::{tr, Out, AMBER, GREEN, RED};
+use super::{Out, AMBER, GREEN, RED};
 
 pub(super) fn status_bar(state: &State, ui: &mut egui::Ui, out: &mut Out) {
     let lang = state.lang;
     let now = state.now;
     ui.horizontal(|ui| {
-        for (screen, zh, en) in [
-            (Screen::Scan, "扫描", "Scan"),
-            (Screen::History, "今日记录", "Today's scans"),
-            (Screen::Settings, "设置", "Settings"),
+        for (screen, name) in [
+            (Screen::Scan, msg!(lang, gui.tabs.scan)),
+            (Screen::History, msg!(lang, gui.tabs.history)),
+            (Screen::Settings, msg!(lang, gui.tabs.settings)),
         ] {
-            let label = RichText::new(tr(lang, zh, en)).size(18.0);
+            let label = RichText::new(name).size(18.0);
             if ui.selectable_label(state.screen == screen, label).clicked() {
                 out.emit(Event::Show(screen));
             }
@@ -27,22 +28,18 @@ pub(super) fn status_bar(state: &State, ui: &mut egui::Ui, out: &mut Out) {
         ui.separator();
         if let Device::Ready(device) = &state.device {
             let cp = &device.checkpoint;
-            ui.label(RichText::new(format!("{}{cp}", tr(lang, "检查站 ", "Checkpoint "))).strong());
+            ui.label(RichText::new(msg!(lang, gui.status.checkpoint, checkpoint = cp)).strong());
             if let Some(d) = device.direction {
                 ui.label(RichText::new(d.label(lang)).strong());
             }
             // The pinned root, always in sight: an officer compares it with the printed one.
             let root = &device.root_kid;
-            ui.label(format!("{}{root}", tr(lang, "根密钥 ", "Root key ")));
+            ui.label(msg!(lang, gui.status.root_key, kid = root));
             if device.allow_dev_keys {
                 ui.label(
-                    RichText::new(tr(
-                        lang,
-                        "测试配置：信任开发密钥",
-                        "TEST SETUP: dev keys trusted",
-                    ))
-                    .background_color(RED)
-                    .color(Color32::WHITE),
+                    RichText::new(msg!(lang, gui.status.dev_keys))
+                        .background_color(RED)
+                        .color(Color32::WHITE),
                 );
             }
         }
@@ -50,18 +47,14 @@ pub(super) fn status_bar(state: &State, ui: &mut egui::Ui, out: &mut Out) {
         match &state.bundle {
             Some(b) => {
                 let en = lang == Lang::En;
-                let text = format!(
-                    "{} {} · {} {}",
-                    tr(lang, "信任包 序号", "Bundle #"),
-                    b.sequence,
-                    timefmt::duration(b.age_secs(now), en),
-                    tr(lang, "前", "old")
+                let text = msg!(
+                    lang,
+                    gui.status.bundle,
+                    sequence = b.sequence,
+                    age = timefmt::duration(b.age_secs(now), en),
                 );
                 if b.is_stale(now) {
-                    let stale = format!(
-                        "{text} · {}",
-                        tr(lang, "已过期，请更新", "stale: update it")
-                    );
+                    let stale = msg!(lang, gui.status.bundle_stale, bundle = text);
                     ui.label(
                         RichText::new(stale)
                             .background_color(AMBER)
@@ -73,7 +66,7 @@ pub(super) fn status_bar(state: &State, ui: &mut egui::Ui, out: &mut Out) {
             }
             None => {
                 ui.label(
-                    RichText::new(tr(lang, "未安装信任包", "No trust bundle installed"))
+                    RichText::new(msg!(lang, gui.status.no_bundle))
                         .background_color(AMBER)
                         .color(Color32::BLACK),
                 );
@@ -85,14 +78,10 @@ pub(super) fn status_bar(state: &State, ui: &mut egui::Ui, out: &mut Out) {
                 ClockProblem::BehindBundle { issued_at } => issued_at,
             };
             ui.label(
-                RichText::new(format!(
-                    "{} {}",
-                    tr(
-                        lang,
-                        "时钟异常：本机时间早于",
-                        "Clock warning: earlier than"
-                    ),
-                    timefmt::minutes(reference)
+                RichText::new(msg!(
+                    lang,
+                    gui.status.clock_behind,
+                    reference = timefmt::minutes(reference)
                 ))
                 .background_color(AMBER)
                 .color(Color32::BLACK),
@@ -100,10 +89,10 @@ pub(super) fn status_bar(state: &State, ui: &mut egui::Ui, out: &mut Out) {
         }
         if state.simulated_clock {
             ui.label(
-                RichText::new(format!(
-                    "{} {}",
-                    tr(lang, "模拟时间", "Simulated time"),
-                    timefmt::minutes(now)
+                RichText::new(msg!(
+                    lang,
+                    gui.status.simulated,
+                    now = timefmt::minutes(now)
                 ))
                 .background_color(Color32::from_rgb(0x44, 0x44, 0xaa))
                 .color(Color32::WHITE),
@@ -117,24 +106,23 @@ pub(super) fn status_bar(state: &State, ui: &mut egui::Ui, out: &mut Out) {
 
 pub(super) fn camera_text(status: &CameraStatus, lang: Lang) -> String {
     match status {
-        CameraStatus::Starting => tr(lang, "正在打开摄像头…", "Opening camera…").into(),
+        CameraStatus::Starting => msg!(lang, gui.camera.starting).into(),
         CameraStatus::Running {
             name,
             width,
             height,
-        } => format!(
-            "{}{name} {width}×{height}",
-            tr(lang, "摄像头：", "Camera: ")
+        } => msg!(
+            lang,
+            gui.camera.running,
+            name = name,
+            width = width,
+            height = height
         ),
-        CameraStatus::Recorded(name) => format!("{}{name}", tr(lang, "录制帧：", "Recording: ")),
-        CameraStatus::NotFound => tr(lang, "未找到摄像头", "No camera found").into(),
-        CameraStatus::Busy(_) => tr(lang, "摄像头被占用或无法打开", "Camera busy").into(),
-        CameraStatus::Stopped(why) if why.is_empty() => {
-            tr(lang, "扫描已停止", "Scanning stopped").into()
-        }
-        CameraStatus::Stopped(why) => {
-            format!("{}{why}", tr(lang, "扫描已停止：", "Scanning stopped: "))
-        }
+        CameraStatus::Recorded(name) => msg!(lang, gui.camera.recorded, name = name),
+        CameraStatus::NotFound => msg!(lang, gui.camera.not_found).into(),
+        CameraStatus::Busy(_) => msg!(lang, gui.camera.busy).into(),
+        CameraStatus::Stopped(why) if why.is_empty() => msg!(lang, gui.camera.stopped).into(),
+        CameraStatus::Stopped(why) => msg!(lang, gui.camera.stopped_why, why = why),
     }
 }
 
@@ -145,22 +133,18 @@ pub(super) fn notice_bar(state: &State, ui: &mut egui::Ui) {
             let color = if n.ok { GREEN } else { RED };
             ui.label(RichText::new(n.text.clone()).color(color).size(16.0));
         } else {
-            ui.label(tr(
-                lang,
-                "可用摄像头、手持扫码枪、拖入图片或粘贴二维码文本核验",
-                "Scan with the camera or a handheld scanner, drop an image, or paste the QR text",
-            ));
+            ui.label(msg!(lang, gui.status.hint));
         }
         let pending = state.pending_scanner_text();
         if !pending.is_empty() {
-            ui.label(format!(
-                "{} {}",
-                tr(lang, "扫码枪输入中：", "Scanner typing:"),
-                pending.chars().count()
+            ui.label(msg!(
+                lang,
+                gui.status.scanner_typing,
+                count = pending.chars().count()
             ));
         }
         ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            ui.label(format!("{} {}", tr(lang, "帧", "frames"), state.frames));
+            ui.label(msg!(lang, gui.status.frames, count = state.frames));
         });
     });
 }
