@@ -21,6 +21,11 @@ use std::fmt;
 
 use crate::verdict::Lang;
 
+/// A text in both languages at once: `中文 (English)`.
+pub fn bilingual(zh: &str, en: &str) -> String {
+    format!("{zh} ({en})")
+}
+
 /// Writes an error's text in both languages at once — `中文 (English)` — then `: cause` when it
 /// has one. Errors reach the terminal and the logs before any language is chosen, so they
 /// carry both; `text` gives the catalogue's words in one language.
@@ -29,7 +34,7 @@ pub fn write_bilingual(
     text: impl Fn(Lang) -> String,
     cause: Option<&dyn fmt::Display>,
 ) -> fmt::Result {
-    write!(f, "{} ({})", text(Lang::Zh), text(Lang::En))?;
+    f.write_str(&bilingual(&text(Lang::Zh), &text(Lang::En)))?;
     match cause {
         Some(cause) => write!(f, ": {cause}"),
         None => Ok(()),

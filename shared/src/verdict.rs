@@ -46,15 +46,6 @@ pub enum Lang {
     En,
 }
 
-/// The text in `lang` of a Chinese/English pair: the one helper the verifier's CLI, report and
-/// GUI use for their words (the reasons' messages are [`Reason::message`]).
-pub fn tr(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Zh => zh,
-        Lang::En => en,
-    }
-}
-
 /// Stable codes of reasons, as logged and printed by `--json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -19,6 +19,7 @@ use checkpass::keys::{
     is_public_test_key, parse_public_key_file, public_key_file, KeyRole, PublicKey, SigningKey,
 };
 use checkpass::logfile::{open_log, sign_log, LogFileError, LogRecord, ScanLogFile};
+use checkpass::msg;
 use checkpass::rules::log::{add_log_reasons, repeat_window};
 use checkpass::rules::{self, Clock};
 use checkpass::scanlog::test_report_note;
@@ -57,6 +58,12 @@ fn js_set(target: &JsValue, key: &str, value: &str) -> Result<(), JsValue> {
         fn reflect_set(target: &JsValue, key: &JsValue, value: &JsValue) -> Result<bool, JsValue>;
     }
     reflect_set(target, &JsValue::from_str(key), &JsValue::from_str(value)).map(|_| ())
+}
+
+/// A refusal's text in both languages at once, as the native verifier's errors are: the app
+/// shows it under its own words for the refusal's code.
+fn both(text: impl Fn(Lang) -> String) -> String {
+    checkpass::messages::bilingual(&text(Lang::Zh), &text(Lang::En))
 }
 
 fn bundle_refusal(e: checkpass::bundle::BundleError) -> Refused {
@@ -120,25 +127,21 @@ impl Verifier {
     pub fn new(root_file: &str, allow_dev_keys: bool) -> Result<Verifier, Refused> {
         let (root, role) = parse_public_key_file(root_file).map_err(|e| Refused {
             code: "BAD_ROOT_FILE",
-            message: format!("根密钥文件无法读取 (cannot read the root key file): {e}"),
+            message: format!(
+                "{}: {e}",
+                both(|l| msg!(l, web.root_file_unreadable).into())
+            ),
         })?;
         if role != KeyRole::Root {
             return Err(Refused {
                 code: "NOT_A_ROOT_KEY",
-                message: format!(
-                    "这不是根密钥文件，而是 {} 密钥 (not a root key file: a {} key)",
-                    role.as_str(),
-                    role.as_str()
-                ),
+                message: both(|l| msg!(l, web.not_a_root_key, role = role.as_str())),
             });
         }
         if !allow_dev_keys && is_public_test_key(&root) {
             return Err(Refused {
                 code: "DEV_KEY",
-                message: format!(
-                    "根密钥 {} (root key) 是公开的开发/测试密钥，不可用于真实检查站 (a public development or test key)",
-                    root.kid()
-                ),
+                message: both(|l| msg!(l, web.dev_root_key, kid = root.kid())),
             });
         }
         Ok(Verifier {
@@ -186,7 +189,7 @@ impl Verifier {
             if let Some(kid) = dev_key_in(&bundle) {
                 return Err(Refused {
                     code: "DEV_KEY",
-                    message: format!("信任包中的签发密钥 {kid} (signing key in the bundle) 是公开的开发/测试密钥 (a public development or test key)"),
+                    message: both(|l| msg!(l, web.dev_signing_key, kid = kid)),
                 });
             }
         }
@@ -215,7 +218,7 @@ impl Verifier {
     ) -> Result<String, Refused> {
         let bundle = self.bundle.as_ref().ok_or(Refused {
             code: "NO_BUNDLE",
-            message: "尚未安装信任包 (no trust bundle installed)".into(),
+            message: both(|l| msg!(l, web.no_bundle).into()),
         })?;
         let log: LogState = parse_json(log, "log")?;
         let facts = LogFacts {
@@ -391,10 +394,7 @@ pub fn verify_log(entries: &str) -> Result<String, Refused> {
 fn device(seed: &[u8]) -> Result<SigningKey, Refused> {
     let seed: &[u8; 32] = seed.try_into().map_err(|_| Refused {
         code: "BAD_DEVICE_KEY",
-        message: format!(
-            "设备密钥不是 32 字节 (the device key seed is not 32 bytes: {})",
-            seed.len()
-        ),
+        message: both(|l| msg!(l, web.bad_device_key, len = seed.len())),
     })?;
     Ok(SigningKey::from_seed(seed))
 }
@@ -442,10 +442,7 @@ pub fn sign_export(
             None => {
                 return Err(Refused {
                     code: "CHAIN_BROKEN",
-                    message: format!(
-                        "扫描记录第 {} 条没有哈希 (entry {} has no hash)",
-                        e.id, e.id
-                    ),
+                    message: both(|l| msg!(l, web.no_hash, id = e.id)),
                 })
             }
         };
@@ -496,10 +493,7 @@ pub fn sign_export(
 pub fn test_report(seen: &str, pass_sampled_at: f64, now: f64) -> Result<String, Refused> {
     let sample_at = parse_cst(seen).ok_or_else(|| Refused {
         code: "BAD_TIME",
-        message: format!(
-            "无法识别的采样时间 (unreadable sample time): {:?}",
-            seen.trim()
-        ),
+        message: both(|l| msg!(l, web.bad_sample_time, input = format!("{:?}", seen.trim()))),
     })?;
     let note =
         test_report_note(sample_at, pass_sampled_at as i64, now as i64).map_err(|e| Refused {

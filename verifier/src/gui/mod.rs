@@ -41,11 +41,9 @@ use checkpass::verdict::Lang;
 pub use app::{FrameInput, Gui, GuiConfig};
 pub use state::{Command, Event, State};
 
-/// A text in both languages at once, `中文 (English)`: for what is written before the officer's
-/// language is known (the window's title, errors of the camera, the sound or the set-up).
-pub(crate) fn both(zh: &str, en: &str) -> String {
-    format!("{zh} ({en})")
-}
+/// A text in both languages at once, `中文 (English)`: for what is shown before the officer's
+/// language is known.
+pub(crate) use checkpass::messages::bilingual as both;
 
 /// Environment variable: scan a folder of recorded frames instead of the camera
 /// (demonstrations, screenshots, benchmarks).
