@@ -208,6 +208,34 @@ fn generate(messages: &[Message]) -> String {
             args.join(", ")
         );
     }
-    code.push_str("];\n");
+    code.push_str("];\n\n");
+    // Tables of texts by top-level group, for a program that looks words up at run time (the
+    // phone app's interface, in JavaScript). A table nobody uses costs nothing: consts are
+    // only compiled where they are used.
+    code.push_str(
+        "/// The texts of each top-level group of the catalogue: (key within the group, zh, en).\n\
+         pub mod tables {\n",
+    );
+    let mut groups: Vec<&str> = messages.iter().map(|m| m.path[0].as_str()).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    for group in groups {
+        let _ = writeln!(
+            code,
+            "    pub const {}: &[(&str, &str, &str)] = &[",
+            group.to_ascii_uppercase()
+        );
+        for m in messages.iter().filter(|m| m.path[0] == group) {
+            let _ = writeln!(
+                code,
+                "        ({:?}, {:?}, {:?}),",
+                m.path[1..].join("."),
+                unescaped(&m.zh),
+                unescaped(&m.en)
+            );
+        }
+        code.push_str("    ];\n");
+    }
+    code.push_str("}\n");
     code
 }

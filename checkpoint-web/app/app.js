@@ -17,9 +17,9 @@
 // offer for the city to register). After a verdict whose test is too old (TEST_TOO_OLD) the
 // officer can record the sample time of a newer report the driver shows: a log entry of its
 // own (kind test_report); the verdict itself stays as the verifier gave it.
-import init, { Verifier, chain_link, device_key, sign_export, test_report, verify_log } from './pkg/checkpoint_wasm.js';
+import init, { Verifier, app_words, chain_link, device_key, sign_export, test_report, verify_log } from './pkg/checkpoint_wasm.js';
 import { chainFields, open } from './store.js';
-import { WORDS } from './i18n.js';
+import { WORDS, loadWords } from './i18n.js';
 import { Camera, cameraProblem } from './camera.js';
 import { playVerdict, unlockSound, vibrateVerdict } from './sound.js';
 
@@ -584,6 +584,7 @@ async function fetchBundle() {
 
 async function start() {
   await init({ module_or_path: EMBEDDED ? unbase64(EMBEDDED.verifier) : new URL('pkg/checkpoint_wasm_bg.wasm', location.href) });
+  loadWords(app_words());
   store = await open(chain_link);
   lang = (await store.get('lang')) ?? 'zh';
   try {

@@ -1,66 +1,15 @@
-// The app's own words (the verdicts' words and reasons come from the verifier, in both
-// languages). Chinese first.
-export const WORDS = {
-  zh: {
-    title: '检查站核验', ready: '等待扫码', qrText: '扫码枪或粘贴二维码内容', check: '核验',
-    qrImage: '或选择二维码图片', setup: '设置', root: '根密钥', rootFile: '固定根密钥（root.pub 文件）',
-    bundle: '信任包', bundleFile: '安装信任包（bundle.cose 文件）', checkpoint: '本检查站',
-    officer: '执勤民警警号', log: '今日查验记录', export: '导出 CSV', time: '时间', plate: '车牌',
-    serial: '证号', number: '通行证编号', result: '结果', reasons: '原因', trailer: '挂车', driver: '驾驶员', id: '身份证',
-    occupants: '随车人数', category: '物资类别', cargo: '货物', from: '起点', to: '终点',
-    route: '路线', valid: '有效期', test: '核酸采样', hoursAgo: '小时前', offline: '可离线使用',
-    online: '在线', noNetwork: '无网络', noRoot: '请先固定根密钥', noBundle: '请先安装信任包',
-    noCheckpoint: '请选择本检查站', sequence: '序号', issued: '签发', age: '已', hours: '小时',
-    stale: '已过期，请更新', simulated: '模拟时间', noQr: '图片中未找到二维码',
-    installed: '已安装', loading: '正在加载…', switchTo: 'English',
-    cameraStart: '打开摄像头', cameraStop: '关闭摄像头', torchOn: '打开手电筒', torchOff: '关闭手电筒',
-    cameraStarting: '正在打开摄像头…', cameraReady: '摄像头已就绪，请将二维码对准取景框',
-    cameraDenied: '未获准使用摄像头：请在浏览器的网站设置中允许本页使用摄像头',
-    cameraNotFound: '未找到摄像头', cameraBusy: '摄像头正被其他程序使用', cameraFailed: '摄像头无法打开',
-    cameraOff: '摄像头未打开：可用扫码枪、粘贴或图片核验', scanNext: '继续扫码', secondsLeft: '秒后继续扫码',
-    timeout: '结果显示时长', sound: '提示音',
-    rootOffered: '服务器提供的根密钥编号', rootCompare: '请与纸质通知上印的根密钥编号逐位核对，一致时才固定。',
-    pinOffered: '编号一致，固定此根密钥', bundleFetch: '从服务器更新信任包', fetching: '正在从服务器获取信任包…',
-    fetchedNew: '已从服务器安装信任包', fetchedSame: '服务器上的信任包与已安装的相同', fetchNone: '服务器上还没有信任包',
-    fetchFailed: '无法连接服务器，继续使用已安装的信任包',
-    notLogged: '本次查验未能写入记录', verifyChain: '核对记录链', chainOk: '记录链完整', chainBroken: '记录链断开', entries: '条',
-    singleFile: '下载单文件版（无服务器的检查站：复制到电脑或手机后直接打开）',
-    deviceKey: '本机记录签名密钥', devicePublic: '公钥', deviceDownload: '下载设备公钥文件（交市里登记）',
-    exportSigned: '导出签名记录', sinceLast: '自上次导出以来', allEntries: '全部记录',
-    exported: '已导出签名记录', exportFailed: '无法导出签名记录', kind: '类型',
-    reportTitle: '记录所见新核酸报告', reportHint: '司机出示的新阴性报告（纸质或手机）上的采样时间（北京时间）',
-    reportConfirm: '确认记录', reportRecorded: '已记录民警所见核酸报告：采样 ', reportRefused: '未记录',
-    reportRow: '记录核酸报告', sampled: '采样',
-  },
-  en: {
-    title: 'Checkpoint', ready: 'Ready to scan', qrText: 'Scanner input or pasted QR text', check: 'Check',
-    qrImage: 'or choose a QR image', setup: 'Set-up', root: 'Root key', rootFile: 'Pin the root key (root.pub file)',
-    bundle: 'Trust bundle', bundleFile: 'Install a trust bundle (bundle.cose file)', checkpoint: 'This checkpoint',
-    officer: 'Officer ID', log: "Today's scans", export: 'Export CSV', time: 'Time', plate: 'Plate',
-    serial: 'Serial', number: 'Pass number', result: 'Result', reasons: 'Reasons', trailer: 'Trailer', driver: 'Driver', id: 'ID card',
-    occupants: 'Occupants', category: 'Category', cargo: 'Cargo', from: 'From', to: 'To',
-    route: 'Route', valid: 'Valid', test: 'Test sampled', hoursAgo: 'h ago', offline: 'works offline',
-    online: 'online', noNetwork: 'no network', noRoot: 'Pin the root key first', noBundle: 'Install a trust bundle first',
-    noCheckpoint: 'Choose this checkpoint', sequence: 'sequence', issued: 'issued', age: 'age', hours: 'h',
-    stale: 'out of date, update it', simulated: 'Simulated clock', noQr: 'No QR code found in the image',
-    installed: 'installed', loading: 'Loading…', switchTo: '中文',
-    cameraStart: 'Start camera', cameraStop: 'Stop camera', torchOn: 'Torch on', torchOff: 'Torch off',
-    cameraStarting: 'Starting the camera…', cameraReady: 'Camera ready: hold the QR code in view',
-    cameraDenied: 'Camera not allowed: allow this page to use the camera in the browser’s site settings',
-    cameraNotFound: 'No camera found', cameraBusy: 'The camera is in use by another program', cameraFailed: 'The camera could not be opened',
-    cameraOff: 'Camera off: check with a scanner, pasted text or an image', scanNext: 'Scan next', secondsLeft: 's to the next scan',
-    timeout: 'Show a verdict for', sound: 'Sound',
-    rootOffered: 'Root key id offered by the server', rootCompare: 'Compare it digit by digit with the id printed on the notice; pin it only if they match.',
-    pinOffered: 'The ids match: pin this root key', bundleFetch: 'Update the bundle from the server', fetching: 'Fetching the bundle from the server…',
-    fetchedNew: 'Bundle installed from the server', fetchedSame: 'The server’s bundle is the one installed', fetchNone: 'The server has no bundle yet',
-    fetchFailed: 'Cannot reach the server; the installed bundle stays in use',
-    notLogged: 'This check could not be written to the log', verifyChain: 'Verify the log chain', chainOk: 'Log chain intact', chainBroken: 'Log chain broken', entries: 'entries',
-    singleFile: 'Download the single-file app (for a checkpoint with no server: copy it to a laptop or phone and open it there)',
-    deviceKey: 'Log signing key of this device', devicePublic: 'public key', deviceDownload: 'Download the device public key file (for the city to register)',
-    exportSigned: 'Export signed log', sinceLast: 'Since the last export', allEntries: 'All entries',
-    exported: 'Signed log exported', exportFailed: 'Cannot export the signed log', kind: 'Kind',
-    reportTitle: 'Record a newer test report seen', reportHint: 'Sample time on the newer negative report the driver shows (paper or phone), Beijing time',
-    reportConfirm: 'Record', reportRecorded: 'Recorded: the officer saw a test report sampled ', reportRefused: 'Not recorded',
-    reportRow: 'Test report recorded', sampled: 'sampled',
-  },
-};
+// The app's own words come from the one message catalogue, shared/messages.toml (section
+// [app]), which the desktop verifier reads too: a translator edits that file alone. They reach
+// the page through the WebAssembly (`app_words`), so they are here once it has loaded. The
+// verdicts' words and reasons come from the verifier's rules, in both languages. Chinese first.
+export const WORDS = { zh: {}, en: {} };
+
+/** Fills WORDS from `app_words()` (JSON: `{zh: {key: text}, en: {…}}`). */
+export function loadWords(json) {
+  const words = JSON.parse(json);
+  Object.assign(WORDS.zh, words.zh);
+  Object.assign(WORDS.en, words.en);
+}
+
+/** A word in both languages at once, for an error shown before the language is known. */
+export const bilingual = (key) => `${WORDS.zh[key] ?? key} (${WORDS.en[key] ?? key})`;

@@ -10,6 +10,9 @@
 // officer's records of a newer test report (`kind: 'test_report'`, with its `note`,
 // checkpass::scanlog::EntryKind::TestReport). The device key that signs the log's exports is a
 // 32-byte seed in the settings (`device_seed`), made once on this device.
+
+import { bilingual } from './i18n.js';
+
 const DB = 'checkpoint';
 
 /** The fields of a logged entry that the chain covers, as the native log stores them. A scan
@@ -142,7 +145,7 @@ class Store {
       // Anything else is a damaged key: kept as it is (not replaced behind the officer's back).
     };
     return new Promise((resolve, reject) => {
-      tx.oncomplete = () => (seed ? resolve(seed) : reject(new Error('设备密钥已损坏 (the device key in storage is damaged)')));
+      tx.oncomplete = () => (seed ? resolve(seed) : reject(new Error(bilingual('deviceKeyDamaged'))));
       tx.onerror = () => reject(tx.error);
       tx.onabort = () => reject(tx.error);
     });

@@ -240,6 +240,49 @@ fn checkpass_and_the_web_app_take_their_words_from_the_catalogue() {
     );
 }
 
+/// The phone app's words are the catalogue's `[app]`, served by its WebAssembly: its scripts
+/// hold no Chinese text of their own (its page's first paint, before the scripts run, aside).
+#[test]
+fn the_phone_app_takes_its_words_from_the_catalogue() {
+    let app = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checkpoint-web/app");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&app).unwrap() {
+        let file = entry.unwrap().path();
+        if file.extension().is_none_or(|x| x != "js") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") || code.starts_with('*') || code.starts_with("/*") {
+                continue;
+            }
+            if has_chinese(code.split(" // ").next().unwrap_or("")) {
+                found.push(format!("{}:{}: {}", file.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "Chinese text in the app's scripts, not in shared/messages.toml:\n{}",
+        found.join("\n")
+    );
+}
+
+/// `camera_start` → `cameraStart`, as the app names its words.
+fn camel_case(key: &str) -> String {
+    let mut parts = key.split('_');
+    let mut out = parts.next().unwrap_or("").to_string();
+    for p in parts {
+        let mut chars = p.chars();
+        if let Some(c) = chars.next() {
+            out.extend(c.to_uppercase());
+            out.push_str(chars.as_str());
+        }
+    }
+    out
+}
+
 /// Every message of the catalogue is used somewhere: a dead entry would only mislead the
 /// translator.
 #[test]
@@ -253,10 +296,27 @@ fn every_message_of_the_catalogue_is_used() {
     }
     // `msg!(lang, gui.settings.save)`: rustfmt may break the line between the two.
     let code: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The phone app names its words in camelCase, in quotes or in `data-t`.
+    let mut app_code = String::new();
+    for entry in std::fs::read_dir(root.join("checkpoint-web/app")).unwrap() {
+        let file = entry.unwrap().path();
+        if file.extension().is_some_and(|x| x == "js" || x == "html") {
+            app_code.push_str(&std::fs::read_to_string(file).unwrap());
+        }
+    }
+    let used = |key: &str| match key.strip_prefix("app.") {
+        Some(word) => {
+            let word = camel_case(word);
+            ["'", "\""]
+                .iter()
+                .any(|q| app_code.contains(&format!("{q}{word}{q}")))
+        }
+        None => code.contains(&format!(", {key})")) || code.contains(&format!(", {key},")),
+    };
     let unused: Vec<&str> = checkpass::messages::KEYS
         .iter()
         .map(|(key, _)| *key)
-        .filter(|key| !code.contains(&format!(", {key})")) && !code.contains(&format!(", {key},")))
+        .filter(|key| !used(key))
         .collect();
     assert!(unused.is_empty(), "messages nobody uses: {unused:?}");
 }

@@ -60,6 +60,38 @@ fn js_set(target: &JsValue, key: &str, value: &str) -> Result<(), JsValue> {
     reflect_set(target, &JsValue::from_str(key), &JsValue::from_str(value)).map(|_| ())
 }
 
+/// The app's own words from the message catalogue (`[app]` in shared/messages.toml), as JSON
+/// `{"zh": {"cameraStart": "打开摄像头", …}, "en": {…}}`: the names in camelCase, as app.js
+/// uses them.
+#[wasm_bindgen]
+pub fn app_words() -> String {
+    let mut zh = serde_json::Map::new();
+    let mut en = serde_json::Map::new();
+    for (key, z, e) in checkpass::messages::tables::APP {
+        let name = camel_case(key);
+        zh.insert(name.clone(), json!(z));
+        en.insert(name, json!(e));
+    }
+    json!({ "zh": zh, "en": en }).to_string()
+}
+
+/// `camera_start` → `cameraStart`.
+fn camel_case(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A refusal's text in both languages at once, as the native verifier's errors are: the app
 /// shows it under its own words for the refusal's code.
 fn both(text: impl Fn(Lang) -> String) -> String {
