@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use checkpass::scanlog::Direction;
 use checkpass::verdict::{Lang, Level};
 use gui_support::{Fixture, NOW};
 use verifier::engine::Engine;
@@ -134,7 +135,8 @@ fn saving_checkpoint_and_officer() {
         s.handle(Event::SaveIdentity, NOW),
         vec![Command::SaveIdentity {
             checkpoint: "C102".into(),
-            officer: None
+            officer: None,
+            direction: None,
         }]
     );
     let saved = DeviceInfo {
@@ -153,6 +155,38 @@ fn saving_checkpoint_and_officer() {
             text: "disk full".into()
         }
     );
+}
+
+/// The lane's direction is chosen on the settings screen and saved with the checkpoint and
+/// officer; the stored one is what the screen starts from.
+#[test]
+fn choosing_the_lane_direction() {
+    let mut s = state();
+    let inbound = DeviceInfo {
+        direction: Some(Direction::Inbound),
+        ..device()
+    };
+    s.handle(Event::Opened(Ok(inbound)), NOW);
+    assert_eq!(s.fields.direction, Some(Direction::Inbound));
+    assert!(s
+        .handle(Event::ChooseDirection(Some(Direction::Outbound)), NOW)
+        .is_empty());
+    assert_eq!(
+        s.handle(Event::SaveIdentity, NOW),
+        vec![Command::SaveIdentity {
+            checkpoint: "C101".into(),
+            officer: Some("W-007".into()),
+            direction: Some(Direction::Outbound),
+        }]
+    );
+    s.handle(Event::ChooseDirection(None), NOW);
+    assert!(matches!(
+        &s.handle(Event::SaveIdentity, NOW)[..],
+        [Command::SaveIdentity {
+            direction: None,
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -362,6 +396,7 @@ fn the_windows_commands_run_on_the_worker() {
     gui.event(Event::ImportBundle);
     gui.event(Event::Pasted(fx.green()));
     gui.event(Event::Edit(Field::Officer, "W-008".into()));
+    gui.event(Event::ChooseDirection(Some(Direction::Outbound)));
     gui.event(Event::SaveIdentity);
     gui.event(Event::Edit(Field::ClockReason, "时钟快了".into()));
     gui.event(Event::CorrectClock);
@@ -382,6 +417,7 @@ fn the_windows_commands_run_on_the_worker() {
     assert!(std::fs::read_to_string(&out).unwrap().contains("鲁KP20XL"));
     let engine = Engine::open(fx.path()).unwrap();
     assert_eq!(engine.settings().officer.as_deref(), Some("W-008"));
+    assert_eq!(engine.settings().direction, Some(Direction::Outbound));
     let kinds: Vec<String> = seen
         .lock()
         .unwrap()

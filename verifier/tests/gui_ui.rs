@@ -215,6 +215,34 @@ fn a_bundle_from_another_root_is_refused_with_the_reason() {
     h.get_by_label_contains("已导入信任包：序号 2");
 }
 
+/// The officer sets the lane's direction on the settings screen: saved with the checkpoint and
+/// shown in the status bar (the CLI tests show it logged with each scan).
+#[test]
+fn the_lane_direction_is_set_on_the_settings_screen() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(fx.path().to_path_buf(), FrameInput::Off, clock);
+    h.get_by_label("设置").click();
+    h.run_steps(2);
+    h.get_by_label("车道方向");
+    assert_eq!(h.query_all_by_label("出城").count(), 1, "only the choice");
+    h.get_by_label("出城").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::Button, "保存").click();
+    h.run_steps(2);
+    h.get_by_label_contains("已保存");
+    assert_eq!(
+        h.query_all_by_label("出城").count(),
+        2,
+        "the choice and the status bar"
+    );
+    let engine = Engine::open(fx.path()).unwrap();
+    assert_eq!(
+        engine.settings().direction,
+        Some(checkpass::scanlog::Direction::Outbound)
+    );
+}
+
 #[test]
 fn the_language_switch_changes_the_window_and_is_remembered() {
     let fx = Fixture::new();

@@ -246,9 +246,11 @@ impl Gui {
                 Command::SaveIdentity {
                     checkpoint,
                     officer,
+                    direction,
                 } => self.send(Job::SaveIdentity {
                     checkpoint,
                     officer,
+                    direction,
                     now,
                 }),
                 Command::CorrectClock { reason } => self.send(Job::CorrectClock { reason, now }),

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use checkpass::msg;
 use checkpass::number::{NumberError, PassNumber};
+use checkpass::scanlog::Direction;
 use checkpass::verdict::{Lang, Level};
 use checkpass::wire::{MAX_QR_TEXT, QR_PREFIX};
 
@@ -161,6 +162,9 @@ pub struct Fields {
     pub test_seen: String,
     /// Bundle files found on USB sticks.
     pub found_bundles: Vec<PathBuf>,
+    /// The lane's direction as chosen in the settings (not saved yet): `None` for a lane
+    /// that takes both ways.
+    pub direction: Option<Direction>,
 }
 
 /// One of the [`Fields`].
@@ -251,6 +255,8 @@ pub enum Event {
     Notice(Notice),
     /// A text box was edited.
     Edit(Field, String),
+    /// The lane direction chosen in the settings (saved with the checkpoint and officer).
+    ChooseDirection(Option<Direction>),
     /// Whether a text box has the keyboard focus (then keys are not a handheld scanner's).
     TextFocus(bool),
     /// The paste box's "check text" button.
@@ -319,6 +325,7 @@ pub enum Command {
     SaveIdentity {
         checkpoint: String,
         officer: Option<String>,
+        direction: Option<Direction>,
     },
     /// Record a clock correction into [`Event::ClockCorrected`].
     CorrectClock {
@@ -679,9 +686,11 @@ impl State {
             ))),
             Event::FindBundles => out.push(Command::FindBundles),
             Event::BundlesFound(found) => self.fields.found_bundles = found,
+            Event::ChooseDirection(direction) => self.fields.direction = direction,
             Event::SaveIdentity => out.push(Command::SaveIdentity {
                 checkpoint: self.fields.checkpoint.trim().to_owned(),
                 officer: self.fields.officer(),
+                direction: self.fields.direction,
             }),
             Event::IdentitySaved(result) => {
                 let text = match &result {
@@ -742,6 +751,7 @@ impl State {
                     self.lang = info.lang;
                     self.fields.checkpoint = info.checkpoint.clone();
                     self.fields.officer = info.officer.clone().unwrap_or_default();
+                    self.fields.direction = info.direction;
                     self.device = Device::Ready(info);
                 }
                 Err(why) => self.device = Device::Unusable(why),

@@ -48,6 +48,7 @@ pub enum Job {
     SaveIdentity {
         checkpoint: String,
         officer: Option<String>,
+        direction: Option<checkpass::scanlog::Direction>,
         now: i64,
     },
     CorrectClock {
@@ -269,6 +270,7 @@ impl Verify {
             Job::SaveIdentity {
                 checkpoint,
                 officer,
+                direction,
                 now,
             } => {
                 let result = match &mut self.engine {
@@ -276,6 +278,7 @@ impl Verify {
                         .update_settings(|s| {
                             s.checkpoint = checkpoint;
                             s.officer = officer;
+                            s.direction = direction;
                         })
                         .map(|()| device_info(engine))
                         .map_err(|e| e.to_string()),

@@ -2,6 +2,7 @@
 //! preferences, the trust bundle; on a device not set up yet, the set-up form.
 
 use checkpass::msg;
+use checkpass::scanlog::Direction;
 use checkpass::verdict::Lang;
 use egui::{Color32, RichText};
 
@@ -39,6 +40,7 @@ pub(super) fn screen(state: &State, ui: &mut egui::Ui, out: &mut Out) {
         ui.heading(msg!(lang, gui.settings.identity));
         egui::Grid::new("identity").num_columns(2).show(ui, |ui| {
             identity_rows(ui, state, out, lang);
+            direction_row(ui, state, out, lang);
         });
         if ui.button(msg!(lang, gui.settings.save)).clicked() {
             out.emit(Event::SaveIdentity);
@@ -185,6 +187,27 @@ fn identity_rows(ui: &mut egui::Ui, state: &State, out: &mut Out, lang: Lang) {
         Field::Officer,
         &state.fields.officer,
     );
+}
+
+/// The lane's direction, logged with every scan: the city finds a copied pass seen both ways
+/// through one checkpoint.
+fn direction_row(ui: &mut egui::Ui, state: &State, out: &mut Out, lang: Lang) {
+    ui.label(msg!(lang, gui.settings.direction));
+    ui.horizontal(|ui| {
+        for (choice, name) in [
+            (None, msg!(lang, gui.settings.direction_both)),
+            (Some(Direction::Inbound), Direction::Inbound.label(lang)),
+            (Some(Direction::Outbound), Direction::Outbound.label(lang)),
+        ] {
+            if ui
+                .selectable_label(state.fields.direction == choice, name)
+                .clicked()
+            {
+                out.emit(Event::ChooseDirection(choice));
+            }
+        }
+    });
+    ui.end_row();
 }
 
 fn setup_form(state: &State, why: &str, ui: &mut egui::Ui, out: &mut Out, lang: Lang) {
