@@ -184,6 +184,7 @@ function renderVerdict(v) {
     dl.append(el('dt', {}, t('route')), el('dd', {}, route));
     row('valid', `${f.valid_from} — ${f.valid_to}`);
     row('test', `${f.test_sampled_at} (${f.test_age_hours} ${t('hoursAgo')})`);
+    if (f.arrive_by) row('arriveBy', `${f.arrive_by} (${t('lastStop')})`);
     row('number', f.number); // the national pass number, as printed on the sheet
     body.append(dl);
   }

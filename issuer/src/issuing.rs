@@ -142,6 +142,7 @@ pub fn sheet_data(
         valid_from: format_cst(valid_from(app, pass.issued_at)),
         valid_to: format_cst(d.end_at),
         test_sampled_at: format_cst(d.test_sampled_at),
+        arrive_by: d.arrive_by.map(format_cst),
     };
     PassSheet {
         facts,

@@ -250,4 +250,18 @@ fn a_planned_arrival_travels_in_the_pass_and_the_checkpoint_looks_ahead() {
     let message = checked.verdict.reasons[0].message(checkpass::verdict::Lang::Zh);
     assert!(message.contains("核酸将在到达前超过48小时"), "{message}");
     assert!(message.contains("2022-03-14 10:00"), "{message}");
+    // The officer sees the planned arrival among the facts.
+    let view = checked.verdict.view.as_ref().unwrap();
+    assert_eq!(view.arrive_by.as_deref(), Some("2022-03-14 10:00"));
+    let src = verifier::report::Source {
+        image: None,
+        text: Some(text),
+        index: 1,
+        count: 1,
+    };
+    let report = verifier::report::human(&src, &checked, checkpass::verdict::Lang::Zh);
+    assert!(
+        report.contains("预计到达：2022-03-14 10:00 (UTC+8，末站)"),
+        "{report}"
+    );
 }

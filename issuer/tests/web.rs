@@ -102,7 +102,11 @@ impl World {
             &[
                 app("HC-1", 371002, "鲁K00001", "张三"),
                 app("WD-1", 371003, "鲁K00002", "<script>alert(1)</script>"),
-                app("WD-2", 371003, "鲁K00003", "李四"),
+                NewApplication {
+                    // 2022-03-12 20:00 UTC+8
+                    arrive_by: Some(1_647_086_400),
+                    ..app("WD-2", 371003, "鲁K00003", "李四")
+                },
             ],
             "f.csv",
             "t",
@@ -439,6 +443,24 @@ async fn reviewers_decide_once_and_never_on_their_own_forward() {
     assert_eq!(a.json()["reject_reason"], "路线有误");
     let audit = world.store().audit(Some("HC-1")).unwrap();
     assert_eq!(audit.last().unwrap().actor, "reviewer1");
+}
+
+/// The application's page shows the planned arrival at the last checkpoint when it has one.
+#[tokio::test]
+async fn the_application_page_shows_the_planned_arrival() {
+    let world = World::new();
+    let mut b = Browser::login(&world.app, "liaison-wd").await;
+    let page = b.get("/applications/WD-2").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("预计到达"), "{}", page.body);
+    assert!(
+        page.body.contains("2022-03-12 20:00（末站）"),
+        "{}",
+        page.body
+    );
+    let page = b.get("/applications/WD-1").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("预计到达"));
 }
 
 #[tokio::test]

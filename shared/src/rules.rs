@@ -279,6 +279,7 @@ pub fn officer_view(pass: &Pass, bundle: &TrustBundle, checkpoint: &str, now: i6
         valid_from: format_cst(pass.not_before),
         valid_to: format_cst(pass.expires_at),
         test_sampled_at: format_cst(b.test_sampled_at),
+        arrive_by: b.arrive_by.map(format_cst),
     };
     OfficerView {
         serial: pass.serial.to_string(),

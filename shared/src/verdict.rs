@@ -472,6 +472,8 @@ pub struct PassFacts {
     pub valid_from: String,
     pub valid_to: String,
     pub test_sampled_at: String,
+    /// The planned arrival at the last checkpoint (UTC+8), when the pass carries one.
+    pub arrive_by: Option<String>,
 }
 
 impl PassFacts {

@@ -130,6 +130,9 @@ fn facts(view: &OfficerView, lang: Lang, line: &mut impl FnMut(String)) {
         sampled_at = &view.test_sampled_at,
         hours = view.test_age_hours
     ));
+    if let Some(arrive_by) = &view.arrive_by {
+        line(msg!(lang, report.arrive_by, arrive_by = arrive_by));
+    }
 }
 
 /// The line under a verdict after `--test-seen`: recorded (the sample time seen), or why not.

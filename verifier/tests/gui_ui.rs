@@ -114,6 +114,20 @@ fn green_verdict_from_a_handheld_scanner_shows_the_facts() {
     assert_eq!(scans[0].plate.as_deref(), Some("鲁KP20XL"));
 }
 
+/// A pass that carries its planned arrival at the last checkpoint shows it among the facts.
+#[test]
+fn the_planned_arrival_is_among_the_facts() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness(fx.path().to_path_buf(), FrameInput::Off, clock);
+    let mut pass = checkpass::sample::pass();
+    pass.body.arrive_by = Some(pass.not_before + 3600);
+    let at = checkpass::time::format_cst(pass.not_before + 3600);
+    scanner_types(&mut h, &fx.text(&pass));
+    h.get_by_label("预计到达");
+    h.get_by_label(&format!("{at}（末站）"));
+}
+
 #[test]
 fn amber_verdict_names_the_reason_and_counts_down() {
     let fx = Fixture::new();

@@ -161,7 +161,7 @@ fn rows(s: &PassSheet) -> Vec<(&'static str, String, bool)> {
         .map(|(i, c)| format!("{}. {c}", i + 1))
         .collect::<Vec<_>>()
         .join("\n");
-    vec![
+    let mut rows = vec![
         ("车牌号码", plate, true),
         (
             "驾驶人员",
@@ -179,8 +179,12 @@ fn rows(s: &PassSheet) -> Vec<(&'static str, String, bool)> {
             true,
         ),
         ("核酸采样", s.test_sampled_at.clone(), false),
-        ("通行要求", conditions, true),
-    ]
+    ];
+    if let Some(arrive_by) = &s.arrive_by {
+        rows.push(("预计到达", format!("{arrive_by}（末站）"), false));
+    }
+    rows.push(("通行要求", conditions, true));
+    rows
 }
 
 /// Every string drawn on the sheet, with the field it comes from (for the font check).

@@ -61,6 +61,7 @@ pub(crate) fn sample_sheet() -> PassSheet {
         valid_from: "2022-03-12 15:00".into(),
         valid_to: "2022-03-13 15:00".into(),
         test_sampled_at: "2022-03-12 06:00".into(),
+        arrive_by: None,
     };
     PassSheet {
         facts,
@@ -280,6 +281,8 @@ fn long_routes_and_places_still_fit_on_the_page_and_scan() {
         .collect();
     sheet.origin = "荣成市俚岛镇水产加工园区东区二号路十八号冷链仓储中心三号库".repeat(2);
     sheet.issuer_name = "威海市新冠肺炎疫情防控指挥部交通运输保障组应急物资运输专班".into();
+    // The optional row of the planned arrival too.
+    sheet.arrive_by = Some("2022-03-14 10:00".into());
     let dir = tempfile::tempdir().unwrap();
     render_all(&sheet, dir.path(), &Formats::all()).unwrap();
     let png = image::load_from_memory(&read(dir.path(), "pass.png"))
@@ -298,6 +301,30 @@ fn long_routes_and_places_still_fit_on_the_page_and_scan() {
             assert!(run.y > 30.0 && run.y < sheet::PAGE_H - 30.0, "{}", run.text);
         }
     }
+}
+
+/// The planned arrival at the last checkpoint is a row of its own, only when the pass has one.
+#[test]
+fn the_sheet_shows_the_planned_arrival_when_there_is_one() {
+    let texts = |sheet: &PassSheet| -> String {
+        sheet::layout(sheet, qr::encode(&sheet.qr_text).unwrap())
+            .unwrap()
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                sheet::Item::Text(r) => Some(r.text.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .replace('\u{a0}', " ")
+    };
+    let mut sheet = sample_sheet();
+    assert!(!texts(&sheet).contains("预计到达"));
+    sheet.arrive_by = Some("2022-03-13 10:00".into());
+    let all = texts(&sheet);
+    assert!(all.contains("预计到达"), "{all}");
+    assert!(all.contains("2022-03-13 10:00（末站）"), "{all}");
 }
 
 #[test]

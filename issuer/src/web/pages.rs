@@ -399,6 +399,9 @@ pub async fn application(
             tr { th { (t("起运 → 运送", "From → to")) } td { (d.origin) " → " (d.destination) } }
             tr { th { (t("路线", "Route")) } td { (d.route.join(" → ")) } }
             tr { th { (t("时间", "Window")) } td { (format_cst(d.start_at)) " — " (format_cst(d.end_at)) } }
+            @if let Some(at) = d.arrive_by {
+                tr { th { (t("预计到达", "Arrival")) } td { (format_cst(at)) (t("（末站）", " (last checkpoint)")) } }
+            }
             tr { th { (t("核酸采样", "Test sampled")) } td { (format_cst(d.test_sampled_at)) (t("，", ", ")) (d.test_result) } }
             @if let Some(r) = &app.reject_reason {
                 tr {

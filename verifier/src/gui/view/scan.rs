@@ -334,5 +334,9 @@ fn facts(ui: &mut egui::Ui, view: &OfficerView, lang: Lang) {
         sampled = view.test_sampled_at
     );
     fact(ui, msg!(lang, gui.verdict.test_age), &age);
+    if let Some(arrive_by) = &view.arrive_by {
+        let at = msg!(lang, gui.verdict.arrive_by_at, arrive_by = arrive_by);
+        fact(ui, msg!(lang, gui.verdict.arrive_by), &at);
+    }
     fact(ui, msg!(lang, gui.verdict.pass_number), &view.number);
 }
