@@ -432,6 +432,60 @@ async fn rotation_changes_the_key_and_the_web_issues_with_the_new_one() {
 
 /// Declaring the web signer's key compromised stops web issuing at once; a rotation starts it
 /// again with the new key. Bad input is a clear 4xx.
+/// A wrong key passphrase counts as a wrong password: after
+/// [`issuer::accounts::MAX_FAILED_LOGINS`] of them (on the rotation or the bundle form) the
+/// admin's account is locked — the key forms refuse even the right passphrase with 429, and
+/// signing in again is refused too — so a stolen admin session cannot guess the passphrase.
+#[tokio::test]
+async fn wrong_key_passphrases_lock_the_admin_account() {
+    let world = World::new(true);
+    let mut admin = world.login("admin1").await;
+    let csrf = admin.csrf("/admin/keys").await;
+    let before = world.active_signing_kid();
+    for i in 0..issuer::accounts::MAX_FAILED_LOGINS {
+        let (path, form) = if i % 2 == 0 {
+            ("/admin/keys/rotate", "rotate")
+        } else {
+            ("/admin/bundle", "bundle")
+        };
+        let a = admin
+            .post_form(path, &[("csrf", &csrf), ("passphrase", "guess")])
+            .await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{form} {i}: {}", a.body);
+    }
+    let a = admin
+        .post_form(
+            "/admin/keys/rotate",
+            &[("csrf", &csrf), ("passphrase", PASSPHRASE)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+    assert!(a.body.contains("账号暂时锁定"), "{}", a.body);
+    let a = admin
+        .post_form(
+            "/admin/bundle",
+            &[("csrf", &csrf), ("passphrase", PASSPHRASE)],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+    assert_eq!(world.active_signing_kid(), before, "nothing rotated");
+    assert!(world.audit_of("bundle.export").is_empty());
+    // Signing in again is refused while the lock lasts.
+    let mut other = Browser::new(&world.app);
+    let login_csrf = other.csrf("/login").await;
+    let a = other
+        .post_form(
+            "/login",
+            &[
+                ("name", "admin1"),
+                ("password", PASSWORD),
+                ("csrf", &login_csrf),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+}
+
 #[tokio::test]
 async fn declaring_the_signers_key_compromised_stops_web_issuing() {
     let world = World::new(true);

@@ -236,10 +236,7 @@ pub async fn login(
                 .map_err(|e| WebError::Internal(e.to_string()))?;
             Ok(Redirect::to("/").into_response())
         }
-        Attempt::Locked(until) => Err(WebError::TooMany(format!(
-            "口令错误次数过多，账号暂时锁定，请于 {} 后再试",
-            crate::validate::format_cst(until)
-        ))),
+        Attempt::Locked(until) => Err(locked(until)),
         Attempt::Wrong => {
             let csrf = csrf_token(&session).await?;
             Ok((
@@ -277,4 +274,12 @@ fn dummy_hash() -> Result<String, WebError> {
     let password = crate::random_hex(24).map_err(|e| WebError::Internal(e.to_string()))?;
     let hash = accounts::hash_password(&password).map_err(|e| WebError::Internal(e.to_string()))?;
     Ok(DUMMY.get_or_init(|| hash).clone())
+}
+
+/// The answer to an account locked after too many wrong passwords (or key passphrases).
+pub(crate) fn locked(until: i64) -> WebError {
+    WebError::TooMany(format!(
+        "口令错误次数过多，账号暂时锁定，请于 {} 后再试",
+        crate::validate::format_cst(until)
+    ))
 }

@@ -20,11 +20,12 @@ use super::admin;
 use crate::accounts::User;
 use crate::domain::AuditFilter;
 use crate::keys::{self, KeysError};
+use crate::store::Store;
 use crate::trust::{self, TrustError};
 use crate::validate::format_cst;
 use crate::web::i18n::t;
 use crate::web::pages::layout;
-use crate::web::session::{check_csrf, csrf_token, CurrentUser};
+use crate::web::session::{check_csrf, csrf_token, locked, CurrentUser};
 use crate::web::{AppState, WebError, WebSigner};
 
 impl From<KeysError> for WebError {
@@ -55,6 +56,27 @@ fn passphrase(form: &mut HashMap<String, String>) -> Result<Zeroizing<String>, W
         return Err(WebError::BadRequest("请输入口令".into()));
     }
     Ok(p)
+}
+
+/// Refuses an admin whose account is locked: wrong key passphrases count as wrong passwords
+/// ([`counted`]), so a stolen admin session cannot try one passphrase after another.
+fn refuse_if_locked(s: &mut dyn Store, actor: &str) -> Result<(), WebError> {
+    let now = crate::clock::now();
+    match s.user_with_hash(actor)? {
+        Some((u, _)) if u.is_locked(now) => Err(locked(u.locked_until.unwrap_or(now))),
+        _ => Ok(()),
+    }
+}
+
+/// A key operation's result; a wrong passphrase is counted as a wrong password of `actor`:
+/// [`crate::accounts::MAX_FAILED_LOGINS`] in a row lock the account for
+/// [`crate::accounts::LOCK_SECS`]. The count is in the store, so every operator's process
+/// sees it.
+fn counted<T>(s: &mut dyn Store, actor: &str, r: Result<T, KeysError>) -> Result<T, WebError> {
+    if let Err(KeysError::WrongPassphrase { .. }) = &r {
+        s.login_failed(actor, crate::clock::now())?;
+    }
+    Ok(r?)
 }
 
 /// What the web's signer is doing, in a sentence.
@@ -166,6 +188,7 @@ pub async fn rotate(
     let scope_for_key = scope.clone();
     let (kid, retired, signs) = state
         .store(move |s| {
+            refuse_if_locked(s, &actor)?;
             // One key change at a time in this process, so the signer ends on the active key.
             let _changing = slot.lock_changes();
             let rotated = keys::rotate(
@@ -175,7 +198,8 @@ pub async fn rotate(
                 &scope_for_key,
                 &actor,
                 crate::clock::now(),
-            )?;
+            );
+            let rotated = counted(s, &actor, rotated)?;
             let kid = rotated.kid.clone();
             let signs = slot.replace(WebSigner {
                 key: rotated.key,
@@ -303,7 +327,9 @@ pub async fn bundle(
     let actor = user.name.clone();
     let (sequence, bytes) = state
         .store(move |s| {
-            let (_, root) = keys::unlock_active(s, &keys_dir, KeyRole::Root, &passphrase)?;
+            refuse_if_locked(s, &actor)?;
+            let unlocked = keys::unlock_active(s, &keys_dir, KeyRole::Root, &passphrase);
+            let (_, root) = counted(s, &actor, unlocked)?;
             let (b, bytes) = trust::export(s, &root, crate::clock::now(), &actor, "网页下载")?;
             Ok((b.sequence, bytes))
         })
