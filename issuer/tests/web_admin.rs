@@ -12,6 +12,7 @@ use browser::{Browser, PASSWORD};
 use issuer::accounts::{hash_password, NewUser, Role};
 use issuer::checkpass::keys::{KeyRole, PublicKey, SigningKey};
 use issuer::checkpass::pass::Category;
+use issuer::checkpass::scope::KeyScope;
 use issuer::checkpass::verdict::Level;
 use issuer::domain::{AuditEntry, AuditFilter, Checkpoint, District};
 use issuer::store::{self, Location, Store};
@@ -143,10 +144,13 @@ impl World {
             // As `issuer serve --sign` unlocks it.
             let (record, key) =
                 issuer::keys::unlock_active(&*s, &keys_dir, KeyRole::Signing, PASSPHRASE).unwrap();
-            state.set_signer(Some(WebSigner {
-                key,
-                kid: record.kid,
-            }));
+            state.set_following_signer(
+                WebSigner {
+                    key,
+                    kid: record.kid,
+                },
+                zeroize::Zeroizing::new(PASSPHRASE.to_string()),
+            );
         }
         World {
             dir,
@@ -430,8 +434,37 @@ async fn rotation_changes_the_key_and_the_web_issues_with_the_new_one() {
     assert_eq!(verdict.level(), Level::Green, "{:?}", verdict.reasons);
 }
 
-/// Declaring the web signer's key compromised stops web issuing at once; a rotation starts it
-/// again with the new key. Bad input is a clear 4xx.
+/// A key rotated on the command line (or in another server process) while the service runs:
+/// the next pass issued from the web is signed with the new active key, which the service
+/// unlocks with the passphrase it started with — never with the retired one, whose passes the
+/// checkpoints would refuse after its retirement.
+#[tokio::test]
+async fn a_key_rotated_elsewhere_is_followed_when_issuing() {
+    let world = World::new(true);
+    let rotated = issuer::keys::rotate(
+        &mut *world.store(),
+        &world.dir.path().join("keys"),
+        PASSPHRASE,
+        &KeyScope::default(),
+        "cli-admin",
+        NOW,
+    )
+    .unwrap();
+    assert_ne!(rotated.kid, world.signing_kid);
+    let mut reviewer = world.login("reviewer1").await;
+    let (status, body) = issue(&mut reviewer, "HC-1").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let pass = world.store().get("HC-1").unwrap().pass.unwrap();
+    assert_eq!(pass.kid, rotated.kid, "issued with the key active now");
+    // And again, without unlocking anew.
+    let (status, body) = issue(&mut reviewer, "HC-2").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert_eq!(
+        world.store().get("HC-2").unwrap().pass.unwrap().kid,
+        rotated.kid
+    );
+}
+
 /// A wrong key passphrase counts as a wrong password: after
 /// [`issuer::accounts::MAX_FAILED_LOGINS`] of them (on the rotation or the bundle form) the
 /// admin's account is locked — the key forms refuse even the right passphrase with 429, and
@@ -486,6 +519,8 @@ async fn wrong_key_passphrases_lock_the_admin_account() {
     assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
 }
 
+/// Declaring the web signer's key compromised stops web issuing at once; a rotation starts it
+/// again with the new key. Bad input is a clear 4xx.
 #[tokio::test]
 async fn declaring_the_signers_key_compromised_stops_web_issuing() {
     let world = World::new(true);

@@ -19,10 +19,14 @@ pub(super) fn serve(data: &DataDir, args: ServeArgs) -> Result<ExitCode> {
         let (record, key) =
             keys::unlock_active(&*store, &data.keys(), KeyRole::Signing, &passphrase)?;
         eprintln!("签发密钥 {} 已解锁：市级审核可在网页签发", record.kid);
-        Some(WebSigner {
-            key,
-            kid: record.kid,
-        })
+        // Kept to unlock a key rotated later on the command line or in another process.
+        Some((
+            WebSigner {
+                key,
+                kid: record.kid,
+            },
+            passphrase,
+        ))
     } else {
         None
     };
@@ -39,7 +43,10 @@ pub(super) fn serve(data: &DataDir, args: ServeArgs) -> Result<ExitCode> {
     state.secure_cookies = args.behind_tls;
     state.passes_dir = data.passes();
     state.keys_dir = data.keys();
-    state.set_signer(signer);
+    match signer {
+        Some((signer, passphrase)) => state.set_following_signer(signer, passphrase),
+        None => state.set_signer(None),
+    }
     state.checkpoint_app = args.checkpoint_app.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

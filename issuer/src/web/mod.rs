@@ -38,6 +38,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use zeroize::Zeroizing;
+
 use crate::accounts::Refusal;
 use crate::store::{self, Location, Store, StoreError};
 
@@ -75,8 +77,10 @@ pub struct WebSigner {
 /// Where the service keeps its [`WebSigner`]. It follows the admin's key changes made from the
 /// web: a rotation puts the new key in (if the service signs at all), declaring the key
 /// compromised takes it out, so no pass is signed with a retired key. A change made elsewhere
-/// (the command line, another server process) is caught when issuing: the signer must be the
-/// store's active key.
+/// (the command line, another server process) is caught when issuing — the signer must be the
+/// store's active key — and followed there ([`SignerSlot::follow`]): the new active key is
+/// unlocked with the passphrase the service started with (a rotation seals the new key with the
+/// same one).
 #[derive(Default)]
 pub struct SignerSlot {
     /// Started with `--sign`.
@@ -84,6 +88,9 @@ pub struct SignerSlot {
     current: std::sync::RwLock<Option<Arc<WebSigner>>>,
     /// Held across a key change and the signer's update that follows it.
     changing: std::sync::Mutex<()>,
+    /// The signing keys' passphrase the service was started with, to unlock a key rotated
+    /// elsewhere; zeroed when the service ends. Never logged or shown.
+    passphrase: Option<Zeroizing<String>>,
 }
 
 impl SignerSlot {
@@ -92,7 +99,59 @@ impl SignerSlot {
             enabled: signer.is_some(),
             current: std::sync::RwLock::new(signer.map(Arc::new)),
             changing: std::sync::Mutex::new(()),
+            passphrase: None,
         }
+    }
+
+    /// A signer that can follow a key rotated elsewhere, unlocking it with `passphrase`.
+    pub fn following(signer: WebSigner, passphrase: Zeroizing<String>) -> SignerSlot {
+        SignerSlot {
+            passphrase: Some(passphrase),
+            ..SignerSlot::new(Some(signer))
+        }
+    }
+
+    /// The signer for the store's active signing key `active_kid`: the one held if it is that
+    /// key, else that key unlocked with the passphrase the service started with (a rotation or
+    /// a compromise declared on the command line or in another process). `None` when the
+    /// service does not sign, or the key cannot be unlocked with it.
+    pub fn follow(
+        &self,
+        store: &dyn Store,
+        keys_dir: &std::path::Path,
+        active_kid: &str,
+    ) -> Option<Arc<WebSigner>> {
+        if !self.enabled {
+            return None;
+        }
+        if let Some(s) = self.current().filter(|s| s.kid == active_kid) {
+            return Some(s);
+        }
+        let passphrase = self.passphrase.as_ref()?;
+        let _changing = self.lock_changes();
+        // Another request may have followed it while this one waited.
+        if let Some(s) = self.current().filter(|s| s.kid == active_kid) {
+            return Some(s);
+        }
+        let (record, key) = crate::keys::unlock_active(
+            store,
+            keys_dir,
+            checkpass::keys::KeyRole::Signing,
+            passphrase,
+        )
+        .ok()?;
+        if record.kid != active_kid {
+            return None;
+        }
+        let signer = Arc::new(WebSigner {
+            key,
+            kid: record.kid,
+        });
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(signer.clone());
+        Some(signer)
     }
 
     /// One key change at a time in this process: two rotations at once must leave the signer
@@ -182,6 +241,12 @@ impl AppState {
     /// Issue from the web with `signer` (`None`: from the command line only).
     pub fn set_signer(&mut self, signer: Option<WebSigner>) {
         self.signer = Arc::new(SignerSlot::new(signer));
+    }
+
+    /// Issue from the web with `signer`, following a key rotated elsewhere by unlocking it
+    /// with `passphrase` (`issuer serve --sign`).
+    pub fn set_following_signer(&mut self, signer: WebSigner, passphrase: Zeroizing<String>) {
+        self.signer = Arc::new(SignerSlot::following(signer, passphrase));
     }
 
     /// Runs `f` with a store connection on the blocking pool.

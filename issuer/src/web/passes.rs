@@ -33,13 +33,13 @@ pub async fn issue(
             app.status.label_zh()
         )));
     }
-    let signer = state.signer.current().ok_or_else(|| {
-        WebError::Conflict(if state.signer.enabled() {
-            "网页签发已停止：签发密钥已宣告泄露，请管理员轮换密钥（/admin/keys）后再签发".into()
-        } else {
-            "网页服务启动时未解锁签发密钥，不能在网页签发：请在命令行运行 issuer issue".into()
-        })
-    })?;
+    if !state.signer.enabled() {
+        return Err(WebError::Conflict(
+            "网页服务启动时未解锁签发密钥，不能在网页签发：请在命令行运行 issuer issue".into(),
+        ));
+    }
+    let slot = state.signer.clone();
+    let keys_dir = state.keys_dir.clone();
     let passes_dir = state.passes_dir.clone();
     let actor = user.name.clone();
     let app_no = app.data.app_no.clone();
@@ -63,11 +63,19 @@ pub async fn issue(
                 .keys()?
                 .into_iter()
                 .find(|k| k.role == "signing" && k.status == "active");
-            let Some(active) = active.filter(|k| k.kid == signer.kid) else {
+            let Some(active) = active else {
                 return Err(WebError::Conflict(
-                    "网页服务解锁的签发密钥已不是当前密钥（已在命令行或另一网页服务进程轮换或宣告泄露）：请重试；仍不行请重启网页服务"
+                    "网页签发已停止：签发密钥已宣告泄露，请管理员轮换密钥（/admin/keys）后再签发"
                         .into(),
                 ));
+            };
+            // The active key, even when it was changed on the command line or in another
+            // process since this one started.
+            let Some(signer) = slot.follow(s, &keys_dir, &active.kid) else {
+                return Err(WebError::Conflict(format!(
+                    "签发密钥已在命令行或另一网页服务进程中更换为 {}，本服务无法用启动时的口令解锁它：请重启网页服务",
+                    active.kid
+                )));
             };
             let scope = active.scope().map_err(|e| {
                 WebError::Internal(format!("数据库中签发密钥 {} 的范围无效：{e}", active.kid))
