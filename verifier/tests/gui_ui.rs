@@ -35,6 +35,17 @@ struct App {
 }
 
 fn harness(dir: PathBuf, input: FrameInput, clock: Rc<Cell<i64>>) -> Harness<'static, App> {
+    harness_of(dir, input, clock, [1280.0, 860.0], false)
+}
+
+/// A window of `size` points, with the simulated clock's badge when `simulated`.
+fn harness_of(
+    dir: PathBuf,
+    input: FrameInput,
+    clock: Rc<Cell<i64>>,
+    size: [f32; 2],
+    simulated: bool,
+) -> Harness<'static, App> {
     let make = Box::new(move |ctx: &egui::Context| {
         let config = GuiConfig {
             input,
@@ -43,34 +54,32 @@ fn harness(dir: PathBuf, input: FrameInput, clock: Rc<Cell<i64>>) -> Harness<'st
                 ..ScanOptions::default()
             },
             clock: Box::new(move || clock.get()),
-            simulated_clock: false,
+            simulated_clock: simulated,
             sound: false,
             before_job: None,
         };
         Gui::new(dir, config, ctx)
     });
-    let mut h = Harness::builder()
-        .with_size([1280.0, 860.0])
-        .build_ui_state(
-            |ui, app: &mut App| {
-                if app.gui.is_none() {
-                    if let Some(make) = app.make.take() {
-                        app.gui = Some(make(ui.ctx()));
-                    }
+    let mut h = Harness::builder().with_size(size).build_ui_state(
+        |ui, app: &mut App| {
+            if app.gui.is_none() {
+                if let Some(make) = app.make.take() {
+                    app.gui = Some(make(ui.ctx()));
                 }
-                if let Some(gui) = app.gui.as_mut() {
-                    // Checks and disk writes are answered by the `verify` worker on a later
-                    // frame; the tests wait for them before each frame so that a frame after a
-                    // click shows its result, as the window does a moment later.
-                    assert!(gui.settle(Duration::from_secs(30)), "verify worker stuck");
-                    gui.update_ui(ui);
-                }
-            },
-            App {
-                gui: None,
-                make: Some(make),
-            },
-        );
+            }
+            if let Some(gui) = app.gui.as_mut() {
+                // Checks and disk writes are answered by the `verify` worker on a later
+                // frame; the tests wait for them before each frame so that a frame after a
+                // click shows its result, as the window does a moment later.
+                assert!(gui.settle(Duration::from_secs(30)), "verify worker stuck");
+                gui.update_ui(ui);
+            }
+        },
+        App {
+            gui: None,
+            make: Some(make),
+        },
+    );
     h.run_steps(2);
     h
 }
@@ -255,6 +264,77 @@ fn the_lane_direction_is_set_on_the_settings_screen() {
         engine.settings().direction,
         Some(checkpass::scanlog::Direction::Outbound)
     );
+}
+
+/// On a small laptop screen (1024 points wide) the status bar's items wrap onto another line
+/// instead of being drawn over each other — the simulated-clock badge included — in either
+/// language.
+#[test]
+fn the_status_bar_wraps_on_a_narrow_window() {
+    let fx = Fixture::new();
+    let clock = Rc::new(Cell::new(NOW));
+    let mut h = harness_of(
+        fx.path().to_path_buf(),
+        FrameInput::Off,
+        clock,
+        [1024.0, 700.0],
+        true,
+    );
+    let items = |h: &Harness<'static, App>, labels: &[&str]| -> Vec<(String, egui::Rect)> {
+        labels
+            .iter()
+            .map(|l| {
+                // The status bar's label: in the top rows (the scan screen may say it too), and
+                // the smallest node that holds the text (not a row around it).
+                let top = h
+                    .query_all_by_label_contains(l)
+                    .map(|n| n.rect())
+                    .filter(|r| r.min.y < 100.0)
+                    .min_by(|a, b| a.area().total_cmp(&b.area()))
+                    .unwrap_or_else(|| panic!("no {l} in the status bar"));
+                (l.to_string(), top)
+            })
+            .collect()
+    };
+    let assert_apart = |items: &[(String, egui::Rect)]| {
+        for (i, (a, ra)) in items.iter().enumerate() {
+            assert!(ra.max.x <= 1024.0 + 0.5, "{a} runs off the window: {ra:?}");
+            for (b, rb) in &items[i + 1..] {
+                assert!(
+                    !ra.shrink(0.5).intersects(rb.shrink(0.5)),
+                    "{a} {ra:?} is drawn over {b} {rb:?}"
+                );
+            }
+        }
+    };
+    let zh = items(
+        &h,
+        &[
+            "今日记录",
+            "检查站 C101",
+            "根密钥 ",
+            "信任包 序号",
+            "模拟时间 ",
+            "扫描已停止",
+        ],
+    );
+    assert_apart(&zh);
+    h.get_by_label("设置").click();
+    h.run_steps(2);
+    h.get_by_label("English").click();
+    h.run_steps(2);
+    let en = items(
+        &h,
+        &[
+            "Today's scans",
+            "Checkpoint C101",
+            "Root key ",
+            "Bundle #",
+            "Simulated time ",
+            "Scanning stopped",
+        ],
+    );
+    assert_apart(&en);
 }
 
 #[test]

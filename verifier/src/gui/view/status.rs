@@ -14,7 +14,11 @@ use super::{Out, AMBER, GREEN, RED};
 pub(super) fn status_bar(state: &State, ui: &mut egui::Ui, out: &mut Out) {
     let lang = state.lang;
     let now = state.now;
-    ui.horizontal(|ui| {
+    // Wrapped: on a small laptop screen the items go on to a second line rather than over
+    // each other.
+    ui.horizontal_wrapped(|ui| {
+        // Each item whole: one that does not fit starts the next line.
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
         for (screen, name) in [
             (Screen::Scan, msg!(lang, gui.tabs.scan)),
             (Screen::History, msg!(lang, gui.tabs.history)),
@@ -98,9 +102,8 @@ pub(super) fn status_bar(state: &State, ui: &mut egui::Ui, out: &mut Out) {
                 .color(Color32::WHITE),
             );
         }
-        ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
-            ui.label(camera_text(&state.camera, lang));
-        });
+        ui.separator();
+        ui.label(camera_text(&state.camera, lang));
     });
 }
 
