@@ -303,35 +303,10 @@ fn long_routes_and_places_still_fit_on_the_page_and_scan() {
     }
 }
 
-/// The planned arrival at the last checkpoint is a row of its own, only when the pass has one.
-#[test]
-fn the_sheet_shows_the_planned_arrival_when_there_is_one() {
-    let texts = |sheet: &PassSheet| -> String {
-        sheet::layout(sheet, qr::encode(&sheet.qr_text).unwrap())
-            .unwrap()
-            .items
-            .iter()
-            .filter_map(|i| match i {
-                sheet::Item::Text(r) => Some(r.text.clone()),
-                _ => None,
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-            .replace('\u{a0}', " ")
-    };
-    let mut sheet = sample_sheet();
-    assert!(!texts(&sheet).contains("预计到达"));
-    sheet.arrive_by = Some("2022-03-13 10:00".into());
-    let all = texts(&sheet);
-    assert!(all.contains("预计到达"), "{all}");
-    assert!(all.contains("2022-03-13 10:00（末站）"), "{all}");
-}
-
-#[test]
-fn the_sheet_shows_every_fact() {
-    let sheet = sample_sheet();
-    let page = sheet::layout(&sheet, qr::encode(&sheet.qr_text).unwrap()).unwrap();
-    let all: String = page
+/// Every text laid out on the sheet, one per line (no-break spaces as spaces).
+fn sheet_text(sheet: &PassSheet) -> String {
+    sheet::layout(sheet, qr::encode(&sheet.qr_text).unwrap())
+        .unwrap()
         .items
         .iter()
         .filter_map(|i| match i {
@@ -340,7 +315,24 @@ fn the_sheet_shows_every_fact() {
         })
         .collect::<Vec<_>>()
         .join("\n")
-        .replace('\u{a0}', " ");
+        .replace('\u{a0}', " ")
+}
+
+/// The planned arrival at the last checkpoint is a row of its own, only when the pass has one.
+#[test]
+fn the_sheet_shows_the_planned_arrival_when_there_is_one() {
+    let mut sheet = sample_sheet();
+    assert!(!sheet_text(&sheet).contains("预计到达"));
+    sheet.arrive_by = Some("2022-03-13 10:00".into());
+    let all = sheet_text(&sheet);
+    assert!(all.contains("预计到达"), "{all}");
+    assert!(all.contains("2022-03-13 10:00（末站）"), "{all}");
+}
+
+#[test]
+fn the_sheet_shows_every_fact() {
+    let sheet = sample_sheet();
+    let all = sheet_text(&sheet);
     for fact in [
         "威海市重点物资运输车辆通行证",
         sheet.number.as_str(),
