@@ -167,7 +167,7 @@ fn generate(messages: &[Message]) -> String {
     code.push_str(
         "/// One message of the catalogue in `lang`: `msg!(lang, gui.settings.save)` gives a \
          `&'static str`;\n/// a message with placeholders takes them by name and gives a \
-         `String`:\n/// `msg!(lang, report.exported, count = n, path = p.display())`.\n",
+         `String`:\n/// `msg!(lang, cli.log.written, path = p.display())`.\n",
     );
     // One macro, no helper: a macro that `include!` defines cannot be called by `$crate::` path
     // inside this crate (rust-lang/rust#52234).
