@@ -472,7 +472,9 @@ pub struct PassFacts {
     pub valid_from: String,
     pub valid_to: String,
     pub test_sampled_at: String,
-    /// The planned arrival at the last checkpoint (UTC+8), when the pass carries one.
+    /// The planned arrival at the last checkpoint (UTC+8), when the pass carries one (left out
+    /// of the JSON when not, which keeps the JSON of earlier passes as it was).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub arrive_by: Option<String>,
 }
 
@@ -661,6 +663,17 @@ mod tests {
                 "valid_to",
             ]
         );
+        // A pass with a planned arrival adds that field alone.
+        let mut pass = crate::sample::pass();
+        pass.body.arrive_by = Some(pass.not_before + 3600);
+        let text = crate::wire::issue_qr_text(&pass, &key).unwrap();
+        let v = crate::rules::verify(&text, &bundle, "C101", crate::sample::NOW);
+        let json = serde_json::to_value(v.view.unwrap()).unwrap();
+        assert_eq!(
+            json["arrive_by"],
+            crate::time::format_cst(pass.not_before + 3600)
+        );
+        assert_eq!(json.as_object().unwrap().len(), keys.len() + 1);
     }
 
     #[test]
