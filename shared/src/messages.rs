@@ -21,9 +21,11 @@ use std::fmt;
 
 use crate::verdict::Lang;
 
-/// A text in both languages at once: `中文 (English)`.
-pub fn bilingual(zh: &str, en: &str) -> String {
-    format!("{zh} ({en})")
+/// A message in both languages at once, `中文 (English)`, from `text` in each:
+/// `in_both(|l| msg!(l, gui.both.no_camera))`. For what is shown before anyone chose a
+/// language (errors, `--help`, the window's title).
+pub fn in_both<S: AsRef<str>>(text: impl Fn(Lang) -> S) -> String {
+    format!("{} ({})", text(Lang::Zh).as_ref(), text(Lang::En).as_ref())
 }
 
 /// Writes an error's text in both languages at once — `中文 (English)` — then `: cause` when it
@@ -34,7 +36,7 @@ pub fn write_bilingual(
     text: impl Fn(Lang) -> String,
     cause: Option<&dyn fmt::Display>,
 ) -> fmt::Result {
-    f.write_str(&bilingual(&text(Lang::Zh), &text(Lang::En)))?;
+    f.write_str(&in_both(text))?;
     match cause {
         Some(cause) => write!(f, ": {cause}"),
         None => Ok(()),

@@ -19,6 +19,7 @@ use checkpass::keys::{
     is_public_test_key, parse_public_key_file, public_key_file, KeyRole, PublicKey, SigningKey,
 };
 use checkpass::logfile::{open_log, sign_log, LogFileError, LogRecord, ScanLogFile};
+use checkpass::messages::in_both;
 use checkpass::msg;
 use checkpass::rules::log::{add_log_reasons, repeat_window};
 use checkpass::rules::{self, Clock};
@@ -92,12 +93,6 @@ fn camel_case(key: &str) -> String {
     out
 }
 
-/// A refusal's text in both languages at once, as the native verifier's errors are: the app
-/// shows it under its own words for the refusal's code.
-fn both(text: impl Fn(Lang) -> String) -> String {
-    checkpass::messages::bilingual(&text(Lang::Zh), &text(Lang::En))
-}
-
 fn bundle_refusal(e: checkpass::bundle::BundleError) -> Refused {
     use checkpass::bundle::BundleError as E;
     let code = match &e {
@@ -159,21 +154,18 @@ impl Verifier {
     pub fn new(root_file: &str, allow_dev_keys: bool) -> Result<Verifier, Refused> {
         let (root, role) = parse_public_key_file(root_file).map_err(|e| Refused {
             code: "BAD_ROOT_FILE",
-            message: format!(
-                "{}: {e}",
-                both(|l| msg!(l, web.root_file_unreadable).into())
-            ),
+            message: format!("{}: {e}", in_both(|l| msg!(l, web.root_file_unreadable))),
         })?;
         if role != KeyRole::Root {
             return Err(Refused {
                 code: "NOT_A_ROOT_KEY",
-                message: both(|l| msg!(l, web.not_a_root_key, role = role.as_str())),
+                message: in_both(|l| msg!(l, web.not_a_root_key, role = role.as_str())),
             });
         }
         if !allow_dev_keys && is_public_test_key(&root) {
             return Err(Refused {
                 code: "DEV_KEY",
-                message: both(|l| msg!(l, web.dev_root_key, kid = root.kid())),
+                message: in_both(|l| msg!(l, web.dev_root_key, kid = root.kid())),
             });
         }
         Ok(Verifier {
@@ -221,7 +213,7 @@ impl Verifier {
             if let Some(kid) = dev_key_in(&bundle) {
                 return Err(Refused {
                     code: "DEV_KEY",
-                    message: both(|l| msg!(l, web.dev_signing_key, kid = kid)),
+                    message: in_both(|l| msg!(l, web.dev_signing_key, kid = kid)),
                 });
             }
         }
@@ -250,7 +242,7 @@ impl Verifier {
     ) -> Result<String, Refused> {
         let bundle = self.bundle.as_ref().ok_or(Refused {
             code: "NO_BUNDLE",
-            message: both(|l| msg!(l, web.no_bundle).into()),
+            message: in_both(|l| msg!(l, web.no_bundle)),
         })?;
         let log: LogState = parse_json(log, "log")?;
         let facts = LogFacts {
@@ -426,7 +418,7 @@ pub fn verify_log(entries: &str) -> Result<String, Refused> {
 fn device(seed: &[u8]) -> Result<SigningKey, Refused> {
     let seed: &[u8; 32] = seed.try_into().map_err(|_| Refused {
         code: "BAD_DEVICE_KEY",
-        message: both(|l| msg!(l, web.bad_device_key, len = seed.len())),
+        message: in_both(|l| msg!(l, web.bad_device_key, len = seed.len())),
     })?;
     Ok(SigningKey::from_seed(seed))
 }
@@ -474,7 +466,7 @@ pub fn sign_export(
             None => {
                 return Err(Refused {
                     code: "CHAIN_BROKEN",
-                    message: both(|l| msg!(l, web.no_hash, id = e.id)),
+                    message: in_both(|l| msg!(l, web.no_hash, id = e.id)),
                 })
             }
         };
@@ -525,7 +517,7 @@ pub fn sign_export(
 pub fn test_report(seen: &str, pass_sampled_at: f64, now: f64) -> Result<String, Refused> {
     let sample_at = parse_cst(seen).ok_or_else(|| Refused {
         code: "BAD_TIME",
-        message: both(|l| msg!(l, web.bad_sample_time, input = format!("{:?}", seen.trim()))),
+        message: in_both(|l| msg!(l, web.bad_sample_time, input = format!("{:?}", seen.trim()))),
     })?;
     let note =
         test_report_note(sample_at, pass_sampled_at as i64, now as i64).map_err(|e| Refused {

@@ -14,10 +14,7 @@ use crate::timefmt;
 /// before any setting is read.
 macro_rules! help {
     ($key:ident) => {
-        checkpass::messages::bilingual(
-            checkpass::msg!(Lang::Zh, cli.help.$key),
-            checkpass::msg!(Lang::En, cli.help.$key),
-        )
+        checkpass::messages::in_both(|l| checkpass::msg!(l, cli.help.$key))
     };
 }
 

@@ -35,15 +35,12 @@ pub mod worker;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
+use checkpass::messages::in_both;
 use checkpass::msg;
 use checkpass::verdict::Lang;
 
 pub use app::{FrameInput, Gui, GuiConfig};
 pub use state::{Command, Event, State};
-
-/// A text in both languages at once, `中文 (English)`: for what is shown before the officer's
-/// language is known.
-pub(crate) use checkpass::messages::bilingual as both;
 
 /// Environment variable: scan a folder of recorded frames instead of the camera
 /// (demonstrations, screenshots, benchmarks).
@@ -91,10 +88,7 @@ pub fn run_with(dir: PathBuf, config: GuiConfig) -> anyhow::Result<()> {
         Box::new(move |cc| Ok(Box::new(Gui::new(dir, config, &cc.egui_ctx)))),
     )
     .map_err(|e| {
-        let what = both(
-            msg!(Lang::Zh, gui.window.cannot_open),
-            msg!(Lang::En, gui.window.cannot_open),
-        );
+        let what = in_both(|l| msg!(l, gui.window.cannot_open));
         anyhow!("{what}: {e}")
     })
 }

@@ -8,8 +8,9 @@
 use std::num::NonZero;
 use std::sync::mpsc::{channel, Sender};
 
+use checkpass::messages::in_both;
 use checkpass::msg;
-use checkpass::verdict::{Lang, Level};
+use checkpass::verdict::Level;
 
 /// Sample rate of the synthesised tones.
 pub const RATE: u32 = 22_050;
@@ -75,10 +76,7 @@ impl Sound {
                             }
                             Err(e) => {
                                 failed = true;
-                                let what = super::both(
-                                    msg!(Lang::Zh, gui.both.no_sound_device),
-                                    msg!(Lang::En, gui.both.no_sound_device),
-                                );
+                                let what = in_both(|l| msg!(l, gui.both.no_sound_device));
                                 eprintln!("{what}: {e}");
                             }
                         }

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+use checkpass::messages::in_both;
 use checkpass::msg;
-use checkpass::verdict::Lang;
 use image::GrayImage;
 
 use crate::decode::load_gray_image;
@@ -27,38 +27,22 @@ pub enum SourceError {
 
 impl std::fmt::Display for SourceError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use super::both;
         match self {
-            SourceError::NoCamera => f.write_str(&both(
-                msg!(Lang::Zh, gui.both.no_camera),
-                msg!(Lang::En, gui.both.no_camera),
-            )),
+            SourceError::NoCamera => f.write_str(&in_both(|l| msg!(l, gui.both.no_camera))),
             SourceError::Busy(why) => {
-                let what = both(
-                    msg!(Lang::Zh, gui.both.camera_busy),
-                    msg!(Lang::En, gui.both.camera_busy),
-                );
+                let what = in_both(|l| msg!(l, gui.both.camera_busy));
                 write!(f, "{what}: {why}")
             }
             SourceError::Read(why) => {
-                let what = both(
-                    msg!(Lang::Zh, gui.both.camera_read_failed),
-                    msg!(Lang::En, gui.both.camera_read_failed),
-                );
+                let what = in_both(|l| msg!(l, gui.both.camera_read_failed));
                 write!(f, "{what}: {why}")
             }
             SourceError::Folder { path, why } => {
-                let what = both(
-                    msg!(Lang::Zh, gui.both.frame_folder_unreadable),
-                    msg!(Lang::En, gui.both.frame_folder_unreadable),
-                );
+                let what = in_both(|l| msg!(l, gui.both.frame_folder_unreadable));
                 write!(f, "{what}: {}: {why}", path.display())
             }
             SourceError::FrameFile { path, why } => {
-                let what = both(
-                    msg!(Lang::Zh, gui.both.frame_file_unreadable),
-                    msg!(Lang::En, gui.both.frame_file_unreadable),
-                );
+                let what = in_both(|l| msg!(l, gui.both.frame_file_unreadable));
                 write!(f, "{what}: {}: {why}", path.display())
             }
         }
@@ -111,10 +95,7 @@ impl RecordedSource {
             .collect();
         files.sort();
         if files.is_empty() {
-            return Err(err(super::both(
-                msg!(Lang::Zh, gui.both.no_frames),
-                msg!(Lang::En, gui.both.no_frames),
-            )));
+            return Err(err(in_both(|l| msg!(l, gui.both.no_frames))));
         }
         Ok(RecordedSource {
             folder: folder.to_path_buf(),
@@ -284,10 +265,7 @@ pub fn to_gray(
     use nokhwa::utils::FrameFormat;
     let pixels = width as usize * height as usize;
     let short = || {
-        let what = super::both(
-            msg!(Lang::Zh, gui.both.frame_incomplete),
-            msg!(Lang::En, gui.both.frame_incomplete),
-        );
+        let what = in_both(|l| msg!(l, gui.both.frame_incomplete));
         SourceError::Read(format!("{what}: {} B, {width}×{height}", data.len()))
     };
     match format {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use checkpass::bundle::TrustBundle;
 use checkpass::keys::KeyRole;
+use checkpass::messages::in_both;
 use checkpass::msg;
 use checkpass::verdict::Lang;
 
@@ -341,19 +342,13 @@ impl Verify {
     ) -> Result<DeviceInfo, String> {
         let bytes = crate::files::read_limited(path, 64 * 1024).map_err(|e| e.to_string())?;
         let text = String::from_utf8(bytes).map_err(|_| {
-            let what = super::both(
-                msg!(Lang::Zh, gui.both.not_a_text_file),
-                msg!(Lang::En, gui.both.not_a_text_file),
-            );
+            let what = in_both(|l| msg!(l, gui.both.not_a_text_file));
             format!("{} {what}", path.display())
         })?;
         let (key, role) = checkpass::keys::parse_public_key_file(&text)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if role != KeyRole::Root {
-            let what = super::both(
-                msg!(Lang::Zh, gui.both.not_a_root_key),
-                msg!(Lang::En, gui.both.not_a_root_key),
-            );
+            let what = in_both(|l| msg!(l, gui.both.not_a_root_key));
             return Err(format!("{} {what}", path.display()));
         }
         let mut engine =
